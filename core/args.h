@@ -1,0 +1,53 @@
+/* core/args.h - a small table-driven parser for long options.
+ *
+ * Used by the bplab command line and the experiment programs. Each option is
+ * one row: its name, its kind, where the value goes and the rule it must
+ * satisfy. Values are checked completely (no trailing junk, no NaN or
+ * infinity, within range), and every failure is one message that names the
+ * option, the value and the rule, e.g. "--batch 0: must be >= 1".
+ * Both "--name value" and "--name=value" are accepted.
+ */
+#ifndef BPLAB_ARGS_H
+#define BPLAB_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/status.h"
+
+typedef enum bp_opt_kind {
+    BP_OPT_FLAG,   /* bool *: set to true, takes no value */
+    BP_OPT_STR,    /* const char **: any non-empty string */
+    BP_OPT_INT,    /* long long *: integer within [min, max] */
+    BP_OPT_FLOAT,  /* double *: finite number within [min, max] */
+    BP_OPT_CHOICE  /* int *: index of the value in `choices` */
+} bp_opt_kind;
+
+typedef struct bp_opt {
+    const char *name;            /* "--batch" */
+    bp_opt_kind kind;
+    void *dest;
+    double min, max;             /* INT and FLOAT: inclusive range */
+    const char *const *choices;  /* CHOICE: NULL-terminated names */
+    const char *metavar;         /* "N", "FILE", ... for --help */
+    const char *help;            /* one line */
+    bool *seen;                  /* optional: set when the option is given */
+} bp_opt;
+
+/* Parse argv[first..argc-1]. Positional arguments are an error. "-h" and
+ * "--help" set *help (if help is not NULL) and stop parsing. */
+bp_status bp_args_parse(int argc, char **argv, int first, const bp_opt *opts,
+                        size_t nopts, bool *help, bp_err *err);
+
+/* Print the option table, one option per line, aligned. */
+void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts);
+
+/* Parsers for single values, with the same rules and messages (`what`
+ * names the value in the message, e.g. "--layers"). */
+bp_status bp_parse_int(const char *what, const char *s, long long min,
+                       long long max, long long *out, bp_err *err);
+bp_status bp_parse_float(const char *what, const char *s, double min,
+                         double max, double *out, bp_err *err);
+
+#endif

@@ -1,0 +1,25 @@
+/* core/cli/cli.h - the bplab command line: shared helpers and commands.
+ *
+ * Exit codes: 0 success, 1 runtime failure (a file, a kernel check, a
+ * numeric fault), 2 usage error (unknown command or option, bad value).
+ * Every failure prints exactly one line "bplab: error: <message>" to stderr.
+ */
+#ifndef BPLAB_CLI_H
+#define BPLAB_CLI_H
+
+#include "core/status.h"
+
+enum { BP_EXIT_OK = 0, BP_EXIT_FAIL = 1, BP_EXIT_USAGE = 2 };
+
+/* Print "bplab: error: <msg>" and return the exit code for `s`. */
+int bp_cli_fail(const bp_err *err);
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int bp_cli_failf(int exit_code, const char *fmt, ...);
+
+int bp_cmd_info(int argc, char **argv);
+int bp_cmd_check(int argc, char **argv);
+
+#endif

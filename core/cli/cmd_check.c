@@ -1,0 +1,118 @@
+/* core/cli/cmd_check.c - `bplab check`: every kernel of every usable ISA
+ * against the scalar reference, on the fixed battery of kernels/kcheck.c. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/args.h"
+#include "core/cli/cli.h"
+#include "core/runtime.h"
+#include "kernels/kcheck.h"
+#include "kernels/kernels.h"
+
+int bp_cmd_check(int argc, char **argv)
+{
+    const char *isa_name = NULL, *kernel_name = NULL;
+    bool quick = false, help = false;
+    long long threads = 0;
+    const bp_opt opts[] = {
+        {"--isa", BP_OPT_STR, &isa_name, 0, 0, NULL, "NAME",
+         "check only this table (default: every usable one)", NULL},
+        {"--kernel", BP_OPT_STR, &kernel_name, 0, 0, NULL, "NAME",
+         "check only this kernel (names as in 'bplab info')", NULL},
+        {"--quick", BP_OPT_FLAG, &quick, 0, 0, NULL, NULL,
+         "run about a seventh of the battery, edges included", NULL},
+        {"--threads", BP_OPT_INT, &threads, 1, 1024, NULL, "N",
+         "OpenMP threads for parallel kernels (default: all CPUs)", NULL},
+    };
+    const size_t nopts = sizeof opts / sizeof *opts;
+    bp_err err = {0};
+    if (bp_args_parse(argc, argv, 2, opts, nopts, &help, &err) != BP_OK)
+        return bp_cli_fail(&err);
+    if (help) {
+        printf("usage: bplab check [options]\n\n"
+               "Run every kernel of every instruction set this CPU supports\n"
+               "against the scalar reference on a fixed battery of shapes\n"
+               "(tails, primes, padded rows, unaligned starts, special\n"
+               "values) and print, per kernel and ISA, the largest errors\n"
+               "and the verdict. Exits 1 if any value is outside its stated\n"
+               "tolerance, or if a kernel wrote outside its output.\n\n"
+               "options:\n");
+        bp_args_print_help(stdout, opts, nopts);
+        return BP_EXIT_OK;
+    }
+    if (bp_set_threads(threads, &err) != BP_OK)
+        return bp_cli_fail(&err);
+    bp_isa only = BP_ISA_COUNT;
+    if (isa_name) {
+        only = bp_isa_parse(isa_name);
+        if (only == BP_ISA_COUNT || !bp_isa_supported(only)) {
+            /* reuse the selector's messages for unknown/unsupported */
+            if (bp_kernels_select(isa_name, "--isa", &err) != BP_OK)
+                return bp_cli_fail(&err);
+        }
+    }
+    bp_kernel_id konly = BP_NUM_KERNELS;
+    if (kernel_name) {
+        konly = bp_kernel_parse(kernel_name);
+        if (konly == BP_NUM_KERNELS)
+            return bp_cli_failf(BP_EXIT_USAGE,
+                                "--kernel %.40s: unknown kernel (see 'bplab "
+                                "info' for the list)",
+                                kernel_name);
+    }
+
+    const bp_kernels *ref = bp_kernels_for(BP_ISA_SCALAR);
+    printf("bplab check: %s, %d thread%s, %s battery\n", bp_cpu()->model,
+           bp_threads(), bp_threads() == 1 ? "" : "s", quick ? "quick" : "full");
+    printf("%-16s %-7s %6s %9s %10s %10s %7s %7s  %s\n", "kernel", "isa",
+           "cases", "values", "max_abs", "max_rel", "max_ulp", "err/tol",
+           "result");
+    size_t checked = 0, failed = 0, inherited = 0;
+    char first[BP_NUM_KERNELS * BP_ISA_COUNT][512];
+    size_t nfirst = 0;
+    for (int i = 1; i < BP_ISA_COUNT; i++) {
+        const bp_kernels *t = bp_kernels_for((bp_isa)i);
+        if (!t || (only != BP_ISA_COUNT && only != (bp_isa)i))
+            continue;
+        for (int k = 0; k < BP_NUM_KERNELS; k++) {
+            if (konly != BP_NUM_KERNELS && konly != (bp_kernel_id)k)
+                continue;
+            const char *kname = bp_kernel_desc_of((bp_kernel_id)k)->name;
+            if (t->impl[k] == BP_ISA_SCALAR) {
+                inherited++;
+                printf("%-16s %-7s %6s %9s %10s %10s %7s %7s  %s\n", kname,
+                       t->isa_name, "-", "-", "-", "-", "-", "-",
+                       "= scalar (not specialised)");
+                continue;
+            }
+            bp_kcheck_stats st;
+            if (bp_kcheck_kernel(ref, t, (bp_kernel_id)k, quick, &st, &err) !=
+                BP_OK)
+                return bp_cli_fail(&err);
+            bool ok = st.failures == 0 && st.compared > 0;
+            checked++;
+            failed += !ok;
+            printf("%-16s %-7s %6zu %9zu %10.3g %10.3g %7.0f %7.3f  %s\n",
+                   kname, t->isa_name, st.cases, st.compared, st.max_abs,
+                   st.max_rel, st.max_ulp, st.max_ratio,
+                   ok ? "pass" : (st.compared ? "FAIL" : "FAIL (nothing compared)"));
+            fflush(stdout);
+            if (!ok && nfirst < sizeof first / sizeof *first)
+                snprintf(first[nfirst++], sizeof first[0], "%s",
+                         st.first_failure[0] ? st.first_failure
+                                             : "no values compared");
+        }
+    }
+    printf("\n%zu kernel table entries checked, %zu failed, %zu inherit the "
+           "scalar code.\n",
+           checked, failed, inherited);
+    for (size_t i = 0; i < nfirst; i++)
+        printf("  first failure: %s\n", first[i]);
+    if (checked == 0)
+        printf("Nothing to compare: no table here specialises a kernel.\n");
+    if (failed)
+        return bp_cli_failf(BP_EXIT_FAIL, "%zu kernel check%s failed", failed,
+                            failed == 1 ? "" : "s");
+    return BP_EXIT_OK;
+}

@@ -1,0 +1,99 @@
+/* core/cli/cmd_info.c - `bplab info`: what this binary will run, and why. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/args.h"
+#include "core/cli/cli.h"
+#include "core/runtime.h"
+#include "kernels/kcheck.h"
+#include "kernels/kernels.h"
+
+static void print_features(const bp_cpu_info *c)
+{
+    struct { bool on; const char *name; } f[] = {
+        {c->has_avx, "avx"},           {c->has_fma, "fma"},
+        {c->has_avx2, "avx2"},         {c->has_avx512f, "avx512f"},
+        {c->has_avx512dq, "avx512dq"}, {c->has_avx512bw, "avx512bw"},
+        {c->has_avx512vl, "avx512vl"}, {c->has_neon, "neon"},
+        {c->os_ymm, "os:ymm"},         {c->os_zmm, "os:zmm"},
+    };
+    int any = 0;
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (f[i].on)
+            printf("%s%s", any++ ? " " : "", f[i].name);
+    printf("%s\n", any ? "" : "(none of interest)");
+}
+
+int bp_cmd_info(int argc, char **argv)
+{
+    const char *isa = NULL;
+    bool help = false;
+    const bp_opt opts[] = {
+        {"--isa", BP_OPT_STR, &isa, 0, 0, NULL, "NAME",
+         "show the table NAME would select (scalar|avx2|avx512|neon|auto)", NULL},
+    };
+    bp_err err = {0};
+    if (bp_args_parse(argc, argv, 2, opts, 1, &help, &err) != BP_OK)
+        return bp_cli_fail(&err);
+    if (help) {
+        printf("usage: bplab info [options]\n\n"
+               "Print the CPU, the instruction sets this binary contains and\n"
+               "which of them the CPU can run, the active kernel table and,\n"
+               "per kernel, which ISA's code each table really runs.\n\n"
+               "options:\n");
+        bp_args_print_help(stdout, opts, 1);
+        return BP_EXIT_OK;
+    }
+    if (bp_runtime_select_isa(isa, &err) != BP_OK)
+        return bp_cli_fail(&err);
+
+    const bp_cpu_info *cpu = bp_cpu();
+    const bp_kernels *act = bp_kernels_active();
+    printf("bplab      %s (commit %s%s)\n", bp_version(), bp_git_commit(),
+           bp_git_dirty() ? ", modified" : "");
+    printf("build      %s, %s, flags: %s%s%s\n", bp_build_type(),
+           bp_compiler(), bp_c_flags()[0] ? bp_c_flags() : "(none)",
+           bp_sanitizers()[0] ? ", sanitizers: " : "", bp_sanitizers());
+    printf("cpu        %s (%s)\n", cpu->model, cpu->arch);
+    printf("features   ");
+    print_features(cpu);
+    printf("isas      ");
+    for (int i = 0; i < BP_ISA_COUNT; i++) {
+        const char *why = bp_isa_unsupported_reason((bp_isa)i);
+        printf(" %s%s%s%s", bp_isa_name((bp_isa)i), why ? " (" : "",
+               why ? why : "", why ? ")" : "");
+        if (i + 1 < BP_ISA_COUNT)
+            printf(",");
+    }
+    printf("\n");
+    const char *env = getenv("BPLAB_ISA");
+    printf("active     %s (%s)\n", act->isa_name,
+           isa ? "chosen by --isa"
+               : (env && *env ? "chosen by BPLAB_ISA"
+                              : "best supported; override with --isa or "
+                                "BPLAB_ISA"));
+    printf("threads    %d (OpenMP)\n\n", bp_threads());
+
+    /* kernel x table: which ISA's code each entry runs */
+    printf("%-16s %-8s", "kernel", "active");
+    for (int i = 0; i < BP_ISA_COUNT; i++)
+        if (bp_isa_supported((bp_isa)i))
+            printf(" %-8s", bp_isa_name((bp_isa)i));
+    printf(" tolerance vs scalar\n");
+    for (int k = 0; k < BP_NUM_KERNELS; k++) {
+        char tol[64];
+        bp_kcheck_tolerance_str((bp_kernel_id)k, tol, sizeof tol);
+        printf("%-16s %-8s", bp_kernel_desc_of((bp_kernel_id)k)->name,
+               bp_isa_name(act->impl[k]));
+        for (int i = 0; i < BP_ISA_COUNT; i++) {
+            const bp_kernels *t = bp_kernels_for((bp_isa)i);
+            if (t)
+                printf(" %-8s", bp_isa_name(t->impl[k]));
+        }
+        printf(" %s\n", tol);
+    }
+    printf("\nA table entry names the ISA whose code it runs: an ISA table "
+           "falls back to\nthe scalar reference for kernels it does not "
+           "specialise.\n");
+    return BP_EXIT_OK;
+}

@@ -1,0 +1,78 @@
+/* core/cli/main.c - `bplab <command> [options]`. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/cli/cli.h"
+#include "core/runtime.h"
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"info", bp_cmd_info, "CPU, instruction sets, the kernel table, threads, build"},
+    {"check", bp_cmd_check, "check every kernel of every usable ISA against scalar"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+int bp_cli_fail(const bp_err *err)
+{
+    fprintf(stderr, "bplab: error: %s\n", err->msg[0] ? err->msg
+                                                      : bp_status_str(err->code));
+    return err->code == BP_ERR_INVALID_ARG ? BP_EXIT_USAGE : BP_EXIT_FAIL;
+}
+
+int bp_cli_failf(int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bplab: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return exit_code;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: bplab <command> [options]\n"
+            "\n"
+            "bplab %s - a backpropagation lab: hand-written SIMD kernels,\n"
+            "each checked against a scalar reference.\n"
+            "\n"
+            "commands:\n",
+            bp_version());
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\n"
+            "Run 'bplab <command> --help' for a command's options.\n"
+            "Environment: BPLAB_ISA=scalar|avx2|avx512|neon forces a kernel\n"
+            "table (as --isa does); OMP_NUM_THREADS sets the default threads.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return bp_cli_failf(BP_EXIT_USAGE,
+                            "no command given (see 'bplab --help')");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return BP_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("bplab %s (%s%s)\n", bp_version(), bp_git_commit(),
+               bp_git_dirty() ? ", modified" : "");
+        return BP_EXIT_OK;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc, argv);
+    return bp_cli_failf(BP_EXIT_USAGE,
+                        "unknown command '%.40s' (see 'bplab --help')", cmd);
+}

@@ -1,0 +1,27 @@
+/* core/runtime.h - process-wide settings: threads, ISA choice, build facts. */
+#ifndef BPLAB_RUNTIME_H
+#define BPLAB_RUNTIME_H
+
+#include "core/status.h"
+
+/* Use `n` OpenMP threads (1 <= n <= 1024); 0 keeps the OpenMP default
+ * (OMP_NUM_THREADS, else one per CPU). */
+bp_status bp_set_threads(long long n, bp_err *err);
+
+/* The number of threads parallel kernels will use. */
+int bp_threads(void);
+
+/* Choose the kernel table: `isa` (from --isa) wins, else BPLAB_ISA, else
+ * the best the CPU supports. */
+bp_status bp_runtime_select_isa(const char *isa, bp_err *err);
+
+/* Build facts, fixed at build time. */
+const char *bp_version(void);
+const char *bp_git_commit(void);  /* short hash, or "unknown" */
+int bp_git_dirty(void);           /* 1 if built from a modified tree */
+const char *bp_build_type(void);
+const char *bp_compiler(void);
+const char *bp_c_flags(void);
+const char *bp_sanitizers(void);  /* "" when none */
+
+#endif

@@ -1,0 +1,62 @@
+/* kernels/kcheck.h - compare any kernel table against the scalar reference.
+ *
+ * One harness per kernel *signature* (not per kernel) draws inputs for a
+ * fixed battery of shapes, runs the reference table and the table under
+ * test on identical copies, and compares every output value with the
+ * kernel's tolerance class from kernel_list.h. The battery covers sizes 0
+ * and 1, tails around every vector width and register tile, primes, leading
+ * dimensions larger than the row, unaligned starts, in-place calls where the
+ * signature allows them, and special values (±0, ±inf, NaN, huge, tiny).
+ *
+ * Beyond values, every case also checks that the kernel
+ *   - does not read past the end of its inputs (buffers end at a PROT_NONE
+ *     page, so an over-read faults);
+ *   - does not write outside its outputs (padding and a margin before each
+ *     output hold a sentinel that must survive);
+ *   - does not read C when beta == 0 (C starts as NaN).
+ *
+ * Used by `bplab check` and by tests/check_kernels.c; both fail on any
+ * case that compared nothing.
+ */
+#ifndef BPLAB_KCHECK_H
+#define BPLAB_KCHECK_H
+
+#include <stddef.h>
+
+#include "kernels/kernels.h"
+
+typedef struct bp_kcheck_stats {
+    size_t cases;      /* shapes run */
+    size_t compared;   /* output values compared */
+    size_t failures;   /* values outside the bound, or integrity faults */
+    double max_abs;    /* max |got - ref| over finite pairs */
+    double max_rel;    /* max |got - ref| / |ref| over finite ref != 0 */
+    double max_ulp;    /* max distance in ULPs (float outputs) */
+    double max_ratio;  /* max |got - ref| / bound (passing values are <= 1) */
+    char first_failure[512];
+} bp_kcheck_stats;
+
+/* Number of cases in kernel k's battery. `quick` selects a subset of about
+ * a tenth (for `bplab check --quick`), always including the edge shapes. */
+size_t bp_kcheck_num_cases(bp_kernel_id k, bool quick);
+
+/* Describe case i of kernel k ("m=13 n=37 k=257 NT alpha=1 beta=0 ..."). */
+void bp_kcheck_case_name(bp_kernel_id k, size_t i, bool quick, char *buf,
+                         size_t size);
+
+/* Run case i of kernel k, comparing `test` with `ref`, and fold the result
+ * into *st. Returns BP_ERR_NOMEM if buffers could not be mapped; a
+ * numerical mismatch is not an error: it shows up in st->failures. */
+bp_status bp_kcheck_case(const bp_kernels *ref, const bp_kernels *test,
+                         bp_kernel_id k, size_t i, bool quick,
+                         bp_kcheck_stats *st, bp_err *err);
+
+/* All cases of kernel k (stats are reset first). */
+bp_status bp_kcheck_kernel(const bp_kernels *ref, const bp_kernels *test,
+                           bp_kernel_id k, bool quick, bp_kcheck_stats *st,
+                           bp_err *err);
+
+/* The tolerance of kernel k as one line, e.g. "<= 2*K*u*sum|terms|". */
+void bp_kcheck_tolerance_str(bp_kernel_id k, char *buf, size_t size);
+
+#endif

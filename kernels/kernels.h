@@ -1,0 +1,346 @@
+/* kernels/kernels.h - the kernel table type, kernel signatures and dispatch.
+ *
+ * All compute in bplab goes through one table of function pointers,
+ * bp_kernels. There is one filled-in table per instruction set (scalar,
+ * avx2, avx512, neon); the scalar table is the reference every other table
+ * is checked against. Tables are built once, never change afterwards, and
+ * may be read from any thread.
+ *
+ * Conventions for every kernel:
+ *   - matrices are row-major; a leading dimension (ld*) is the distance in
+ *     elements between the starts of two consecutive rows and is >= the
+ *     number of columns stored;
+ *   - argument order: sizes, inputs with their leading dimensions, outputs,
+ *     parameters;
+ *   - outputs may alias inputs only where the comment says "in place";
+ *   - kernels never allocate, never fail and never validate user data: the
+ *     core checks shapes and values at its public boundary, kernels assert;
+ *   - sizes of 0 are valid and do nothing (reductions then return 0).
+ */
+#ifndef BPLAB_KERNELS_H
+#define BPLAB_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "kernels/kernel_list.h"
+
+/* ---------------------------------------------------------------------- */
+/* Kernel signatures (function types: a table field is `bp_x_fn *name`,   */
+/* and `bp_x_fn bp_name__isa;` declares an implementation)                 */
+
+/* C = alpha * op(A) * op(B) + beta * C, row-major.
+ * op(A) is m x k: A is m x k (lda >= k) when !ta, else A is k x m (lda >= m).
+ * op(B) is k x n: B is k x n (ldb >= n) when !tb, else B is n x k (ldb >= k).
+ * C is m x n, ldc >= n. When beta == 0, C is write-only (it is never read,
+ * so NaN garbage in C is harmless). When alpha == 0 or k == 0, A and B are
+ * not read and C = beta * C. */
+typedef void bp_gemm_fn(bool ta, bool tb, size_t m, size_t n, size_t k,
+                           float alpha, const float *A, size_t lda,
+                           const float *B, size_t ldb, float beta, float *C,
+                           size_t ldc);
+
+/* y[i] = f(x[i]) for i < n. In place (y == x) allowed. */
+typedef void bp_unary_fn(size_t n, const float *x, float *y);
+
+/* dx[i] = dy[i] * f'(x[i]), where f' is computed from the forward output
+ * y[i] = f(x[i]) (sigmoid: y(1-y), tanh: 1-y^2, relu: y > 0).
+ * In place (dx == dy) allowed. */
+typedef void bp_unary_bwd_fn(size_t n, const float *y, const float *dy,
+                                float *dx);
+
+/* Row-wise softmax of a rows x cols matrix, max-subtracted:
+ * y[r][c] = exp(x[r][c] - max_r) / sum_c' exp(x[r][c'] - max_r).
+ * In place (y == x, ldy == ldx) allowed. */
+typedef void bp_softmax_fn(size_t rows, size_t cols, const float *x,
+                              size_t ldx, float *y, size_t ldy);
+
+/* Row-wise softmax backward from the forward output y:
+ * dx[r][c] = y[r][c] * (dy[r][c] - sum_c' y[r][c'] * dy[r][c']).
+ * In place (dx == dy, lddx == lddy) allowed. */
+typedef void bp_softmax_bwd_fn(size_t rows, size_t cols, const float *y,
+                                  size_t ldy, const float *dy, size_t lddy,
+                                  float *dx, size_t lddx);
+
+/* Fused softmax + cross-entropy on logits z (rows x cols) with class labels
+ * (0 <= labels[r] < cols). Returns sum_r -log softmax(z_r)[labels[r]].
+ * If delta is not NULL it receives scale * (softmax(z_r) - onehot(label_r)),
+ * the gradient of scale * loss with respect to z. delta must not alias z. */
+typedef double bp_xent_fn(size_t rows, size_t cols, const float *z,
+                             size_t ldz, const int32_t *labels, float scale,
+                             float *delta, size_t ldd);
+
+/* Fused sigmoid + binary cross-entropy on logits z[i] with targets t[i] in
+ * [0, 1]. Returns sum_i max(z,0) - z*t + log1p(exp(-|z|)); if delta is not
+ * NULL it receives scale * (sigmoid(z) - t). delta must not alias z or t. */
+typedef double bp_bce_fn(size_t n, const float *z, const float *t,
+                            float scale, float *delta);
+
+/* Squared error: returns sum_i (y[i] - t[i])^2; if delta is not NULL it
+ * receives scale * (y[i] - t[i]). delta must not alias y or t. */
+typedef double bp_mse_fn(size_t n, const float *y, const float *t,
+                            float scale, float *delta);
+
+/* y[r][c] += b[c], in place on y (rows x cols). */
+typedef void bp_bias_add_fn(size_t rows, size_t cols, const float *b,
+                               float *y, size_t ldy);
+
+/* db[c] = sum_r dy[r][c] (column sums; db is overwritten). */
+typedef void bp_bias_grad_fn(size_t rows, size_t cols, const float *dy,
+                                size_t lddy, float *db);
+
+/* Inverted dropout forward. Element i is kept when the counter-based hash
+ * bp_dropout_bits(key, i) >> 8 is >= bp_dropout_threshold(p); a kept element
+ * gets mask = bp_dropout_scale(p) = 1/(1-p), a dropped one mask = 0; then
+ * y[i] = x[i] * mask[i]. 0 <= p < 1, n <= 2^32. In place (y == x) allowed.
+ * The same (key, i, p) give the same mask on every ISA and thread count. */
+typedef void bp_dropout_fwd_fn(size_t n, uint64_t key, float p,
+                                  const float *x, float *y, float *mask);
+
+/* out[i] = a[i] * b[i]; dropout backward is dx = dy * mask.
+ * In place (out == a or out == b) allowed. */
+typedef void bp_vmul_fn(size_t n, const float *a, const float *b,
+                           float *out);
+
+/* Batch normalisation, training mode, per column of x (rows x cols):
+ *   mean[c]   = sum_r x[r][c] / rows
+ *   var_b[c]  = sum_r (x[r][c] - mean[c])^2 / rows           (biased)
+ *   invstd[c] = 1 / sqrt(var_b[c] + eps)
+ *   y[r][c]   = (x[r][c] - mean[c]) * invstd[c] * gamma[c] + beta[c]
+ * mean and invstd (cols each) are saved for bn_bwd. If run_mean/run_var
+ * are not NULL they are updated as r = (1 - momentum) * r + momentum * s,
+ * with s = mean and the unbiased variance var_b * rows/(rows-1) (var_b when
+ * rows == 1). rows >= 1. y must not alias x. */
+typedef void bp_bn_train_fn(size_t rows, size_t cols, const float *x,
+                               size_t ldx, const float *gamma,
+                               const float *beta, float eps, float momentum,
+                               float *y, size_t ldy, float *mean,
+                               float *invstd, float *run_mean,
+                               float *run_var);
+
+/* Batch normalisation, inference mode, with the running statistics:
+ *   y[r][c] = (x[r][c] - run_mean[c]) * (1/sqrt(run_var[c] + eps)) * gamma[c]
+ *             + beta[c].  In place (y == x, ldy == ldx) allowed. */
+typedef void bp_bn_infer_fn(size_t rows, size_t cols, const float *x,
+                               size_t ldx, const float *gamma,
+                               const float *beta, const float *run_mean,
+                               const float *run_var, float eps, float *y,
+                               size_t ldy);
+
+/* Batch normalisation backward (training mode), with xhat = (x-mean)*invstd:
+ *   dbeta[c]  = sum_r dy[r][c]
+ *   dgamma[c] = sum_r dy[r][c] * xhat[r][c]
+ *   dx[r][c]  = gamma[c] * invstd[c] / rows
+ *               * (rows * dy[r][c] - dbeta[c] - xhat[r][c] * dgamma[c])
+ * dgamma and dbeta are overwritten. dx must not alias x or dy. */
+typedef void bp_bn_bwd_fn(size_t rows, size_t cols, const float *x,
+                             size_t ldx, const float *dy, size_t lddy,
+                             const float *gamma, const float *mean,
+                             const float *invstd, float *dx, size_t lddx,
+                             float *dgamma, float *dbeta);
+
+/* Hyper-parameters of one optimizer step. The regularised gradient is
+ *   g' = g + l2 * w + l1 * sign(w)          (sign(0) = 0)
+ * and the updates follow PyTorch's definitions:
+ *   sgd:       w -= lr * g'
+ *   momentum:  v = momentum * v + g';  w -= lr * (nesterov ? g' + momentum*v : v)
+ *   adam:      m = beta1*m + (1-beta1)*g';  v = beta2*v + (1-beta2)*g'^2;
+ *              w -= (lr/bc1) * m / (sqrt(v) / sqrt(bc2) + eps)
+ * where bc1 = 1 - beta1^t and bc2 = 1 - beta2^t for step t >= 1 (filled in
+ * by the caller, see bp_opt_params_at_step in core/). */
+typedef struct bp_opt_params {
+    float lr;
+    float l2;
+    float l1;
+    float momentum;
+    bool nesterov;
+    float beta1, beta2, eps;
+    float bc1, bc2;
+} bp_opt_params;
+
+typedef void bp_sgd_fn(size_t n, float *w, const float *g,
+                          const bp_opt_params *p);
+typedef void bp_momentum_fn(size_t n, float *w, const float *g, float *v,
+                               const bp_opt_params *p);
+typedef void bp_adam_fn(size_t n, float *w, const float *g, float *m,
+                           float *v, const bp_opt_params *p);
+
+/* sum_i x[i]^2 (for gradient-norm clipping and norms). */
+typedef double bp_sumsq_fn(size_t n, const float *x);
+
+/* x[i] *= s, in place. */
+typedef void bp_scale_fn(size_t n, float s, float *x);
+
+/* x[i] = min(max(x[i], -c), c), in place; c >= 0; NaN stays NaN. */
+typedef void bp_clip_fn(size_t n, float c, float *x);
+
+/* ---------------------------------------------------------------------- */
+/* Dropout's counter-based bits: shared by every ISA so masks agree.       */
+
+/* 32-bit integer finaliser (Wellons' lowbias32, bias ~0.107). */
+static inline uint32_t bp_mix32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x21f0aaadu;
+    x ^= x >> 15;
+    x *= 0x735a2d97u;
+    x ^= x >> 15;
+    return x;
+}
+
+/* The 32 random bits of element i under a 64-bit key: two rounds of the
+ * finaliser, keyed by each half of the key. */
+static inline uint32_t bp_dropout_bits(uint64_t key, uint32_t i)
+{
+    return bp_mix32(bp_mix32(i ^ (uint32_t)key) ^ (uint32_t)(key >> 32));
+}
+
+/* Elements whose top 24 bits are >= this are kept: P(keep) = 1 - p to
+ * within 2^-24. */
+static inline uint32_t bp_dropout_threshold(float p)
+{
+    return (uint32_t)((double)p * 16777216.0);
+}
+
+static inline float bp_dropout_scale(float p)
+{
+    return 1.0f / (1.0f - p);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The table                                                               */
+
+typedef enum bp_isa {
+#define X(name, ENUM) BP_ISA_##ENUM,
+    BP_ISAS(X)
+#undef X
+    BP_ISA_COUNT
+} bp_isa;
+
+typedef enum bp_kernel_id {
+#define X(name, type, sig, tol, fac) BP_K_##name,
+    BP_KERNELS(X)
+#undef X
+    BP_NUM_KERNELS
+} bp_kernel_id;
+
+/* Which checker harness drives a kernel (one per signature). */
+typedef enum bp_sig {
+    BP_SIG_GEMM,
+    BP_SIG_UNARY,
+    BP_SIG_UNARY_BWD,
+    BP_SIG_SOFTMAX,
+    BP_SIG_SOFTMAX_BWD,
+    BP_SIG_XENT,
+    BP_SIG_BCE,
+    BP_SIG_MSE,
+    BP_SIG_BIAS_ADD,
+    BP_SIG_BIAS_GRAD,
+    BP_SIG_DROPOUT,
+    BP_SIG_VMUL,
+    BP_SIG_BN_TRAIN,
+    BP_SIG_BN_INFER,
+    BP_SIG_BN_BWD,
+    BP_SIG_SGD,
+    BP_SIG_MOMENTUM,
+    BP_SIG_ADAM,
+    BP_SIG_SUMSQ,
+    BP_SIG_SCALE,
+    BP_SIG_CLIP
+} bp_sig;
+
+typedef enum bp_tol_class {
+    BP_TOL_EXACT,
+    BP_TOL_ELEM,
+    BP_TOL_TRANSC,
+    BP_TOL_SUM
+} bp_tol_class;
+
+/* bp_ktype_<name>: the function type of kernel <name>, so that an ISA list
+ * can declare `bp_ktype_gemm bp_gemm__avx2;` from the name alone. */
+#define X(name, type, sig, tol, fac) typedef type bp_ktype_##name;
+BP_KERNELS(X)
+#undef X
+
+typedef struct bp_kernel_desc {
+    const char *name;
+    bp_sig sig;
+    bp_tol_class tol;
+    double tol_factor;
+} bp_kernel_desc;
+
+typedef struct bp_kernels {
+    bp_isa isa;
+    const char *isa_name;
+    /* impl[k]: the instruction set whose code entry k really runs (an ISA
+     * table points at the scalar entry for kernels it does not specialise). */
+    bp_isa impl[BP_NUM_KERNELS];
+#define X(name, type, sig, tol, fac) type *name;
+    BP_KERNELS(X)
+#undef X
+} bp_kernels;
+
+/* ---------------------------------------------------------------------- */
+/* Dispatch                                                                */
+
+/* Name of an ISA ("scalar", "avx2", ...); "?" for an invalid value. */
+const char *bp_isa_name(bp_isa isa);
+
+/* Parse an ISA name, case-insensitively. Returns BP_ISA_COUNT if unknown. */
+bp_isa bp_isa_parse(const char *name);
+
+/* True if this binary contains the table for `isa`. */
+bool bp_isa_built(bp_isa isa);
+
+/* True if this binary contains the table and the running CPU (and OS) can
+ * execute it. Scalar is always supported. */
+bool bp_isa_supported(bp_isa isa);
+
+/* The best supported ISA of this binary on this CPU. */
+bp_isa bp_isa_best(void);
+
+/* The table for `isa`, or NULL if it is not built or not supported. */
+const bp_kernels *bp_kernels_for(bp_isa isa);
+
+/* The active table: the best supported one unless bp_kernels_select()
+ * chose another. Never NULL. */
+const bp_kernels *bp_kernels_active(void);
+
+/* Make the named table active. Names are case-insensitive; "auto" or an
+ * empty name picks the best supported table. Unknown name:
+ * BP_ERR_INVALID_ARG with the valid names; a table the CPU or this build
+ * lacks: BP_ERR_UNSUPPORTED with the usable ones. `what` prefixes the
+ * message (e.g. "--isa" or "BPLAB_ISA"); NULL means "ISA". */
+bp_status bp_kernels_select(const char *name, const char *what, bp_err *err);
+
+/* Apply the BPLAB_ISA environment variable, if set (see bp_kernels_select). */
+bp_status bp_kernels_select_env(bp_err *err);
+
+/* Static description of kernel k (name, signature, tolerance). */
+const bp_kernel_desc *bp_kernel_desc_of(bp_kernel_id k);
+
+/* The kernel id for a name, or BP_NUM_KERNELS if unknown. */
+bp_kernel_id bp_kernel_parse(const char *name);
+
+/* Entry k of table t as an untyped pointer, to compare implementations. */
+const void *bp_kernel_ptr(const bp_kernels *t, bp_kernel_id k);
+
+/* What the CPU reports. Filled once; valid for the life of the process. */
+typedef struct bp_cpu_info {
+    char model[64];    /* brand string or best description */
+    char arch[16];     /* "x86_64", "aarch64", ... */
+    bool has_avx, has_fma, has_avx2;
+    bool has_avx512f, has_avx512dq, has_avx512bw, has_avx512vl;
+    bool os_ymm, os_zmm; /* XCR0 says the OS saves YMM / ZMM+opmask state */
+    bool has_neon;
+} bp_cpu_info;
+
+const bp_cpu_info *bp_cpu(void);
+
+/* Why `isa` is not usable here ("not built into this binary", "CPU lacks
+ * AVX-512BW", ...), or NULL if it is usable. */
+const char *bp_isa_unsupported_reason(bp_isa isa);
+
+#endif

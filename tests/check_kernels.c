@@ -1,0 +1,125 @@
+/* tests/check_kernels.c - every entry of every usable kernel table against
+ * the scalar reference.
+ *
+ * The generic driver: the list of (kernel, ISA) pairs is built at start-up
+ * from the dispatch tables, so a new ISA table or a newly specialised
+ * kernel is covered with no new test code. Each pair runs the whole battery
+ * of kernels/kcheck.c (tails, primes, padded rows, unaligned starts,
+ * in-place calls, special values; buffers end at a guard page and outputs
+ * are fenced by sentinels) and must compare at least one value and stay
+ * within the kernel's tolerance class (kernels/kernel_list.h).
+ *
+ * Entries that inherit the scalar code are listed on stderr (they are the
+ * reference, there is nothing to compare); the "tables" test checks that
+ * such entries really are the scalar function.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kernels/kcheck.h"
+#include "kernels/kernels.h"
+#include "test_util.h"
+
+static struct pair {
+    bp_isa isa;
+    bp_kernel_id k;
+} pairs[BP_ISA_COUNT * BP_NUM_KERNELS];
+static int npairs;
+
+static void collect_pairs(void)
+{
+    int inherited = 0;
+    for (int i = 1; i < BP_ISA_COUNT; i++) {
+        const bp_kernels *t = bp_kernels_for((bp_isa)i);
+        if (!t)
+            continue;
+        for (int k = 0; k < BP_NUM_KERNELS; k++) {
+            if (t->impl[k] == BP_ISA_SCALAR) {
+                inherited++;
+                continue;
+            }
+            pairs[npairs].isa = (bp_isa)i;
+            pairs[npairs].k = (bp_kernel_id)k;
+            npairs++;
+        }
+    }
+    fprintf(stderr,
+            "check_kernels: %d (kernel, isa) pairs to compare with scalar; "
+            "%d entries inherit the scalar code\n",
+            npairs, inherited);
+}
+
+START_TEST(test_pair)
+{
+    const bp_kernels *ref = bp_kernels_for(BP_ISA_SCALAR);
+    const bp_kernels *t = bp_kernels_for(pairs[_i].isa);
+    const char *name = bp_kernel_desc_of(pairs[_i].k)->name;
+    ck_assert_ptr_nonnull(t);
+    bp_kcheck_stats st;
+    bp_err err = {0};
+    ck_assert_msg(bp_kcheck_kernel(ref, t, pairs[_i].k, false, &st, &err) ==
+                      BP_OK,
+                  "%s/%s: %s", name, t->isa_name, err.msg);
+    ck_assert_msg(st.compared > 0, "%s/%s: no values compared", name,
+                  t->isa_name);
+    ck_assert_msg(st.failures == 0,
+                  "%s/%s: %zu of %zu values out of tolerance; first: %s "
+                  "(max_abs %.3g, max_ulp %.0f, err/tol %.3f)",
+                  name, t->isa_name, st.failures, st.compared,
+                  st.first_failure, st.max_abs, st.max_ulp, st.max_ratio);
+}
+END_TEST
+
+/* Every usable table is complete, and impl[] tells the truth: an entry
+ * marked scalar is the scalar function, any other is not. */
+START_TEST(test_tables)
+{
+    const bp_kernels *ref = bp_kernels_for(BP_ISA_SCALAR);
+    ck_assert_ptr_nonnull(ref);
+    int tables = 0;
+    for (int i = 0; i < BP_ISA_COUNT; i++) {
+        const bp_kernels *t = bp_kernels_for((bp_isa)i);
+        if (!t)
+            continue;
+        tables++;
+        ck_assert_int_eq(t->isa, i);
+        ck_assert_str_eq(t->isa_name, bp_isa_name((bp_isa)i));
+        for (int k = 0; k < BP_NUM_KERNELS; k++) {
+            const void *p = bp_kernel_ptr(t, (bp_kernel_id)k);
+            const void *s = bp_kernel_ptr(ref, (bp_kernel_id)k);
+            const char *name = bp_kernel_desc_of((bp_kernel_id)k)->name;
+            ck_assert_msg(p != NULL, "%s/%s is NULL", name, t->isa_name);
+            ck_assert_msg((t->impl[k] == BP_ISA_SCALAR) == (p == s),
+                          "%s/%s: impl says %s but the pointer %s scalar's",
+                          name, t->isa_name, bp_isa_name(t->impl[k]),
+                          p == s ? "is" : "is not");
+            ck_assert_msg(t->impl[k] == BP_ISA_SCALAR || (int)t->impl[k] == i ||
+                              (i == BP_ISA_AVX512 && t->impl[k] == BP_ISA_AVX2),
+                          "%s/%s: runs %s code", name, t->isa_name,
+                          bp_isa_name(t->impl[k]));
+        }
+    }
+    ck_assert_int_ge(tables, 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("tables");
+    tcase_add_test(tc, test_tables);
+    suite_add_tcase(s, tc);
+    if (npairs > 0) {
+        tc = tcase_create("isa_vs_scalar");
+        tcase_set_timeout(tc, 300);
+        tcase_add_loop_test(tc, test_pair, 0, npairs);
+        suite_add_tcase(s, tc);
+    }
+    return s;
+}
+
+int main(void)
+{
+    collect_pairs();
+    return bp_test_main(suite());
+}

@@ -1,0 +1,29 @@
+/* tests/test_util.c - helpers shared by the Check suites. */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int bp_test_main(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    int run = srunner_ntests_run(sr);
+    srunner_free(sr);
+    if (run == 0) {
+        fprintf(stderr, "no tests were run\n");
+        return EXIT_FAILURE;
+    }
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+double bp_test_ulps(float a, float b)
+{
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    int64_t la = ia < 0 ? (int64_t)INT32_MIN - ia : ia;
+    int64_t lb = ib < 0 ? (int64_t)INT32_MIN - ib : ib;
+    return (double)(la > lb ? la - lb : lb - la);
+}
