@@ -183,12 +183,16 @@ static void cmp_value(ctx *c, const char *what, size_t r, size_t col,
             if (ratio > c->st->max_ratio)
                 c->st->max_ratio = ratio;
         }
+        /* relative and ULP statistics describe the normal range; below
+         * FLT_MIN only the absolute difference is meaningful */
         if (diff > c->st->max_abs)
             c->st->max_abs = diff;
-        if (ref != 0 && diff / fabs(ref) > c->st->max_rel)
-            c->st->max_rel = diff / fabs(ref);
-        if (ulps > c->st->max_ulp)
-            c->st->max_ulp = ulps;
+        if (fabs(ref) >= FLT_MIN) {
+            if (diff / fabs(ref) > c->st->max_rel)
+                c->st->max_rel = diff / fabs(ref);
+            if (ulps > c->st->max_ulp)
+                c->st->max_ulp = ulps;
+        }
     }
     if (!ok)
         fault(c, "%s[%zu,%zu] ref=%.9g got=%.9g (|diff|=%.3g, %.0f ulp, "

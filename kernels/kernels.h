@@ -79,7 +79,9 @@ typedef double bp_bce_fn(size_t n, const float *z, const float *t,
                             float scale, float *delta);
 
 /* Squared error: returns sum_i (y[i] - t[i])^2; if delta is not NULL it
- * receives scale * (y[i] - t[i]). delta must not alias y or t. */
+ * receives scale * 2 (y[i] - t[i]), the gradient of scale * loss (as for
+ * the other losses: scale = 1/count gives the gradient of the mean).
+ * delta must not alias y or t. */
 typedef double bp_mse_fn(size_t n, const float *y, const float *t,
                             float scale, float *delta);
 

@@ -19,18 +19,18 @@ void bp_bn_fwd_train__scalar(size_t rows, size_t cols, const float *x,
                              float *y, size_t ldy, float *mean, float *invstd,
                              float *run_mean, float *run_var)
 {
-    float inv_rows = 1.0f / (float)rows;
+    float n = (float)rows;
     for (size_t c = 0; c < cols; c++) {
         float s = 0.0f;
         for (size_t r = 0; r < rows; r++)
             s += x[r * ldx + c];
-        float mu = s * inv_rows;
+        float mu = s / n; /* one rounding: a constant column gets var = 0 */
         float ss = 0.0f;
         for (size_t r = 0; r < rows; r++) {
             float d = x[r * ldx + c] - mu;
             ss += d * d;
         }
-        float var = ss * inv_rows;
+        float var = ss / n;
         float is = 1.0f / sqrtf(var + eps);
         for (size_t r = 0; r < rows; r++)
             y[r * ldy + c] = (x[r * ldx + c] - mu) * is * gamma[c] + beta[c];

@@ -27,7 +27,8 @@ double bp_softmax_xent__scalar(size_t rows, size_t cols, const float *z,
         for (size_t c = 0; c < cols; c++)
             sum += expf(zr[c] - mx);
         float lse = logf(sum);
-        total += (double)(lse - (zr[label] - mx));
+        /* in double: z_label - max can exceed FLT_MAX in magnitude */
+        total += (double)lse - ((double)zr[label] - (double)mx);
         if (delta) {
             float *dr = delta + r * ldd;
             float inv = 1.0f / sum;
@@ -57,7 +58,7 @@ double bp_sigmoid_bce__scalar(size_t n, const float *z, const float *t,
     return total;
 }
 
-/* ---- squared error: loss = sum (y - t)^2;  delta = scale * (y - t) */
+/* ---- squared error: loss = sum (y - t)^2;  delta = scale * 2 (y - t) */
 
 double bp_mse__scalar(size_t n, const float *y, const float *t, float scale,
                       float *delta)
@@ -67,7 +68,7 @@ double bp_mse__scalar(size_t n, const float *y, const float *t, float scale,
         float d = y[i] - t[i];
         total += (double)(d * d);
         if (delta)
-            delta[i] = scale * d;
+            delta[i] = scale * (2.0f * d);
     }
     return total;
 }
