@@ -26,7 +26,7 @@
 
 #define BP_KERNELS(X)                                                        \
     X(gemm,            bp_gemm_fn,        BP_SIG_GEMM,      BP_TOL_SUM,    2) \
-    X(sigmoid_fwd,     bp_unary_fn,       BP_SIG_UNARY,     BP_TOL_TRANSC, 4) \
+    X(sigmoid_fwd,     bp_unary_fn,       BP_SIG_UNARY,     BP_TOL_TRANSC, 6) \
     X(tanh_fwd,        bp_unary_fn,       BP_SIG_UNARY,     BP_TOL_TRANSC, 4) \
     X(relu_fwd,        bp_unary_fn,       BP_SIG_UNARY,     BP_TOL_EXACT,  0) \
     X(sigmoid_bwd,     bp_unary_bwd_fn,   BP_SIG_UNARY_BWD, BP_TOL_ELEM,   2) \

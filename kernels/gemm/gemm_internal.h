@@ -1,0 +1,107 @@
+/* kernels/gemm/gemm_internal.h - the contract between the blocked GEMM
+ * driver (kernels/gemm/gemm_driver.c, baseline flags) and each ISA's
+ * register-tiled micro-kernels (kernels/<isa>/gemm.c, that ISA's flags).
+ *
+ * The driver splits C among threads (whole register tiles, along n if it
+ * has enough NR panels, else along m) and runs one of two loop nests on
+ * each part:
+ *
+ * direct (the MLP shapes: operands that fit in L2), nothing packed that
+ * need not be:
+ *   for each KC block of k (sizes fixed by k alone)
+ *     for each MC block of rows
+ *       for each NR-wide panel of op(B)  (packed only for NT/TT and for a
+ *                                         partial last panel)
+ *         for each MR-tall tile of op(A) (read in place; a partial last
+ *                                         tile is copied once per block)
+ *           micro-kernel: C tile (+)= alpha * A tile . B panel
+ *   op(A) is read in place: rows of A (NN, NT: "row" kernels, stride lda
+ *   between rows) or columns of a transposed A (TN, TT: "col" kernels, MR
+ *   contiguous values per k). op(B) is read as NR contiguous floats per k
+ *   with a row stride: B itself for NN/TN, a packed copy for NT/TT.
+ *
+ * packed (large operands, the BLIS/GotoBLAS nest):
+ *   for each NC block of columns, for each KC block: pack op(B) (kc x nc,
+ *   L2); for each MC block of rows: pack op(A) (mc x kc, L2); then the
+ *   micro-kernel over every tile, reading only packed, contiguous data.
+ *
+ * Determinism: every element of C is one chain of FMAs over p in
+ * increasing order within a KC block, blocks in increasing order. Tiles,
+ * panels and thread splits only choose *which* elements a call computes,
+ * never how, so the result is bit-identical for any thread count.
+ */
+#ifndef BPLAB_GEMM_INTERNAL_H
+#define BPLAB_GEMM_INTERNAL_H
+
+/* Upper bounds every arch stays within (they size the per-thread packing
+ * buffers). */
+#define BP_GEMM_MR_MAX 32
+#define BP_GEMM_NR_MAX 32
+#define BP_GEMM_KC_MAX 384
+#define BP_GEMM_MC_MAX 288
+#define BP_GEMM_NC_MAX 1024
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* C[0:m][0:n] = alpha * sum_p A(i,p) B(p,j) + beta * C  (beta == 0: C is
+ * not read), for m <= mr, n <= nr, over p < kc.
+ * A(i,p) = a[i*lda + p] for a "row" kernel, a[p*lda + i] for a "col" one.
+ * B(p,j) = b[p*ldb + j], and b[p*ldb + j] must be readable for all j < nr
+ * (the driver packs a partial panel). A rows (row kernels) or columns (col
+ * kernels) i >= m must be readable too: the driver hands partial tiles
+ * over as a zero-padded col-layout copy. */
+typedef void bp_gemm_ukr_fn(size_t kc, const float *a, size_t lda,
+                            const float *b, size_t ldb, float *c, size_t ldc,
+                            size_t m, size_t n, float alpha, float beta);
+
+/* Pack one panel of op(B), kc x nr, zero-padded past column n <= nr:
+ * out[p*nr + j] = op(B)(p, j) = tb ? b[j*ldb + p] : b[p*ldb + j]. */
+typedef void bp_gemm_pack_b_fn(bool tb, size_t kc, size_t nr, size_t n,
+                               const float *b, size_t ldb, float *out);
+
+/* Pack one tile of op(A), mr x kc, zero-padded past row m <= mr, in col
+ * layout: out[p*mr + i] = op(A)(i, p) = ta ? a[p*lda + i] : a[i*lda + p]. */
+typedef void bp_gemm_pack_a_fn(bool ta, size_t mr, size_t m, size_t kc,
+                               const float *a, size_t lda, float *out);
+
+/* Column-vector kernel for a narrow C (n <= BP_GEMM_COLVEC_MAX) with a
+ * transposed A (TN, TT): C[0:m][0:n] = alpha * sum_p a[p*lda + i] b[p*n + j]
+ * + beta * C, m <= the arch's colvec_mr. Vectors run down the columns of C
+ * (contiguous in A's rows), so every lane is used even when n = 10; b is
+ * op(B) packed as kc x n. The n-specific kernel is colvec[n]. */
+#define BP_GEMM_COLVEC_MAX 12
+typedef void bp_gemm_colvec_fn(size_t kc, const float *a, size_t lda,
+                               const float *b, float *c, size_t ldc, size_t m,
+                               float alpha, float beta);
+
+/* One register-tile shape with its kernels. */
+typedef struct bp_gemm_tile {
+    size_t mr, nr;
+    bp_gemm_ukr_fn *row; /* A(i,p) = a[i*lda + p] */
+    bp_gemm_ukr_fn *col; /* A(i,p) = a[p*lda + i] */
+    bp_gemm_ukr_fn *packed; /* col with lda == mr and ldb == nr */
+} bp_gemm_tile;
+
+/* An ISA's GEMM: its tiles and cache blocking. */
+typedef struct bp_gemm_arch {
+    const char *name;
+    bp_gemm_tile wide;   /* the main tile */
+    bp_gemm_tile narrow; /* used when n <= narrow.nr (the 10-class layer) */
+    bp_gemm_pack_a_fn *pack_a;
+    bp_gemm_pack_b_fn *pack_b;
+    size_t kc;           /* max KC: one B micro-panel kc x nr stays in L1 */
+    size_t mc;           /* max MC: a packed A block mc x kc stays in L2 */
+    size_t nc;           /* max NC: a packed B block kc x nc stays in L2 */
+    size_t kc_packed;    /* max KC of the packed nest */
+    size_t colvec_mr;    /* rows per colvec call; 0: no colvec kernels */
+    bp_gemm_colvec_fn *colvec[BP_GEMM_COLVEC_MAX + 1];
+} bp_gemm_arch;
+
+/* The driver: full GEMM semantics of bp_gemm_fn (kernels.h). */
+void bp__gemm_run(const bp_gemm_arch *arch, bool ta, bool tb, size_t m,
+                  size_t n, size_t k, float alpha, const float *A, size_t lda,
+                  const float *B, size_t ldb, float beta, float *C,
+                  size_t ldc);
+
+#endif

@@ -1,0 +1,260 @@
+/* kernels/x86/avx2/gemm.c - AVX2 + FMA GEMM: register-tiled micro-kernels
+ * and packers, run by the blocked driver in kernels/gemm/gemm_driver.c
+ * (loop nest and determinism argument in kernels/gemm/gemm_internal.h).
+ *
+ * Tiles (16 ymm registers, 2 FMA ports x 8 lanes):
+ *   wide    6 x 16: 12 accumulators + 2 B vectors + 1 broadcast; per k
+ *           8 loads for 12 FMAs (the classic Haswell shape);
+ *   narrow  12 x 8: for n <= 8 with A in rows (NN, NT);
+ *   colvec  8 x n, n <= 12: for TN/TT with a narrow n, vectors down the
+ *           columns of C so all 8 lanes work for the 10-class layer.
+ * Blocking as for AVX-512 (kernels/x86/avx512/gemm.c): direct nest KC 256
+ * (B micro-panel 256 x 16 floats = 16 KiB in L1), packed nest KC 384,
+ * MC 192, NC 1024.
+ * Partial tiles: C is read and written with vmaskmovps, which never
+ * touches masked-out lanes; A and B are padded by the driver's packers.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "kernels/gemm/gemm_internal.h"
+#include "kernels/x86/avx2/avx2_list.h"
+
+/* Lane mask selecting the first n (<= 8) lanes, for vmaskmovps. */
+static inline __m256i lanes(size_t n)
+{
+    static const int32_t ramp[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                     0,  0,  0,  0,  0,  0,  0,  0};
+    return _mm256_loadu_si256((const __m256i *)(ramp + 8 - (n > 8 ? 8 : n)));
+}
+
+/* C[0:m][0:n] = alpha * acc + beta * C, acc[i*V + v] = row i, columns
+ * 8v..8v+7. beta == 0: C is not read. */
+static inline __attribute__((always_inline)) void
+store_tile(const __m256 *acc, int R, int V, float *c, size_t ldc, size_t m,
+           size_t n, float alpha, float beta)
+{
+    __m256i mk[2];
+    bool full[2];
+    for (int v = 0; v < V; v++) {
+        size_t lo = 8 * (size_t)v;
+        full[v] = n >= lo + 8;
+        mk[v] = lanes(n > lo ? n - lo : 0);
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    for (int i = 0; i < R && (size_t)i < m; i++) {
+        float *ci = c + (size_t)i * ldc;
+        for (int v = 0; v < V; v++) {
+            float *cv = ci + 8 * v;
+            __m256 t = alpha == 1.0f ? acc[i * V + v]
+                                     : _mm256_mul_ps(va, acc[i * V + v]);
+            if (beta != 0.0f) {
+                __m256 old = full[v] ? _mm256_loadu_ps(cv)
+                                     : _mm256_maskload_ps(cv, mk[v]);
+                t = beta == 1.0f ? _mm256_add_ps(old, t)
+                                 : _mm256_fmadd_ps(vb, old, t);
+            }
+            if (full[v])
+                _mm256_storeu_ps(cv, t);
+            else
+                _mm256_maskstore_ps(cv, mk[v], t);
+        }
+    }
+}
+
+#define UKR_NAME ukr_6x16_row
+#define UKR_R 6
+#define UKR_V 2
+#define UKR_COL 0
+#include "kernels/x86/avx2/gemm_ukr.inc"
+
+#define UKR_NAME ukr_6x16_col
+#define UKR_R 6
+#define UKR_V 2
+#define UKR_COL 1
+#include "kernels/x86/avx2/gemm_ukr.inc"
+
+#define UKR_NAME ukr_6x16_packed
+#define UKR_R 6
+#define UKR_V 2
+#define UKR_COL 2
+#include "kernels/x86/avx2/gemm_ukr.inc"
+
+#define UKR_NAME ukr_12x8_row
+#define UKR_R 12
+#define UKR_V 1
+#define UKR_COL 0
+#include "kernels/x86/avx2/gemm_ukr.inc"
+
+#define UKR_NAME ukr_12x8_col
+#define UKR_R 12
+#define UKR_V 1
+#define UKR_COL 1
+#include "kernels/x86/avx2/gemm_ukr.inc"
+
+#define UKR_NAME ukr_12x8_packed
+#define UKR_R 12
+#define UKR_V 1
+#define UKR_COL 2
+#include "kernels/x86/avx2/gemm_ukr.inc"
+
+/* ---- 8 x 8 transpose in registers */
+
+static inline void transpose8(__m256 r[8])
+{
+    __m256 t[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
+        t[i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
+    }
+    for (int i = 0; i < 8; i++)
+        r[i] = t[i];
+}
+
+/* ---- column-vector kernels (see kernels/x86/avx512/gemm.c): one 8-row
+ * vector per column, NJ <= 12 columns, so NJ accumulators; per k one load
+ * of A and NJ broadcasts of the packed B row. */
+
+static inline __attribute__((always_inline)) void
+store_cols(const __m256 *acc, int nj, float *c, size_t ldc, size_t m,
+           float alpha, float beta)
+{
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    for (int j0 = 0; j0 < nj; j0 += 8) {
+        int w = nj - j0 < 8 ? nj - j0 : 8;
+        __m256i mk = lanes((size_t)w);
+        __m256 r[8];
+        for (int j = 0; j < 8; j++)
+            r[j] = j < w ? acc[j0 + j] : _mm256_setzero_ps();
+        transpose8(r);
+        for (size_t i = 0; i < 8 && i < m; i++) {
+            float *ci = c + i * ldc + j0;
+            __m256 t = alpha == 1.0f ? r[i] : _mm256_mul_ps(va, r[i]);
+            if (beta != 0.0f)
+                t = _mm256_fmadd_ps(vb, _mm256_maskload_ps(ci, mk), t);
+            _mm256_maskstore_ps(ci, mk, t);
+        }
+    }
+}
+
+#define COLVEC(NJ)                                                            \
+    static void colvec_##NJ(size_t kc, const float *a, size_t lda,           \
+                            const float *b, float *c, size_t ldc, size_t m,  \
+                            float alpha, float beta)                         \
+    {                                                                         \
+        __m256i mk = lanes(m);                                                \
+        bool full = m >= 8;                                                   \
+        __m256 acc[NJ];                                                       \
+        _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)                 \
+            acc[j] = _mm256_setzero_ps();                                     \
+        _Pragma("GCC unroll 4") for (size_t p = 0; p < kc; p++) {             \
+            __m256 av = full ? _mm256_loadu_ps(a) : _mm256_maskload_ps(a, mk);\
+            _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)             \
+                acc[j] = _mm256_fmadd_ps(av, _mm256_set1_ps(b[j]), acc[j]);   \
+            a += lda;                                                         \
+            b += NJ;                                                          \
+        }                                                                     \
+        store_cols(acc, NJ, c, ldc, m, alpha, beta);                          \
+    }
+
+COLVEC(1)
+COLVEC(2)
+COLVEC(3)
+COLVEC(4)
+COLVEC(5)
+COLVEC(6)
+COLVEC(7)
+COLVEC(8)
+COLVEC(9)
+COLVEC(10)
+COLVEC(11)
+COLVEC(12)
+
+/* ---- packers (contracts in gemm_internal.h) */
+
+static void pack_b(bool tb, size_t kc, size_t nr, size_t n, const float *b,
+                   size_t ldb, float *out)
+{
+    if (!tb) {
+        for (size_t p = 0; p < kc; p++)
+            for (size_t j = 0; j < nr; j += 8) {
+                size_t w = nr - j < 8 ? nr - j : 8, v = n > j ? n - j : 0;
+                __m256 x = _mm256_maskload_ps(b + p * ldb + j, lanes(v < w ? v : w));
+                _mm256_maskstore_ps(out + p * nr + j, lanes(w), x);
+            }
+        return;
+    }
+    for (size_t j0 = 0; j0 < nr; j0 += 8) {
+        size_t w = nr - j0 < 8 ? nr - j0 : 8;
+        for (size_t p0 = 0; p0 < kc; p0 += 8) {
+            size_t pw = kc - p0 < 8 ? kc - p0 : 8;
+            __m256 r[8];
+            for (size_t j = 0; j < 8; j++)
+                r[j] = j0 + j < n ? _mm256_maskload_ps(b + (j0 + j) * ldb + p0, lanes(pw))
+                                  : _mm256_setzero_ps();
+            transpose8(r);
+            for (size_t p = 0; p < pw; p++)
+                _mm256_maskstore_ps(out + (p0 + p) * nr + j0, lanes(w), r[p]);
+        }
+    }
+}
+
+static void pack_a(bool ta, size_t mr, size_t m, size_t kc, const float *a,
+                   size_t lda, float *out)
+{
+    if (ta) {
+        for (size_t p = 0; p < kc; p++)
+            for (size_t i = 0; i < mr; i += 8) {
+                size_t w = mr - i < 8 ? mr - i : 8, v = m > i ? m - i : 0;
+                __m256 x = _mm256_maskload_ps(a + p * lda + i, lanes(v < w ? v : w));
+                _mm256_maskstore_ps(out + p * mr + i, lanes(w), x);
+            }
+        return;
+    }
+    for (size_t i0 = 0; i0 < mr; i0 += 8) {
+        size_t w = mr - i0 < 8 ? mr - i0 : 8;
+        for (size_t p0 = 0; p0 < kc; p0 += 8) {
+            size_t pw = kc - p0 < 8 ? kc - p0 : 8;
+            __m256 r[8];
+            for (size_t i = 0; i < 8; i++)
+                r[i] = i0 + i < m ? _mm256_maskload_ps(a + (i0 + i) * lda + p0, lanes(pw))
+                                  : _mm256_setzero_ps();
+            transpose8(r);
+            for (size_t p = 0; p < pw; p++)
+                _mm256_maskstore_ps(out + (p0 + p) * mr + i0, lanes(w), r[p]);
+        }
+    }
+}
+
+static const bp_gemm_arch arch = {
+    .name = "avx2",
+    .wide = {6, 16, ukr_6x16_row, ukr_6x16_col, ukr_6x16_packed},
+    .narrow = {12, 8, ukr_12x8_row, ukr_12x8_col, ukr_12x8_packed},
+    .pack_a = pack_a,
+    .pack_b = pack_b,
+    .kc = 256,
+    .mc = 192,
+    .nc = 1024,
+    .kc_packed = 384,
+    .colvec_mr = 8,
+    .colvec = {NULL, colvec_1, colvec_2, colvec_3, colvec_4, colvec_5,
+               colvec_6, colvec_7, colvec_8, colvec_9, colvec_10, colvec_11,
+               colvec_12},
+};
+
+void bp_gemm__avx2(bool ta, bool tb, size_t m, size_t n, size_t k,
+                   float alpha, const float *A, size_t lda, const float *B,
+                   size_t ldb, float beta, float *C, size_t ldc)
+{
+    bp__gemm_run(&arch, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}

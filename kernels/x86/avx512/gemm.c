@@ -1,0 +1,271 @@
+/* kernels/x86/avx512/gemm.c - AVX-512 GEMM: register-tiled micro-kernels
+ * and the transposed-B packer, run by the blocked driver in
+ * kernels/gemm/gemm_driver.c (loop nest and determinism argument in
+ * kernels/gemm/gemm_internal.h).
+ *
+ * Tiles (this machine class: 2 FMA ports x 16 lanes, 32 zmm registers,
+ * 48 KiB L1D, 2 MiB L2):
+ *   wide    12 x 32: 24 accumulators + 2 B vectors; per k 14 loads for 24
+ *           FMAs, so the loop is FMA-bound with load ports to spare
+ *           (measured in L1: 87% of the FMA peak; 6x64 and 8x48 reach the
+ *           same, 12x32 fits the MLP's m = 128/784/256 best);
+ *   narrow  24 x 16: for n <= 16 with A in rows (NN, NT), where a 32-wide
+ *           tile would waste two thirds of its lanes;
+ *   colvec  32 x n, n <= 12: for TN/TT with a narrow n (the 10-class
+ *           layer's weight gradient), vectors down the columns of C.
+ * Blocking: direct nest KC <= 256, so one B micro-panel (KC x 32 floats =
+ * 32 KiB) stays in L1 while the tiles of A stream past it from L2; packed
+ * nest KC <= 384 (fewer passes over C; measured best on 1024^3), MC 192,
+ * NC 1024 (A block 288 KiB + B block 1.5 MiB in the 2 MiB L2).
+ * Partial tiles: n < NR is handled by masked loads and stores of C;
+ * m < MR by storing only m rows (the driver pads A).
+ */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "kernels/gemm/gemm_internal.h"
+#include "kernels/x86/avx512/avx512_list.h"
+
+/* C[0:m][0:n] = alpha * acc + beta * C, with acc[i][v] the 16 floats of
+ * row i, columns 16v..16v+15. beta == 0: C is not read. */
+static inline __attribute__((always_inline)) void
+store_tile(const __m512 *acc, int R, int V, float *c, size_t ldc, size_t m,
+           size_t n, float alpha, float beta)
+{
+    __mmask16 mk[4];
+    for (int v = 0; v < V; v++) {
+        size_t lo = 16 * (size_t)v;
+        mk[v] = n >= lo + 16 ? (__mmask16)0xffff
+                : n > lo     ? (__mmask16)((1u << (n - lo)) - 1)
+                             : (__mmask16)0;
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < R && (size_t)i < m; i++) {
+        float *ci = c + (size_t)i * ldc;
+        for (int v = 0; v < V; v++) {
+            /* alpha == 1 and beta in {0, 1} (every call of a training
+             * step) skip the multiplies that would round nothing anyway */
+            __m512 t = alpha == 1.0f ? acc[i * V + v]
+                                     : _mm512_mul_ps(va, acc[i * V + v]);
+            if (beta == 1.0f)
+                t = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[v], ci + 16 * v), t);
+            else if (beta != 0.0f)
+                t = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk[v], ci + 16 * v), t);
+            _mm512_mask_storeu_ps(ci + 16 * v, mk[v], t);
+        }
+    }
+}
+
+#define UKR_NAME ukr_12x32_row
+#define UKR_R 12
+#define UKR_V 2
+#define UKR_COL 0
+#include "kernels/x86/avx512/gemm_ukr.inc"
+
+#define UKR_NAME ukr_12x32_col
+#define UKR_R 12
+#define UKR_V 2
+#define UKR_COL 1
+#include "kernels/x86/avx512/gemm_ukr.inc"
+
+#define UKR_NAME ukr_12x32_packed
+#define UKR_R 12
+#define UKR_V 2
+#define UKR_COL 2
+#include "kernels/x86/avx512/gemm_ukr.inc"
+
+#define UKR_NAME ukr_24x16_packed
+#define UKR_R 24
+#define UKR_V 1
+#define UKR_COL 2
+#include "kernels/x86/avx512/gemm_ukr.inc"
+
+#define UKR_NAME ukr_24x16_row
+#define UKR_R 24
+#define UKR_V 1
+#define UKR_COL 0
+#include "kernels/x86/avx512/gemm_ukr.inc"
+
+#define UKR_NAME ukr_24x16_col
+#define UKR_R 24
+#define UKR_V 1
+#define UKR_COL 1
+#include "kernels/x86/avx512/gemm_ukr.inc"
+
+/* ---- packing a transposed B: out[p*nr + j] = b[j*ldb + p] */
+
+/* In-register transpose of 16 rows of 16 floats. */
+static inline void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+}
+
+static inline __mmask16 lanes(size_t n)
+{
+    return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+}
+
+/* Store two 16-row column tiles (lo: rows 0-15, hi: rows 16-31), nj
+ * columns each, as rows of C: C[i][0:nj] = alpha * t[i] + beta * C[i]. */
+static inline __attribute__((always_inline)) void
+store_cols(const __m512 *lo, const __m512 *hi, int nj, float *c, size_t ldc,
+           size_t m, float alpha, float beta)
+{
+    __mmask16 cols = lanes((size_t)nj);
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int h = 0; h < 2 && (size_t)(16 * h) < m; h++) {
+        __m512 r[16];
+        for (int j = 0; j < 16; j++)
+            r[j] = j < nj ? (h ? hi : lo)[j] : _mm512_setzero_ps();
+        transpose16(r);
+        for (size_t i = 0; i < 16 && 16 * (size_t)h + i < m; i++) {
+            float *ci = c + (16 * (size_t)h + i) * ldc;
+            __m512 t = alpha == 1.0f ? r[i] : _mm512_mul_ps(va, r[i]);
+            if (beta != 0.0f)
+                t = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(cols, ci), t);
+            _mm512_mask_storeu_ps(ci, cols, t);
+        }
+    }
+}
+
+/* ---- column-vector kernels for a narrow C with a transposed A (TN, TT)
+ *
+ * C[0:m][0:NJ] (m <= 32): two 16-row vectors per column, NJ columns, so
+ * 2*NJ accumulators; per k, two loads of A (contiguous down a row of the
+ * stored A) and NJ broadcasts of the packed B row. All 16 lanes work even
+ * for the 10-wide output layer, where a row-vector tile would idle 6 of 16.
+ * The tile is transposed back to rows of C once, at the end. */
+
+#define COLVEC(NJ)                                                            \
+    static void colvec_##NJ(size_t kc, const float *a, size_t lda,           \
+                            const float *b, float *c, size_t ldc, size_t m,  \
+                            float alpha, float beta)                         \
+    {                                                                         \
+        __mmask16 m0 = lanes(m), m1 = lanes(m > 16 ? m - 16 : 0);            \
+        __m512 acc[2][NJ];                                                    \
+        _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)                 \
+            acc[0][j] = acc[1][j] = _mm512_setzero_ps();                      \
+        _Pragma("GCC unroll 4") for (size_t p = 0; p < kc; p++) {             \
+            __m512 a0 = _mm512_maskz_loadu_ps(m0, a);                         \
+            __m512 a1 = _mm512_maskz_loadu_ps(m1, a + 16);                    \
+            _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++) {           \
+                __m512 x = _mm512_set1_ps(b[j]);                              \
+                acc[0][j] = _mm512_fmadd_ps(a0, x, acc[0][j]);                \
+                acc[1][j] = _mm512_fmadd_ps(a1, x, acc[1][j]);                \
+            }                                                                 \
+            a += lda;                                                         \
+            b += NJ;                                                          \
+        }                                                                     \
+        store_cols(&acc[0][0], &acc[1][0], NJ, c, ldc, m, alpha, beta);       \
+    }
+
+COLVEC(1)
+COLVEC(2)
+COLVEC(3)
+COLVEC(4)
+COLVEC(5)
+COLVEC(6)
+COLVEC(7)
+COLVEC(8)
+COLVEC(9)
+COLVEC(10)
+COLVEC(11)
+COLVEC(12)
+
+static void pack_b(bool tb, size_t kc, size_t nr, size_t n, const float *b,
+                   size_t ldb, float *out)
+{
+    if (!tb) {
+        for (size_t p = 0; p < kc; p++)
+            for (size_t j = 0; j < nr; j += 16)
+                _mm512_mask_storeu_ps(out + p * nr + j, lanes(nr - j),
+                                      _mm512_maskz_loadu_ps(lanes(n > j ? n - j : 0),
+                                                            b + p * ldb + j));
+        return;
+    }
+    for (size_t j0 = 0; j0 < nr; j0 += 16) {
+        for (size_t p0 = 0; p0 < kc; p0 += 16) {
+            size_t pw = kc - p0 < 16 ? kc - p0 : 16;
+            __m512 r[16];
+            for (size_t j = 0; j < 16; j++)
+                r[j] = j0 + j < n
+                           ? _mm512_maskz_loadu_ps(lanes(pw), b + (j0 + j) * ldb + p0)
+                           : _mm512_setzero_ps();
+            transpose16(r);
+            for (size_t p = 0; p < pw; p++)
+                _mm512_mask_storeu_ps(out + (p0 + p) * nr + j0, lanes(nr - j0), r[p]);
+        }
+    }
+}
+
+static void pack_a(bool ta, size_t mr, size_t m, size_t kc, const float *a,
+                   size_t lda, float *out)
+{
+    if (ta) {
+        for (size_t p = 0; p < kc; p++)
+            for (size_t i = 0; i < mr; i += 16)
+                _mm512_mask_storeu_ps(
+                    out + p * mr + i, lanes(mr - i),
+                    _mm512_maskz_loadu_ps(lanes(m > i ? m - i : 0), a + p * lda + i));
+        return;
+    }
+    for (size_t i0 = 0; i0 < mr; i0 += 16) {
+        __mmask16 store = lanes(mr - i0);
+        for (size_t p0 = 0; p0 < kc; p0 += 16) {
+            size_t pw = kc - p0 < 16 ? kc - p0 : 16;
+            __m512 r[16];
+            for (size_t i = 0; i < 16; i++)
+                r[i] = i0 + i < m
+                           ? _mm512_maskz_loadu_ps(lanes(pw), a + (i0 + i) * lda + p0)
+                           : _mm512_setzero_ps();
+            transpose16(r);
+            for (size_t p = 0; p < pw; p++)
+                _mm512_mask_storeu_ps(out + (p0 + p) * mr + i0, store, r[p]);
+        }
+    }
+}
+
+static const bp_gemm_arch arch = {
+    .name = "avx512",
+    .wide = {12, 32, ukr_12x32_row, ukr_12x32_col, ukr_12x32_packed},
+    .narrow = {24, 16, ukr_24x16_row, ukr_24x16_col, ukr_24x16_packed},
+    .pack_a = pack_a,
+    .pack_b = pack_b,
+    .kc = 256,
+    .mc = 192,
+    .nc = 1024,
+    .kc_packed = 384,
+    .colvec_mr = 32,
+    .colvec = {NULL, colvec_1, colvec_2, colvec_3, colvec_4, colvec_5,
+               colvec_6, colvec_7, colvec_8, colvec_9, colvec_10, colvec_11,
+               colvec_12},
+};
+
+void bp_gemm__avx512(bool ta, bool tb, size_t m, size_t n, size_t k,
+                     float alpha, const float *A, size_t lda, const float *B,
+                     size_t ldb, float beta, float *C, size_t ldc)
+{
+    bp__gemm_run(&arch, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+}
