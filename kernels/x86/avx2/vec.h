@@ -113,6 +113,28 @@ static inline vf v_ldexp(vf p, vf n)
     return _mm256_mul_ps(_mm256_mul_ps(p, pow2i(k1)), pow2i(k2));
 }
 
+/* exp's table step (kernels/simd/vmath.inc): p * 2^(n/8) for integral n
+ * in [-1200, 1016], given nm = n + 1.5*2^23 (low 3 mantissa bits: n mod 8):
+ * one vpermps picks 2^(j/8); 2^floor(n/8) is built in two halves as in
+ * v_ldexp. */
+#define V_EXP_TBL_BITS 3
+static inline vf v_exp_tbl_scale(vf p, vf nm, vf n)
+{
+    (void)n;
+    const __m256 tbl = _mm256_setr_ps(1.000000000e+00f, 1.090507746e+00f,
+                                      1.189207077e+00f, 1.296839595e+00f,
+                                      1.414213538e+00f, 1.542210817e+00f,
+                                      1.681792855e+00f, 1.834008098e+00f);
+    __m256i bits = _mm256_castps_si256(nm);
+    __m256 t = _mm256_permutevar8x32_ps(tbl, bits);
+    __m256i k = _mm256_srai_epi32(
+        _mm256_sub_epi32(bits, _mm256_set1_epi32(0x4b400000)), 3);
+    __m256i k1 = _mm256_srai_epi32(k, 1);
+    __m256i k2 = _mm256_sub_epi32(k, k1);
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(p, t), pow2i(k1)),
+                         pow2i(k2));
+}
+
 static inline float v_hsum(vf a)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));

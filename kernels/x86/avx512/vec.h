@@ -108,6 +108,22 @@ static inline vf v_round(vf a)
  * overflow to inf */
 static inline vf v_ldexp(vf p, vf n) { return _mm512_scalef_ps(p, n); }
 
+/* exp's table step (kernels/simd/vmath.inc): p * 2^(n/16) for integral
+ * n, given nm = n + 1.5*2^23 (whose low 4 mantissa bits are n mod 16):
+ * one vpermps picks 2^(j/16), vscalefps applies 2^floor(n/16). */
+#define V_EXP_TBL_BITS 4
+static inline vf v_exp_tbl_scale(vf p, vf nm, vf n)
+{
+    const __m512 tbl = _mm512_setr_ps(
+        1.000000000e+00f, 1.044273734e+00f, 1.090507746e+00f, 1.138788581e+00f,
+        1.189207077e+00f, 1.241857767e+00f, 1.296839595e+00f, 1.354255557e+00f,
+        1.414213538e+00f, 1.476826191e+00f, 1.542210817e+00f, 1.610490322e+00f,
+        1.681792855e+00f, 1.756252170e+00f, 1.834008098e+00f, 1.915206552e+00f);
+    __m512 t = _mm512_permutexvar_ps(_mm512_castps_si512(nm), tbl);
+    return _mm512_scalef_ps(_mm512_mul_ps(p, t),
+                            _mm512_mul_ps(n, _mm512_set1_ps(0.0625f)));
+}
+
 /* horizontal reductions, in a fixed order (lane tree) */
 static inline float v_hsum(vf a) { return _mm512_reduce_add_ps(a); }
 static inline float v_hmax(vf a) { return _mm512_reduce_max_ps(a); }

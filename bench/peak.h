@@ -1,0 +1,20 @@
+/* bench/peak.h - FMA-throughput loops and libmvec baselines, compiled
+ * with their ISA's flags (bench/CMakeLists.txt) and called only after
+ * dispatch reports the ISA usable. */
+#ifndef BPLAB_BENCH_PEAK_H
+#define BPLAB_BENCH_PEAK_H
+
+#include <stddef.h>
+
+/* Run `iters` rounds of independent FMAs (24 accumulator chains, enough to
+ * cover the FMA latency on two ports); returns the flops performed. */
+double bp_bench_fma_avx2(long iters);
+double bp_bench_fma_avx512(long iters);
+
+/* y = 1 / (1 + expf(-x)) through glibc's vectorised expf (libmvec), the
+ * baseline the issue names: compiled with -ffast-math so GCC calls
+ * _ZGVdN8v_expf (AVX2) or _ZGVeN16v_expf (AVX-512). */
+void bp_bench_libmvec_sigmoid_avx2(size_t n, const float *x, float *y);
+void bp_bench_libmvec_sigmoid_avx512(size_t n, const float *x, float *y);
+
+#endif
