@@ -42,7 +42,8 @@ typedef void bp_gemm_fn(bool ta, bool tb, size_t m, size_t n, size_t k,
                            const float *B, size_t ldb, float beta, float *C,
                            size_t ldc);
 
-/* y[i] = f(x[i]) for i < n. In place (y == x) allowed. */
+/* y[i] = f(x[i]) for i < n. In place (y == x) allowed. ReLU is
+ * x <= 0 ? +0 : x, so a NaN propagates. */
 typedef void bp_unary_fn(size_t n, const float *x, float *y);
 
 /* dx[i] = dy[i] * f'(x[i]), where f' is computed from the forward output

@@ -14,7 +14,7 @@
  *      NaN result); output padding holds a sentinel that must survive;
  *   3. on the edge semantics of kernels/kernels.h: beta == 0 never reads C,
  *      alpha == 0 or k == 0 never reads A or B, in-place calls where they
- *      are allowed, ReLU(-0) = ReLU(NaN) = +0, clip keeps NaN, sign(0) = 0
+ *      are allowed, ReLU(-0) = +0, ReLU(NaN) = NaN, clip keeps NaN, sign(0) = 0
  *      in the optimizers, size 0 reductions return 0, huge logits, batch
  *      norm of one row or of constant columns;
  *   4. every backward delta, loss delta and the batch-norm backward against
@@ -504,11 +504,12 @@ START_TEST(act_hand)
     EXPECT_BITS("tanh_fwd", "y", 0, y[0], -0.0f);
     EXPECT_BITS("tanh_fwd", "y", 1, y[1], 1.0f);
     EXPECT_BITS("tanh_fwd", "y", 2, y[2], -1.0f);
-    /* ReLU: -0 and NaN give +0; +-inf, subnormals pass through or clamp. */
+    /* ReLU: -0 gives +0, NaN stays NaN (bit for bit); +-inf, subnormals
+     * pass through or clamp. */
     const float rx[] = {-2.0f, -0.0f, 0.0f, 3.5f, NAN, INFINITY, -INFINITY,
                         0x1p-149f, -0x1p-149f, -NAN};
-    const float ry[] = {0.0f, 0.0f, 0.0f, 3.5f, 0.0f, INFINITY, 0.0f,
-                        0x1p-149f, 0.0f, 0.0f};
+    const float ry[] = {0.0f, 0.0f, 0.0f, 3.5f, NAN, INFINITY, 0.0f,
+                        0x1p-149f, 0.0f, -NAN};
     float r[10];
     SHAPE("hand values n=10");
     bp_relu_fwd__scalar(10, rx, r);

@@ -43,12 +43,13 @@ void bp_tanh_bwd__scalar(size_t n, const float *y, const float *dy,
         dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
 
-/* ---- ReLU: y = max(x, 0) (NaN -> 0, -0 -> +0); dy/dx = [y > 0] */
+/* ---- ReLU: y = max(x, 0), -0 -> +0, NaN stays NaN (a NaN must never be
+ * hidden behind a dead unit); dy/dx = [y > 0] */
 
 void bp_relu_fwd__scalar(size_t n, const float *x, float *y)
 {
     for (size_t i = 0; i < n; i++)
-        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        y[i] = x[i] <= 0.0f ? 0.0f : x[i];
 }
 
 void bp_relu_bwd__scalar(size_t n, const float *y, const float *dy,

@@ -66,8 +66,11 @@ static inline vf v_abs(vf a)
     return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a);
 }
 static inline vf v_neg(vf a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
-/* x > 0 ? x : +0 (NaN -> 0, -0 -> +0), see avx512/vec.h */
-static inline vf v_relu(vf x) { return _mm256_max_ps(x, _mm256_setzero_ps()); }
+/* x <= 0 ? +0 : x (-0 -> +0, NaN stays NaN), see avx512/vec.h */
+static inline vf v_relu(vf x)
+{
+    return _mm256_and_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NLE_UQ), x);
+}
 static inline vf v_copysign(vf m, vf s)
 {
     vf sign = _mm256_set1_ps(-0.0f);

@@ -65,9 +65,13 @@ static inline vf v_fnma(vf a, vf b, vf c) { return _mm512_fnmadd_ps(a, b, c); } 
 static inline vf v_max(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline vf v_min(vf a, vf b) { return _mm512_min_ps(a, b); }
 static inline vf v_abs(vf a) { return _mm512_abs_ps(a); }
-/* x > 0 ? x : +0 (NaN -> 0, -0 -> +0): vmaxps returns its second operand
- * when the comparison is false or unordered */
-static inline vf v_relu(vf x) { return _mm512_max_ps(x, _mm512_setzero_ps()); }
+/* x <= 0 ? +0 : x (-0 -> +0, NaN stays NaN): keep the lanes where
+ * "not less than or equal" holds, which includes the unordered ones */
+static inline vf v_relu(vf x)
+{
+    return _mm512_maskz_mov_ps(
+        _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NLE_UQ), x);
+}
 static inline vf v_neg(vf a)
 {
     return _mm512_castsi512_ps(
