@@ -73,21 +73,21 @@ static const bp_opt *find(const bp_opt *opts, size_t n, const char *name,
 static bp_status set_value(const bp_opt *o, const char *v, bp_err *err)
 {
     switch (o->kind) {
-    case BP_OPT_FLAG:
+    case BP_ARG_FLAG:
         *(bool *)o->dest = true;
         return BP_OK;
-    case BP_OPT_STR:
+    case BP_ARG_STR:
         if (!*v)
             return bp_fail(err, BP_ERR_INVALID_ARG, "%s: empty value", o->name);
         *(const char **)o->dest = v;
         return BP_OK;
-    case BP_OPT_INT:
+    case BP_ARG_INT:
         return bp_parse_int(o->name, v, (long long)o->min, (long long)o->max,
                             (long long *)o->dest, err);
-    case BP_OPT_FLOAT:
+    case BP_ARG_FLOAT:
         return bp_parse_float(o->name, v, o->min, o->max, (double *)o->dest,
                               err);
-    case BP_OPT_CHOICE: {
+    case BP_ARG_CHOICE: {
         char valid[160] = "";
         size_t used = 0;
         for (int i = 0; o->choices[i]; i++) {
@@ -128,7 +128,7 @@ bp_status bp_args_parse(int argc, char **argv, int first, const bp_opt *opts,
             return bp_fail(err, BP_ERR_INVALID_ARG, "unknown option '%.*s'",
                            (int)(len > 40 ? 40 : len), a);
         const char *v = NULL;
-        if (o->kind == BP_OPT_FLAG) {
+        if (o->kind == BP_ARG_FLAG) {
             if (eq)
                 return bp_fail(err, BP_ERR_INVALID_ARG,
                                "%s takes no value", o->name);
@@ -154,7 +154,7 @@ void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts)
     for (size_t i = 0; i < nopts; i++) {
         char left[48];
         const char *mv = opts[i].metavar;
-        if (opts[i].kind == BP_OPT_FLAG || !mv)
+        if (opts[i].kind == BP_ARG_FLAG || !mv)
             snprintf(left, sizeof left, "%s", opts[i].name);
         else
             snprintf(left, sizeof left, "%s %s", opts[i].name, mv);

@@ -16,17 +16,17 @@
 
 #include "core/status.h"
 
-typedef enum bp_opt_kind {
-    BP_OPT_FLAG,   /* bool *: set to true, takes no value */
-    BP_OPT_STR,    /* const char **: any non-empty string */
-    BP_OPT_INT,    /* long long *: integer within [min, max] */
-    BP_OPT_FLOAT,  /* double *: finite number within [min, max] */
-    BP_OPT_CHOICE  /* int *: index of the value in `choices` */
-} bp_opt_kind;
+typedef enum bp_arg_kind {
+    BP_ARG_FLAG,   /* bool *: set to true, takes no value */
+    BP_ARG_STR,    /* const char **: any non-empty string */
+    BP_ARG_INT,    /* long long *: integer within [min, max] */
+    BP_ARG_FLOAT,  /* double *: finite number within [min, max] */
+    BP_ARG_CHOICE  /* int *: index of the value in `choices` */
+} bp_arg_kind;
 
 typedef struct bp_opt {
     const char *name;            /* "--batch" */
-    bp_opt_kind kind;
+    bp_arg_kind kind;
     void *dest;
     double min, max;             /* INT and FLOAT: inclusive range */
     const char *const *choices;  /* CHOICE: NULL-terminated names */

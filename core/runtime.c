@@ -2,6 +2,7 @@
 #include "core/runtime.h"
 
 #include <omp.h>
+#include <stdint.h>
 
 #include "build_info.h"
 #include "kernels/kernels.h"
@@ -26,6 +27,44 @@ bp_status bp_runtime_select_isa(const char *isa, bp_err *err)
     if (isa)
         return bp_kernels_select(isa, "--isa", err);
     return bp_kernels_select_env(err);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define MXCSR_FTZ_DAZ 0x8040u
+static bool get_flush(void) { return (_mm_getcsr() & MXCSR_FTZ_DAZ) == MXCSR_FTZ_DAZ; }
+static void set_flush(bool on)
+{
+    unsigned csr = _mm_getcsr();
+    _mm_setcsr(on ? csr | MXCSR_FTZ_DAZ : csr & ~MXCSR_FTZ_DAZ);
+}
+#elif defined(__aarch64__)
+#define FPCR_FZ (1ull << 24)
+static uint64_t get_fpcr(void)
+{
+    uint64_t v;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(v));
+    return v;
+}
+static bool get_flush(void) { return (get_fpcr() & FPCR_FZ) != 0; }
+static void set_flush(bool on)
+{
+    uint64_t v = get_fpcr();
+    v = on ? v | FPCR_FZ : v & ~FPCR_FZ;
+    __asm__ volatile("msr fpcr, %0" ::"r"(v));
+}
+#else
+static bool get_flush(void) { return false; }
+static void set_flush(bool on) { (void)on; }
+#endif
+
+bool bp_flush_denormals(bool on)
+{
+    bool was = get_flush();
+    set_flush(on);
+#pragma omp parallel
+    set_flush(on);
+    return was;
 }
 
 const char *bp_version(void) { return BPLAB_VERSION; }

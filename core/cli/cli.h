@@ -21,5 +21,7 @@ int bp_cli_failf(int exit_code, const char *fmt, ...);
 
 int bp_cmd_info(int argc, char **argv);
 int bp_cmd_check(int argc, char **argv);
+int bp_cmd_train(int argc, char **argv);
+int bp_cmd_eval(int argc, char **argv);
 
 #endif

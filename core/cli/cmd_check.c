@@ -16,13 +16,13 @@ int bp_cmd_check(int argc, char **argv)
     bool quick = false, help = false;
     long long threads = 0;
     const bp_opt opts[] = {
-        {"--isa", BP_OPT_STR, &isa_name, 0, 0, NULL, "NAME",
+        {"--isa", BP_ARG_STR, &isa_name, 0, 0, NULL, "NAME",
          "check only this table (default: every usable one)", NULL},
-        {"--kernel", BP_OPT_STR, &kernel_name, 0, 0, NULL, "NAME",
+        {"--kernel", BP_ARG_STR, &kernel_name, 0, 0, NULL, "NAME",
          "check only this kernel (names as in 'bplab info')", NULL},
-        {"--quick", BP_OPT_FLAG, &quick, 0, 0, NULL, NULL,
+        {"--quick", BP_ARG_FLAG, &quick, 0, 0, NULL, NULL,
          "run about a seventh of the battery, edges included", NULL},
-        {"--threads", BP_OPT_INT, &threads, 1, 1024, NULL, "N",
+        {"--threads", BP_ARG_INT, &threads, 1, 1024, NULL, "N",
          "OpenMP threads for parallel kernels (default: all CPUs)", NULL},
     };
     const size_t nopts = sizeof opts / sizeof *opts;

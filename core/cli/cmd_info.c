@@ -29,7 +29,7 @@ int bp_cmd_info(int argc, char **argv)
     const char *isa = NULL;
     bool help = false;
     const bp_opt opts[] = {
-        {"--isa", BP_OPT_STR, &isa, 0, 0, NULL, "NAME",
+        {"--isa", BP_ARG_STR, &isa, 0, 0, NULL, "NAME",
          "show the table NAME would select (scalar|avx2|avx512|neon|auto)", NULL},
     };
     bp_err err = {0};

@@ -13,6 +13,8 @@ static const struct command {
 } commands[] = {
     {"info", bp_cmd_info, "CPU, instruction sets, the kernel table, threads, build"},
     {"check", bp_cmd_check, "check every kernel of every usable ISA against scalar"},
+    {"train", bp_cmd_train, "train a network (alone: the reference workload)"},
+    {"eval", bp_cmd_eval, "loss and accuracy of a saved model on a data set"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)

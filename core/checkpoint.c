@@ -1,0 +1,446 @@
+/* core/checkpoint.c - checkpoint files (format in checkpoint.h). */
+#include "core/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/alloc.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "bplab checkpoints are little-endian; this host is not"
+#endif
+
+static const char MAGIC[8] = {'B', 'P', 'L', 'A', 'B', 'C', 'K', '\n'};
+#define VERSION 1u
+/* metric doubles per history row, after the u64 epoch */
+#define ROW_DOUBLES (9 + BP_MAX_DENSE)
+#define ROW_BYTES (8 + 8 * ROW_DOUBLES)
+/* Specs are short; anything longer is corruption. */
+#define SPEC_MAX (64 * 1024)
+
+/* ---------------------------------------------------------------------- */
+/* Atomic writes                                                           */
+
+bp_status bp_write_atomic(const char *path, const void *data, size_t size,
+                          bp_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return bp_fail(err, BP_ERR_IO, "%s: is a directory", path);
+    size_t len = strlen(path);
+    char *tmp = bp_alloc(len + 16);
+    char *dir = bp_alloc(len + 1);
+    if (!tmp || !dir) {
+        bp_free(tmp), bp_free(dir);
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory");
+    }
+    snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
+    memcpy(dir, path, len + 1);
+    bp_status s = BP_OK;
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        s = bp_fail(err, BP_ERR_IO, "%s: cannot create: %s", path,
+                    strerror(errno));
+        goto done;
+    }
+    const char *p = data;
+    size_t left = size;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            s = bp_fail(err, BP_ERR_IO, "%s: cannot write: %s", path,
+                        strerror(errno));
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (s == BP_OK && fsync(fd) != 0)
+        s = bp_fail(err, BP_ERR_IO, "%s: cannot sync: %s", path, strerror(errno));
+    /* mkstemp makes the file 0600; give it the usual permissions */
+    if (s == BP_OK) {
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
+    if (close(fd) != 0 && s == BP_OK)
+        s = bp_fail(err, BP_ERR_IO, "%s: cannot close: %s", path, strerror(errno));
+    if (s == BP_OK && rename(tmp, path) != 0)
+        s = bp_fail(err, BP_ERR_IO, "%s: cannot replace: %s", path,
+                    strerror(errno));
+    if (s != BP_OK) {
+        unlink(tmp);
+    } else {
+        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+done:
+    bp_free(tmp);
+    bp_free(dir);
+    return s;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Writing                                                                 */
+
+typedef struct wbuf {
+    unsigned char *p;
+    size_t used;
+} wbuf;
+
+static void put(wbuf *w, const void *src, size_t n)
+{
+    if (n)
+        memcpy(w->p + w->used, src, n);
+    w->used += n;
+}
+
+static void put_u32(wbuf *w, uint32_t v) { put(w, &v, 4); }
+static void put_u64(wbuf *w, uint64_t v) { put(w, &v, 8); }
+static void put_f64(wbuf *w, double v)
+{
+    /* one NaN bit pattern, so equal runs give equal bytes */
+    if (isnan(v)) {
+        uint64_t q = 0x7ff8000000000000ull;
+        put(w, &q, 8);
+    } else {
+        put(w, &v, 8);
+    }
+}
+
+static void put_floats(wbuf *w, const float *f, size_t n)
+{
+    put_u64(w, n);
+    put(w, f, n * sizeof(float));
+}
+
+bp_status bp_ckpt_save(const char *path, const char *spec,
+                       const bp_trainer *t, bp_err *err)
+{
+    const bp_net *net = t->net;
+    size_t nspec = strlen(spec);
+    size_t nstate = bp_optim_state_size(t->opt);
+    size_t nbest = t->best ? net->nparams + net->nbuffers : 0;
+    size_t floats = net->nparams + net->nbuffers + nstate + nbest;
+    size_t bytes = 8 + 8 + 8 + nspec + 16 + 8 * 7 + 8 * 4 + 4 * floats + 8 +
+                   (size_t)ROW_BYTES * t->nhistory + 4;
+    wbuf w = {bp_alloc(bytes), 0};
+    if (!w.p)
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %zu bytes",
+                       path, bytes);
+    put(&w, MAGIC, 8);
+    put_u32(&w, VERSION);
+    put_u32(&w, t->restored ? BP_CKPT_RESTORED : 0);
+    put_u64(&w, nspec);
+    put(&w, spec, nspec);
+    char isa[16] = {0};
+    snprintf(isa, sizeof isa, "%s", net->k->isa_name);
+    put(&w, isa, 16);
+    put_u64(&w, t->epoch);
+    put_u64(&w, t->step);
+    put_u64(&w, t->best_epoch);
+    put_u64(&w, t->bad_epochs);
+    put_u64(&w, t->opt->t);
+    put_f64(&w, t->best_val);
+    put_u64(&w, t->stopped_early);
+    put_floats(&w, net->params, net->nparams);
+    put_floats(&w, net->buffers, net->nbuffers);
+    put_u64(&w, nstate);
+    if (t->opt->m)
+        put(&w, t->opt->m, t->opt->n * sizeof(float));
+    if (t->opt->v)
+        put(&w, t->opt->v, t->opt->n * sizeof(float));
+    put_floats(&w, t->best, nbest);
+    put_u64(&w, t->nhistory);
+    for (size_t i = 0; i < t->nhistory; i++) {
+        const bp_epoch_stats *e = &t->history[i];
+        put_u64(&w, e->epoch);
+        const double row[9] = {e->lr, e->train_loss, e->train_acc,
+                               e->train_eval_loss, e->train_eval_acc,
+                               e->val_loss, e->val_acc, e->test_loss,
+                               e->test_acc};
+        for (int j = 0; j < 9; j++)
+            put_f64(&w, row[j]);
+        for (int j = 0; j < BP_MAX_DENSE; j++)
+            put_f64(&w, e->grad_norm[j]);
+    }
+    put_u32(&w, (uint32_t)crc32(0, w.p, (uInt)w.used));
+    bp_status s = bp_write_atomic(path, w.p, w.used, err);
+    bp_free(w.p);
+    return s;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reading                                                                 */
+
+typedef struct rbuf {
+    const unsigned char *p;
+    size_t size, pos;
+    bool bad;
+} rbuf;
+
+static const void *take(rbuf *r, size_t n)
+{
+    if (r->bad || n > r->size - r->pos) {
+        r->bad = true;
+        return NULL;
+    }
+    const void *p = r->p + r->pos;
+    r->pos += n;
+    return p;
+}
+
+static uint64_t get_u64(rbuf *r)
+{
+    uint64_t v = 0;
+    const void *p = take(r, 8);
+    if (p)
+        memcpy(&v, p, 8);
+    return v;
+}
+
+static uint32_t get_u32(rbuf *r)
+{
+    uint32_t v = 0;
+    const void *p = take(r, 4);
+    if (p)
+        memcpy(&v, p, 4);
+    return v;
+}
+
+static double get_f64(rbuf *r)
+{
+    double v = 0;
+    const void *p = take(r, 8);
+    if (p)
+        memcpy(&v, p, 8);
+    return v;
+}
+
+/* A float array in place (the file buffer is 64-byte aligned, but the
+ * array need not be: it is copied out by the callers). */
+static float *get_floats(rbuf *r, size_t n)
+{
+    if (n > BP_MAX_PARAMS * 4) {
+        r->bad = true;
+        return NULL;
+    }
+    return (float *)take(r, n * sizeof(float));
+}
+
+void bp_ckpt_free(bp_ckpt *c)
+{
+    if (!c)
+        return;
+    bp_free(c->spec);
+    bp_free(c->history);
+    bp_free(c->params);
+    bp_free(c->buffers);
+    bp_free(c->state);
+    bp_free(c->best);
+    memset(c, 0, sizeof *c);
+}
+
+static float *copy_floats(const float *src, size_t n, bool *ok)
+{
+    float *d = bp_alloc((n ? n : 1) * sizeof *d);
+    if (!d)
+        *ok = false;
+    else if (n)
+        memcpy(d, src, n * sizeof *d);
+    return d;
+}
+
+bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bp_fail(err, BP_ERR_IO, "%s: cannot open: %s", path,
+                       strerror(errno));
+    bp_status s = BP_OK;
+    unsigned char *buf = NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        s = bp_fail(err, BP_ERR_IO, "%s: not a regular file", path);
+        goto done;
+    }
+    size_t size = (size_t)st.st_size;
+    if (size < 8 + 8 + 4) {
+        s = bp_fail(err, BP_ERR_FORMAT, "%s: not a bplab checkpoint (%zu bytes)",
+                    path, size);
+        goto done;
+    }
+    if (size > (size_t)16 << 30) {
+        s = bp_fail(err, BP_ERR_FORMAT, "%s: %zu bytes is too large", path, size);
+        goto done;
+    }
+    buf = bp_alloc(size);
+    if (!buf) {
+        s = bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %zu bytes", path,
+                    size);
+        goto done;
+    }
+    if (fread(buf, 1, size, f) != size) {
+        s = bp_fail(err, BP_ERR_IO, "%s: cannot read", path);
+        goto done;
+    }
+    if (memcmp(buf, MAGIC, 8) != 0) {
+        s = bp_fail(err, BP_ERR_FORMAT,
+                    "%s: not a bplab checkpoint (bad magic)", path);
+        goto done;
+    }
+    uint32_t crc_stored;
+    memcpy(&crc_stored, buf + size - 4, 4);
+    if ((uint32_t)crc32(0, buf, (uInt)(size - 4)) != crc_stored) {
+        s = bp_fail(err, BP_ERR_FORMAT,
+                    "%s: checksum mismatch (truncated or corrupt)", path);
+        goto done;
+    }
+    rbuf r = {buf, size - 4, 8, false};
+    uint32_t version = get_u32(&r);
+    if (version != VERSION) {
+        s = bp_fail(err, BP_ERR_FORMAT,
+                    "%s: checkpoint version %u, this bplab reads version %u",
+                    path, version, VERSION);
+        goto done;
+    }
+    out->flags = get_u32(&r);
+    uint64_t nspec = get_u64(&r);
+    const char *spec = nspec <= SPEC_MAX ? take(&r, (size_t)nspec) : NULL;
+    const char *isa = take(&r, 16);
+    out->epoch = get_u64(&r);
+    out->step = get_u64(&r);
+    out->best_epoch = get_u64(&r);
+    out->bad_epochs = get_u64(&r);
+    out->opt_t = get_u64(&r);
+    out->best_val = get_f64(&r);
+    out->stopped_early = get_u64(&r);
+    out->nparams = (size_t)get_u64(&r);
+    const float *params = get_floats(&r, out->nparams);
+    out->nbuffers = (size_t)get_u64(&r);
+    const float *buffers = get_floats(&r, out->nbuffers);
+    out->nstate = (size_t)get_u64(&r);
+    const float *state = get_floats(&r, out->nstate);
+    out->nbest = (size_t)get_u64(&r);
+    const float *best = get_floats(&r, out->nbest);
+    out->nhistory = (size_t)get_u64(&r);
+    if (out->nhistory > 1000000)
+        r.bad = true;
+    const unsigned char *rows = r.bad ? NULL : take(&r, out->nhistory * ROW_BYTES);
+    if (r.bad || !spec || !isa || r.pos != r.size) {
+        s = bp_fail(err, BP_ERR_FORMAT, "%s: malformed checkpoint (sizes do not "
+                                        "match the file)",
+                    path);
+        goto done;
+    }
+    bool ok = true;
+    out->spec = bp_alloc((size_t)nspec + 1);
+    out->history = bp_alloc((out->nhistory ? out->nhistory : 1) * sizeof *out->history);
+    if (out->spec) {
+        memcpy(out->spec, spec, (size_t)nspec);
+        out->spec[nspec] = '\0';
+    }
+    memcpy(out->isa, isa, 15);
+    out->params = copy_floats(params, out->nparams, &ok);
+    out->buffers = copy_floats(buffers, out->nbuffers, &ok);
+    out->state = copy_floats(state, out->nstate, &ok);
+    out->best = copy_floats(best, out->nbest, &ok);
+    if (!ok || !out->spec || !out->history) {
+        s = bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    rbuf rr = {rows, out->nhistory * ROW_BYTES, 0, false};
+    for (size_t i = 0; i < out->nhistory; i++) {
+        bp_epoch_stats *e = &out->history[i];
+        memset(e, 0, sizeof *e);
+        e->epoch = get_u64(&rr);
+        double row[9];
+        for (int j = 0; j < 9; j++)
+            row[j] = get_f64(&rr);
+        e->lr = row[0], e->train_loss = row[1], e->train_acc = row[2];
+        e->train_eval_loss = row[3], e->train_eval_acc = row[4];
+        e->val_loss = row[5], e->val_acc = row[6];
+        e->test_loss = row[7], e->test_acc = row[8];
+        for (int j = 0; j < BP_MAX_DENSE; j++)
+            e->grad_norm[j] = get_f64(&rr);
+        e->seconds = e->samples_per_s = NAN;
+    }
+done:
+    if (f)
+        fclose(f);
+    bp_free(buf);
+    if (s != BP_OK)
+        bp_ckpt_free(out);
+    return s;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Restoring                                                               */
+
+bp_status bp_ckpt_restore_model(const bp_ckpt *c, const char *path,
+                                bp_net *net, bp_err *err)
+{
+    if (c->nparams != net->nparams || c->nbuffers != net->nbuffers)
+        return bp_fail(err, BP_ERR_FORMAT,
+                       "%s: %zu parameters and %zu buffers, the network built "
+                       "from its options has %zu and %zu",
+                       path, c->nparams, c->nbuffers, net->nparams,
+                       net->nbuffers);
+    memcpy(net->params, c->params, c->nparams * sizeof(float));
+    memcpy(net->buffers, c->buffers, c->nbuffers * sizeof(float));
+    for (size_t i = 0; i < c->nparams; i++)
+        if (!isfinite(c->params[i]))
+            return bp_fail(err, BP_ERR_NUMERIC,
+                           "%s: parameter %zu is not finite", path, i);
+    return BP_OK;
+}
+
+bp_status bp_ckpt_restore(const bp_ckpt *c, const char *path, bp_trainer *t,
+                          bp_err *err)
+{
+    bp_status s = bp_ckpt_restore_model(c, path, t->net, err);
+    if (s != BP_OK)
+        return s;
+    size_t nbest = t->best ? t->net->nparams + t->net->nbuffers : 0;
+    if (c->nstate != bp_optim_state_size(t->opt) || c->nbest != nbest)
+        return bp_fail(err, BP_ERR_FORMAT,
+                       "%s: optimizer or early-stopping state does not match "
+                       "the options",
+                       path);
+    if (t->opt->m)
+        memcpy(t->opt->m, c->state, t->opt->n * sizeof(float));
+    if (t->opt->v)
+        memcpy(t->opt->v, c->state + t->opt->n, t->opt->n * sizeof(float));
+    if (nbest)
+        memcpy(t->best, c->best, nbest * sizeof(float));
+    t->opt->t = c->opt_t;
+    t->epoch = c->epoch;
+    t->step = c->step;
+    t->best_epoch = c->best_epoch;
+    t->bad_epochs = c->bad_epochs;
+    t->best_val = c->best_val;
+    t->stopped_early = c->stopped_early != 0;
+    t->restored = (c->flags & BP_CKPT_RESTORED) != 0;
+    /* resuming trains on from the last weights, not the restored best */
+    if (t->restored && !t->stopped_early)
+        bp_trainer_swap_best(t);
+    t->nhistory = 0;
+    for (size_t i = 0; i < c->nhistory; i++)
+        if ((s = bp_trainer_push_history(t, &c->history[i], err)) != BP_OK)
+            return s;
+    return BP_OK;
+}

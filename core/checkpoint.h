@@ -1,0 +1,66 @@
+/* core/checkpoint.h - resumable checkpoints and saved models.
+ *
+ * One binary file (little-endian), version 1:
+ *   "BPLABCK\n"                      magic
+ *   u32 version, u32 flags           bit 0: the model holds restored best
+ *                                    weights and `best` the last ones
+ *   u64 n + n bytes                  the run's options, "key=value" lines
+ *   char[16] isa                     the kernel table that trained it
+ *   u64 epoch, step, best_epoch, bad_epochs, opt_t; f64 best_val;
+ *   u64 stopped_early
+ *   u64 n + n f32                    parameters (the model)
+ *   u64 n + n f32                    buffers (batch-norm running stats)
+ *   u64 n + n f32                    optimizer state (m, then v)
+ *   u64 n + n f32                    the early-stopping snapshot, or 0
+ *   u64 n + n rows                   per-epoch metrics (wall time not kept)
+ *   u32 CRC-32 of everything before it
+ * Nothing in it depends on the time or the thread count, so two identical
+ * runs write identical bytes. It is written to a temporary file in the
+ * same folder, fsync'ed and renamed over the target, so a crash leaves the
+ * old file or the new one, never half of one. Loading checks the magic,
+ * version, CRC and every size before trusting anything.
+ */
+#ifndef BPLAB_CHECKPOINT_H
+#define BPLAB_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "core/train.h"
+
+typedef struct bp_ckpt {
+    char *spec;        /* NUL-terminated options text */
+    char isa[16];
+    uint32_t flags;
+    uint64_t epoch, step, best_epoch, bad_epochs, opt_t, stopped_early;
+    double best_val;
+    size_t nparams, nbuffers, nstate, nbest, nhistory;
+    float *params, *buffers, *state, *best;
+    bp_epoch_stats *history;
+} bp_ckpt;
+
+#define BP_CKPT_RESTORED 1u
+
+/* Write the trainer's state and the options text `spec` to `path`. */
+bp_status bp_ckpt_save(const char *path, const char *spec,
+                       const bp_trainer *t, bp_err *err);
+
+/* Read and validate a checkpoint. On failure *out is all zero. */
+bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err);
+void bp_ckpt_free(bp_ckpt *c);
+
+/* Put the checkpoint's state into a trainer built from the same options
+ * (its net and optimizer must have the same sizes), ready to resume. */
+bp_status bp_ckpt_restore(const bp_ckpt *c, const char *path, bp_trainer *t,
+                          bp_err *err);
+
+/* Put only the model (parameters, BN statistics) into a net. */
+bp_status bp_ckpt_restore_model(const bp_ckpt *c, const char *path,
+                                bp_net *net, bp_err *err);
+
+/* Write `size` bytes to `path` atomically (temp file, fsync, rename). */
+bp_status bp_write_atomic(const char *path, const void *data, size_t size,
+                          bp_err *err);
+
+#endif

@@ -1,0 +1,288 @@
+/* core/cli/cmd_train.c - `bplab train`: load, build, train, report, save. */
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/checkpoint.h"
+#include "core/cli/cli.h"
+#include "core/run.h"
+#include "core/runtime.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct ui {
+    const bp_run_opts *o;
+    const char *spec;      /* options text for checkpoints */
+    bool tty;              /* live progress on stderr */
+    double last_draw, epoch_start;
+    bp_status save_status; /* a checkpoint write that failed */
+    bp_err save_err;
+} ui;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void on_step(void *ctx, const bp_trainer *t, size_t step, size_t steps,
+                    double loss)
+{
+    ui *u = ctx;
+    double tnow = now();
+    if (step == 1)
+        u->epoch_start = tnow;
+    if (!u->tty || (step < steps && tnow - u->last_draw < 0.1))
+        return;
+    u->last_draw = tnow;
+    double el = tnow - u->epoch_start;
+    double done = (double)step / (double)steps;
+    double rate = el > 0 ? (double)(step * t->spec.batch) / el : 0;
+    int bar = (int)(done * 24);
+    char b[25];
+    for (int i = 0; i < 24; i++)
+        b[i] = i < bar ? '=' : (i == bar ? '>' : ' ');
+    b[24] = '\0';
+    fprintf(stderr, "\repoch %llu/%zu [%s] %3.0f%%  %6.0fk samples/s  loss %.4f  "
+                    "ETA %3.0f s ",
+            (unsigned long long)t->epoch + 1, t->spec.epochs, b, 100 * done,
+            rate / 1000, loss, done > 0 ? el * (1 - done) / done : 0);
+    fflush(stderr);
+}
+
+static void print_epoch(const bp_trainer *t, const bp_epoch_stats *e)
+{
+    char val[64] = "";
+    if (!isnan(e->val_loss))
+        snprintf(val, sizeof val, "  val loss %.4f acc %.4f", e->val_loss,
+                 e->val_acc);
+    printf("epoch %3llu/%zu  train loss %.4f acc %.4f%s  test loss %.4f acc "
+           "%.4f  %.2f s  %.0fk samples/s\n",
+           (unsigned long long)e->epoch, t->spec.epochs, e->train_loss,
+           e->train_acc, val, e->test_loss, e->test_acc, e->seconds,
+           e->samples_per_s / 1000);
+    fflush(stdout);
+}
+
+static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *e)
+{
+    ui *u = ctx;
+    if (u->tty)
+        fprintf(stderr, "\r%*s\r", 90, "");
+    if (!u->o->quiet)
+        print_epoch(t, e);
+    bp_err err = {0};
+    if (u->o->metrics &&
+        bp_write_metrics(u->o->metrics, t->history, t->nhistory,
+                         t->net->ndense, &err) != BP_OK &&
+        u->save_status == BP_OK)
+        u->save_status = err.code, u->save_err = err;
+    if (u->o->save && u->o->checkpoint_every &&
+        e->epoch % (uint64_t)u->o->checkpoint_every == 0 &&
+        bp_ckpt_save(u->o->save, u->spec, t, &err) != BP_OK &&
+        u->save_status == BP_OK)
+        u->save_status = err.code, u->save_err = err;
+}
+
+/* Fail before training, not after it, if an output cannot be written:
+ * the path must not be a directory and its folder must be writable. */
+static bp_status check_output(const char *opt, const char *path, bp_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return bp_fail(err, BP_ERR_IO, "%s %s: is a directory", opt, path);
+    size_t len = strlen(path);
+    char *dir = bp_alloc(len + 1);
+    if (!dir)
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory");
+    memcpy(dir, path, len + 1);
+    const char *d = dirname(dir);
+    bp_status s = BP_OK;
+    if (access(d, W_OK) != 0)
+        s = bp_fail(err, BP_ERR_IO, "%s %s: cannot create: %s", opt, path,
+                    strerror(errno));
+    bp_free(dir);
+    return s;
+}
+
+static void usage(const bp_opt *t, size_t n, size_t ns)
+{
+    printf("usage: bplab train [options]\n\n"
+           "Train a multilayer network. With no options: the reference "
+           "workload\n(Fashion-MNIST, 784-256-128-10 ReLU, softmax "
+           "cross-entropy, momentum 0.9,\nlr 0.05, batch 128, seed 0, 10 "
+           "epochs). Progress goes to stderr on a\nterminal; one line per "
+           "epoch to stdout.\n\nthe run (stored in checkpoints):\n");
+    bp_args_print_help(stdout, t, ns);
+    printf("\nthis invocation:\n");
+    bp_args_print_help(stdout, t + ns, n - ns);
+}
+
+int bp_cmd_train(int argc, char **argv)
+{
+    bp_run_opts o;
+    bp_run_defaults(&o);
+    bp_opt table[64];
+    bool seen[64] = {false}, help = false;
+    size_t ns, n = bp_run_options(&o, table, 64, &ns);
+    for (size_t i = 0; i < n; i++)
+        table[i].seen = &seen[i];
+    bp_err err = {0};
+    if (bp_args_parse(argc, argv, 2, table, n, &help, &err) != BP_OK)
+        return bp_cli_fail(&err);
+    if (help) {
+        usage(table, n, ns);
+        return BP_EXIT_OK;
+    }
+    if (bp_set_threads(o.threads, &err) != BP_OK ||
+        bp_runtime_select_isa(o.isa, &err) != BP_OK)
+        return bp_cli_fail(&err);
+    if (o.checkpoint_every && !o.save)
+        return bp_cli_failf(BP_EXIT_USAGE, "--checkpoint-every needs --save FILE");
+    if ((o.save && check_output("--save", o.save, &err) != BP_OK) ||
+        (o.metrics && check_output("--metrics", o.metrics, &err) != BP_OK))
+        return bp_cli_fail(&err);
+    if (o.early_stop && o.val <= 0 && !o.resume)
+        return bp_cli_failf(BP_EXIT_USAGE,
+                            "--early-stop needs a validation set: add --val "
+                            "FRACTION (e.g. --val 0.1)");
+
+    int rc = BP_EXIT_FAIL;
+    bp_ckpt ck = {0};
+    char *spec_storage = NULL;
+    bp_data data = {0};
+    bp_net *net = NULL;
+    bp_optim *opt = NULL;
+    bp_trainer *tr = NULL;
+    char spec[8192];
+
+    if (o.resume) {
+        if (bp_ckpt_load(o.resume, &ck, &err) != BP_OK)
+            goto fail;
+        bp_run_opts saved = o;
+        if (bp_run_parse_spec(ck.spec, &saved, &spec_storage, &err) != BP_OK ||
+            bp_run_check_same(&o, seen, &saved, &err) != BP_OK)
+            goto fail;
+        /* the run's options come from the checkpoint, the rest from here */
+        bp_run_opts run = o;
+        o = saved;
+        o.epochs = run.epochs, o.save = run.save, o.resume = run.resume;
+        o.metrics = run.metrics, o.checkpoint_every = run.checkpoint_every;
+        o.threads = run.threads, o.isa = run.isa, o.quiet = run.quiet;
+        if (ck.epoch > (uint64_t)o.epochs) {
+            bp_fail(&err, BP_ERR_INVALID_ARG,
+                    "--epochs %lld: %s has already done %llu epochs", o.epochs,
+                    o.resume, (unsigned long long)ck.epoch);
+            goto fail;
+        }
+    }
+    if (!bp_run_spec_text(&o, spec, sizeof spec)) {
+        bp_fail(&err, BP_ERR_INVALID_ARG, "options too long");
+        goto fail;
+    }
+    bp_data_opts dopts;
+    bp_net_spec nspec;
+    bp_optim_spec ospec;
+    bp_train_spec tspec;
+    if (bp_run_data_opts(&o, &dopts, &err) != BP_OK ||
+        bp_data_load(&dopts, &data, &err) != BP_OK ||
+        bp_run_net_spec(&o, &data, &nspec, &err) != BP_OK ||
+        bp_run_optim_spec(&o, &ospec, &err) != BP_OK)
+        goto fail;
+    bp_run_train_spec(&o, &tspec);
+    size_t max_batch = (size_t)o.batch;
+    if (bp_net_create(&nspec, max_batch, tspec.seed, NULL, &net, &err) != BP_OK ||
+        bp_optim_create(&ospec, net->nparams, &opt, &err) != BP_OK ||
+        bp_trainer_create(&tspec, net, opt, &data, &tr, &err) != BP_OK)
+        goto fail;
+    if (o.resume && bp_ckpt_restore(&ck, o.resume, tr, &err) != BP_OK)
+        goto fail;
+
+    ui u = {.o = &o, .spec = spec, .tty = !o.quiet && isatty(2)};
+    tr->on_step = on_step;
+    tr->on_epoch = on_epoch;
+    tr->ctx = &u;
+    tr->stop = &stop_requested;
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old);
+
+    if (!o.quiet) {
+        char desc[256];
+        bp_net_describe(&nspec, desc, sizeof desc);
+        printf("data     %s: %zu train, %zu val, %zu test, %zu features, %zu "
+               "classes\n",
+               data.source, data.train.n, data.val.n, data.test.n,
+               data.train.dim, data.train.classes);
+        printf("network  %s, %zu parameters\n", desc, net->nparams);
+        printf("training %s lr %g, batch %lld, seed %lld, %s, %d thread%s%s\n",
+               bp_opt_names[o.opt], o.lr, o.batch, o.seed,
+               net->k->isa_name, bp_threads(), bp_threads() == 1 ? "" : "s",
+               o.resume ? ", resumed" : "");
+        if (o.resume)
+            printf("resumed  from %s after epoch %llu\n", o.resume,
+                   (unsigned long long)ck.epoch);
+        fflush(stdout);
+    }
+    bp_status s = bp_trainer_run(tr, &err);
+    sigaction(SIGINT, &old, NULL);
+    if (u.tty)
+        fprintf(stderr, "\r%*s\r", 90, "");
+    if (s == BP_OK && u.save_status != BP_OK) {
+        err = u.save_err;
+        goto fail;
+    }
+    if (s != BP_OK) {
+        /* the metrics of the completed epochs are already written */
+        char why[BP_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        bp_fail(&err, s, "%s%s", why,
+                o.metrics && tr->nhistory ? "; metrics of completed epochs kept"
+                                          : "");
+        goto fail;
+    }
+    if (o.save && bp_ckpt_save(o.save, spec, tr, &err) != BP_OK)
+        goto fail;
+    if (o.metrics && !tr->nhistory &&
+        bp_write_metrics(o.metrics, tr->history, 0, net->ndense, &err) != BP_OK)
+        goto fail;
+    double tl, ta;
+    bool flushed = bp_flush_denormals(!o.keep_denormals);
+    bp_net_evaluate(net, &data.test, &tl, &ta, NULL);
+    bp_flush_denormals(flushed);
+    printf("test accuracy %.4f (loss %.4f) after %llu epoch%s", ta, tl,
+           (unsigned long long)tr->epoch, tr->epoch == 1 ? "" : "s");
+    if (tr->spec.patience)
+        printf(", best validation loss at epoch %llu%s",
+               (unsigned long long)tr->best_epoch,
+               tr->stopped_early ? " (stopped early)" : "");
+    printf("\n");
+    if (o.save && !o.quiet)
+        printf("saved    %s\n", o.save);
+    rc = BP_EXIT_OK;
+fail:
+    if (rc != BP_EXIT_OK)
+        rc = bp_cli_fail(&err);
+    bp_trainer_destroy(tr);
+    bp_optim_destroy(opt);
+    bp_net_destroy(net);
+    bp_data_free(&data);
+    bp_ckpt_free(&ck);
+    bp_free(spec_storage);
+    return rc;
+}

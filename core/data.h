@@ -1,0 +1,75 @@
+/* core/data.h - data sets: IDX (MNIST family, gzip or plain), CSV and
+ * generated sets, with deterministic train/validation/test splits.
+ *
+ * Every loader validates what it reads before it allocates: magic numbers,
+ * dimensions, counts that must agree, sizes that must not overflow or
+ * exceed BP_DATA_MAX_BYTES, label ranges, finite feature values. Failures
+ * are one message naming the file (and line/column for CSV) and the rule.
+ * All data sets are classification sets: features x (n x dim floats,
+ * row-major) and labels y in [0, classes).
+ */
+#ifndef BPLAB_DATA_H
+#define BPLAB_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+/* Largest feature matrix a loader will allocate (4 GiB of floats). */
+#define BP_DATA_MAX_BYTES ((size_t)4 << 30)
+/* Most classes a label column may name. */
+#define BP_DATA_MAX_CLASSES 65536
+
+typedef struct bp_dataset {
+    size_t n, dim, classes;
+    float *x;   /* n x dim */
+    int32_t *y; /* n */
+} bp_dataset;
+
+typedef struct bp_data {
+    bp_dataset train, val, test;
+    char source[256];  /* what was loaded: a path or a generator */
+    uint32_t checksum; /* CRC-32 of every sample and label, for provenance */
+} bp_data;
+
+typedef struct bp_data_opts {
+    /* "fashion-mnist" (BPLAB_DATA or /usr/share/datasets/fashion-mnist), a
+     * folder holding the four MNIST files (each plain or .gz), a .csv file
+     * (label in the last column), or xor | spirals | circles */
+    const char *spec;
+    const char *test_csv;   /* CSV only: a separate test file */
+    size_t limit_train;     /* keep this many training samples (0: all) */
+    double val_fraction;    /* held out from the (limited) training set */
+    double test_fraction;   /* CSV without a test file: held out for test */
+    size_t gen_samples;     /* generated sets: samples per split (0: 1000) */
+    uint64_t split_seed;    /* shuffles for splits, subsets and generators */
+    bool normalize;         /* CSV: z-score features with training stats */
+} bp_data_opts;
+
+/* Load and split according to `o`. On failure *out is all zero. */
+bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err);
+
+void bp_data_free(bp_data *d);
+void bp_dataset_free(bp_dataset *s);
+
+/* Allocate an empty n x dim set (contents undefined). */
+bp_status bp_dataset_alloc(size_t n, size_t dim, size_t classes,
+                           bp_dataset *out, bp_err *err);
+
+/* One IDX pair: images (ubyte, >= 2 dims: count x features...) scaled to
+ * [0, 1], labels (ubyte, 1 dim). Gzip is detected by content. */
+bp_status bp_idx_load(const char *images, const char *labels,
+                      bp_dataset *out, bp_err *err);
+
+/* Numeric features and an integer label in the last column; a first line
+ * with any non-numeric field is a header. */
+bp_status bp_csv_load(const char *path, bp_dataset *out, bp_err *err);
+
+/* xor (the four patterns), spirals (two interleaved), circles (two
+ * concentric), n samples, seeded. */
+bp_status bp_synth(const char *name, size_t n, uint64_t seed,
+                   bp_dataset *out, bp_err *err);
+
+#endif

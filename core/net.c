@@ -1,0 +1,510 @@
+/* core/net.c - building, running and differentiating a network (net.h).
+ *
+ * Forward, for each layer, reading the previous layer's output:
+ *   dense    y = x W + b                      gemm NN, bias_add
+ *   bn       y = gamma xhat + beta             bn_fwd_train / bn_fwd_infer
+ *   act      y = f(x), in place on x           sigmoid/tanh/relu_fwd
+ *   dropout  y = x * mask                      dropout_fwd
+ * Backward, from the loss's delta d = dL/dy of the last layer:
+ *   dense    dW = x^T d, db = colsum(d), dx = d W^T   gemm TN, bias_grad,
+ *                                                     gemm NT (skipped for
+ *                                                     the first layer)
+ *   bn       dx, dgamma, dbeta                 bn_bwd
+ *   act      dx = d * f'(y), in place          *_bwd (from the output y)
+ *   dropout  dx = d * mask, in place           dropout_bwd
+ */
+#include "core/net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/par.h"
+#include "core/rng.h"
+
+const char *const bp_act_names[] = {"relu", "sigmoid", "tanh", NULL};
+const char *const bp_loss_names[] = {"ce", "mse", "bce", NULL};
+const char *const bp_init_names[] = {"auto", "he", "xavier", NULL};
+
+/* ---------------------------------------------------------------------- */
+/* Spec                                                                    */
+
+bp_status bp_net_spec_check(const bp_net_spec *s, bp_err *err)
+{
+    if (s->inputs == 0 || s->inputs > BP_MAX_WIDTH)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "inputs %zu: must be between 1 and %d", s->inputs,
+                       BP_MAX_WIDTH);
+    if (s->classes < 2 || s->classes > BP_MAX_WIDTH)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "classes %zu: must be between 2 and %d", s->classes,
+                       BP_MAX_WIDTH);
+    if (s->loss == BP_LOSS_BCE && s->classes != 2)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "--loss bce needs two classes, the data has %zu "
+                       "(use ce)",
+                       s->classes);
+    if (s->nhidden > BP_MAX_HIDDEN)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "--layers: %zu hidden layers, at most %d", s->nhidden,
+                       BP_MAX_HIDDEN);
+    for (size_t i = 0; i < s->nhidden; i++)
+        if (s->hidden[i] == 0 || s->hidden[i] > BP_MAX_WIDTH)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--layers: width %zu: must be between 1 and %d",
+                           s->hidden[i], BP_MAX_WIDTH);
+    if (!(s->dropout >= 0.0f && s->dropout < 1.0f))
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "--dropout %g: must be in [0, 1)", (double)s->dropout);
+    if (!(s->init_gain > 0.0f && s->init_gain <= 1000.0f))
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "--init-gain %g: must be in (0, 1000]",
+                       (double)s->init_gain);
+    if ((unsigned)s->act > BP_ACT_TANH || (unsigned)s->loss > BP_LOSS_BCE ||
+        (unsigned)s->init > BP_INIT_XAVIER)
+        return bp_fail(err, BP_ERR_INVALID_ARG, "bad activation, loss or init");
+    return BP_OK;
+}
+
+void bp_net_describe(const bp_net_spec *s, char *buf, size_t size)
+{
+    size_t used = (size_t)snprintf(buf, size, "%zu", s->inputs);
+    for (size_t i = 0; i < s->nhidden && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "-%zu", s->hidden[i]);
+    if (used < size)
+        snprintf(buf + used, size - used, "-%zu %s %s%s%s",
+                 s->loss == BP_LOSS_BCE ? (size_t)1 : s->classes,
+                 bp_act_names[s->act], bp_loss_names[s->loss],
+                 s->batchnorm ? " batchnorm" : "",
+                 s->dropout > 0 ? " dropout" : "");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Layout                                                                  */
+
+/* The layer list of a spec (offsets and buffers are filled later). */
+static size_t build_layers(const bp_net_spec *s, bp_layer *L, size_t *outputs)
+{
+    size_t n = 0, in = s->inputs;
+    int dense = 0;
+    for (size_t h = 0; h <= s->nhidden; h++) {
+        bool last = h == s->nhidden;
+        size_t out = last ? (s->loss == BP_LOSS_BCE ? 1 : s->classes)
+                          : s->hidden[h];
+        L[n++] = (bp_layer){.kind = BP_L_DENSE, .in = in, .out = out,
+                            .dense = dense++};
+        if (!last) {
+            if (s->batchnorm)
+                L[n++] = (bp_layer){.kind = BP_L_BN, .in = out, .out = out};
+            L[n++] = (bp_layer){.kind = BP_L_ACT, .in = out, .out = out,
+                                .act = s->act};
+            if (s->dropout > 0)
+                L[n++] = (bp_layer){.kind = BP_L_DROPOUT, .in = out,
+                                    .out = out, .p = s->dropout};
+        }
+        in = out;
+        *outputs = out;
+    }
+    return n;
+}
+
+/* Float counts of everything the net allocates, with overflow checks. */
+typedef struct sizes {
+    size_t params, ndecay, buffers, acts, width;
+    bool overflow;
+} sizes;
+
+static size_t add_sz(sizes *z, size_t a, size_t b)
+{
+    if (a > (size_t)-1 - b)
+        z->overflow = true;
+    return a + b;
+}
+
+static size_t mul_sz(sizes *z, size_t a, size_t b)
+{
+    if (a && b > (size_t)-1 / a)
+        z->overflow = true;
+    return a * b;
+}
+
+/* Round a float count up to a 64-byte boundary. */
+static size_t pad16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static sizes measure(const bp_layer *L, size_t n, size_t batch)
+{
+    sizes z = {0};
+    z.width = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (L[i].out > z.width)
+            z.width = L[i].out;
+        if (L[i].in > z.width)
+            z.width = L[i].in;
+        size_t act = pad16(mul_sz(&z, batch, L[i].out));
+        switch (L[i].kind) {
+        case BP_L_DENSE:
+            z.ndecay = add_sz(&z, z.ndecay, pad16(mul_sz(&z, L[i].in, L[i].out)));
+            z.params = add_sz(&z, z.params, pad16(L[i].out));
+            z.acts = add_sz(&z, z.acts, act);
+            break;
+        case BP_L_BN:
+            z.params = add_sz(&z, z.params, 2 * pad16(L[i].out));
+            z.buffers = add_sz(&z, z.buffers, 2 * pad16(L[i].out));
+            z.acts = add_sz(&z, z.acts, add_sz(&z, act, 2 * pad16(L[i].out)));
+            break;
+        case BP_L_ACT:
+            break;
+        case BP_L_DROPOUT:
+            z.acts = add_sz(&z, z.acts, 2 * act);
+            break;
+        }
+    }
+    z.params = add_sz(&z, z.params, z.ndecay);
+    return z;
+}
+
+static size_t total_floats(const sizes *z, size_t batch)
+{
+    sizes t = *z;
+    size_t delta = pad16(mul_sz(&t, batch, z->width));
+    size_t n = add_sz(&t, 2 * z->params, z->buffers);
+    n = add_sz(&t, n, z->acts);
+    n = add_sz(&t, n, mul_sz(&t, 4, delta)); /* 2 deltas + 2 aux */
+    return t.overflow ? 0 : n;
+}
+
+size_t bp_net_bytes(const bp_net_spec *spec, size_t max_batch)
+{
+    bp_layer L[BP_MAX_LAYERS];
+    size_t outputs;
+    size_t n = build_layers(spec, L, &outputs);
+    sizes z = measure(L, n, max_batch);
+    if (z.overflow)
+        return 0;
+    return bp_mul_size(total_floats(&z, max_batch), sizeof(float));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Create / destroy                                                        */
+
+static void init_weights(bp_net *net, uint64_t seed)
+{
+    const bp_net_spec *s = &net->spec;
+    bp_init init = s->init;
+    if (init == BP_INIT_AUTO)
+        init = s->act == BP_ACT_RELU ? BP_INIT_HE : BP_INIT_XAVIER;
+    memset(net->params, 0, net->nparams * sizeof(float));
+    for (size_t i = 0; i < net->nlayers; i++) {
+        bp_layer *l = &net->layers[i];
+        if (l->kind == BP_L_BN) {
+            for (size_t j = 0; j < l->out; j++) {
+                net->params[l->w + j] = 1.0f;       /* gamma */
+                net->buffers[l->rv + j] = 1.0f;     /* running var */
+            }
+            continue;
+        }
+        if (l->kind != BP_L_DENSE)
+            continue;
+        bp_rng g = bp_rng_stream(seed, 1000 + (uint64_t)l->dense);
+        float *w = net->params + l->w;
+        size_t n = l->in * l->out;
+        if (init == BP_INIT_HE) {
+            double sd = s->init_gain * sqrt(2.0 / (double)l->in);
+            for (size_t j = 0; j < n; j++)
+                w[j] = (float)(sd * bp_rng_normal(&g));
+        } else {
+            double a = s->init_gain * sqrt(6.0 / (double)(l->in + l->out));
+            for (size_t j = 0; j < n; j++)
+                w[j] = (float)(a * (2.0 * bp_rng_uniform(&g) - 1.0));
+        }
+    }
+}
+
+bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
+                        uint64_t seed, const bp_kernels *k, bp_net **out,
+                        bp_err *err)
+{
+    *out = NULL;
+    bp_status s = bp_net_spec_check(spec, err);
+    if (s != BP_OK)
+        return s;
+    if (max_batch == 0)
+        return bp_fail(err, BP_ERR_INVALID_ARG, "batch 0: must be >= 1");
+    bp_net *net = bp_alloc_zero(sizeof *net);
+    if (!net)
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the network");
+    net->spec = *spec;
+    net->k = k ? k : bp_kernels_active();
+    net->max_batch = max_batch;
+    net->nlayers = build_layers(spec, net->layers, &net->outputs);
+    sizes z = measure(net->layers, net->nlayers, max_batch);
+    size_t floats = total_floats(&z, max_batch);
+    size_t bytes = bp_mul_size(floats, sizeof(float));
+    if (z.overflow || bytes == 0 || bytes > BP_ALLOC_MAX ||
+        z.params > BP_MAX_PARAMS) {
+        char d[256];
+        bp_net_describe(spec, d, sizeof d);
+        bp_net_destroy(net);
+        return bp_fail(err, BP_ERR_NOMEM,
+                       "network %s at batch %zu needs %.1f GiB (%zu parameters); "
+                       "the limit is %zu GiB",
+                       d, max_batch,
+                       z.overflow ? INFINITY : (double)bytes / (1 << 30),
+                       z.params, BP_ALLOC_MAX >> 30);
+    }
+    net->mem = bp_alloc(bytes);
+    if (!net->mem) {
+        bp_net_destroy(net);
+        return bp_fail(err, BP_ERR_NOMEM,
+                       "out of memory for the network (%.1f MiB)",
+                       (double)bytes / (1 << 20));
+    }
+    net->max_width = z.width;
+    net->nparams = z.params;
+    net->ndecay = z.ndecay;
+    net->nbuffers = z.buffers;
+    float *p = net->mem;
+    net->params = p, p += z.params;
+    net->grads = p, p += z.params;
+    net->buffers = p, p += z.buffers;
+    memset(net->grads, 0, z.params * sizeof(float));
+    memset(net->buffers, 0, z.buffers * sizeof(float));
+    /* weights first, then biases and BN parameters */
+    size_t woff = 0, boff = z.ndecay, roff = 0;
+    float *prev_y = NULL;
+    for (size_t i = 0; i < net->nlayers; i++) {
+        bp_layer *l = &net->layers[i];
+        size_t act = pad16(max_batch * l->out);
+        switch (l->kind) {
+        case BP_L_DENSE:
+            l->w = woff, woff += pad16(l->in * l->out);
+            l->b = boff, boff += pad16(l->out);
+            l->y = p, p += act;
+            net->ndense++;
+            break;
+        case BP_L_BN:
+            l->w = boff, boff += pad16(l->out);
+            l->b = boff, boff += pad16(l->out);
+            l->rm = roff, roff += pad16(l->out);
+            l->rv = roff, roff += pad16(l->out);
+            l->y = p, p += act;
+            l->mean = p, p += pad16(l->out);
+            l->invstd = p, p += pad16(l->out);
+            break;
+        case BP_L_ACT:
+            l->y = prev_y; /* in place */
+            break;
+        case BP_L_DROPOUT:
+            l->y = p, p += act;
+            l->mask = p, p += act;
+            break;
+        }
+        prev_y = l->y;
+    }
+    size_t delta = pad16(max_batch * z.width);
+    net->delta[0] = p, p += delta;
+    net->delta[1] = p, p += delta;
+    net->aux = p, p += delta;
+    net->aux2 = p;
+    init_weights(net, seed);
+    *out = net;
+    return BP_OK;
+}
+
+void bp_net_destroy(bp_net *net)
+{
+    if (!net)
+        return;
+    bp_free(net->mem);
+    bp_free(net);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Forward                                                                 */
+
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+
+void bp_net_forward(bp_net *net, const float *x, size_t batch, bool train,
+                    uint64_t dropout_key)
+{
+    const bp_kernels *k = net->k;
+    const float *in = x;
+    for (size_t i = 0; i < net->nlayers; i++) {
+        bp_layer *l = &net->layers[i];
+        size_t n = batch * l->out;
+        switch (l->kind) {
+        case BP_L_DENSE:
+            k->gemm(false, false, batch, l->out, l->in, 1.0f, in, l->in,
+                    net->params + l->w, l->out, 0.0f, l->y, l->out);
+            k->bias_add(batch, l->out, net->params + l->b, l->y, l->out);
+            break;
+        case BP_L_BN:
+            if (train)
+                k->bn_fwd_train(batch, l->out, in, l->out, net->params + l->w,
+                                net->params + l->b, BN_EPS, BN_MOMENTUM, l->y,
+                                l->out, l->mean, l->invstd,
+                                net->buffers + l->rm, net->buffers + l->rv);
+            else
+                k->bn_fwd_infer(batch, l->out, in, l->out, net->params + l->w,
+                                net->params + l->b, net->buffers + l->rm,
+                                net->buffers + l->rv, BN_EPS, l->y, l->out);
+            break;
+        case BP_L_ACT:
+            if (l->act == BP_ACT_RELU)
+                k->relu_fwd(n, l->y, l->y);
+            else if (l->act == BP_ACT_SIGMOID)
+                k->sigmoid_fwd(n, l->y, l->y);
+            else
+                k->tanh_fwd(n, l->y, l->y);
+            break;
+        case BP_L_DROPOUT:
+            if (train)
+                k->dropout_fwd(n, bp_rng_key(dropout_key, i), l->p, in, l->y,
+                               l->mask);
+            else
+                memcpy(l->y, in, n * sizeof(float));
+            break;
+        }
+        in = l->y;
+    }
+}
+
+const float *bp_net_output(const bp_net *net)
+{
+    return net->layers[net->nlayers - 1].y;
+}
+
+int32_t bp_net_predict(const bp_net *net, size_t r)
+{
+    const float *z = bp_net_output(net) + r * net->outputs;
+    if (net->spec.loss == BP_LOSS_BCE)
+        return z[0] > 0.0f;
+    int32_t best = 0;
+    for (size_t c = 1; c < net->outputs; c++)
+        if (z[c] > z[best])
+            best = (int32_t)c;
+    return best;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Loss and backward                                                       */
+
+double bp_net_loss(bp_net *net, const int32_t *labels, size_t batch,
+                   bool want_grad, size_t *correct)
+{
+    const bp_kernels *k = net->k;
+    const float *z = bp_net_output(net);
+    size_t c = net->outputs;
+    float scale = 1.0f / (float)batch;
+    float *d = want_grad ? net->delta[0] : NULL;
+    double loss = 0.0;
+    switch (net->spec.loss) {
+    case BP_LOSS_CE:
+        loss = k->softmax_xent(batch, c, z, c, labels, scale, d, c);
+        break;
+    case BP_LOSS_MSE: {
+        float *prob = net->aux, *onehot = net->aux2;
+        k->softmax_fwd(batch, c, z, c, prob, c);
+        memset(onehot, 0, batch * c * sizeof(float));
+        for (size_t r = 0; r < batch; r++)
+            onehot[r * c + (size_t)labels[r]] = 1.0f;
+        float *dprob = want_grad ? net->delta[1] : NULL;
+        loss = k->mse(batch * c, prob, onehot, scale, dprob);
+        if (want_grad)
+            k->softmax_bwd(batch, c, prob, c, dprob, c, d, c);
+        break;
+    }
+    case BP_LOSS_BCE: {
+        float *t = net->aux2;
+        for (size_t r = 0; r < batch; r++)
+            t[r] = (float)labels[r];
+        loss = k->sigmoid_bce(batch, z, t, scale, d);
+        break;
+    }
+    }
+    if (correct) {
+        size_t ok = 0;
+        for (size_t r = 0; r < batch; r++)
+            ok += bp_net_predict(net, r) == labels[r];
+        *correct = ok;
+    }
+    return loss;
+}
+
+void bp_net_backward(bp_net *net, const float *x, size_t batch)
+{
+    const bp_kernels *k = net->k;
+    int cur = 0;
+    for (size_t i = net->nlayers; i-- > 0;) {
+        bp_layer *l = &net->layers[i];
+        float *d = net->delta[cur];
+        const float *in = i ? net->layers[i - 1].y : x;
+        size_t n = batch * l->out;
+        switch (l->kind) {
+        case BP_L_DENSE:
+            k->gemm(true, false, l->in, l->out, batch, 1.0f, in, l->in, d,
+                    l->out, 0.0f, net->grads + l->w, l->out);
+            k->bias_grad(batch, l->out, d, l->out, net->grads + l->b);
+            if (i > 0) {
+                k->gemm(false, true, batch, l->in, l->out, 1.0f, d, l->out,
+                        net->params + l->w, l->out, 0.0f, net->delta[!cur],
+                        l->in);
+                cur = !cur;
+            }
+            break;
+        case BP_L_BN:
+            k->bn_bwd(batch, l->out, in, l->out, d, l->out, net->params + l->w,
+                      l->mean, l->invstd, net->delta[!cur], l->out,
+                      net->grads + l->w, net->grads + l->b);
+            cur = !cur;
+            break;
+        case BP_L_ACT:
+            if (l->act == BP_ACT_RELU)
+                k->relu_bwd(n, l->y, d, d);
+            else if (l->act == BP_ACT_SIGMOID)
+                k->sigmoid_bwd(n, l->y, d, d);
+            else
+                k->tanh_bwd(n, l->y, d, d);
+            break;
+        case BP_L_DROPOUT:
+            k->dropout_bwd(n, d, l->mask, d);
+            break;
+        }
+    }
+}
+
+double bp_net_grad_sumsq(const bp_net *net, double *dense_sumsq)
+{
+    const bp_kernels *k = net->k;
+    for (size_t i = 0; i < net->nlayers; i++) {
+        const bp_layer *l = &net->layers[i];
+        if (l->kind == BP_L_DENSE)
+            dense_sumsq[l->dense] =
+                bp_par_sumsq(k, l->in * l->out, net->grads + l->w);
+    }
+    return bp_par_sumsq(k, net->nparams - net->ndecay, net->grads + net->ndecay);
+}
+
+void bp_net_evaluate(bp_net *net, const bp_dataset *d, double *loss,
+                     double *acc, size_t *confusion)
+{
+    double total = 0.0;
+    size_t right = 0, c = d->classes;
+    if (confusion)
+        memset(confusion, 0, c * c * sizeof *confusion);
+    for (size_t r0 = 0; r0 < d->n; r0 += net->max_batch) {
+        size_t b = d->n - r0 < net->max_batch ? d->n - r0 : net->max_batch;
+        bp_net_forward(net, d->x + r0 * d->dim, b, false, 0);
+        size_t ok = 0;
+        total += bp_net_loss(net, d->y + r0, b, false, &ok);
+        right += ok;
+        if (confusion)
+            for (size_t r = 0; r < b; r++)
+                confusion[(size_t)d->y[r0 + r] * c +
+                          (size_t)bp_net_predict(net, r)]++;
+    }
+    *loss = d->n ? total / (double)d->n : 0.0;
+    *acc = d->n ? (double)right / (double)d->n : 0.0;
+}

@@ -1,0 +1,65 @@
+/* core/par.c - chunked parallel loops (par.h). */
+#include "core/par.h"
+
+#include <omp.h>
+
+static size_t chunks_of(size_t n)
+{
+    return (n + BP_PAR_CHUNK - 1) / BP_PAR_CHUNK;
+}
+
+static size_t len_of(size_t n, size_t c)
+{
+    size_t lo = c * BP_PAR_CHUNK;
+    return n - lo < BP_PAR_CHUNK ? n - lo : BP_PAR_CHUNK;
+}
+
+double bp_par_sumsq(const bp_kernels *k, size_t n, const float *x)
+{
+    size_t nc = chunks_of(n);
+    if (nc <= 1)
+        return k->sumsq(n, x);
+    double part[4096];
+    if (nc > sizeof part / sizeof *part)
+        return k->sumsq(n, x);
+#pragma omp parallel for schedule(static) if (nc >= 2)
+    for (size_t c = 0; c < nc; c++)
+        part[c] = k->sumsq(len_of(n, c), x + c * BP_PAR_CHUNK);
+    double s = 0.0;
+    for (size_t c = 0; c < nc; c++)
+        s += part[c];
+    return s;
+}
+
+void bp_par_scale(const bp_kernels *k, size_t n, float s, float *x)
+{
+    size_t nc = chunks_of(n);
+#pragma omp parallel for schedule(static) if (nc >= 2)
+    for (size_t c = 0; c < nc; c++)
+        k->scale(len_of(n, c), s, x + c * BP_PAR_CHUNK);
+}
+
+void bp_par_clip(const bp_kernels *k, size_t n, float cv, float *x)
+{
+    size_t nc = chunks_of(n);
+#pragma omp parallel for schedule(static) if (nc >= 2)
+    for (size_t c = 0; c < nc; c++)
+        k->clip_value(len_of(n, c), cv, x + c * BP_PAR_CHUNK);
+}
+
+void bp_par_update(const bp_kernels *k, int kind, size_t n, float *w,
+                   const float *g, float *m, float *v,
+                   const bp_opt_params *p)
+{
+    size_t nc = chunks_of(n);
+#pragma omp parallel for schedule(static) if (nc >= 2)
+    for (size_t c = 0; c < nc; c++) {
+        size_t o = c * BP_PAR_CHUNK, len = len_of(n, c);
+        if (kind == 0)
+            k->sgd_update(len, w + o, g + o, p);
+        else if (kind == 1)
+            k->momentum_update(len, w + o, g + o, m + o, p);
+        else
+            k->adam_update(len, w + o, g + o, m + o, v + o, p);
+    }
+}

@@ -1,0 +1,375 @@
+/* core/run.c - options of a training run (run.h). */
+#include "core/run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/checkpoint.h"
+
+static const char *const schedule_names[] = {"const", "step", "cosine", NULL};
+
+void bp_run_defaults(bp_run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->data = "fashion-mnist";
+    o->layers = "256,128";
+    o->act = BP_ACT_RELU;
+    o->loss = BP_LOSS_CE;
+    o->init = BP_INIT_AUTO;
+    o->init_gain = 1.0;
+    o->opt = BP_OPT_MOMENTUM;
+    o->schedule = BP_SCHED_CONST;
+    o->lr = 0.05;
+    o->momentum = 0.9;
+    o->beta1 = 0.9;
+    o->beta2 = 0.999;
+    o->eps = 1e-8;
+    o->lr_step = 10;
+    o->lr_gamma = 0.1;
+    o->batch = 128;
+    o->gen_samples = 1000;
+    o->epochs = 10;
+}
+
+#define LIMIT 1e15 /* "no upper bound" for integer options */
+
+size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
+{
+    const bp_opt spec[] = {
+        {"--data", BP_ARG_STR, &o->data, 0, 0, NULL, "SET",
+         "fashion-mnist (default), a folder of MNIST files, FILE.csv, xor, "
+         "spirals, circles", NULL},
+        {"--test-csv", BP_ARG_STR, &o->test_csv, 0, 0, NULL, "FILE",
+         "with a CSV: the test set (default: hold out 20%)", NULL},
+        {"--limit-train", BP_ARG_INT, &o->limit_train, 0, LIMIT, NULL, "N",
+         "train on the first N samples of the shuffled set (0: all)", NULL},
+        {"--val", BP_ARG_FLOAT, &o->val, 0, 0.9, NULL, "FRACTION",
+         "hold out this fraction of training for validation (default 0)", NULL},
+        {"--data-seed", BP_ARG_INT, &o->data_seed, 0, LIMIT, NULL, "N",
+         "seed of the data split and generated sets (default 0)", NULL},
+        {"--normalize", BP_ARG_FLAG, &o->normalize, 0, 0, NULL, NULL,
+         "CSV: z-score features with the training statistics", NULL},
+        {"--samples", BP_ARG_INT, &o->gen_samples, 2, 10000000, NULL, "N",
+         "generated sets: samples in train and in test (default 1000)", NULL},
+        {"--layers", BP_ARG_STR, &o->layers, 0, 0, NULL, "W1,W2,...",
+         "hidden layer widths, or none (default 256,128)", NULL},
+        {"--act", BP_ARG_CHOICE, &o->act, 0, 0, bp_act_names, "relu|sigmoid|tanh",
+         "hidden activation (default relu)", NULL},
+        {"--loss", BP_ARG_CHOICE, &o->loss, 0, 0, bp_loss_names, "ce|mse|bce",
+         "softmax cross-entropy, MSE on softmax outputs, or sigmoid BCE "
+         "(2 classes)", NULL},
+        {"--init", BP_ARG_CHOICE, &o->init, 0, 0, bp_init_names, "auto|he|xavier",
+         "weight init (auto: He for relu, Xavier for sigmoid/tanh)", NULL},
+        {"--init-gain", BP_ARG_FLOAT, &o->init_gain, 1e-6, 1000, NULL, "G",
+         "multiply the initial weights by G (default 1)", NULL},
+        {"--dropout", BP_ARG_FLOAT, &o->dropout, 0, 0.99, NULL, "P",
+         "inverted dropout after each hidden activation (default 0)", NULL},
+        {"--batchnorm", BP_ARG_FLAG, &o->batchnorm, 0, 0, NULL, NULL,
+         "batch normalisation before each hidden activation", NULL},
+        {"--opt", BP_ARG_CHOICE, &o->opt, 0, 0, bp_opt_names, "sgd|momentum|adam",
+         "optimizer (default momentum)", NULL},
+        {"--lr", BP_ARG_FLOAT, &o->lr, 1e-9, 100, NULL, "RATE",
+         "learning rate (default 0.05)", NULL},
+        {"--momentum", BP_ARG_FLOAT, &o->momentum, 0, 0.999, NULL, "MU",
+         "momentum (default 0.9)", NULL},
+        {"--nesterov", BP_ARG_FLAG, &o->nesterov, 0, 0, NULL, NULL,
+         "Nesterov momentum", NULL},
+        {"--beta1", BP_ARG_FLOAT, &o->beta1, 0, 0.9999, NULL, "B", "Adam beta1 (0.9)", NULL},
+        {"--beta2", BP_ARG_FLOAT, &o->beta2, 0, 0.999999, NULL, "B", "Adam beta2 (0.999)", NULL},
+        {"--eps", BP_ARG_FLOAT, &o->eps, 1e-12, 1, NULL, "E", "Adam epsilon (1e-8)", NULL},
+        {"--l2", BP_ARG_FLOAT, &o->l2, 0, 0.5, NULL, "LAMBDA",
+         "L2 weight decay on the weights (default 0)", NULL},
+        {"--l1", BP_ARG_FLOAT, &o->l1, 0, 0.5, NULL, "LAMBDA",
+         "L1 penalty on the weights (default 0)", NULL},
+        {"--clip-norm", BP_ARG_FLOAT, &o->clip_norm, 0, 1e9, NULL, "C",
+         "clip the global gradient norm to C (0: off)", NULL},
+        {"--clip-value", BP_ARG_FLOAT, &o->clip_value, 0, 1e9, NULL, "C",
+         "clip every gradient to [-C, C] (0: off)", NULL},
+        {"--lr-schedule", BP_ARG_CHOICE, &o->schedule, 0, 0, schedule_names,
+         "const|step|cosine", "learning-rate schedule (default const)", NULL},
+        {"--lr-step", BP_ARG_INT, &o->lr_step, 1, LIMIT, NULL, "EPOCHS",
+         "step schedule: every EPOCHS epochs (default 10)", NULL},
+        {"--lr-gamma", BP_ARG_FLOAT, &o->lr_gamma, 1e-6, 1, NULL, "G",
+         "step schedule: multiply the rate by G (default 0.1)", NULL},
+        {"--batch", BP_ARG_INT, &o->batch, 1, 1 << 20, NULL, "N",
+         "mini-batch size (default 128)", NULL},
+        {"--seed", BP_ARG_INT, &o->seed, 0, LIMIT, NULL, "N",
+         "seed of weights, shuffling and dropout (default 0)", NULL},
+        {"--early-stop", BP_ARG_INT, &o->early_stop, 0, LIMIT, NULL, "PATIENCE",
+         "stop after PATIENCE epochs without a better validation loss; "
+         "keep the best weights (needs --val; default off)", NULL},
+        {"--eval-train", BP_ARG_FLAG, &o->eval_train, 0, 0, NULL, NULL,
+         "evaluate the whole training set after each epoch", NULL},
+        {"--keep-denormals", BP_ARG_FLAG, &o->keep_denormals, 0, 0, NULL, NULL,
+         "IEEE denormals (default: flushed to zero while training, ~8x "
+         "faster on x86 when momentum buffers decay)", NULL},
+    };
+    const bp_opt run[] = {
+        {"--epochs", BP_ARG_INT, &o->epochs, 1, 1000000, NULL, "N",
+         "total epochs, counting those before --resume (default 10)", NULL},
+        {"--save", BP_ARG_STR, &o->save, 0, 0, NULL, "FILE",
+         "write a resumable checkpoint at the end", NULL},
+        {"--checkpoint-every", BP_ARG_INT, &o->checkpoint_every, 1, 1000000,
+         NULL, "N", "also write it every N epochs (needs --save)", NULL},
+        {"--resume", BP_ARG_STR, &o->resume, 0, 0, NULL, "FILE",
+         "continue the run saved in FILE", NULL},
+        {"--metrics", BP_ARG_STR, &o->metrics, 0, 0, NULL, "FILE.csv",
+         "write per-epoch metrics as CSV (rewritten after every epoch)", NULL},
+        {"--threads", BP_ARG_INT, &o->threads, 1, 1024, NULL, "N",
+         "OpenMP threads (default: all CPUs)", NULL},
+        {"--isa", BP_ARG_STR, &o->isa, 0, 0, NULL, "NAME",
+         "kernel table: scalar|avx2|avx512|neon|auto (default: BPLAB_ISA or best)",
+         NULL},
+        {"--quiet", BP_ARG_FLAG, &o->quiet, 0, 0, NULL, NULL,
+         "print only the final result", NULL},
+    };
+    size_t ns = sizeof spec / sizeof *spec, nr = sizeof run / sizeof *run;
+    if (ns + nr > cap)
+        return 0;
+    memcpy(t, spec, sizeof spec);
+    memcpy(t + ns, run, sizeof run);
+    *n_spec = ns;
+    return ns + nr;
+}
+
+/* The canonical text of one option's value. */
+static void value_text(const bp_opt *o, char *buf, size_t size)
+{
+    switch (o->kind) {
+    case BP_ARG_FLAG: snprintf(buf, size, "%d", *(bool *)o->dest ? 1 : 0); break;
+    case BP_ARG_STR: {
+        const char *s = *(const char **)o->dest;
+        snprintf(buf, size, "%s", s ? s : "");
+        break;
+    }
+    case BP_ARG_INT: snprintf(buf, size, "%lld", *(long long *)o->dest); break;
+    case BP_ARG_FLOAT: snprintf(buf, size, "%.9g", *(double *)o->dest); break;
+    case BP_ARG_CHOICE: snprintf(buf, size, "%s", o->choices[*(int *)o->dest]); break;
+    }
+}
+
+size_t bp_run_spec_text(const bp_run_opts *o, char *buf, size_t size)
+{
+    bp_run_opts copy = *o;
+    bp_opt t[64];
+    size_t ns;
+    bp_run_options(&copy, t, 64, &ns);
+    size_t used = 0;
+    for (size_t i = 0; i < ns; i++) {
+        char v[512];
+        if (t[i].kind == BP_ARG_STR && !*(const char **)t[i].dest)
+            continue; /* unset: the default when read back */
+        int w;
+        if (t[i].kind == BP_ARG_FLAG) {
+            if (!*(bool *)t[i].dest)
+                continue; /* off: the default */
+            w = snprintf(buf + used, size - used, "%s\n", t[i].name + 2);
+        } else {
+            value_text(&t[i], v, sizeof v);
+            w = snprintf(buf + used, size - used, "%s=%s\n", t[i].name + 2, v);
+        }
+        if (w < 0 || (size_t)w >= size - used)
+            return 0;
+        used += (size_t)w;
+    }
+    return used;
+}
+
+bp_status bp_run_parse_spec(const char *text, bp_run_opts *o, char **storage,
+                            bp_err *err)
+{
+    *storage = NULL;
+    bp_opt t[64];
+    size_t ns;
+    bp_run_options(o, t, 64, &ns);
+    /* one "--key=value" argument per line (each line grows by "--" and a
+     * NUL: 3 bytes per line at most, lines are >= 1 byte) */
+    size_t len = strlen(text);
+    char *copy = bp_alloc(3 * len + 16);
+    char **argv = bp_alloc((len + 2) * sizeof *argv);
+    if (!copy || !argv) {
+        bp_free(copy), bp_free(argv);
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory");
+    }
+    int argc = 0;
+    argv[argc++] = "spec";
+    char *p = copy;
+    for (const char *line = text; *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t l = eol ? (size_t)(eol - line) : strlen(line);
+        if (l) {
+            argv[argc++] = p;
+            *p++ = '-', *p++ = '-';
+            memcpy(p, line, l);
+            p += l;
+            *p++ = '\0';
+        }
+        line += l + (eol != NULL);
+    }
+    bp_status s = bp_args_parse(argc, argv, 1, t, ns, NULL, err);
+    bp_free(argv);
+    if (s != BP_OK) {
+        bp_free(copy);
+        char why[BP_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err ? err->msg : "");
+        return bp_fail(err, s, "checkpoint options: %s", why);
+    }
+    *storage = copy; /* the string options point into it */
+    return BP_OK;
+}
+
+bp_status bp_run_check_same(const bp_run_opts *given, const bool *seen,
+                            const bp_run_opts *ckpt, bp_err *err)
+{
+    bp_run_opts a = *given, b = *ckpt;
+    bp_opt ta[64], tb[64];
+    size_t ns;
+    bp_run_options(&a, ta, 64, &ns);
+    bp_run_options(&b, tb, 64, &ns);
+    for (size_t i = 0; i < ns; i++) {
+        if (!seen[i])
+            continue;
+        char va[512], vb[512];
+        value_text(&ta[i], va, sizeof va);
+        value_text(&tb[i], vb, sizeof vb);
+        if (strcmp(va, vb) != 0)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "%s %.60s: the checkpoint was trained with %.60s "
+                           "(a resumed run keeps its options)",
+                           ta[i].name, va, vb);
+    }
+    return BP_OK;
+}
+
+bp_status bp_run_data_opts(const bp_run_opts *o, bp_data_opts *d, bp_err *err)
+{
+    (void)err;
+    memset(d, 0, sizeof *d);
+    d->spec = o->data;
+    d->test_csv = o->test_csv;
+    d->limit_train = (size_t)o->limit_train;
+    d->val_fraction = o->val;
+    d->test_fraction = 0.2;
+    d->gen_samples = (size_t)o->gen_samples;
+    d->split_seed = (uint64_t)o->data_seed;
+    d->normalize = o->normalize;
+    return BP_OK;
+}
+
+bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
+                          bp_net_spec *s, bp_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->inputs = data->train.dim;
+    s->classes = data->train.classes;
+    s->act = (bp_act)o->act;
+    s->loss = (bp_loss)o->loss;
+    s->init = (bp_init)o->init;
+    s->init_gain = (float)o->init_gain;
+    s->dropout = (float)o->dropout;
+    s->batchnorm = o->batchnorm;
+    if (strcmp(o->layers, "none") != 0) {
+        const char *p = o->layers;
+        while (*p) {
+            if (s->nhidden == BP_MAX_HIDDEN)
+                return bp_fail(err, BP_ERR_INVALID_ARG,
+                               "--layers %.60s: more than %d hidden layers",
+                               o->layers, BP_MAX_HIDDEN);
+            char *end;
+            long long w = strtoll(p, &end, 10);
+            if (end == p || (*end != ',' && *end != '\0') || w < 1 ||
+                w > BP_MAX_WIDTH)
+                return bp_fail(err, BP_ERR_INVALID_ARG,
+                               "--layers %.60s: widths must be integers "
+                               "between 1 and %d, separated by commas",
+                               o->layers, BP_MAX_WIDTH);
+            s->hidden[s->nhidden++] = (size_t)w;
+            p = *end ? end + 1 : end;
+            if (*end == ',' && !*p)
+                return bp_fail(err, BP_ERR_INVALID_ARG,
+                               "--layers %.60s: trailing comma", o->layers);
+        }
+    }
+    return bp_net_spec_check(s, err);
+}
+
+bp_status bp_run_optim_spec(const bp_run_opts *o, bp_optim_spec *s,
+                            bp_err *err)
+{
+    bp_optim_defaults(s);
+    s->kind = (bp_optimizer)o->opt;
+    s->lr = (float)o->lr;
+    s->momentum = (float)o->momentum;
+    s->nesterov = o->nesterov;
+    s->beta1 = (float)o->beta1;
+    s->beta2 = (float)o->beta2;
+    s->eps = (float)o->eps;
+    s->l2 = (float)o->l2;
+    s->l1 = (float)o->l1;
+    s->clip_norm = (float)o->clip_norm;
+    s->clip_value = (float)o->clip_value;
+    s->sched = (bp_sched)o->schedule;
+    s->step_epochs = (size_t)o->lr_step;
+    s->gamma = (float)o->lr_gamma;
+    if (o->nesterov && o->opt != BP_OPT_MOMENTUM)
+        return bp_fail(err, BP_ERR_INVALID_ARG, "--nesterov needs --opt momentum");
+    return bp_optim_spec_check(s, err);
+}
+
+void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s)
+{
+    memset(s, 0, sizeof *s);
+    s->epochs = (size_t)o->epochs;
+    s->batch = (size_t)o->batch;
+    s->seed = (uint64_t)o->seed;
+    s->patience = (size_t)o->early_stop;
+    s->eval_train = o->eval_train;
+    s->keep_denormals = o->keep_denormals;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Metrics CSV                                                             */
+
+static size_t put_num(char *buf, size_t size, double v, bool last)
+{
+    int w = isfinite(v) ? snprintf(buf, size, "%.9g%s", v, last ? "\n" : ",")
+                        : snprintf(buf, size, "%s", last ? "\n" : ",");
+    return w < 0 ? 0 : (size_t)w;
+}
+
+bp_status bp_write_metrics(const char *path, const bp_epoch_stats *h,
+                           size_t n, size_t ndense, bp_err *err)
+{
+    size_t row = 32 * (12 + ndense);
+    size_t size = row * (n + 1) + 1;
+    char *buf = bp_alloc(size);
+    if (!buf)
+        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
+    size_t used = (size_t)snprintf(buf, size,
+                                   "epoch,lr,train_loss,train_acc,train_eval_loss,"
+                                   "train_eval_acc,val_loss,val_acc,test_loss,"
+                                   "test_acc");
+    for (size_t l = 0; l < ndense; l++)
+        used += (size_t)snprintf(buf + used, size - used, ",grad_norm_%zu", l + 1);
+    used += (size_t)snprintf(buf + used, size - used, ",seconds,samples_per_s\n");
+    for (size_t i = 0; i < n; i++) {
+        const bp_epoch_stats *e = &h[i];
+        used += (size_t)snprintf(buf + used, size - used, "%llu,",
+                                 (unsigned long long)e->epoch);
+        const double v[9] = {e->lr, e->train_loss, e->train_acc,
+                             e->train_eval_loss, e->train_eval_acc,
+                             e->val_loss, e->val_acc, e->test_loss, e->test_acc};
+        for (int j = 0; j < 9; j++)
+            used += put_num(buf + used, size - used, v[j], false);
+        for (size_t l = 0; l < ndense; l++)
+            used += put_num(buf + used, size - used, e->grad_norm[l], false);
+        used += put_num(buf + used, size - used, e->seconds, false);
+        used += put_num(buf + used, size - used, e->samples_per_s, true);
+    }
+    bp_status s = bp_write_atomic(path, buf, used, err);
+    bp_free(buf);
+    return s;
+}

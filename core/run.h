@@ -1,0 +1,89 @@
+/* core/run.h - a training run described by options, as the command line
+ * and the experiment programs both use it.
+ *
+ * bp_run_opts holds every option of `bplab train`. The options that define
+ * the run (data, network, optimizer, batch, seed, ...) are written into
+ * checkpoints as "key=value" lines, so a checkpoint can rebuild its network
+ * and a resumed run can refuse options that would change it. The others
+ * (epochs, files, threads, ISA, output) may differ between invocations.
+ */
+#ifndef BPLAB_RUN_H
+#define BPLAB_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/args.h"
+#include "core/data.h"
+#include "core/net.h"
+#include "core/optim.h"
+#include "core/train.h"
+
+typedef struct bp_run_opts {
+    /* data */
+    const char *data, *test_csv;
+    long long limit_train, data_seed, gen_samples;
+    double val;
+    bool normalize;
+    /* network */
+    const char *layers;
+    int act, loss, init;
+    double init_gain, dropout;
+    bool batchnorm;
+    /* optimizer */
+    int opt, schedule;
+    double lr, momentum, beta1, beta2, eps, l2, l1, clip_norm, clip_value;
+    double lr_gamma;
+    long long lr_step;
+    bool nesterov;
+    /* training */
+    long long batch, seed, early_stop;
+    bool eval_train, keep_denormals;
+    /* invocation only */
+    long long epochs, checkpoint_every, threads;
+    const char *save, *resume, *metrics, *isa;
+    bool quiet;
+} bp_run_opts;
+
+/* The reference workload: Fashion-MNIST, 784-256-128-10 ReLU, softmax
+ * cross-entropy, momentum 0.9, lr 0.05, batch 128, seed 0, 10 epochs. */
+void bp_run_defaults(bp_run_opts *o);
+
+/* The option table of `bplab train` bound to *o. The first
+ * *n_spec entries define the run (written into checkpoints). */
+size_t bp_run_options(bp_run_opts *o, bp_opt *table, size_t cap,
+                      size_t *n_spec);
+
+/* The run-defining options as "key=value" lines (a flag that is on: just
+ * "key"; options left unset are omitted) into buf (NUL-ended);
+ * returns the length, or 0 if buf is too small. */
+size_t bp_run_spec_text(const bp_run_opts *o, char *buf, size_t size);
+
+/* Parse spec text (from a checkpoint) into *o's run-defining options.
+ * String options point into *storage, which the caller frees with bp_free
+ * after it is done with *o. */
+bp_status bp_run_parse_spec(const char *text, bp_run_opts *o, char **storage,
+                            bp_err *err);
+
+/* With --resume: every run-defining option given on the command line
+ * (seen[i] for table entry i) must equal the checkpoint's value. */
+bp_status bp_run_check_same(const bp_run_opts *given, const bool *seen,
+                            const bp_run_opts *ckpt, bp_err *err);
+
+/* Translate options into the specs the core needs. data->train must be
+ * loaded for net (it fixes inputs and classes). */
+bp_status bp_run_data_opts(const bp_run_opts *o, bp_data_opts *d, bp_err *err);
+bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
+                          bp_net_spec *s, bp_err *err);
+bp_status bp_run_optim_spec(const bp_run_opts *o, bp_optim_spec *s,
+                            bp_err *err);
+void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s);
+
+/* Write the history as CSV (atomically): epoch, lr, train_loss, train_acc,
+ * train_eval_loss, train_eval_acc, val_loss, val_acc, test_loss, test_acc,
+ * grad_norm_1..grad_norm_<ndense>, seconds, samples_per_s. Unknown values
+ * are empty fields. */
+bp_status bp_write_metrics(const char *path, const bp_epoch_stats *h,
+                           size_t n, size_t ndense, bp_err *err);
+
+#endif

@@ -1,0 +1,269 @@
+/* core/train.c - the training loop (train.h). */
+#include "core/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/par.h"
+#include "core/rng.h"
+#include "core/runtime.h"
+
+/* Stream ids under the run's seed. */
+#define STREAM_SHUFFLE 0x5f00u
+#define STREAM_DROPOUT 0xd50u
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,
+                            bp_optim *opt, const bp_data *data,
+                            bp_trainer **out, bp_err *err)
+{
+    *out = NULL;
+    if (spec->batch == 0 || spec->batch > net->max_batch)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "batch %zu: must be between 1 and %zu", spec->batch,
+                       net->max_batch);
+    if (data->train.n == 0)
+        return bp_fail(err, BP_ERR_INVALID_ARG, "the training set is empty");
+    if (data->train.dim != net->spec.inputs ||
+        data->train.classes != net->spec.classes)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "the data has %zu features and %zu classes, the network "
+                       "expects %zu and %zu",
+                       data->train.dim, data->train.classes, net->spec.inputs,
+                       net->spec.classes);
+    if (spec->patience && data->val.n == 0)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "--early-stop needs a validation set (--val)");
+    bp_trainer *t = bp_alloc_zero(sizeof *t);
+    if (!t)
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the trainer");
+    t->spec = *spec;
+    t->net = net;
+    t->opt = opt;
+    t->data = data;
+    t->best_val = INFINITY;
+    size_t n = data->train.n;
+    t->order = bp_alloc(n * sizeof *t->order);
+    t->xb = bp_alloc(bp_mul_size(spec->batch * data->train.dim, sizeof(float)));
+    t->yb = bp_alloc(spec->batch * sizeof *t->yb);
+    if (spec->patience)
+        t->best = bp_alloc((net->nparams + net->nbuffers) * sizeof(float));
+    if (!t->order || !t->xb || !t->yb || (spec->patience && !t->best)) {
+        bp_trainer_destroy(t);
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the trainer");
+    }
+    *out = t;
+    return BP_OK;
+}
+
+void bp_trainer_destroy(bp_trainer *t)
+{
+    if (!t)
+        return;
+    bp_free(t->order);
+    bp_free(t->xb);
+    bp_free(t->yb);
+    bp_free(t->best);
+    bp_free(t->history);
+    bp_free(t);
+}
+
+bp_status bp_trainer_push_history(bp_trainer *t, const bp_epoch_stats *e,
+                                  bp_err *err)
+{
+    if (t->nhistory == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 64;
+        bp_epoch_stats *h = bp_alloc(cap * sizeof *h);
+        if (!h)
+            return bp_fail(err, BP_ERR_NOMEM, "out of memory for the metrics");
+        if (t->nhistory)
+            memcpy(h, t->history, t->nhistory * sizeof *h);
+        bp_free(t->history);
+        t->history = h;
+        t->cap = cap;
+    }
+    t->history[t->nhistory++] = *e;
+    return BP_OK;
+}
+
+/* A permutation of the training set for this epoch. */
+static void shuffle(bp_trainer *t)
+{
+    size_t n = t->data->train.n;
+    for (size_t i = 0; i < n; i++)
+        t->order[i] = i;
+    bp_rng g = bp_rng_stream(t->spec.seed, STREAM_SHUFFLE + t->epoch);
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)bp_rng_below(&g, i);
+        size_t tmp = t->order[i - 1];
+        t->order[i - 1] = t->order[j];
+        t->order[j] = tmp;
+    }
+}
+
+/* Keep the current weights (and BN statistics) as the best so far. */
+static void snapshot(bp_trainer *t)
+{
+    bp_net *net = t->net;
+    memcpy(t->best, net->params, net->nparams * sizeof(float));
+    memcpy(t->best + net->nparams, net->buffers, net->nbuffers * sizeof(float));
+}
+
+static void swap_floats(float *a, float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float t = a[i];
+        a[i] = b[i];
+        b[i] = t;
+    }
+}
+
+void bp_trainer_swap_best(bp_trainer *t)
+{
+    bp_net *net = t->net;
+    swap_floats(net->params, t->best, net->nparams);
+    swap_floats(net->buffers, t->best + net->nparams, net->nbuffers);
+    t->restored = !t->restored;
+}
+
+/* "layer 3 (dense 256->128)" */
+static void layer_name(const bp_net *net, int dense, char *buf, size_t size)
+{
+    for (size_t i = 0; i < net->nlayers; i++)
+        if (net->layers[i].kind == BP_L_DENSE && net->layers[i].dense == dense) {
+            snprintf(buf, size, "layer %zu (dense %zu->%zu)", i + 1,
+                     net->layers[i].in, net->layers[i].out);
+            return;
+        }
+    snprintf(buf, size, "dense layer %d", dense + 1);
+}
+
+static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
+{
+    const bp_dataset *tr = &t->data->train;
+    bp_net *net = t->net;
+    size_t n = tr->n, dim = tr->dim, bsz = t->spec.batch;
+    size_t steps = (n + bsz - 1) / bsz;
+    double loss_sum = 0.0, norm_sum[BP_MAX_DENSE] = {0};
+    size_t right = 0;
+    shuffle(t);
+    double t0 = now();
+    float lr = t->opt->spec.lr;
+    for (size_t s = 0; s < steps; s++) {
+        if (t->stop && *t->stop)
+            return bp_fail(err, BP_ERR_INTERRUPTED,
+                           "interrupted in epoch %llu at step %zu of %zu",
+                           (unsigned long long)t->epoch + 1, s, steps);
+        size_t r0 = s * bsz, b = n - r0 < bsz ? n - r0 : bsz;
+        /* gather the batch: random rows, memory-latency bound, so spread
+         * over the threads when it is worth a fork */
+#pragma omp parallel for schedule(static) if (b * dim >= BP_PAR_CHUNK)
+        for (size_t i = 0; i < b; i++) {
+            size_t src = t->order[r0 + i];
+            memcpy(t->xb + i * dim, tr->x + src * dim, dim * sizeof(float));
+            t->yb[i] = tr->y[src];
+        }
+        bp_net_forward(net, t->xb, b, true,
+                       bp_rng_key(t->spec.seed ^ STREAM_DROPOUT, t->step));
+        size_t ok = 0;
+        double loss = bp_net_loss(net, t->yb, b, true, &ok);
+        if (!isfinite(loss))
+            return bp_fail(err, BP_ERR_NUMERIC,
+                           "epoch %llu, step %zu: the loss is %s (diverged; "
+                           "try a smaller --lr or --clip-norm)",
+                           (unsigned long long)t->epoch + 1, s + 1,
+                           isnan(loss) ? "NaN" : "infinite");
+        bp_net_backward(net, t->xb, b);
+        double dense_ss[BP_MAX_DENSE];
+        double ss = bp_net_grad_sumsq(net, dense_ss);
+        for (size_t l = 0; l < net->ndense; l++) {
+            if (!isfinite(dense_ss[l])) {
+                char name[64];
+                layer_name(net, (int)l, name, sizeof name);
+                return bp_fail(err, BP_ERR_NUMERIC,
+                               "epoch %llu, step %zu: the gradient of %s is "
+                               "not finite",
+                               (unsigned long long)t->epoch + 1, s + 1, name);
+            }
+            ss += dense_ss[l];
+            norm_sum[l] += sqrt(dense_ss[l]);
+        }
+        if (!isfinite(ss))
+            return bp_fail(err, BP_ERR_NUMERIC,
+                           "epoch %llu, step %zu: a bias or batch-norm gradient "
+                           "is not finite",
+                           (unsigned long long)t->epoch + 1, s + 1);
+        lr = bp_optim_lr(&t->opt->spec, (size_t)t->epoch, s, steps,
+                         t->spec.epochs);
+        bp_optim_step(t->opt, net, lr, ss);
+        t->step++;
+        loss_sum += loss;
+        right += ok;
+        if (t->on_step)
+            t->on_step(t->ctx, t, s + 1, steps, loss / (double)b);
+    }
+    double secs = now() - t0;
+    memset(e, 0, sizeof *e);
+    e->epoch = t->epoch + 1;
+    e->lr = lr;
+    e->train_loss = loss_sum / (double)n;
+    e->train_acc = (double)right / (double)n;
+    for (size_t l = 0; l < net->ndense; l++)
+        e->grad_norm[l] = norm_sum[l] / (double)steps;
+    e->seconds = secs;
+    e->samples_per_s = secs > 0 ? (double)n / secs : 0.0;
+    return BP_OK;
+}
+
+bp_status bp_trainer_run(bp_trainer *t, bp_err *err)
+{
+    bp_net *net = t->net;
+    const bp_data *d = t->data;
+    bp_status s = BP_OK;
+    bool flushed = bp_flush_denormals(!t->spec.keep_denormals);
+    while (t->epoch < t->spec.epochs && !t->stopped_early) {
+        bp_epoch_stats e;
+        s = run_epoch(t, &e, err);
+        if (s != BP_OK)
+            break;
+        e.train_eval_loss = e.train_eval_acc = NAN;
+        if (t->spec.eval_train)
+            bp_net_evaluate(net, &d->train, &e.train_eval_loss,
+                            &e.train_eval_acc, NULL);
+        e.val_loss = e.val_acc = NAN;
+        if (d->val.n)
+            bp_net_evaluate(net, &d->val, &e.val_loss, &e.val_acc, NULL);
+        bp_net_evaluate(net, &d->test, &e.test_loss, &e.test_acc, NULL);
+        t->epoch++;
+        if (t->spec.patience) {
+            if (e.val_loss < t->best_val) {
+                t->best_val = e.val_loss;
+                t->best_epoch = t->epoch;
+                t->bad_epochs = 0;
+                snapshot(t);
+            } else if (++t->bad_epochs >= t->spec.patience) {
+                t->stopped_early = true;
+            }
+        }
+        if ((s = bp_trainer_push_history(t, &e, err)) != BP_OK)
+            break;
+        if (t->on_epoch)
+            t->on_epoch(t->ctx, t, &e);
+    }
+    /* early stopping ends on the best weights when the run is over; the
+     * last weights stay in t->best for a checkpoint to resume from */
+    if (t->spec.patience && t->best_epoch > 0 && s == BP_OK && !t->restored &&
+        t->best_epoch != t->epoch)
+        bp_trainer_swap_best(t);
+    bp_flush_denormals(flushed);
+    return s;
+}

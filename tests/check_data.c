@@ -1,0 +1,376 @@
+/* tests/check_data.c - data set loaders and splits.
+ *
+ * IDX: a tiny set written by the test (plain and gzip) loads exactly;
+ * every malformed variant (magic, type, dimension count, zero or absurd
+ * dimensions, truncation, trailing bytes, count mismatch, corrupt gzip,
+ * missing file, a directory) is rejected with the intended message.
+ * CSV: values, header detection, and line:column errors. Generated sets:
+ * contents and seeds. Splits: sizes, determinism, limits, checksums.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/data.h"
+#include "test_util.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/bplab_check_data_%d", (int)getpid());
+    mkdir(dir, 0700);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *path(const char *name)
+{
+    static char p[4][512];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
+    return p[i];
+}
+
+static void write_bytes(const char *name, const void *b, size_t n, bool gz)
+{
+    if (gz) {
+        gzFile f = gzopen(path(name), "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_int_eq(gzwrite(f, b, (unsigned)n), (int)n);
+        gzclose(f);
+    } else {
+        FILE *f = fopen(path(name), "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+        fclose(f);
+    }
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+/* n images of r x c bytes (pixel (i, j) = (7i + j) mod 256), and labels
+ * i mod 10, as IDX files; `extra` bytes appended to the images. */
+static void write_idx(const char *images, const char *labels, uint32_t n,
+                      uint32_t r, uint32_t c, bool gz, size_t extra)
+{
+    size_t size = 16 + (size_t)n * r * c + extra;
+    unsigned char *b = calloc(1, size);
+    put_be32(b, 0x00000803);
+    put_be32(b + 4, n), put_be32(b + 8, r), put_be32(b + 12, c);
+    for (size_t i = 0; i < (size_t)n * r * c; i++)
+        b[16 + i] = (unsigned char)((7 * (i / (r * c)) + i % (r * c)) % 256);
+    write_bytes(images, b, size, gz);
+    free(b);
+    unsigned char *l = calloc(1, 8 + n);
+    put_be32(l, 0x00000801);
+    put_be32(l + 4, n);
+    for (uint32_t i = 0; i < n; i++)
+        l[8 + i] = (unsigned char)(i % 10);
+    write_bytes(labels, l, 8 + n, gz);
+    free(l);
+}
+
+static void expect_idx_error(const char *images, const char *labels,
+                             bp_status code, const char *needle)
+{
+    bp_dataset d;
+    bp_err err = {0};
+    bp_status s = bp_idx_load(path(images), path(labels), &d, &err);
+    ck_assert_msg(s == code, "expected status %d, got %d (%s)", code, s, err.msg);
+    ck_assert_msg(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg,
+                  needle);
+    ck_assert_ptr_null(d.x);
+    ck_assert_uint_eq(d.n, 0);
+}
+
+/* ---- IDX */
+
+START_TEST(test_idx_exact)
+{
+    for (int gz = 0; gz < 2; gz++) {
+        write_idx("img", "lab", 23, 3, 5, gz, 0);
+        bp_dataset d;
+        bp_err err = {0};
+        ck_assert_msg(bp_idx_load(path("img"), path("lab"), &d, &err) == BP_OK,
+                      "%s", err.msg);
+        ck_assert_uint_eq(d.n, 23);
+        ck_assert_uint_eq(d.dim, 15);
+        ck_assert_uint_eq(d.classes, 10);
+        for (size_t i = 0; i < 23; i++) {
+            ck_assert_int_eq(d.y[i], (int)(i % 10));
+            for (size_t j = 0; j < 15; j++)
+                ck_assert_msg(d.x[i * 15 + j] ==
+                                  (float)((7 * i + j) % 256) * (1.0f / 255.0f),
+                              "pixel %zu,%zu", i, j);
+        }
+        bp_dataset_free(&d);
+    }
+}
+END_TEST
+
+START_TEST(test_idx_malformed)
+{
+    unsigned char b[64] = {0};
+    write_idx("img", "lab", 10, 2, 2, false, 0);
+    /* wrong magic (a label file where images are expected) */
+    expect_idx_error("lab", "lab", BP_ERR_FORMAT, "IDX magic 0x00000801");
+    /* gzip bytes that are not IDX inside: magic of the decompressed data */
+    write_bytes("text.gz", "hello world, not idx", 20, true);
+    expect_idx_error("text.gz", "lab", BP_ERR_FORMAT, "IDX magic");
+    /* wrong type: float data */
+    put_be32(b, 0x00000d03), put_be32(b + 4, 1), put_be32(b + 8, 1), put_be32(b + 12, 1);
+    write_bytes("float", b, 20, false);
+    expect_idx_error("float", "lab", BP_ERR_FORMAT, "data type 0x0d");
+    /* a zero dimension */
+    put_be32(b, 0x00000803), put_be32(b + 4, 10), put_be32(b + 8, 0), put_be32(b + 12, 2);
+    write_bytes("zero", b, 16, false);
+    expect_idx_error("zero", "lab", BP_ERR_FORMAT, "dimension 2 is 0");
+    /* absurd dimensions: refused before allocating */
+    put_be32(b, 0x00000803), put_be32(b + 4, 0xffffffff),
+        put_be32(b + 8, 0xffffffff), put_be32(b + 12, 0xffffffff);
+    write_bytes("huge", b, 16, false);
+    put_be32(b, 0x00000801), put_be32(b + 4, 0xffffffff);
+    write_bytes("hugelab", b, 8, false);
+    expect_idx_error("huge", "hugelab", BP_ERR_NOMEM, "GiB");
+    /* truncated header and truncated data, plain and gzip */
+    write_bytes("short", "\0\0\x08", 3, false);
+    expect_idx_error("short", "lab", BP_ERR_FORMAT, "truncated");
+    for (int gz = 0; gz < 2; gz++) {
+        unsigned char img[16 + 39];
+        put_be32(img, 0x00000803), put_be32(img + 4, 10), put_be32(img + 8, 2),
+            put_be32(img + 12, 2);
+        memset(img + 16, 1, 39);
+        write_bytes("trunc", img, sizeof img, gz);
+        expect_idx_error("trunc", "lab", BP_ERR_FORMAT,
+                         "images needs 40 bytes, the file has 39");
+    }
+    /* trailing bytes */
+    write_idx("img2", "lab2", 10, 2, 2, true, 5);
+    expect_idx_error("img2", "lab2", BP_ERR_FORMAT, "trailing bytes");
+    /* image and label counts disagree */
+    write_idx("img3", "lab3", 11, 2, 2, false, 0);
+    expect_idx_error("img3", "lab", BP_ERR_FORMAT, "has 11 images but");
+    /* a corrupt gzip stream */
+    write_idx("img4", "lab4", 50, 8, 8, true, 0);
+    FILE *f = fopen(path("img4"), "r+b");
+    fseek(f, 20, SEEK_SET);
+    fputs("garbage!garbage!", f);
+    fclose(f);
+    expect_idx_error("img4", "lab4", BP_ERR_FORMAT, "img4");
+    /* missing file and a directory */
+    expect_idx_error("nope", "lab", BP_ERR_IO, "cannot open");
+    mkdir(path("adir"), 0700);
+    expect_idx_error("adir", "lab", BP_ERR_IO, "adir: not a regular file");
+}
+END_TEST
+
+/* ---- CSV */
+
+static void write_text(const char *name, const char *text)
+{
+    write_bytes(name, text, strlen(text), false);
+}
+
+static void expect_csv_error(const char *text, bp_status code,
+                             const char *needle)
+{
+    write_text("bad.csv", text);
+    bp_dataset d;
+    bp_err err = {0};
+    bp_status s = bp_csv_load(path("bad.csv"), &d, &err);
+    ck_assert_msg(s == code, "'%s': expected status %d, got %d (%s)", text, code,
+                  s, err.msg);
+    ck_assert_msg(strstr(err.msg, needle), "'%s': message '%s' lacks '%s'",
+                  text, err.msg, needle);
+    ck_assert_ptr_null(d.x);
+}
+
+START_TEST(test_csv)
+{
+    write_text("a.csv", "x1,x2,label\n1.5, -2 ,0\n\n3e2,4,2\r\n-0.25,0,1\n");
+    bp_dataset d;
+    bp_err err = {0};
+    ck_assert_msg(bp_csv_load(path("a.csv"), &d, &err) == BP_OK, "%s", err.msg);
+    ck_assert_uint_eq(d.n, 3);
+    ck_assert_uint_eq(d.dim, 2);
+    ck_assert_uint_eq(d.classes, 3);
+    const float want[6] = {1.5f, -2.0f, 300.0f, 4.0f, -0.25f, 0.0f};
+    const int32_t lab[3] = {0, 2, 1};
+    for (int i = 0; i < 6; i++)
+        ck_assert(d.x[i] == want[i]);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(d.y[i], lab[i]);
+    bp_dataset_free(&d);
+    /* no header, no final newline */
+    write_text("b.csv", "1,2,1\n3,4,0");
+    ck_assert(bp_csv_load(path("b.csv"), &d, &err) == BP_OK);
+    ck_assert_uint_eq(d.n, 2);
+    bp_dataset_free(&d);
+
+    expect_csv_error("1,2,0\n3,abc,1\n", BP_ERR_FORMAT, "bad.csv:2:2: 'abc' is not a number");
+    expect_csv_error("1,2,0\n3,inf,1\n", BP_ERR_NUMERIC, "bad.csv:2:2: 'inf' is not finite");
+    expect_csv_error("1,2,0\nnan,2,1\n", BP_ERR_NUMERIC, "bad.csv:2:1");
+    expect_csv_error("1,2,0\n3,4\n", BP_ERR_FORMAT, "bad.csv:2: 2 columns, expected 3");
+    expect_csv_error("1,2,0\n3,4,1,5\n", BP_ERR_FORMAT, "bad.csv:2: 4 columns or more");
+    expect_csv_error("1,2,0\n3,4,-1\n", BP_ERR_FORMAT, "bad.csv:2:3: label '-1'");
+    expect_csv_error("1,2,0\n3,4,1.5\n", BP_ERR_FORMAT, "label '1.5' is not an integer");
+    expect_csv_error("1,2,99999999\n", BP_ERR_FORMAT, "label '99999999'");
+    expect_csv_error("", BP_ERR_FORMAT, "no data rows");
+    expect_csv_error("a,b,c\n", BP_ERR_FORMAT, "no data rows");
+    expect_csv_error("5\n", BP_ERR_FORMAT, "1 column");
+    expect_csv_error("1,,0\n", BP_ERR_FORMAT, "bad.csv:1:2: '' is not a number");
+    write_bytes("nul.csv", "1,2\0,0\n", 7, false);
+    bp_status s = bp_csv_load(path("nul.csv"), &d, &err);
+    ck_assert_int_eq(s, BP_ERR_FORMAT);
+    ck_assert(strstr(err.msg, "NUL byte"));
+    ck_assert_int_eq(bp_csv_load(path("missing.csv"), &d, &err), BP_ERR_IO);
+    ck_assert_int_eq(bp_csv_load(dir, &d, &err), BP_ERR_IO);
+}
+END_TEST
+
+/* ---- generated sets */
+
+START_TEST(test_synth)
+{
+    bp_dataset d;
+    bp_err err = {0};
+    ck_assert(bp_synth("xor", 1000, 1, &d, &err) == BP_OK);
+    ck_assert_uint_eq(d.n, 4);
+    const float pts[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    const int32_t lab[4] = {0, 1, 1, 0};
+    for (int i = 0; i < 8; i++)
+        ck_assert(d.x[i] == pts[i]);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(d.y[i], lab[i]);
+    bp_dataset_free(&d);
+    const char *names[2] = {"spirals", "circles"};
+    for (int k = 0; k < 2; k++) {
+        bp_dataset a, b, c;
+        ck_assert(bp_synth(names[k], 501, 7, &a, &err) == BP_OK);
+        ck_assert(bp_synth(names[k], 501, 7, &b, &err) == BP_OK);
+        ck_assert(bp_synth(names[k], 501, 8, &c, &err) == BP_OK);
+        ck_assert_uint_eq(a.n, 501);
+        ck_assert(memcmp(a.x, b.x, 501 * 2 * sizeof(float)) == 0);
+        ck_assert(memcmp(a.x, c.x, 501 * 2 * sizeof(float)) != 0);
+        size_t ones = 0;
+        for (size_t i = 0; i < a.n; i++) {
+            ones += (size_t)a.y[i];
+            ck_assert(fabsf(a.x[2 * i]) < 2 && fabsf(a.x[2 * i + 1]) < 2);
+        }
+        ck_assert_uint_eq(ones, 250);
+        bp_dataset_free(&a), bp_dataset_free(&b), bp_dataset_free(&c);
+    }
+    ck_assert_int_eq(bp_synth("moons", 10, 1, &d, &err), BP_ERR_INVALID_ARG);
+    ck_assert(strstr(err.msg, "unknown generated set"));
+}
+END_TEST
+
+/* ---- bp_data_load: sources, splits, limits */
+
+START_TEST(test_load_splits)
+{
+    /* an MNIST-style folder written here */
+    write_idx("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 200, 2, 3,
+              true, 0);
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/train-images-idx3-ubyte", dir);
+    snprintf(b, sizeof b, "%s/train-images-idx3-ubyte.gz", dir);
+    ck_assert_int_eq(rename(a, b), 0);
+    snprintf(a, sizeof a, "%s/train-labels-idx1-ubyte", dir);
+    snprintf(b, sizeof b, "%s/train-labels-idx1-ubyte.gz", dir);
+    ck_assert_int_eq(rename(a, b), 0);
+    write_idx("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 50, 2, 3,
+              false, 0);
+    bp_data d;
+    bp_err err = {0};
+    bp_data_opts o = {.spec = dir, .val_fraction = 0.1, .split_seed = 3};
+    ck_assert_msg(bp_data_load(&o, &d, &err) == BP_OK, "%s", err.msg);
+    ck_assert_uint_eq(d.train.n, 180);
+    ck_assert_uint_eq(d.val.n, 20);
+    ck_assert_uint_eq(d.test.n, 50);
+    ck_assert_uint_eq(d.train.dim, 6);
+    ck_assert_uint_eq(d.train.classes, 10);
+    uint32_t sum1 = d.checksum;
+    float first = d.train.x[0];
+    bp_data_free(&d);
+    /* same split seed: same data; another: a different order */
+    ck_assert(bp_data_load(&o, &d, &err) == BP_OK);
+    ck_assert_uint_eq(d.checksum, sum1);
+    ck_assert(d.train.x[0] == first);
+    bp_data_free(&d);
+    o.split_seed = 4;
+    ck_assert(bp_data_load(&o, &d, &err) == BP_OK);
+    ck_assert_uint_ne(d.checksum, sum1);
+    bp_data_free(&d);
+    /* a limit, and limits that cannot be met */
+    o.limit_train = 60;
+    ck_assert(bp_data_load(&o, &d, &err) == BP_OK);
+    ck_assert_uint_eq(d.train.n, 54);
+    ck_assert_uint_eq(d.val.n, 6);
+    bp_data_free(&d);
+    o.limit_train = 201;
+    ck_assert_int_eq(bp_data_load(&o, &d, &err), BP_ERR_INVALID_ARG);
+    ck_assert(strstr(err.msg, "--limit-train 201: the training set has only 200"));
+    o.limit_train = 5, o.val_fraction = 0.1;
+    ck_assert_int_eq(bp_data_load(&o, &d, &err), BP_ERR_INVALID_ARG);
+    ck_assert(strstr(err.msg, "leave no validation sample"));
+    /* a folder missing a file */
+    snprintf(a, sizeof a, "%s/t10k-labels-idx1-ubyte", dir);
+    unlink(a);
+    o.limit_train = 0;
+    ck_assert_int_eq(bp_data_load(&o, &d, &err), BP_ERR_IO);
+    ck_assert(strstr(err.msg, "t10k-labels-idx1-ubyte[.gz]: not found"));
+    /* a CSV without a test file holds out 20% */
+    write_text("c.csv", "0,0\n1,1\n2,0\n3,1\n4,0\n5,1\n6,0\n7,1\n8,0\n9,1\n");
+    bp_data_opts oc = {.spec = path("c.csv"), .test_fraction = 0.2};
+    ck_assert_msg(bp_data_load(&oc, &d, &err) == BP_OK, "%s", err.msg);
+    ck_assert_uint_eq(d.train.n, 8);
+    ck_assert_uint_eq(d.test.n, 2);
+    bp_data_free(&d);
+    /* unknown sources */
+    bp_data_opts ou = {.spec = "no-such-set"};
+    ck_assert_int_eq(bp_data_load(&ou, &d, &err), BP_ERR_INVALID_ARG);
+    ck_assert(strstr(err.msg, "--data no-such-set"));
+    /* generated: test is another draw */
+    bp_data_opts og = {.spec = "spirals", .gen_samples = 100};
+    ck_assert(bp_data_load(&og, &d, &err) == BP_OK);
+    ck_assert_uint_eq(d.train.n, 100);
+    ck_assert_uint_eq(d.test.n, 100);
+    ck_assert(memcmp(d.train.x, d.test.x, 100 * 2 * sizeof(float)) != 0);
+    bp_data_free(&d);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("data");
+    TCase *tc = tcase_create("data");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_idx_exact);
+    tcase_add_test(tc, test_idx_malformed);
+    tcase_add_test(tc, test_csv);
+    tcase_add_test(tc, test_synth);
+    tcase_add_test(tc, test_load_splits);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return bp_test_main(suite());
+}

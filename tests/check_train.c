@@ -1,0 +1,334 @@
+/* tests/check_train.c - the training loop, checkpoints and determinism.
+ *
+ *   - same seed, same ISA: bit-identical weights and metrics at 1 and 2
+ *     threads (GEMMs large enough to run in parallel);
+ *   - save -> load -> identical predictions;
+ *   - resume: 4 epochs straight vs 2 epochs, save, restore, 2 more: the two
+ *     checkpoint files are byte-identical (also with Adam, dropout and
+ *     early stopping);
+ *   - early stopping restores the best epoch's weights;
+ *   - a diverging run stops with a message naming the epoch and step;
+ *   - corrupt, truncated, foreign and mismatched checkpoints are refused.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/checkpoint.h"
+#include "core/net.h"
+#include "core/optim.h"
+#include "core/train.h"
+#include "test_util.h"
+
+static bp_data data;
+
+static void load_data(void)
+{
+    bp_err err = {0};
+    bp_data_opts o = {.spec = "spirals", .gen_samples = 600, .val_fraction = 0.2};
+    ck_assert_msg(bp_data_load(&o, &data, &err) == BP_OK, "%s", err.msg);
+}
+
+static void free_data(void) { bp_data_free(&data); }
+
+typedef struct run {
+    bp_net *net;
+    bp_optim *opt;
+    bp_trainer *t;
+} run;
+
+typedef struct cfg {
+    size_t width, epochs, patience;
+    bp_optimizer opt;
+    float lr, dropout;
+    bool batchnorm;
+} cfg;
+
+static void run_make(run *r, const cfg *c)
+{
+    bp_err err = {0};
+    bp_net_spec s = {.inputs = 2, .classes = 2, .nhidden = 2,
+                     .hidden = {c->width, c->width}, .act = BP_ACT_RELU,
+                     .loss = BP_LOSS_CE, .init_gain = 1.0f,
+                     .dropout = c->dropout, .batchnorm = c->batchnorm};
+    bp_optim_spec os;
+    bp_optim_defaults(&os);
+    os.kind = c->opt;
+    os.lr = c->lr;
+    bp_train_spec ts = {.epochs = c->epochs, .batch = 100, .seed = 42,
+                        .patience = c->patience};
+    ck_assert(bp_net_create(&s, 100, 42, NULL, &r->net, &err) == BP_OK);
+    ck_assert(bp_optim_create(&os, r->net->nparams, &r->opt, &err) == BP_OK);
+    ck_assert_msg(bp_trainer_create(&ts, r->net, r->opt, &data, &r->t, &err) == BP_OK,
+                  "%s", err.msg);
+}
+
+static void run_free(run *r)
+{
+    bp_trainer_destroy(r->t);
+    bp_optim_destroy(r->opt);
+    bp_net_destroy(r->net);
+}
+
+static void run_train(run *r)
+{
+    bp_err err = {0};
+    ck_assert_msg(bp_trainer_run(r->t, &err) == BP_OK, "%s", err.msg);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    rewind(f);
+    char *b = malloc(*n);
+    ck_assert_uint_eq(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *path, const char *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+static char tmpdir[128];
+
+static const char *tmp(const char *name)
+{
+    static char p[4][256];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(p[i], sizeof p[i], "%s/%s", tmpdir, name);
+    return p[i];
+}
+
+/* metrics other than wall time */
+static bool same_history(const bp_trainer *a, const bp_trainer *b)
+{
+    if (a->nhistory != b->nhistory)
+        return false;
+    for (size_t i = 0; i < a->nhistory; i++) {
+        bp_epoch_stats x = a->history[i], y = b->history[i];
+        x.seconds = y.seconds = 0, x.samples_per_s = y.samples_per_s = 0;
+        if (memcmp(&x, &y, sizeof x) != 0)
+            return false;
+    }
+    return true;
+}
+
+START_TEST(test_threads)
+{
+    cfg c = {.width = 256, .epochs = 3, .opt = BP_OPT_MOMENTUM, .lr = 0.05f,
+             .dropout = 0.2f, .batchnorm = true};
+    run a, b;
+    omp_set_num_threads(1);
+    run_make(&a, &c);
+    run_train(&a);
+    omp_set_num_threads(2);
+    run_make(&b, &c);
+    run_train(&b);
+    ck_assert(memcmp(a.net->params, b.net->params,
+                     a.net->nparams * sizeof(float)) == 0);
+    ck_assert(memcmp(a.net->buffers, b.net->buffers,
+                     a.net->nbuffers * sizeof(float)) == 0);
+    ck_assert(same_history(a.t, b.t));
+    run_free(&a);
+    run_free(&b);
+}
+END_TEST
+
+START_TEST(test_save_load_predict)
+{
+    cfg c = {.width = 16, .epochs = 3, .opt = BP_OPT_ADAM, .lr = 0.01f,
+             .batchnorm = true};
+    run a;
+    run_make(&a, &c);
+    run_train(&a);
+    bp_err err = {0};
+    ck_assert_msg(bp_ckpt_save(tmp("m.ckpt"), "spec=1\n", a.t, &err) == BP_OK,
+                  "%s", err.msg);
+    bp_ckpt ck;
+    ck_assert_msg(bp_ckpt_load(tmp("m.ckpt"), &ck, &err) == BP_OK, "%s", err.msg);
+    ck_assert_str_eq(ck.spec, "spec=1\n");
+    ck_assert_uint_eq(ck.epoch, 3);
+    c.epochs = 3;
+    run b;
+    run_make(&b, &c);
+    ck_assert(bp_ckpt_restore_model(&ck, "m.ckpt", b.net, &err) == BP_OK);
+    bp_net_forward(a.net, data.test.x, 100, false, 0);
+    bp_net_forward(b.net, data.test.x, 100, false, 0);
+    ck_assert(memcmp(bp_net_output(a.net), bp_net_output(b.net),
+                     100 * 2 * sizeof(float)) == 0);
+    bp_ckpt_free(&ck);
+    run_free(&a);
+    run_free(&b);
+}
+END_TEST
+
+/* _i: plain momentum, Adam with dropout and BN, early stopping */
+START_TEST(test_resume_identical)
+{
+    cfg configs[3] = {
+        {.width = 32, .epochs = 4, .opt = BP_OPT_MOMENTUM, .lr = 0.05f},
+        {.width = 32, .epochs = 4, .opt = BP_OPT_ADAM, .lr = 0.01f,
+         .dropout = 0.3f, .batchnorm = true},
+        {.width = 32, .epochs = 4, .opt = BP_OPT_SGD, .lr = 0.1f, .patience = 1},
+    };
+    cfg c = configs[_i];
+    bp_err err = {0};
+    run a, b1, b2;
+    run_make(&a, &c);
+    run_train(&a);
+    ck_assert(bp_ckpt_save(tmp("a.ckpt"), "x=1\n", a.t, &err) == BP_OK);
+    c.epochs = 2;
+    run_make(&b1, &c);
+    run_train(&b1);
+    ck_assert(bp_ckpt_save(tmp("b.ckpt"), "x=1\n", b1.t, &err) == BP_OK);
+    bp_ckpt ck;
+    ck_assert(bp_ckpt_load(tmp("b.ckpt"), &ck, &err) == BP_OK);
+    c.epochs = 4;
+    run_make(&b2, &c);
+    ck_assert_msg(bp_ckpt_restore(&ck, "b.ckpt", b2.t, &err) == BP_OK, "%s",
+                  err.msg);
+    run_train(&b2);
+    ck_assert(bp_ckpt_save(tmp("b.ckpt"), "x=1\n", b2.t, &err) == BP_OK);
+    size_t na, nb;
+    char *fa = slurp(tmp("a.ckpt"), &na), *fb = slurp(tmp("b.ckpt"), &nb);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_msg(memcmp(fa, fb, na) == 0, "config %d: resumed checkpoint "
+                                           "differs from the uninterrupted one",
+                  _i);
+    ck_assert(same_history(a.t, b2.t));
+    free(fa), free(fb);
+    bp_ckpt_free(&ck);
+    run_free(&a), run_free(&b1), run_free(&b2);
+}
+END_TEST
+
+START_TEST(test_early_stopping)
+{
+    /* a large rate and many epochs: validation loss stops improving */
+    cfg c = {.width = 64, .epochs = 60, .opt = BP_OPT_MOMENTUM, .lr = 0.3f,
+             .patience = 3};
+    run a;
+    run_make(&a, &c);
+    run_train(&a);
+    ck_assert(a.t->stopped_early);
+    ck_assert_uint_eq(a.t->epoch, a.t->best_epoch + 3);
+    double vl, va;
+    bp_net_evaluate(a.net, &data.val, &vl, &va, NULL);
+    ck_assert_msg(vl == a.t->history[a.t->best_epoch - 1].val_loss,
+                  "restored weights give val loss %.9g, the best epoch %.9g", vl,
+                  a.t->history[a.t->best_epoch - 1].val_loss);
+    ck_assert_msg(vl == a.t->best_val, "best_val %.9g", a.t->best_val);
+    run_free(&a);
+}
+END_TEST
+
+START_TEST(test_divergence)
+{
+    cfg c = {.width = 16, .epochs = 5, .opt = BP_OPT_SGD, .lr = 1.0f};
+    run a;
+    run_make(&a, &c);
+    a.net->params[3] = NAN; /* a weight of the first layer */
+    bp_err err = {0};
+    ck_assert_int_eq(bp_trainer_run(a.t, &err), BP_ERR_NUMERIC);
+    ck_assert_msg(strstr(err.msg, "epoch 1, step 1: the loss is NaN"), "%s",
+                  err.msg);
+    ck_assert_uint_eq(a.t->nhistory, 0);
+    run_free(&a);
+}
+END_TEST
+
+static void expect_load_error(const char *name, const char *needle)
+{
+    bp_ckpt ck;
+    bp_err err = {0};
+    ck_assert_int_ne(bp_ckpt_load(tmp(name), &ck, &err), BP_OK);
+    ck_assert_msg(strstr(err.msg, needle), "%s: '%s' lacks '%s'", name, err.msg,
+                  needle);
+    ck_assert_ptr_null(ck.params);
+}
+
+START_TEST(test_corrupt_checkpoints)
+{
+    cfg c = {.width = 8, .epochs = 1, .opt = BP_OPT_MOMENTUM, .lr = 0.05f};
+    run a;
+    run_make(&a, &c);
+    run_train(&a);
+    bp_err err = {0};
+    ck_assert(bp_ckpt_save(tmp("ok.ckpt"), "x=1\n", a.t, &err) == BP_OK);
+    size_t n;
+    char *b = slurp(tmp("ok.ckpt"), &n);
+    b[n / 2] ^= 0x40;
+    spit(tmp("flip.ckpt"), b, n);
+    expect_load_error("flip.ckpt", "checksum mismatch");
+    b[n / 2] ^= 0x40;
+    spit(tmp("trunc.ckpt"), b, n - 100);
+    expect_load_error("trunc.ckpt", "checksum mismatch");
+    spit(tmp("tiny.ckpt"), b, 10);
+    expect_load_error("tiny.ckpt", "not a bplab checkpoint");
+    spit(tmp("text.ckpt"), "hello, this is not a checkpoint at all\n", 39);
+    expect_load_error("text.ckpt", "bad magic");
+    expect_load_error("missing.ckpt", "cannot open");
+    expect_load_error("", "not a regular file");
+    /* restoring into a different network is refused */
+    bp_ckpt ck;
+    ck_assert(bp_ckpt_load(tmp("ok.ckpt"), &ck, &err) == BP_OK);
+    cfg other = c;
+    other.width = 9;
+    run o;
+    run_make(&o, &other);
+    ck_assert_int_eq(bp_ckpt_restore(&ck, "ok.ckpt", o.t, &err), BP_ERR_FORMAT);
+    ck_assert(strstr(err.msg, "parameters"));
+    /* an unwritable target leaves no partial file behind */
+    ck_assert_int_eq(bp_ckpt_save("/nonexistent-dir/x.ckpt", "x", a.t, &err),
+                     BP_ERR_IO);
+    ck_assert(strstr(err.msg, "/nonexistent-dir/x.ckpt: cannot create"));
+    ck_assert_int_eq(bp_ckpt_save(tmpdir, "x", a.t, &err), BP_ERR_IO);
+    ck_assert(strstr(err.msg, "is a directory"));
+    bp_ckpt_free(&ck);
+    free(b);
+    run_free(&o);
+    run_free(&a);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("train");
+    TCase *tc = tcase_create("train");
+    tcase_add_unchecked_fixture(tc, load_data, free_data);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_threads);
+    tcase_add_test(tc, test_save_load_predict);
+    tcase_add_loop_test(tc, test_resume_identical, 0, 3);
+    tcase_add_test(tc, test_early_stopping);
+    tcase_add_test(tc, test_divergence);
+    tcase_add_test(tc, test_corrupt_checkpoints);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/bplab_check_train_%d", (int)getpid());
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", tmpdir);
+    if (system(cmd) != 0)
+        return 1;
+    int rc = bp_test_main(suite());
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        return 1;
+    return rc;
+}

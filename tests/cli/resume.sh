@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# tests/cli/resume.sh BPLAB - the command line's checkpoint contract:
+#   - 4 epochs straight and 2 epochs + --resume to 4 save byte-identical
+#     files (and identical metrics, wall time aside);
+#   - two identical runs at 1 and 2 threads save identical files;
+#   - eval of the saved model reports the accuracy train printed;
+#   - a resumed run refuses a changed run option, and a corrupt file.
+set -eu
+bp=$1
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+run="--data spirals --samples 400 --layers 32,32 --batch 32 --seed 3 --val 0.1"
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$bp" train $run --epochs 4 --save "$t/a.ckpt" --metrics "$t/a.csv" --quiet > "$t/a.out"
+"$bp" train $run --epochs 2 --save "$t/b.ckpt" --threads 1 --quiet > /dev/null
+"$bp" train --resume "$t/b.ckpt" --epochs 4 --save "$t/b.ckpt" --metrics "$t/b.csv" --threads 2 --quiet > /dev/null
+cmp "$t/a.ckpt" "$t/b.ckpt" || fail "resumed checkpoint differs from the uninterrupted one"
+# metrics: identical but for the wall-time columns of the resumed epochs
+cut -d, -f1-12 "$t/a.csv" > "$t/a.cut"; cut -d, -f1-12 "$t/b.csv" > "$t/b.cut"
+cmp "$t/a.cut" "$t/b.cut" || fail "resumed metrics differ"
+[ "$(wc -l < "$t/a.csv")" -eq 5 ] || fail "metrics should have a header and 4 rows"
+
+"$bp" train $run --epochs 4 --save "$t/c.ckpt" --threads 1 --quiet > /dev/null
+cmp "$t/a.ckpt" "$t/c.ckpt" || fail "1 and 2 threads saved different checkpoints"
+
+acc=$(sed -n 's/^test accuracy \([0-9.]*\).*/\1/p' "$t/a.out")
+"$bp" eval --model "$t/a.ckpt" --confusion > "$t/eval.out"
+grep -q "^test loss [0-9.]* accuracy $acc\$" "$t/eval.out" || fail "eval disagrees with train ($acc): $(cat "$t/eval.out")"
+
+if "$bp" train --resume "$t/b.ckpt" --epochs 5 --lr 0.2 2> "$t/err"; then
+    fail "a changed --lr was accepted on resume"
+fi
+grep -q "^bplab: error: --lr 0.2: the checkpoint was trained with 0.05" "$t/err" || fail "$(cat "$t/err")"
+if "$bp" train --resume "$t/b.ckpt" --epochs 3 2> "$t/err"; then
+    fail "resuming below the checkpoint's epochs was accepted"
+fi
+grep -q "has already done 4 epochs" "$t/err" || fail "$(cat "$t/err")"
+head -c 1000 "$t/a.ckpt" > "$t/cut.ckpt"
+if "$bp" eval --model "$t/cut.ckpt" 2> "$t/err"; then fail "a truncated model was accepted"; fi
+grep -q "checksum mismatch" "$t/err" || fail "$(cat "$t/err")"
+echo "resume, thread-count and eval checks passed"
