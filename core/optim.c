@@ -108,7 +108,13 @@ float bp_optim_lr(const bp_optim_spec *s, size_t epoch, size_t step,
     return s->lr;
 }
 
-void bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq)
+bool bp_optim_clips(const bp_optim_spec *s)
+{
+    return s->clip_norm > 0.0f || s->clip_value > 0.0f;
+}
+
+double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
+                     double *dense_sumsq)
 {
     const bp_kernels *k = net->k;
     const bp_optim_spec *s = &o->spec;
@@ -133,7 +139,20 @@ void bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq)
     nodecay.l2 = nodecay.l1 = 0.0f;
     float *w = net->params, *m = o->m, *v = o->v;
     int kind = s->kind == BP_OPT_SGD ? 0 : s->kind == BP_OPT_MOMENTUM ? 1 : 2;
-    bp_par_update(k, kind, nd, w, g, m, v, &p);
-    bp_par_update(k, kind, n - nd, w + nd, g + nd, m ? m + nd : NULL,
-                  v ? v + nd : NULL, &nodecay);
+    if (dense_sumsq) {
+        /* layer by layer, so each layer's gradient norm comes back */
+        for (size_t i = 0; i < net->nlayers; i++) {
+            const bp_layer *l = &net->layers[i];
+            if (l->kind != BP_L_DENSE)
+                continue;
+            size_t off = l->w;
+            dense_sumsq[l->dense] = bp_par_update(
+                k, kind, l->in * l->out, w + off, g + off, m ? m + off : NULL,
+                v ? v + off : NULL, &p);
+        }
+    } else {
+        bp_par_update(k, kind, nd, w, g, m, v, &p);
+    }
+    return bp_par_update(k, kind, n - nd, w + nd, g + nd, m ? m + nd : NULL,
+                         v ? v + nd : NULL, &nodecay);
 }

@@ -64,9 +64,18 @@ size_t bp_optim_state_size(const bp_optim *o);
 float bp_optim_lr(const bp_optim_spec *s, size_t epoch, size_t step,
                   size_t steps, size_t epochs);
 
+/* True if the spec clips: the gradient norms must then be measured (by
+ * bp_net_grad_sumsq) before bp_optim_step. */
+bool bp_optim_clips(const bp_optim_spec *s);
+
 /* Clip and update net's parameters from its gradients with rate lr.
- * grad_sumsq is the sum of squares of all gradients (from
- * bp_net_grad_sumsq), used for norm clipping. */
-void bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq);
+ * With clipping, grad_sumsq must be the sum of squares of all gradients
+ * (from bp_net_grad_sumsq) and dense_sumsq NULL. Without, pass
+ * dense_sumsq (net->ndense entries) to have the update measure the norms
+ * in the same pass: it receives each dense layer's weight-gradient sum of
+ * squares, and the function returns that of the remaining gradients
+ * (biases, batch norm). */
+double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
+                     double *dense_sumsq);
 
 #endif

@@ -47,19 +47,33 @@ void bp_par_clip(const bp_kernels *k, size_t n, float cv, float *x)
         k->clip_value(len_of(n, c), cv, x + c * BP_PAR_CHUNK);
 }
 
-void bp_par_update(const bp_kernels *k, int kind, size_t n, float *w,
-                   const float *g, float *m, float *v,
-                   const bp_opt_params *p)
+static double update_chunk(const bp_kernels *k, int kind, size_t len,
+                           float *w, const float *g, float *m, float *v,
+                           const bp_opt_params *p)
+{
+    if (kind == 0)
+        return k->sgd_update(len, w, g, p);
+    if (kind == 1)
+        return k->momentum_update(len, w, g, m, p);
+    return k->adam_update(len, w, g, m, v, p);
+}
+
+double bp_par_update(const bp_kernels *k, int kind, size_t n, float *w,
+                     const float *g, float *m, float *v,
+                     const bp_opt_params *p)
 {
     size_t nc = chunks_of(n);
-#pragma omp parallel for schedule(static) if (nc >= 2)
+    double part[4096];
+    if (nc <= 1 || nc > sizeof part / sizeof *part)
+        return update_chunk(k, kind, n, w, g, m, v, p);
+#pragma omp parallel for schedule(static)
     for (size_t c = 0; c < nc; c++) {
-        size_t o = c * BP_PAR_CHUNK, len = len_of(n, c);
-        if (kind == 0)
-            k->sgd_update(len, w + o, g + o, p);
-        else if (kind == 1)
-            k->momentum_update(len, w + o, g + o, m + o, p);
-        else
-            k->adam_update(len, w + o, g + o, m + o, v + o, p);
+        size_t o = c * BP_PAR_CHUNK;
+        part[c] = update_chunk(k, kind, len_of(n, c), w + o, g + o,
+                               m ? m + o : NULL, v ? v + o : NULL, p);
     }
+    double s = 0.0;
+    for (size_t c = 0; c < nc; c++)
+        s += part[c];
+    return s;
 }

@@ -23,9 +23,10 @@ void bp_par_scale(const bp_kernels *k, size_t n, float s, float *x);
 void bp_par_clip(const bp_kernels *k, size_t n, float c, float *x);
 
 /* One optimizer update over [0, n) in chunks (m, v may be NULL when the
- * optimizer does not use them). kind: 0 sgd, 1 momentum, 2 adam. */
-void bp_par_update(const bp_kernels *k, int kind, size_t n, float *w,
-                   const float *g, float *m, float *v,
-                   const bp_opt_params *p);
+ * optimizer does not use them). kind: 0 sgd, 1 momentum, 2 adam. Returns
+ * the sum of squares of g (chunk partials added in order). */
+double bp_par_update(const bp_kernels *k, int kind, size_t n, float *w,
+                     const float *g, float *m, float *v,
+                     const bp_opt_params *p);
 
 #endif

@@ -183,8 +183,16 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
                            (unsigned long long)t->epoch + 1, s + 1,
                            isnan(loss) ? "NaN" : "infinite");
         bp_net_backward(net, t->xb, b);
-        double dense_ss[BP_MAX_DENSE];
-        double ss = bp_net_grad_sumsq(net, dense_ss);
+        /* gradient norms: measured first when clipping needs them, else
+         * by the update itself (one pass over the gradients, not two) */
+        lr = bp_optim_lr(&t->opt->spec, (size_t)t->epoch, s, steps,
+                         t->spec.epochs);
+        double dense_ss[BP_MAX_DENSE], ss;
+        bool clips = bp_optim_clips(&t->opt->spec);
+        if (clips)
+            ss = bp_net_grad_sumsq(net, dense_ss);
+        else
+            ss = bp_optim_step(t->opt, net, lr, 0.0, dense_ss);
         for (size_t l = 0; l < net->ndense; l++) {
             if (!isfinite(dense_ss[l])) {
                 char name[64];
@@ -202,9 +210,8 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
                            "epoch %llu, step %zu: a bias or batch-norm gradient "
                            "is not finite",
                            (unsigned long long)t->epoch + 1, s + 1);
-        lr = bp_optim_lr(&t->opt->spec, (size_t)t->epoch, s, steps,
-                         t->spec.epochs);
-        bp_optim_step(t->opt, net, lr, ss);
+        if (clips)
+            bp_optim_step(t->opt, net, lr, ss, NULL);
         t->step++;
         loss_sum += loss;
         right += ok;

@@ -1312,23 +1312,28 @@ static bool run_optim(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
         }
         }
     }
+    double ssr, sst, ssmag = 0;
+    for (size_t i = 0; i < n; i++)
+        ssmag += (double)gr[i] * gr[i];
     if (k == BP_K_sgd_update) {
-        ref->sgd_update(n, wr, gr, &p);
-        test->sgd_update(n, wt, gr, &p);
+        ssr = ref->sgd_update(n, wr, gr, &p);
+        sst = test->sgd_update(n, wt, gr, &p);
     } else if (k == BP_K_momentum_update) {
-        ref->momentum_update(n, wr, gr, mr, &p);
-        test->momentum_update(n, wt, gr, mt, &p);
+        ssr = ref->momentum_update(n, wr, gr, mr, &p);
+        sst = test->momentum_update(n, wt, gr, mt, &p);
         cmp_mat(cx, "v", mr, mt, 1, n, n, mm, 1);
         untouched(cx, "v", &bs, mt, 1, n, n);
     } else {
-        ref->adam_update(n, wr, gr, mr, vr, &p);
-        test->adam_update(n, wt, gr, mt, vt, &p);
+        ssr = ref->adam_update(n, wr, gr, mr, vr, &p);
+        sst = test->adam_update(n, wt, gr, mt, vt, &p);
         cmp_mat(cx, "m", mr, mt, 1, n, n, mm, 1);
         cmp_mat(cx, "v", vr, vt, 1, n, n, mv, 1);
         untouched(cx, "m", &bs, mt, 1, n, n);
         untouched(cx, "v", &bs, vt, 1, n, n);
     }
     cmp_mat(cx, "w", wr, wt, 1, n, n, mw, 1);
+    /* the returned sum of squares of g (both sum in double) */
+    cmp_value(cx, "sum g^2", 0, 0, ssr, sst, false, ssmag, 1);
     untouched(cx, "w", &bs, wt, 1, n, n);
     free(mw);
     bfree(&bs);

@@ -163,12 +163,15 @@ typedef struct bp_opt_params {
     float bc1, bc2;
 } bp_opt_params;
 
-typedef void bp_sgd_fn(size_t n, float *w, const float *g,
-                          const bp_opt_params *p);
-typedef void bp_momentum_fn(size_t n, float *w, const float *g, float *v,
-                               const bp_opt_params *p);
-typedef void bp_adam_fn(size_t n, float *w, const float *g, float *m,
-                           float *v, const bp_opt_params *p);
+/* Each returns sum_i g[i]^2 of the gradient it was given (before the
+ * L2/L1 terms), so the trainer's per-layer gradient norms cost no extra
+ * pass over the gradients. */
+typedef double bp_sgd_fn(size_t n, float *w, const float *g,
+                         const bp_opt_params *p);
+typedef double bp_momentum_fn(size_t n, float *w, const float *g, float *v,
+                              const bp_opt_params *p);
+typedef double bp_adam_fn(size_t n, float *w, const float *g, float *m,
+                          float *v, const bp_opt_params *p);
 
 /* sum_i x[i]^2 (for gradient-norm clipping and norms). */
 typedef double bp_sumsq_fn(size_t n, const float *x);
