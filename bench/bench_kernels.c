@@ -24,7 +24,10 @@
 
 #include "bench/peak.h"
 #include "bench/shim/bench_shim.h"
+#include "core/net.h"
+#include "core/optim.h"
 #include "core/rng.h"
+#include "core/runtime.h"
 #include "kernels/kernels.h"
 
 #ifdef BPLAB_HAVE_OPENBLAS
@@ -470,9 +473,106 @@ static void register_rows(void)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* A whole training step of the reference workload, and its GEMMs alone.   */
+
+typedef struct step_ctx {
+    const bp_kernels *t;
+    int threads;
+    bool gemms_only;
+} step_ctx;
+
+static void bm_step(bp_bench_state *st, void *vctx)
+{
+    const step_ctx *c = vctx;
+    enum { B = 128 };
+    bp_net_spec spec = {.inputs = 784, .classes = 10, .nhidden = 2,
+                        .hidden = {256, 128}, .act = BP_ACT_RELU,
+                        .loss = BP_LOSS_CE, .init_gain = 1.0f};
+    bp_optim_spec os;
+    bp_optim_defaults(&os);
+    bp_net *net = NULL;
+    bp_optim *opt = NULL;
+    bp_err err = {0};
+    float *x = alloc_fill(B * 784, 41, 0, 1);
+    int32_t y[B];
+    for (int i = 0; i < B; i++)
+        y[i] = i % 10;
+    set_threads(c->threads);
+    bool flushed = bp_flush_denormals(true);
+    if (!x || bp_net_create(&spec, B, 0, c->t, &net, &err) != BP_OK ||
+        bp_optim_create(&os, net->nparams, &opt, &err) != BP_OK) {
+        bp_bench_skip(st, "cannot build the network");
+        goto done;
+    }
+    double dense[BP_MAX_DENSE];
+    /* the GEMMs of one step, on the step's own buffers: forward NN per
+     * layer, weight gradients TN, input gradients NT (not for layer 1) */
+    const size_t dims[4] = {784, 256, 128, 10};
+    float *act[3];
+    for (int l = 0; l < 3; l++)
+        act[l] = net->layers[l == 0 ? 0 : l == 1 ? 2 : 4].y;
+    while (bp_bench_keep_running(st)) {
+        if (c->gemms_only) {
+            const float *in = x;
+            for (int l = 0; l < 3; l++) {
+                const bp_layer *L = &net->layers[l == 0 ? 0 : l == 1 ? 2 : 4];
+                c->t->gemm(false, false, B, dims[l + 1], dims[l], 1.0f, in,
+                           dims[l], net->params + L->w, dims[l + 1], 0.0f,
+                           act[l], dims[l + 1]);
+                in = act[l];
+            }
+            for (int l = 2; l >= 0; l--) {
+                const bp_layer *L = &net->layers[l == 0 ? 0 : l == 1 ? 2 : 4];
+                const float *input = l ? act[l - 1] : x;
+                c->t->gemm(true, false, dims[l], dims[l + 1], B, 1.0f, input,
+                           dims[l], net->delta[0], dims[l + 1], 0.0f,
+                           net->grads + L->w, dims[l + 1]);
+                if (l)
+                    c->t->gemm(false, true, B, dims[l], dims[l + 1], 1.0f,
+                               net->delta[0], dims[l + 1], net->params + L->w,
+                               dims[l + 1], 0.0f, net->delta[1], dims[l]);
+            }
+        } else {
+            bp_net_forward(net, x, B, true, 1);
+            bp_net_loss(net, y, B, true, NULL);
+            bp_net_backward(net, x, B);
+            bp_optim_step(opt, net, 0.05f, 0.0, dense);
+        }
+    }
+    bp_bench_counter(st, "samples/s", (double)B, BP_BENCH_RATE | BP_BENCH_PER_ITER);
+done:
+    bp_flush_denormals(flushed);
+    set_threads(1);
+    bp_optim_destroy(opt);
+    bp_net_destroy(net);
+    free(x);
+}
+
+static void register_steps(void)
+{
+    for (int i = 0; i < BP_ISA_COUNT; i++) {
+        const bp_kernels *t = bp_kernels_for((bp_isa)i);
+        if (!t)
+            continue;
+        for (int threads = 1; threads <= 2; threads++)
+            for (int g = 0; g < 2; g++) {
+                if (i == BP_ISA_SCALAR && threads == 2)
+                    continue;
+                char name[96];
+                snprintf(name, sizeof name, "%s/%s/batch128/threads:%d",
+                         g ? "train_step_gemms" : "train_step", t->isa_name,
+                         threads);
+                step_ctx c = {t, threads, g};
+                bp_bench_register(name, bm_step, ctx_dup(&c, sizeof c));
+            }
+    }
+}
+
 int main(int argc, char **argv)
 {
     set_threads(1);
+    register_steps();
     register_peaks();
     register_gemms();
     register_ew();

@@ -1,0 +1,825 @@
+/* experiments/harness.c - the shared experiment harness (harness.h). */
+#include "experiments/harness.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/checkpoint.h"
+#include "core/runtime.h"
+
+static volatile sig_atomic_t stop_requested;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static long long epochs_override;
+static bool plot_failed; /* a plot could not be drawn: the run fails */
+
+/* ---------------------------------------------------------------------- */
+/* Options                                                                 */
+
+int exp_init(experiment *e, const char *name, int argc, char **argv)
+{
+    memset(e, 0, sizeof *e);
+    e->name = name;
+    e->nseeds = 3;
+    long long seeds = 0, threads = 0;
+    bool help = false;
+    const bp_opt opts[] = {
+        {"--quick", BP_ARG_FLAG, &e->quick, 0, 0, NULL, NULL,
+         "a few minutes on 2 cores: fewer epochs and seeds, a training subset",
+         NULL},
+        {"--seeds", BP_ARG_INT, &seeds, 1, EXP_MAX_SEEDS, NULL, "N",
+         "seeds per variant (default 3; --quick: 2)", NULL},
+        {"--epochs", BP_ARG_INT, &epochs_override, 1, EXP_MAX_EPOCHS, NULL, "N",
+         "epochs for every variant (default: the experiment's)", NULL},
+        {"--out", BP_ARG_STR, &e->out, 0, 0, NULL, "DIR",
+         "results folder (default results/<name>, --quick: results/quick/<name>)",
+         NULL},
+        {"--force", BP_ARG_FLAG, &e->force, 0, 0, NULL, NULL,
+         "replace an existing results folder", NULL},
+        {"--isa", BP_ARG_STR, &e->isa, 0, 0, NULL, "NAME",
+         "kernel table (default: BPLAB_ISA or the best)", NULL},
+        {"--threads", BP_ARG_INT, &threads, 1, 1024, NULL, "N",
+         "OpenMP threads (default: all CPUs)", NULL},
+    };
+    const size_t n = sizeof opts / sizeof *opts;
+    bp_err err = {0};
+    size_t used = 0;
+    for (int i = 0; i < argc && used < sizeof e->cmdline - 1; i++) {
+        int w = snprintf(e->cmdline + used, sizeof e->cmdline - used, "%s%s",
+                         i ? " " : "", argv[i]);
+        if (w > 0)
+            used += (size_t)w;
+    }
+    if (bp_args_parse(argc, argv, 1, opts, n, &help, &err) != BP_OK) {
+        fprintf(stderr, "%s: error: %s\n", name, err.msg);
+        return 2;
+    }
+    if (help) {
+        printf("usage: %s [options]\n\nRuns the '%s' experiment and writes "
+               "results/%s/: metrics.csv,\nsummary.md, PNG plots and "
+               "provenance.json.\n\noptions:\n",
+               name, name, name);
+        bp_args_print_help(stdout, opts, n);
+        return -1;
+    }
+    if (e->quick)
+        e->nseeds = 2;
+    if (seeds)
+        e->nseeds = (unsigned)seeds;
+    e->threads = (int)threads;
+    if (bp_set_threads(threads, &err) != BP_OK ||
+        bp_runtime_select_isa(e->isa, &err) != BP_OK) {
+        fprintf(stderr, "%s: error: %s\n", name, err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+exp_variant *exp_add(experiment *e, const char *name)
+{
+    if (e->nvariants >= EXP_MAX_VARIANTS) {
+        fprintf(stderr, "%s: too many variants\n", e->name);
+        exit(2);
+    }
+    exp_variant *v = &e->variants[e->nvariants++];
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s", name);
+    bp_run_defaults(&v->o);
+    return v;
+}
+
+const exp_run *exp_get(const experiment *e, size_t v, size_t s)
+{
+    return &e->runs[v * e->nseeds + s];
+}
+
+/* ---------------------------------------------------------------------- */
+/* Files                                                                   */
+
+static bool path_join(char *buf, size_t size, const char *dir, const char *f)
+{
+    int w = snprintf(buf, size, "%s/%s", dir, f);
+    return w > 0 && (size_t)w < size;
+}
+
+/* mkdir -p */
+static bool make_dirs(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+                return false;
+            *p = '/';
+        }
+    return mkdir(tmp, 0777) == 0 || errno == EEXIST;
+}
+
+/* A growing text buffer, written atomically at the end. */
+typedef struct text {
+    char *p;
+    size_t used, cap;
+    bool oom;
+} text;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void tprintf(text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int w = t->p ? vsnprintf(t->p + t->used, t->cap - t->used, fmt, ap) : -1;
+        va_end(ap);
+        if (w >= 0 && (size_t)w < t->cap - t->used) {
+            t->used += (size_t)w;
+            return;
+        }
+        size_t cap = t->cap ? 2 * t->cap : 65536;
+        while (w >= 0 && cap < t->used + (size_t)w + 1)
+            cap *= 2;
+        char *n = bp_alloc(cap);
+        if (!n) {
+            t->oom = true;
+            return;
+        }
+        if (t->used)
+            memcpy(n, t->p, t->used);
+        bp_free(t->p);
+        t->p = n;
+        t->cap = cap;
+    }
+}
+
+static bool text_save(text *t, const char *dir, const char *name)
+{
+    char path[1024];
+    bp_err err = {0};
+    bool ok = !t->oom && path_join(path, sizeof path, dir, name) &&
+              bp_write_atomic(path, t->p ? t->p : "", t->used, &err) == BP_OK;
+    if (!ok)
+        fprintf(stderr, "error: %s/%s: %s\n", dir, name,
+                err.msg[0] ? err.msg : "out of memory");
+    bp_free(t->p);
+    memset(t, 0, sizeof *t);
+    return ok;
+}
+
+static void num(text *t, double v, const char *sep)
+{
+    if (isfinite(v))
+        tprintf(t, "%.6g%s", v, sep);
+    else
+        tprintf(t, "%s", sep);
+}
+
+static size_t max_dense(const experiment *e)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < e->nvariants * e->nseeds; i++)
+        if (e->runs[i].ndense > m)
+            m = e->runs[i].ndense;
+    return m;
+}
+
+static bool write_metrics(const experiment *e)
+{
+    text t = {0};
+    size_t nd = max_dense(e);
+    tprintf(&t, "variant,seed,epoch,lr,train_loss,train_acc,train_eval_loss,"
+                "train_eval_acc,val_loss,val_acc,test_loss,test_acc,"
+                "weight_norm,zero_frac,seconds");
+    for (size_t l = 0; l < nd; l++)
+        tprintf(&t, ",grad_norm_%zu", l + 1);
+    tprintf(&t, "\n");
+    for (size_t i = 0; i < e->nvariants * e->nseeds; i++) {
+        const exp_run *r = &e->runs[i];
+        for (size_t k = 0; k < r->nepochs; k++) {
+            const bp_epoch_stats *s = &r->epochs[k];
+            tprintf(&t, "%s,%u,%llu,", e->variants[r->variant].name, r->seed,
+                    (unsigned long long)s->epoch);
+            const double v[] = {s->lr, s->train_loss, s->train_acc,
+                                s->train_eval_loss, s->train_eval_acc,
+                                s->val_loss, s->val_acc, s->test_loss,
+                                s->test_acc, r->weight_norm[k],
+                                r->zero_frac[k], s->seconds};
+            for (size_t j = 0; j < sizeof v / sizeof *v; j++)
+                num(&t, v[j], j + 1 < sizeof v / sizeof *v || nd ? "," : "");
+            for (size_t l = 0; l < nd; l++)
+                num(&t, l < r->ndense ? s->grad_norm[l] : NAN,
+                    l + 1 < nd ? "," : "");
+            tprintf(&t, "\n");
+        }
+    }
+    return text_save(&t, e->out, "metrics.csv");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Statistics                                                              */
+
+double exp_final_test_acc(const exp_run *r)
+{
+    return r->nepochs ? r->final_test_acc : NAN;
+}
+
+double exp_final_gap(const exp_run *r)
+{
+    if (!r->nepochs)
+        return NAN;
+    const bp_epoch_stats *s = &r->epochs[r->nepochs - 1];
+    return s->train_eval_acc - s->test_acc;
+}
+
+/* two-sided 97.5% quantiles of Student's t, df = 1..30 */
+static double t975(size_t df)
+{
+    static const double q[] = {0,      12.706, 4.303, 3.182, 2.776, 2.571,
+                               2.447,  2.365,  2.306, 2.262, 2.228, 2.201,
+                               2.179,  2.160,  2.145, 2.131, 2.120, 2.110,
+                               2.101,  2.093,  2.086, 2.080, 2.074, 2.069,
+                               2.064,  2.060,  2.056, 2.052, 2.048, 2.045,
+                               2.042};
+    return df < sizeof q / sizeof *q ? q[df] : 1.96;
+}
+
+size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
+                 double *mean, double *sd, double *ci)
+{
+    double x[EXP_MAX_SEEDS];
+    size_t n = 0;
+    for (size_t s = 0; s < e->nseeds; s++) {
+        const exp_run *r = exp_get(e, v, s);
+        if (!r->nepochs)
+            continue;
+        double val = f(r);
+        if (isfinite(val))
+            x[n++] = val;
+    }
+    double m = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        m += x[i];
+    m = n ? m / (double)n : NAN;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - m) * (x[i] - m);
+    *mean = m;
+    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : (n ? 0.0 : NAN);
+    *ci = n > 1 ? t975(n - 1) * *sd / sqrt((double)n) : NAN;
+    return n;
+}
+
+void exp_fmt(char *buf, size_t size, double mean, double sd, size_t n)
+{
+    if (!n || !isfinite(mean))
+        snprintf(buf, size, "n/a");
+    else if (n == 1)
+        snprintf(buf, size, "%.4f", mean);
+    else
+        snprintf(buf, size, "%.4f ± %.4f", mean, sd);
+}
+
+const char *exp_str(const experiment *e, size_t v, exp_metric_fn *f)
+{
+    static char buf[8][64];
+    static int i;
+    i = (i + 1) % 8;
+    double m, sd, ci;
+    size_t n = exp_stats(e, v, f, &m, &sd, &ci);
+    exp_fmt(buf[i], sizeof buf[i], m, sd, n);
+    return buf[i];
+}
+
+size_t exp_best(const experiment *e, exp_metric_fn *f, bool higher)
+{
+    size_t best = 0;
+    double bm = higher ? -INFINITY : INFINITY;
+    for (size_t v = 0; v < e->nvariants; v++) {
+        double m, sd, ci;
+        if (!exp_stats(e, v, f, &m, &sd, &ci) || !isfinite(m))
+            continue;
+        if (higher ? m > bm : m < bm)
+            bm = m, best = v;
+    }
+    return best;
+}
+
+void exp_compare(const experiment *e, FILE *md, size_t a, size_t b,
+                 exp_metric_fn *f, const char *what, bool higher)
+{
+    double ma, sa, ca, mb, sb, cb;
+    size_t na = exp_stats(e, a, f, &ma, &sa, &ca);
+    size_t nb = exp_stats(e, b, f, &mb, &sb, &cb);
+    const char *an = e->variants[a].name, *bn = e->variants[b].name;
+    if (!na || !nb || !isfinite(ma) || !isfinite(mb)) {
+        fprintf(md, "- %s: %s vs %s cannot be compared (a variant has no "
+                    "finished run).\n",
+                what, an, bn);
+        return;
+    }
+    double d = ma - mb;
+    bool a_better = higher ? d > 0 : d < 0;
+    /* separated when the 95% intervals do not overlap */
+    bool sep = na > 1 && nb > 1 && fabs(d) > ca + cb;
+    bool within = na > 1 && nb > 1 && fabs(d) <= (sa > sb ? sa : sb);
+    fprintf(md,
+            "- %s: **%s %.4f** vs **%s %.4f** (mean over %zu and %zu seeds): "
+            "%s is %s by %.4f; %s.\n",
+            what, an, ma, bn, mb, na, nb, a_better ? an : bn,
+            higher ? "higher" : "lower", fabs(d),
+            sep      ? "the 95% intervals do not overlap: the difference is "
+                       "larger than the seed-to-seed spread"
+            : within ? "the difference is within one standard deviation: "
+                       "not distinguishable from the spread"
+                     : "the 95% intervals overlap: more seeds would be "
+                       "needed to call it");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Plots                                                                   */
+
+size_t exp_series_test_acc(const experiment *e, size_t v, double *x,
+                           double *y, size_t cap)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < cap; k++) {
+        double s = 0;
+        size_t c = 0;
+        for (size_t j = 0; j < e->nseeds; j++) {
+            const exp_run *r = exp_get(e, v, j);
+            if (k < r->nepochs)
+                s += r->epochs[k].test_acc, c++;
+        }
+        if (!c)
+            break;
+        x[n] = (double)(k + 1);
+        y[n++] = s / (double)c;
+    }
+    return n;
+}
+
+/* Write <png>.gp for the data blocks in `dat` and run gnuplot on it. */
+static bool draw(const experiment *e, const char *png, const char *title,
+                 const char *xlabel, const char *ylabel, unsigned scale,
+                 text *dat, char (*names)[48], size_t blocks)
+{
+    text gp = {0};
+    char datname[128];
+    snprintf(datname, sizeof datname, "%.100s.dat", png);
+    if (!blocks) {
+        bp_free(dat->p);
+        return true;
+    }
+    tprintf(&gp,
+            "set terminal pngcairo size 960,600 font 'sans,11'\n"
+            "set output '%s/%s'\n"
+            "set title '%s'\nset xlabel '%s'\nset ylabel '%s'\n"
+            "set grid\nset key outside right\n",
+            e->out, png, title, xlabel, ylabel);
+    if (scale & EXP_LOGY)
+        tprintf(&gp, "set logscale y\nset format y '%%g'\n");
+    if (scale & EXP_LOGX)
+        tprintf(&gp, "set logscale x\n");
+    /* a palette that stays readable on white */
+    static const char *const colors[10] = {
+        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+        "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"};
+    for (int i = 0; i < 10; i++)
+        tprintf(&gp, "set linetype %d lc rgb '%s' lw 2 pt %d\n", i + 1,
+                colors[i], 4 + i);
+    tprintf(&gp, "set linetype cycle 10\nplot ");
+    for (size_t b = 0; b < blocks; b++)
+        tprintf(&gp, "'%s/%s' index %zu using 1:2 with linespoints title '%s'%s",
+                e->out, datname, b, names[b], b + 1 < blocks ? ", \\\n     " : "\n");
+    char gpname[160];
+    snprintf(gpname, sizeof gpname, "%.100s.gp", png);
+    if (!text_save(dat, e->out, datname) || !text_save(&gp, e->out, gpname))
+        return !(plot_failed = true);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "gnuplot '%s/%s' 2>&1", e->out, gpname);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        fprintf(stderr, "%s: cannot run gnuplot\n", e->name);
+        return !(plot_failed = true);
+    }
+    char line[512];
+    bool quiet = true; /* warnings (a one-point x range) are not failures */
+    while (fgets(line, sizeof line, p)) {
+        fprintf(stderr, "gnuplot: %s", line);
+        if (!strstr(line, "Warning"))
+            quiet = false;
+    }
+    int rc = pclose(p);
+    if (rc != 0 || !quiet) {
+        fprintf(stderr, "%s: gnuplot failed for %s (install gnuplot-nox)\n",
+                e->name, png);
+        return !(plot_failed = true);
+    }
+    return true;
+}
+
+bool exp_plot(const experiment *e, const char *png, const char *title,
+              const char *xlabel, const char *ylabel, unsigned scale,
+              exp_series_fn *series, const bool *which)
+{
+    text dat = {0};
+    static double x[EXP_MAX_EPOCHS], y[EXP_MAX_EPOCHS];
+    static char names[EXP_MAX_VARIANTS][48];
+    size_t blocks = 0;
+    for (size_t v = 0; v < e->nvariants; v++) {
+        if (which && !which[v])
+            continue;
+        size_t n = series(e, v, x, y, EXP_MAX_EPOCHS);
+        if (!n)
+            continue;
+        tprintf(&dat, "# %s\n", e->variants[v].name);
+        for (size_t i = 0; i < n; i++)
+            tprintf(&dat, "%.9g %.9g\n", x[i], y[i]);
+        tprintf(&dat, "\n\n");
+        snprintf(names[blocks++], sizeof names[0], "%s", e->variants[v].name);
+    }
+    return draw(e, png, title, xlabel, ylabel, scale, &dat, names, blocks);
+}
+
+bool exp_plot_xy(const experiment *e, const char *png, const char *title,
+                 const char *xlabel, const char *ylabel, unsigned scale,
+                 const char *name, size_t n, const double *x, const double *y)
+{
+    text dat = {0};
+    static char names[1][48];
+    tprintf(&dat, "# %s\n", name);
+    for (size_t i = 0; i < n; i++)
+        tprintf(&dat, "%.9g %.9g\n", x[i], y[i]);
+    snprintf(names[0], sizeof names[0], "%s", name);
+    return draw(e, png, title, xlabel, ylabel, scale, &dat, names, n ? 1 : 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Running                                                                 */
+
+typedef struct cb_ctx {
+    experiment *e;
+    exp_run *r;
+    size_t epochs;
+    size_t index, total;
+} cb_ctx;
+
+static void weight_stats(const bp_net *net, double *norm, double *zero)
+{
+    double ss = 0;
+    size_t z = 0, n = 0;
+    for (size_t i = 0; i < net->nlayers; i++) {
+        const bp_layer *l = &net->layers[i];
+        if (l->kind != BP_L_DENSE)
+            continue;
+        const float *w = net->params + l->w;
+        for (size_t j = 0; j < l->in * l->out; j++) {
+            ss += (double)w[j] * w[j];
+            z += fabsf(w[j]) < 1e-3f;
+        }
+        n += l->in * l->out;
+    }
+    *norm = sqrt(ss);
+    *zero = n ? (double)z / (double)n : 0;
+}
+
+static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *s)
+{
+    cb_ctx *c = ctx;
+    exp_run *r = c->r;
+    size_t k = r->nepochs;
+    if (k < c->epochs) {
+        r->epochs[k] = *s;
+        weight_stats(t->net, &r->weight_norm[k], &r->zero_frac[k]);
+        r->nepochs++;
+    }
+    if (isatty(2)) {
+        fprintf(stderr, "\r[%zu/%zu] %-24s seed %u  epoch %3llu/%zu  test acc %.4f   ",
+                c->index, c->total, c->e->variants[r->variant].name, r->seed,
+                (unsigned long long)s->epoch, c->epochs, s->test_acc);
+        fflush(stderr);
+    }
+}
+
+/* The data of the last run, kept while variants share it. */
+static bp_data cache;
+static bp_data_opts cache_opts;
+static bool cache_ok;
+
+static bool same_data(const bp_data_opts *a, const bp_data_opts *b)
+{
+    return strcmp(a->spec ? a->spec : "", b->spec ? b->spec : "") == 0 &&
+           a->limit_train == b->limit_train &&
+           a->val_fraction == b->val_fraction &&
+           a->gen_samples == b->gen_samples && a->split_seed == b->split_seed &&
+           a->normalize == b->normalize;
+}
+
+static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
+                         size_t total, bp_err *err)
+{
+    exp_variant *var = &e->variants[v];
+    exp_run *r = &e->runs[v * e->nseeds + s];
+    memset(r, 0, sizeof *r);
+    r->variant = v;
+    r->seed = s;
+    bp_run_opts o = var->o;
+    o.seed = s;
+    if (epochs_override)
+        o.epochs = epochs_override;
+    bp_data_opts dopts;
+    bp_net_spec nspec;
+    bp_optim_spec ospec;
+    bp_train_spec tspec;
+    bp_net *net = NULL;
+    bp_optim *opt = NULL;
+    bp_trainer *t = NULL;
+    bp_status st;
+    int threads_was = bp_threads();
+    if (var->threads && (st = bp_set_threads(var->threads, err)) != BP_OK)
+        return st;
+    if (var->isa && (st = bp_kernels_select(var->isa, "isa", err)) != BP_OK)
+        return st;
+    if ((st = bp_run_data_opts(&o, &dopts, err)) != BP_OK)
+        goto done;
+    if (!cache_ok || !same_data(&dopts, &cache_opts)) {
+        bp_data_free(&cache);
+        cache_ok = false;
+        if ((st = bp_data_load(&dopts, &cache, err)) != BP_OK)
+            goto done;
+        cache_opts = dopts;
+        cache_ok = true;
+        e->data_checksum = cache.checksum;
+        snprintf(e->data_source, sizeof e->data_source, "%s", cache.source);
+    }
+    if ((st = bp_run_net_spec(&o, &cache, &nspec, err)) != BP_OK ||
+        (st = bp_run_optim_spec(&o, &ospec, err)) != BP_OK)
+        goto done;
+    bp_run_train_spec(&o, &tspec);
+    size_t ne = (size_t)o.epochs;
+    r->epochs = bp_alloc(ne * sizeof *r->epochs);
+    r->weight_norm = bp_alloc(ne * sizeof(double));
+    r->zero_frac = bp_alloc(ne * sizeof(double));
+    if (!r->epochs || !r->weight_norm || !r->zero_frac) {
+        st = bp_fail(err, BP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = bp_net_create(&nspec, (size_t)o.batch, tspec.seed, NULL, &net, err)) ||
+        (st = bp_optim_create(&ospec, net->nparams, &opt, err)) ||
+        (st = bp_trainer_create(&tspec, net, opt, &cache, &t, err)))
+        goto done;
+    r->ndense = net->ndense;
+    cb_ctx c = {e, r, ne, index, total};
+    t->on_epoch = on_epoch;
+    t->ctx = &c;
+    t->stop = &stop_requested;
+    st = bp_trainer_run(t, err);
+    r->best_epoch = (size_t)t->best_epoch;
+    for (size_t k = 0; k < r->nepochs; k++)
+        r->seconds += r->epochs[k].seconds;
+    if (st == BP_OK) {
+        r->done = true;
+        bool flushed = bp_flush_denormals(!o.keep_denormals);
+        bp_net_evaluate(net, &cache.test, &r->final_test_loss,
+                        &r->final_test_acc, NULL);
+        bp_flush_denormals(flushed);
+    } else if (st == BP_ERR_NUMERIC) {
+        /* divergence is a result, not a failure of the experiment */
+        r->diverged = true;
+        snprintf(r->fault, sizeof r->fault, "%s", err->msg);
+        r->final_test_acc = NAN;
+        r->final_test_loss = NAN;
+        st = BP_OK;
+    }
+done:
+    if (st != BP_OK && !r->fault[0])
+        snprintf(r->fault, sizeof r->fault, "%s", err->msg);
+    bp_trainer_destroy(t);
+    bp_optim_destroy(opt);
+    bp_net_destroy(net);
+    if (var->threads)
+        bp_set_threads(threads_was, NULL);
+    if (var->isa)
+        bp_runtime_select_isa(e->isa, NULL);
+    return st;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reports                                                                 */
+
+static void write_provenance(const experiment *e, bool complete)
+{
+    text t = {0};
+    char date[64];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    struct utsname u;
+    uname(&u);
+    tprintf(&t, "{\n  \"experiment\": \"%s\",\n  \"status\": \"%s\",\n", e->name,
+            complete ? "complete" : "incomplete");
+    tprintf(&t, "  \"git_commit\": \"%s\",\n  \"git_dirty\": %s,\n",
+            bp_git_commit(), bp_git_dirty() ? "true" : "false");
+    tprintf(&t, "  \"bplab_version\": \"%s\",\n", bp_version());
+    tprintf(&t, "  \"cpu\": \"%s\",\n  \"arch\": \"%s\",\n  \"kernel\": \"%s %s\",\n",
+            bp_cpu()->model, bp_cpu()->arch, u.sysname, u.release);
+    tprintf(&t, "  \"isa\": \"%s\",\n  \"threads\": %d,\n",
+            bp_kernels_active()->isa_name, bp_threads());
+    tprintf(&t, "  \"compiler\": \"%s\",\n  \"build_type\": \"%s\",\n  \"flags\": \"%s\",\n",
+            bp_compiler(), bp_build_type(), bp_c_flags());
+    tprintf(&t, "  \"date\": \"%s\",\n", date);
+    tprintf(&t, "  \"command\": \"");
+    for (const char *c = e->cmdline; *c; c++)
+        tprintf(&t, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+    tprintf(&t, "\",\n  \"quick\": %s,\n  \"seeds\": %u,\n",
+            e->quick ? "true" : "false", e->nseeds);
+    tprintf(&t, "  \"data\": {\"source\": \"%s\", \"crc32\": \"%08x\"},\n",
+            e->data_source, e->data_checksum);
+    tprintf(&t, "  \"wall_seconds\": %.1f,\n  \"variants\": [\n", e->wall_seconds);
+    for (size_t v = 0; v < e->nvariants; v++) {
+        char spec[4096];
+        bp_run_opts o = e->variants[v].o;
+        if (epochs_override)
+            o.epochs = epochs_override;
+        bp_run_spec_text(&o, spec, sizeof spec);
+        tprintf(&t, "    {\"name\": \"%s\", \"epochs\": %lld, \"options\": \"",
+                e->variants[v].name, o.epochs);
+        for (const char *c = spec; *c; c++)
+            tprintf(&t, *c == '\n' ? " " : "%c", *c);
+        tprintf(&t, "\"%s%s%s}%s\n",
+                e->variants[v].isa ? ", \"isa\": \"" : "",
+                e->variants[v].isa ? e->variants[v].isa : "",
+                e->variants[v].isa ? "\"" : "", v + 1 < e->nvariants ? "," : "");
+    }
+    tprintf(&t, "  ]\n}\n");
+    text_save(&t, e->out, "provenance.json");
+}
+
+static void write_headline(const experiment *e, bool complete)
+{
+    char path[1024];
+    if (!e->headline || !path_join(path, sizeof path, e->out, "headline.md"))
+        return;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    if (!complete)
+        fprintf(f, "INCOMPLETE: ");
+    e->headline(e, f);
+    fclose(f);
+}
+
+static void write_summary(const experiment *e, bool complete)
+{
+    char path[1024];
+    if (!path_join(path, sizeof path, e->out, "summary.md.tmp"))
+        return;
+    FILE *md = fopen(path, "w");
+    if (!md) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", e->name, path,
+                strerror(errno));
+        return;
+    }
+    fprintf(md, "# %s\n\n", e->title);
+    if (!complete)
+        fprintf(md, "> **INCOMPLETE**: the run was interrupted or a run failed; "
+                    "the tables cover the runs that finished.\n\n");
+    if (e->quick)
+        fprintf(md, "> Quick run (`--quick`): fewer epochs, seeds and "
+                    "samples; for a smoke test, not for conclusions.\n\n");
+    fprintf(md, "**Question.** %s\n\n**Setting.** %s\n\n", e->question,
+            e->setting);
+    fprintf(md, "| variant | final test accuracy | 95%% interval | train-test gap "
+                "| epochs | runs | diverged |\n|---|---|---|---|---|---|---|\n");
+    for (size_t v = 0; v < e->nvariants; v++) {
+        double m, sd, ci, gm, gsd, gci;
+        size_t n = exp_stats(e, v, exp_final_test_acc, &m, &sd, &ci);
+        size_t ng = exp_stats(e, v, exp_final_gap, &gm, &gsd, &gci);
+        size_t div = 0, ran = 0, ep = 0;
+        for (size_t s = 0; s < e->nseeds; s++) {
+            const exp_run *r = exp_get(e, v, s);
+            div += r->diverged;
+            ran += r->done || r->diverged;
+            if (r->nepochs > ep)
+                ep = r->nepochs;
+        }
+        char a[64], g[64], c[64];
+        exp_fmt(a, sizeof a, m, sd, n);
+        exp_fmt(g, sizeof g, gm, gsd, ng);
+        if (n > 1 && isfinite(ci))
+            snprintf(c, sizeof c, "[%.4f, %.4f]", m - ci, m + ci);
+        else
+            snprintf(c, sizeof c, "n/a");
+        fprintf(md, "| %s | %s | %s | %s | %zu | %zu/%u | %zu |\n",
+                e->variants[v].name, a, c, g, ep, ran, e->nseeds, div);
+    }
+    fprintf(md, "\nMean ± standard deviation over seeds of the final epoch "
+                "(early-stopped runs: the restored best epoch); the interval "
+                "is Student's t at 95%%. The gap is training accuracy "
+                "(evaluated without dropout) minus test accuracy, where "
+                "measured.\n\n## Verdict\n\n");
+    if (e->report)
+        e->report(e, md);
+    for (size_t i = 0; i < e->nvariants * e->nseeds; i++) {
+        const exp_run *r = &e->runs[i];
+        if (r->fault[0])
+            fprintf(md, "- %s seed %u stopped: %s\n", e->variants[r->variant].name,
+                    r->seed, r->fault);
+    }
+    fprintf(md, "\n## Plots\n\n");
+    if (e->plots)
+        e->plots(e, md);
+    fprintf(md, "\n## Provenance\n\n`%s`, bplab %s (commit %s%s), %s, %s, %d "
+                "thread%s; data %s (CRC-32 %08x); %.0f s. Details in "
+                "provenance.json, every epoch of every run in metrics.csv.\n",
+            e->cmdline, bp_version(), bp_git_commit(),
+            bp_git_dirty() ? ", modified" : "", bp_cpu()->model,
+            bp_kernels_active()->isa_name, bp_threads(),
+            bp_threads() == 1 ? "" : "s", e->data_source, e->data_checksum,
+            e->wall_seconds);
+    bool ok = fflush(md) == 0 && fsync(fileno(md)) == 0;
+    ok = fclose(md) == 0 && ok;
+    char final[1024];
+    if (ok && path_join(final, sizeof final, e->out, "summary.md"))
+        rename(path, final);
+}
+
+int exp_run_all(experiment *e)
+{
+    static char outbuf[512];
+    if (!e->out) {
+        snprintf(outbuf, sizeof outbuf, "results/%s%s", e->quick ? "quick/" : "",
+                 e->name);
+        e->out = outbuf;
+    }
+    struct stat st;
+    char probe[1024];
+    if (!e->force && path_join(probe, sizeof probe, e->out, "metrics.csv") &&
+        stat(probe, &st) == 0) {
+        fprintf(stderr, "%s: error: %s already holds results (use --force to "
+                        "replace them)\n",
+                e->name, e->out);
+        return 2;
+    }
+    if (!make_dirs(e->out)) {
+        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->name, e->out,
+                strerror(errno));
+        return 1;
+    }
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t total = e->nvariants * e->nseeds, index = 0;
+    bool complete = true;
+    fprintf(stderr, "%s: %zu variants x %u seeds -> %s\n", e->name,
+            e->nvariants, e->nseeds, e->out);
+    for (size_t v = 0; v < e->nvariants && !stop_requested; v++)
+        for (unsigned s = 0; s < e->nseeds && !stop_requested; s++) {
+            bp_err err = {0};
+            if (run_one(e, v, s, ++index, total, &err) != BP_OK) {
+                complete = false;
+                fprintf(stderr, "\n%s: %s seed %u: %s\n", e->name,
+                        e->variants[v].name, s, err.msg);
+                if (err.code != BP_ERR_INTERRUPTED && err.code != BP_OK)
+                    continue;
+            }
+            write_metrics(e);
+        }
+    if (stop_requested)
+        complete = false;
+    if (isatty(2))
+        fprintf(stderr, "\r%*s\r", 100, "");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    e->wall_seconds = (double)(t1.tv_sec - t0.tv_sec) +
+                      1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    sigaction(SIGINT, &old, NULL);
+    bool ok = write_metrics(e);
+    write_summary(e, complete);
+    write_headline(e, complete);
+    write_provenance(e, complete);
+    fprintf(stderr, "%s: %s in %.0f s: %s/summary.md\n", e->name,
+            complete ? "done" : "INCOMPLETE", e->wall_seconds, e->out);
+    for (size_t i = 0; i < total; i++) {
+        bp_free(e->runs[i].epochs);
+        bp_free(e->runs[i].weight_norm);
+        bp_free(e->runs[i].zero_frac);
+    }
+    bp_data_free(&cache);
+    cache_ok = false;
+    return complete && ok && !plot_failed ? 0 : 1;
+}

@@ -1,0 +1,153 @@
+/* experiments/harness.h - the shared harness of the experiment programs.
+ *
+ * An experiment is a list of variants (full bplab_run option sets) trained
+ * for a number of seeds, through the library (not the command line). The
+ * harness:
+ *   - runs variants x seeds, loading each data set once;
+ *   - writes results/<name>/metrics.csv after every run (atomically): one
+ *     row per variant, seed and epoch, with variant, seed, epoch and the
+ *     measured values;
+ *   - aggregates the final epoch of each variant into mean, standard
+ *     deviation and a 95% interval (Student's t) over seeds;
+ *   - writes summary.md: the question, why these settings, the table, and
+ *     verdict sentences computed from the numbers (never written by hand);
+ *   - draws PNG plots with gnuplot (labelled axes, legends);
+ *   - writes provenance.json: git commit and dirty flag, CPU, ISA, threads,
+ *     compiler and flags, date, the exact command line, the data checksum.
+ * Options every program takes: --quick (a few minutes on 2 cores), --seeds,
+ * --epochs, --out, --isa, --threads, --force (replace an existing results
+ * folder). SIGINT stops after the current run; what finished is kept and
+ * marked incomplete, as is a run that fails.
+ */
+#ifndef BPLAB_HARNESS_H
+#define BPLAB_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/run.h"
+
+#define EXP_MAX_VARIANTS 32
+#define EXP_MAX_SEEDS 16
+#define EXP_MAX_EPOCHS 1000
+
+/* What one run left behind. */
+typedef struct exp_run {
+    size_t variant;
+    unsigned seed;
+    bool done;        /* trained to the end (possibly stopped early) */
+    bool diverged;    /* stopped on a non-finite loss or gradient */
+    char fault[256];  /* why it stopped, if it did */
+    size_t nepochs;   /* epochs recorded */
+    bp_epoch_stats *epochs;
+    double *weight_norm, *zero_frac; /* per epoch: ||W||_2 and |w| < 1e-3 */
+    size_t ndense;
+    size_t best_epoch;   /* early stopping: the restored epoch (else 0) */
+    double final_test_acc, final_test_loss; /* the model the run ended with */
+    double seconds;      /* total training time */
+} exp_run;
+
+typedef struct exp_variant {
+    char name[48];
+    bp_run_opts o;       /* everything but the seed */
+    int threads;         /* 0: the program's --threads */
+    const char *isa;     /* NULL: the program's --isa */
+} exp_variant;
+
+typedef struct experiment experiment;
+
+/* Hooks an experiment fills in. */
+typedef void exp_report_fn(const experiment *e, FILE *md);
+
+struct experiment {
+    const char *name;      /* results/<name>/ */
+    const char *title;
+    const char *question;  /* the claim under test, with its reference */
+    const char *setting;   /* why these settings show the effect */
+    size_t nvariants;
+    exp_variant variants[EXP_MAX_VARIANTS];
+    /* the run grid */
+    unsigned nseeds;
+    bool quick, force, interrupted;
+    const char *out;
+    const char *isa;
+    int threads;
+    char cmdline[2048];
+    /* results: runs[v * nseeds + s] */
+    exp_run runs[EXP_MAX_VARIANTS * EXP_MAX_SEEDS];
+    uint32_t data_checksum;
+    char data_source[256];
+    double wall_seconds;
+    /* the experiment's own sections of summary.md: extra tables and the
+     * verdict sentences */
+    exp_report_fn *report;
+    /* plots (gnuplot), written after the table */
+    exp_report_fn *plots;
+    /* one line for the results index (results/README.md) */
+    exp_report_fn *headline;
+};
+
+/* Parse the common options (argv) into e; quick_setup/full_setup are then
+ * up to the program. Returns 0 to continue, or an exit code (help, bad
+ * option). */
+int exp_init(experiment *e, const char *name, int argc, char **argv);
+
+/* A variant starting from the reference workload (bp_run_defaults). */
+exp_variant *exp_add(experiment *e, const char *name);
+
+/* Run everything, write every output; returns the process exit code. */
+int exp_run_all(experiment *e);
+
+/* ---- helpers for reports */
+
+/* Final value of a per-epoch metric for a run (NAN if absent). */
+typedef double exp_metric_fn(const exp_run *r);
+double exp_final_test_acc(const exp_run *r);
+double exp_final_gap(const exp_run *r);     /* train_eval_acc - test_acc */
+
+/* mean, standard deviation, 95% half-width over the completed seeds of
+ * variant v; returns the number of values used. */
+size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
+                 double *mean, double *sd, double *ci);
+
+/* The run of variant v, seed index s. */
+const exp_run *exp_get(const experiment *e, size_t v, size_t s);
+
+/* "0.8712 +- 0.0031" (or "n/a") */
+void exp_fmt(char *buf, size_t size, double mean, double sd, size_t n);
+
+/* exp_fmt of f over variant v's seeds, in a rotating static buffer. */
+const char *exp_str(const experiment *e, size_t v, exp_metric_fn *f);
+
+/* One verdict sentence comparing variants a and b on f (higher better
+ * when `higher`): states the means, the difference, and whether the 95%
+ * intervals separate them. */
+void exp_compare(const experiment *e, FILE *md, size_t a, size_t b,
+                 exp_metric_fn *f, const char *what, bool higher);
+
+/* Index of the variant with the best mean of f. */
+size_t exp_best(const experiment *e, exp_metric_fn *f, bool higher);
+
+/* Draw a PNG with gnuplot: one curve per variant (those with which[v],
+ * or all if which is NULL), its points from `series` (typically a mean
+ * over seeds); scale: EXP_LOGY | EXP_LOGX. The data and script are kept
+ * beside the PNG (<png>.dat, <png>.gp). */
+typedef size_t exp_series_fn(const experiment *e, size_t v, double *x,
+                             double *y, size_t cap);
+#define EXP_LOGY 1u
+#define EXP_LOGX 2u
+bool exp_plot(const experiment *e, const char *png, const char *title,
+              const char *xlabel, const char *ylabel, unsigned scale,
+              exp_series_fn *series, const bool *which);
+
+/* One curve of n points (x[i], y[i]) named `name`. */
+bool exp_plot_xy(const experiment *e, const char *png, const char *title,
+                 const char *xlabel, const char *ylabel, unsigned scale,
+                 const char *name, size_t n, const double *x, const double *y);
+
+/* Series: the mean over seeds of test accuracy per epoch. */
+size_t exp_series_test_acc(const experiment *e, size_t v, double *x,
+                           double *y, size_t cap);
+
+#endif

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""tools/bench_report.py DIR BPLAB SECONDS QUICK - turn DIR/kernels.json
+(Google Benchmark, medians of repetitions) and DIR/train.jsonl (training
+throughput) into DIR/README.md and DIR/provenance.json.
+
+Every ratio in the report comes from one run: the peers (OpenBLAS, oneDNN)
+were timed in the same process, right after bplab on the same shape, and
+PyTorch in the same invocation of tools/bench.sh. Floors from the issues are
+checked and printed as met or NOT MET with the measured figure."""
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+
+def load_kernels(path):
+    """name -> median of the rate counter (GFLOP/s, Gelem/s or samples/s)
+    and the median time per iteration in ns."""
+    with open(path) as f:
+        data = json.load(f)
+    rate, time = {}, {}
+    for b in data["benchmarks"]:
+        name = b["name"]
+        if b.get("aggregate_name", "median") != "median":
+            continue
+        if b.get("error_occurred"):
+            continue
+        base = re.sub(r"_median$", "", name)
+        for key in ("GFLOP/s", "Gelem/s", "samples/s"):
+            if key in b:  # rate counters: already per second
+                rate[base] = b[key]
+                break
+        time[base] = b["real_time"] * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+    return data.get("context", {}), rate, time
+
+
+def fmt(x, digits=1):
+    return "n/a" if x is None else ("%.*f" % (digits, x))
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def floor_line(ok, text):
+    return "- %s %s" % ("met:" if ok else "**NOT MET**:", text)
+
+
+def main():
+    out, bplab, seconds, quick = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+    ctx, rate, time = load_kernels(os.path.join(out, "kernels.json"))
+    info = subprocess.run([bplab, "info"], capture_output=True, text=True).stdout
+    cpu = re.search(r"^cpu +(.*)$", info, re.M).group(1)
+    isas = [i.strip() for i in re.search(r"^isas +(.*)$", info, re.M).group(1).split(",")
+            if "(" not in i]
+    simd = [i for i in isas if i != "scalar"]
+    best = simd[-1] if simd else "scalar"
+    lines = []
+    w = lines.append
+    w("# Benchmarks")
+    w("")
+    if quick:
+        w("> Quick run (`tools/bench.sh --quick`): a subset, for a smoke test.")
+        w("")
+    w("Written by `tools/bench.sh` on %s (%d s). Rates are medians of %s "
+      "repetitions; every ratio compares figures of the same run. OpenBLAS "
+      "and oneDNN were called in the same process on the same operands, "
+      "right after bplab (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so "
+      "OpenBLAS uses its AVX-512 kernels). Raw data: kernels.json "
+      "(Google Benchmark), train.jsonl, provenance.json."
+      % (cpu, seconds, "2" if quick else "5"))
+    w("")
+    peak = {i: rate.get("fma_peak/%s" % i) for i in ("avx2", "avx512")}
+    w("FMA peak measured in this run: " + ", ".join(
+        "%s %s GFLOP/s" % (i, fmt(p)) for i, p in peak.items() if p))
+    w("")
+    floors = []
+
+    # ---- GEMM
+    w("## GEMM (1 thread, GFLOP/s)")
+    w("")
+    hdr = "| layout | m x n x k | " + " | ".join(isas) + " | OpenBLAS | oneDNN | %s / OpenBLAS | %s / oneDNN | %s %% of peak |" % (best, best, best)
+    w(hdr)
+    w("|" + "---|" * (hdr.count("|") - 1))
+    shapes = []
+    for b in (32, 128, 512):
+        shapes += [("NN", b, 256, 784), ("NN", b, 128, 256), ("NN", b, 10, 128),
+                   ("TN", 784, 256, b), ("TN", 256, 128, b), ("TN", 128, 10, b),
+                   ("NT", b, 256, 128), ("NT", b, 128, 10)]
+    shapes += [("NN", s, s, s) for s in (256, 512, 1024, 2048)]
+    for (lay, m, n, k) in shapes:
+        key = "%s/%dx%dx%d" % (lay, m, n, k)
+        vals = [rate.get("sgemm/%s/%s" % (i, key)) for i in isas]
+        ob = rate.get("sgemm/openblas/%s" % key)
+        dn = rate.get("sgemm/onednn/%s" % key)
+        me = rate.get("sgemm/%s/%s" % (best, key))
+        if me is None and ob is None:
+            continue
+        pk = peak.get(best)
+        w("| %s | %d x %d x %d | %s | %s | %s | %s | %s | %s |" % (
+            lay, m, n, k, " | ".join(fmt(v) for v in vals), fmt(ob), fmt(dn),
+            fmt(ratio(me, ob), 2), fmt(ratio(me, dn), 2),
+            fmt(100 * me / pk if me and pk else None, 0)))
+    w("")
+    # floors on the batch-128 reference shapes
+    ref = [("NN", 128, 256, 784), ("NN", 128, 128, 256), ("NN", 128, 10, 128),
+           ("TN", 784, 256, 128), ("TN", 256, 128, 128), ("TN", 128, 10, 128),
+           ("NT", 128, 256, 128), ("NT", 128, 128, 10)]
+    if best == "avx512":
+        for (lay, m, n, k) in ref:
+            key = "%s/%dx%dx%d" % (lay, m, n, k)
+            me, ob, dn = (rate.get("sgemm/%s/%s" % (x, key)) for x in ("avx512", "openblas", "onednn"))
+            narrow = 10 in (m, n, k)
+            if me is None:
+                continue
+            if narrow:
+                better = max(v for v in (ob, dn) if v is not None) if (ob or dn) else None
+                floors.append(floor_line(better is not None and me >= better,
+                    "GEMM %s %dx%dx%d (narrow): AVX-512 %.1f GFLOP/s = %.2fx the better peer (%s)"
+                    % (lay, m, n, k, me, ratio(me, better) or 0, fmt(better))))
+            else:
+                floors.append(floor_line(ob is not None and me >= 1.1 * ob,
+                    "GEMM %s %dx%dx%d: AVX-512 %.2fx OpenBLAS (floor 1.1x)" % (lay, m, n, k, ratio(me, ob) or 0)))
+                if dn is not None:
+                    floors.append(floor_line(me >= 0.95 * dn,
+                        "GEMM %s %dx%dx%d: AVX-512 %.2fx oneDNN (floor 0.95x)" % (lay, m, n, k, ratio(me, dn))))
+        sq = rate.get("sgemm/avx512/NN/1024x1024x1024")
+        if sq and peak.get("avx512"):
+            floors.append(floor_line(sq >= 0.9 * peak["avx512"],
+                "square 1024 NN: %.1f GFLOP/s = %.0f%% of the AVX-512 FMA peak (floor 90%%)"
+                % (sq, 100 * sq / peak["avx512"])))
+    if "avx2" in isas and peak.get("avx2"):
+        for (lay, m, n, k) in ref:
+            if 10 in (m, n, k):
+                continue
+            v = rate.get("sgemm/avx2/%s/%dx%dx%d" % (lay, m, n, k))
+            if v:
+                floors.append(floor_line(v >= 0.9 * peak["avx2"],
+                    "AVX2 GEMM %s %dx%dx%d: %.0f%% of the AVX2 peak (floor 90%%)"
+                    % (lay, m, n, k, 100 * v / peak["avx2"])))
+
+    # ---- threads
+    w("## Two threads")
+    w("")
+    w("| GEMM | 1 thread | 2 threads | speed-up |")
+    w("|---|---|---|---|")
+    t1sum = t2sum = 0.0
+    for (lay, m, n, k) in ref + [("NN", 1024, 1024, 1024)]:
+        key = "sgemm/%s/%s/%dx%dx%d" % (best, lay, m, n, k)
+        a, b = time.get(key), time.get(key + "/threads:2")
+        if a and b:
+            w("| %s %dx%dx%d | %.1f us | %.1f us | %.2fx |" % (lay, m, n, k, a / 1e3, b / 1e3, a / b))
+            if m != 1024:
+                t1sum += a
+                t2sum += b
+    if t1sum and t2sum:
+        w("| the step's 8 GEMMs together | %.1f us | %.1f us | %.2fx |" % (t1sum / 1e3, t2sum / 1e3, t1sum / t2sum))
+        floors.append(floor_line(t1sum / t2sum >= 1.6,
+            "2 threads on the batch-128 step's GEMMs together: %.2fx (floor 1.6x)" % (t1sum / t2sum)))
+    a, b = time.get("sgemm/%s/NN/1024x1024x1024" % best), time.get("sgemm/%s/NN/1024x1024x1024/threads:2" % best)
+    if a and b:
+        floors.append(floor_line(a / b >= 1.8, "2 threads on square 1024: %.2fx (floor 1.8x)" % (a / b)))
+    w("")
+
+    # ---- training step vs its GEMMs
+    w("## A training step of the reference workload (batch 128)")
+    w("")
+    w("| table | threads | step | its GEMMs alone | step / GEMMs |")
+    w("|---|---|---|---|---|")
+    for i in isas:
+        for t in (1, 2):
+            s = time.get("train_step/%s/batch128/threads:%d" % (i, t))
+            g = time.get("train_step_gemms/%s/batch128/threads:%d" % (i, t))
+            if s and g:
+                w("| %s | %d | %.0f us | %.0f us | %.2f |" % (i, t, s / 1e3, g / 1e3, s / g))
+                if i == best and t == 1:
+                    floors.append(floor_line(s / g <= 1.3,
+                        "%s step time %.2fx its GEMMs alone at 1 thread (floor 1.3x)" % (i, s / g)))
+    w("")
+
+    # ---- training throughput
+    runs = []
+    try:
+        with open(os.path.join(out, "train.jsonl")) as f:
+            runs = [json.loads(l) for l in f if l.strip()]
+    except OSError:
+        pass
+    w("## Training throughput: one epoch of the reference workload")
+    w("")
+    w("Samples per second of training (data in memory, evaluation excluded), "
+      "median over the epochs of one run; test accuracy after the run.")
+    w("")
+    w("| implementation | threads | samples/s | test accuracy | epochs |")
+    w("|---|---|---|---|---|")
+    groups = {}
+    for r in runs:
+        key = (r["impl"], r.get("isa", r.get("wait_policy", "")), r["threads"])
+        groups.setdefault(key, []).append(r)
+    thr = {}
+    for key, rs in groups.items():
+        sps = statistics.median(r["samples_per_s"] for r in rs)
+        acc = rs[-1].get("final_test_acc", rs[-1]["test_acc"])
+        thr[key] = (sps, acc, len(rs))
+        label = ("bplab %s" % key[1]) if key[0] == "bplab" else ("PyTorch %s" % (
+            "(OMP_WAIT_POLICY=PASSIVE)" if key[1] == "PASSIVE" else ""))
+        w("| %s | %d | %.0f | %s | %d |" % (label, key[2], sps, fmt(acc, 4), len(rs)))
+    w("")
+    b1, b2 = thr.get(("bplab", best, 1)), thr.get(("bplab", best, 2))
+    p1 = thr.get(("pytorch", "", 1))
+    p2 = [v for k, v in thr.items() if k[0] == "pytorch" and k[2] == 2]
+    if b1 and p1:
+        floors.append(floor_line(b1[0] >= 1.5 * p1[0],
+            "training at 1 thread: bplab %.0f samples/s = %.2fx PyTorch %.0f (floor 1.5x)" % (b1[0], b1[0] / p1[0], p1[0])))
+        if b1[2] == p1[2]:
+            floors.append(floor_line(abs(b1[1] - p1[1]) <= 0.005,
+                "test accuracy after %d epochs: bplab %.4f, PyTorch %.4f (within 0.5 points)" % (b1[2], b1[1], p1[1])))
+    if b2 and p2:
+        pb = max(v[0] for v in p2)
+        floors.append(floor_line(b2[0] >= 2 * pb,
+            "training at 2 threads: bplab %.0f samples/s = %.2fx PyTorch's best 2-thread setting %.0f (floor 2x)" % (b2[0], b2[0] / pb, pb)))
+
+    # ---- element-wise
+    w("## Element-wise kernels (Gelem/s)")
+    w("")
+    w("At 16Ki floats per array (cache-resident) and 16Mi (DRAM). The copy "
+      "and stream2 rows are the plain-memory baselines (copy: read one array, "
+      "write one; stream2: read two, write one). Speed-up: over the scalar "
+      "reference at the same size.")
+    w("")
+    sizes = (16384, 16777216)
+    names = sorted({re.sub(r"/[^/]+/\d+$", "", k) for k in rate
+                    if re.match(r"[a-z_0-9]+/(scalar|avx2|avx512|neon)/\d+$", k)})
+    w("| kernel | size | " + " | ".join(isas) + " | %s speed-up | %s time / copy time |" % (best, best))
+    w("|---|---|" + "---|" * len(isas) + "---|---|")
+    for name in names:
+        for n in sizes:
+            vals = [rate.get("%s/%s/%d" % (name, i, n)) for i in isas]
+            if all(v is None for v in vals):
+                continue
+            me = rate.get("%s/%s/%d" % (name, best, n))
+            sc = rate.get("%s/scalar/%d" % (name, n))
+            two_in = name in ("relu_bwd", "sigmoid_bwd", "tanh_bwd", "dropout_bwd")
+            base_t = time.get("%s/%d" % ("stream2" if two_in else "copy", n))
+            me_t = time.get("%s/%s/%d" % (name, best, n))
+            w("| %s | %s | %s | %s | %s |" % (name, "16Ki" if n == 16384 else "16Mi",
+                " | ".join(fmt(v, 2) for v in vals), fmt(ratio(me, sc), 1) + "x",
+                fmt(ratio(me_t, base_t), 2)))
+            if name in ("relu_fwd", "relu_bwd", "sigmoid_bwd", "tanh_bwd") and me_t and base_t:
+                floors.append(floor_line(me_t <= 1.3 * base_t,
+                    "%s (%s) at %s: %.2fx the time of a plain copy of the same arrays (floor 1.3x)"
+                    % (name, best, "16Ki" if n == 16384 else "16Mi", me_t / base_t)))
+    for n in sizes:
+        for base in ("copy", "stream2"):
+            v = rate.get("%s/%d" % (base, n))
+            if v:
+                w("| %s | %s | %s |" % (base, "16Ki" if n == 16384 else "16Mi", fmt(v, 2)) + " |" * (len(isas) + 1))
+    w("")
+    for fn in ("sigmoid_fwd", "tanh_fwd"):
+        for n in (16384, 1048576):
+            me = rate.get("%s/%s/%d" % (fn, best, n))
+            lm = rate.get("sigmoid_libmvec/%s/%d" % (best, n))
+            if me and lm:
+                floors.append(floor_line(me >= 2 * lm,
+                    "%s (%s) on %s floats: %.2f Gelem/s = %.2fx glibc's libmvec sigmoid %.2f (floor 2x)"
+                    % (fn, best, "16Ki" if n == 16384 else "1Mi", me, me / lm, lm)))
+    # row kernels
+    w("| row kernel | shape | " + " | ".join(isas) + " |")
+    w("|---|---|" + "---|" * len(isas))
+    for name in ("softmax_xent", "softmax_fwd", "bn_fwd_train", "bn_bwd"):
+        for shape in ("128x10", "128x256"):
+            vals = [rate.get("%s/%s/%s" % (name, i, shape)) for i in isas]
+            if any(vals):
+                w("| %s | %s | %s |" % (name, shape, " | ".join(fmt(v, 2) for v in vals)))
+    w("")
+
+    # ---- floors
+    w("## Floors of the issues")
+    w("")
+    w("Each line is computed from the figures above.")
+    w("")
+    lines += floors if floors else ["- (none checked in this run)"]
+    w("")
+    with open(os.path.join(out, "README.md.tmp"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(os.path.join(out, "README.md.tmp"), os.path.join(out, "README.md"))
+
+    commit = re.search(r"commit ([0-9a-f]+|unknown)(, modified)?", info)
+    prov = {
+        "tool": "tools/bench.sh", "quick": quick, "seconds": seconds,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git_commit": commit.group(1) if commit else "unknown",
+        "git_dirty": bool(commit and commit.group(2)),
+        "cpu": cpu, "isas": isas, "bplab_info": info,
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "google_benchmark_context": ctx,
+    }
+    with open(os.path.join(out, "provenance.json"), "w") as f:
+        json.dump(prov, f, indent=2)
+        f.write("\n")
+    print("\n".join(floors))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# tools/experiments.sh [--quick] [--force] [--out DIR] [--threads N]
+#
+# Run every experiment program (build/experiments/*) and rewrite the index
+# DIR/README.md from their headline.md files. Default DIR: results (full
+# runs) or results/quick (--quick). Extra options pass to every program.
+# Exit status: non-zero if any experiment failed or came out incomplete.
+set -u
+cd "$(dirname "$0")/.."
+build=${BPLAB_BUILD:-build}
+quick=0 out="" pass=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --quick) quick=1; pass+=("$1") ;;
+    --out) out=$2; shift ;;
+    --out=*) out=${1#--out=} ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) pass+=("$1") ;;
+    esac
+    shift
+done
+[ -n "$out" ] || { [ $quick = 1 ] && out=results/quick || out=results; }
+exps="activations batchnorm dropout regularization clipping early_stopping loss data_size optimizers isa"
+start=$SECONDS fail=0
+for e in $exps; do
+    bin="$build/experiments/$e"
+    [ -x "$bin" ] || { echo "experiments.sh: $bin not built (cmake --build $build)"; exit 2; }
+    t0=$SECONDS
+    if ! "$bin" "${pass[@]}" --out "$out/$e"; then
+        echo "experiments.sh: $e failed"
+        fail=1
+    fi
+    echo "experiments.sh: $e took $((SECONDS - t0)) s"
+done
+
+# the index
+{
+    echo "# Results"
+    echo
+    if [ $quick = 1 ]; then
+        echo "Quick runs (\`tools/experiments.sh --quick\`): a smoke test, not evidence."
+    else
+        echo "Full runs of every experiment (\`tools/experiments.sh\`), $((SECONDS - start)) s of wall time on"
+        echo "$("$build/bplab" info | sed -n 's/^cpu *//p'). Each folder holds metrics.csv (every epoch of every"
+        echo "run), summary.md (tables and verdicts computed from the numbers), PNG plots and"
+        echo "provenance.json. Benchmarks: [bench/](bench/README.md)."
+    fi
+    echo
+    echo "| experiment | headline (mean ± sd over seeds) | details |"
+    echo "|---|---|---|"
+    for e in $exps; do
+        h=$(cat "$out/$e/headline.md" 2>/dev/null || echo "missing")
+        echo "| $e | $h | [summary]($e/summary.md) |"
+    done
+} > "$out/README.md.tmp" && mv "$out/README.md.tmp" "$out/README.md"
+echo "experiments.sh: all done in $((SECONDS - start)) s; index: $out/README.md"
+exit $fail
