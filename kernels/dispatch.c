@@ -138,7 +138,7 @@ static void detect_x86(void)
 {
     unsigned a, b, c, d;
     snprintf(cpu.arch, sizeof cpu.arch, "x86_64");
-    if (__get_cpuid_max(0x80000000u, NULL) >= 0x80000004u) {
+    if ((unsigned)__get_cpuid_max(0x80000000u, NULL) >= 0x80000004u) {
         unsigned brand[12];
         for (unsigned i = 0; i < 3; i++)
             __get_cpuid(0x80000002u + i, &brand[4 * i], &brand[4 * i + 1],
@@ -163,7 +163,8 @@ static void detect_x86(void)
         cpu.os_ymm = (xcr0 & 0x6) == 0x6;             /* SSE and AVX state */
         cpu.os_zmm = cpu.os_ymm && (xcr0 & 0xe0) == 0xe0; /* opmask, ZMM */
     }
-    if (__get_cpuid_max(0, NULL) >= 7 && __get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    if ((unsigned)__get_cpuid_max(0, NULL) >= 7 &&
+        __get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         cpu.has_avx2 = (b >> 5) & 1;
         cpu.has_avx512f = (b >> 16) & 1;
         cpu.has_avx512dq = (b >> 17) & 1;
