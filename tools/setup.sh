@@ -1,13 +1,20 @@
 #!/bin/sh
-# tools/setup.sh [test] - install what bplab needs on Debian 12, and only
-# what is missing (quiet when everything is there). Run as root, or with
-# sudo available. "test" adds what the test suite needs beyond the build.
+# tools/setup.sh [test|bench] - install what bplab needs on Debian 12, and
+# only what is missing (quiet when everything is there). Run as root, or
+# with sudo available. "test" adds what the test suite, the sanitizer build,
+# fuzzing and valgrind need; "bench" adds the benchmark peers (OpenBLAS,
+# oneDNN, PyTorch).
 set -e
 pkgs="build-essential cmake git pkg-config check zlib1g-dev libbenchmark-dev
-      dataset-fashion-mnist"
-if [ "${1:-}" = test ]; then
-    pkgs="$pkgs binutils"
-fi
+      dataset-fashion-mnist gnuplot-nox python3"
+case "${1:-}" in
+test)  # the test suite, sanitizers, fuzzing, valgrind
+    pkgs="$pkgs binutils clang libclang-rt-14-dev libomp-dev valgrind" ;;
+bench) # the peers of tools/bench.sh
+    pkgs="$pkgs libopenblas-dev libdnnl-dev python3-torch" ;;
+"") ;;
+*) echo "usage: sh tools/setup.sh [test|bench]" >&2; exit 2 ;;
+esac
 missing=""
 for p in $pkgs; do
     if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
