@@ -15,7 +15,8 @@ bp_status bp_parse_int(const char *what, const char *s, long long min,
                        long long max, long long *out, bp_err *err)
 {
     if (!s || !*s)
-        return bp_fail(err, BP_ERR_INVALID_ARG, "%s: missing value", what);
+        return bp_fail(err, BP_ERR_INVALID_ARG, "%s: %s value", what,
+                       s ? "empty" : "missing");
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
@@ -43,7 +44,8 @@ bp_status bp_parse_float(const char *what, const char *s, double min,
                          double max, double *out, bp_err *err)
 {
     if (!s || !*s)
-        return bp_fail(err, BP_ERR_INVALID_ARG, "%s: missing value", what);
+        return bp_fail(err, BP_ERR_INVALID_ARG, "%s: %s value", what,
+                       s ? "empty" : "missing");
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -100,6 +102,9 @@ static bp_status set_value(const bp_opt *o, const char *v, bp_err *err)
             if (w > 0 && (size_t)w < sizeof valid - used)
                 used += (size_t)w;
         }
+        if (!*v)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "%s: empty value (one of %s)", o->name, valid);
         return bp_fail(err, BP_ERR_INVALID_ARG, "%s " VAL ": must be one of %s",
                        o->name, VAL_ARGS(v), valid);
     }
@@ -149,15 +154,25 @@ bp_status bp_args_parse(int argc, char **argv, int first, const bp_opt *opts,
     return BP_OK;
 }
 
+static void left_column(const bp_opt *o, char *buf, size_t size)
+{
+    if (o->kind == BP_ARG_FLAG || !o->metavar)
+        snprintf(buf, size, "%s", o->name);
+    else
+        snprintf(buf, size, "%s %s", o->name, o->metavar);
+}
+
 void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts)
 {
+    int width = 0;
+    char left[64];
     for (size_t i = 0; i < nopts; i++) {
-        char left[48];
-        const char *mv = opts[i].metavar;
-        if (opts[i].kind == BP_ARG_FLAG || !mv)
-            snprintf(left, sizeof left, "%s", opts[i].name);
-        else
-            snprintf(left, sizeof left, "%s %s", opts[i].name, mv);
-        fprintf(f, "  %-24s %s\n", left, opts[i].help ? opts[i].help : "");
+        left_column(&opts[i], left, sizeof left);
+        if ((int)strlen(left) > width)
+            width = (int)strlen(left);
+    }
+    for (size_t i = 0; i < nopts; i++) {
+        left_column(&opts[i], left, sizeof left);
+        fprintf(f, "  %-*s  %s\n", width, left, opts[i].help ? opts[i].help : "");
     }
 }
