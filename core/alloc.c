@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_MIN ((size_t)4 << 20)
@@ -17,6 +18,15 @@ size_t bp_alloc_fail_at(size_t nth)
     size_t made = atomic_exchange(&count, 0);
     atomic_store(&fail_at, nth);
     return made;
+}
+
+size_t bp_mem_limit(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0)
+        return BP_ALLOC_MAX;
+    size_t phys = (size_t)pages * (size_t)page;
+    return phys < BP_ALLOC_MAX ? phys : BP_ALLOC_MAX;
 }
 
 size_t bp_mul_size(size_t n, size_t size)

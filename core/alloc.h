@@ -18,6 +18,10 @@ void *bp_alloc(size_t bytes);
 void *bp_alloc_zero(size_t bytes);
 void bp_free(void *p);
 
+/* The most memory one object may ask for: BP_ALLOC_MAX or the machine's
+ * physical memory, whichever is smaller. */
+size_t bp_mem_limit(void);
+
 /* n * size with overflow detection: returns 0 on overflow (and for 0). */
 size_t bp_mul_size(size_t n, size_t size);
 

@@ -173,8 +173,9 @@ static bp_status parse(const char *path, char *text, size_t *rows,
                                    line, col, f);
                 if (!isfinite(v))
                     return bp_fail(err, BP_ERR_NUMERIC,
-                                   "%s:%zu:%zu: '%.32s' is not finite", path,
-                                   line, col, f);
+                                   "%s:%zu:%zu: '%.32s' is not finite (sample "
+                                   "%zu)",
+                                   path, line, col, f, row);
                 if (out)
                     out->x[row * out->dim + col - 1] = v;
             } else {

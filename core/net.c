@@ -241,17 +241,17 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
     sizes z = measure(net->layers, net->nlayers, max_batch);
     size_t floats = total_floats(&z, max_batch);
     size_t bytes = bp_mul_size(floats, sizeof(float));
-    if (z.overflow || bytes == 0 || bytes > BP_ALLOC_MAX ||
-        z.params > BP_MAX_PARAMS) {
+    size_t limit = bp_mem_limit();
+    if (z.overflow || bytes == 0 || bytes > limit || z.params > BP_MAX_PARAMS) {
         char d[256];
         bp_net_describe(spec, d, sizeof d);
         bp_net_destroy(net);
         return bp_fail(err, BP_ERR_NOMEM,
-                       "network %s at batch %zu needs %.1f GiB (%zu parameters); "
-                       "the limit is %zu GiB",
+                       "network %s at batch %zu needs %.1f GiB (%zu parameters "
+                       "and their activations); this machine allows %.1f GiB",
                        d, max_batch,
                        z.overflow ? INFINITY : (double)bytes / (1 << 30),
-                       z.params, BP_ALLOC_MAX >> 30);
+                       z.params, (double)limit / (1 << 30));
     }
     net->mem = bp_alloc(bytes);
     if (!net->mem) {

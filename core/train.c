@@ -147,6 +147,26 @@ static void layer_name(const bp_net *net, int dense, char *buf, size_t size)
     snprintf(buf, size, "dense layer %d", dense + 1);
 }
 
+/* After a non-finite loss: ", first in the output of layer L (kind)" for
+ * the first layer whose forward output holds a NaN or an infinity. Runs
+ * only on the failure path. */
+static void first_bad_layer(const bp_net *net, size_t batch, char *buf,
+                            size_t size)
+{
+    static const char *const kinds[] = {"dense", "batch norm", "activation",
+                                        "dropout"};
+    for (size_t i = 0; i < net->nlayers; i++) {
+        const bp_layer *l = &net->layers[i];
+        for (size_t j = 0; j < batch * l->out; j++)
+            if (!isfinite(l->y[j])) {
+                snprintf(buf, size, ", first in the output of layer %zu (%s "
+                                    "%zu->%zu)",
+                         i + 1, kinds[l->kind], l->in, l->out);
+                return;
+            }
+    }
+}
+
 static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
 {
     const bp_dataset *tr = &t->data->train;
@@ -176,12 +196,15 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
                        bp_rng_key(t->spec.seed ^ STREAM_DROPOUT, t->step));
         size_t ok = 0;
         double loss = bp_net_loss(net, t->yb, b, true, &ok);
-        if (!isfinite(loss))
+        if (!isfinite(loss)) {
+            char where[96] = "";
+            first_bad_layer(net, b, where, sizeof where);
             return bp_fail(err, BP_ERR_NUMERIC,
-                           "epoch %llu, step %zu: the loss is %s (diverged; "
+                           "epoch %llu, step %zu: the loss is %s%s (diverged; "
                            "try a smaller --lr or --clip-norm)",
                            (unsigned long long)t->epoch + 1, s + 1,
-                           isnan(loss) ? "NaN" : "infinite");
+                           isnan(loss) ? "NaN" : "infinite", where);
+        }
         bp_net_backward(net, t->xb, b);
         /* gradient norms: measured first when clipping needs them, else
          * by the update itself (one pass over the gradients, not two) */

@@ -222,7 +222,7 @@ START_TEST(test_csv)
     bp_dataset_free(&d);
 
     expect_csv_error("1,2,0\n3,abc,1\n", BP_ERR_FORMAT, "bad.csv:2:2: 'abc' is not a number");
-    expect_csv_error("1,2,0\n3,inf,1\n", BP_ERR_NUMERIC, "bad.csv:2:2: 'inf' is not finite");
+    expect_csv_error("1,2,0\n3,inf,1\n", BP_ERR_NUMERIC, "bad.csv:2:2: 'inf' is not finite (sample 1)");
     expect_csv_error("1,2,0\nnan,2,1\n", BP_ERR_NUMERIC, "bad.csv:2:1");
     expect_csv_error("1,2,0\n3,4\n", BP_ERR_FORMAT, "bad.csv:2: 2 columns, expected 3");
     expect_csv_error("1,2,0\n3,4,1,5\n", BP_ERR_FORMAT, "bad.csv:2: 4 columns or more");

@@ -242,10 +242,46 @@ START_TEST(test_divergence)
     a.net->params[3] = NAN; /* a weight of the first layer */
     bp_err err = {0};
     ck_assert_int_eq(bp_trainer_run(a.t, &err), BP_ERR_NUMERIC);
-    ck_assert_msg(strstr(err.msg, "epoch 1, step 1: the loss is NaN"), "%s",
-                  err.msg);
+    ck_assert_msg(strstr(err.msg, "epoch 1, step 1: the loss is NaN, first in "
+                                  "the output of layer 1 (dense 2->16)"),
+                  "%s", err.msg);
     ck_assert_uint_eq(a.t->nhistory, 0);
     run_free(&a);
+}
+END_TEST
+
+/* batch norm on batches of one row (var = 0) and on a constant feature
+ * trains without a NaN */
+START_TEST(test_bn_degenerate_batches)
+{
+    cfg c = {.width = 8, .epochs = 2, .opt = BP_OPT_MOMENTUM, .lr = 0.05f,
+             .batchnorm = true};
+    bp_err err = {0};
+    bp_net_spec s = {.inputs = 2, .classes = 2, .nhidden = 2, .hidden = {8, 8},
+                     .act = BP_ACT_RELU, .loss = BP_LOSS_CE, .init_gain = 1.0f,
+                     .batchnorm = true};
+    bp_optim_spec os;
+    bp_optim_defaults(&os);
+    bp_train_spec ts = {.epochs = c.epochs, .batch = 1, .seed = 1};
+    bp_data d;
+    bp_data_opts o = {.spec = "circles", .gen_samples = 50};
+    ck_assert(bp_data_load(&o, &d, &err) == BP_OK);
+    for (size_t i = 0; i < d.train.n; i++)
+        d.train.x[2 * i + 1] = 0.25f; /* a constant feature */
+    bp_net *net;
+    bp_optim *opt;
+    bp_trainer *t;
+    ck_assert(bp_net_create(&s, 1, 1, NULL, &net, &err) == BP_OK);
+    ck_assert(bp_optim_create(&os, net->nparams, &opt, &err) == BP_OK);
+    ck_assert(bp_trainer_create(&ts, net, opt, &d, &t, &err) == BP_OK);
+    ck_assert_msg(bp_trainer_run(t, &err) == BP_OK, "%s", err.msg);
+    for (size_t i = 0; i < net->nparams; i++)
+        ck_assert(isfinite(net->params[i]));
+    ck_assert(isfinite(t->history[1].test_loss));
+    bp_trainer_destroy(t);
+    bp_optim_destroy(opt);
+    bp_net_destroy(net);
+    bp_data_free(&d);
 }
 END_TEST
 
@@ -314,6 +350,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_resume_identical, 0, 3);
     tcase_add_test(tc, test_early_stopping);
     tcase_add_test(tc, test_divergence);
+    tcase_add_test(tc, test_bn_degenerate_batches);
     tcase_add_test(tc, test_corrupt_checkpoints);
     suite_add_tcase(s, tc);
     return s;

@@ -184,6 +184,20 @@ int bp_cmd_train(int argc, char **argv)
         o.epochs = run.epochs, o.save = run.save, o.resume = run.resume;
         o.metrics = run.metrics, o.checkpoint_every = run.checkpoint_every;
         o.threads = run.threads, o.isa = run.isa, o.quiet = run.quiet;
+        /* continue on the table that trained it, unless told otherwise:
+         * the same table is what makes the continuation bit-identical */
+        const char *env = getenv("BPLAB_ISA");
+        if (!o.isa && !(env && *env)) {
+            bp_isa isa = bp_isa_parse(ck.isa);
+            if (bp_isa_supported(isa))
+                bp_kernels_select(ck.isa, "checkpoint ISA", NULL);
+            else if (!o.quiet)
+                fprintf(stderr, "bplab: note: %s was trained with the %s table, "
+                                "which this machine cannot run; continuing on "
+                                "%s (results will differ from an "
+                                "uninterrupted run)\n",
+                        o.resume, ck.isa, bp_kernels_active()->isa_name);
+        }
         if (ck.epoch > (uint64_t)o.epochs) {
             bp_fail(&err, BP_ERR_INVALID_ARG,
                     "--epochs %lld: %s has already done %llu epochs", o.epochs,
