@@ -6,7 +6,31 @@
 
 #include "kernels/kernels.h"
 
-#define BP_NEON_KERNELS(X)
+#define BP_NEON_KERNELS(X) \
+    X(sigmoid_fwd) \
+    X(tanh_fwd) \
+    X(relu_fwd) \
+    X(sigmoid_bwd) \
+    X(tanh_bwd) \
+    X(relu_bwd) \
+    X(softmax_fwd) \
+    X(softmax_bwd) \
+    X(softmax_xent) \
+    X(sigmoid_bce) \
+    X(mse) \
+    X(bias_add) \
+    X(bias_grad) \
+    X(dropout_fwd) \
+    X(dropout_bwd) \
+    X(bn_fwd_train) \
+    X(bn_fwd_infer) \
+    X(bn_bwd) \
+    X(sgd_update) \
+    X(momentum_update) \
+    X(adam_update) \
+    X(sumsq) \
+    X(scale) \
+    X(clip_value)
 
 #define X(name) bp_ktype_##name bp_##name##__neon;
 BP_NEON_KERNELS(X)
