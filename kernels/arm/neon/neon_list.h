@@ -7,6 +7,7 @@
 #include "kernels/kernels.h"
 
 #define BP_NEON_KERNELS(X) \
+    X(gemm) \
     X(sigmoid_fwd) \
     X(tanh_fwd) \
     X(relu_fwd) \
