@@ -105,12 +105,13 @@ echo "tools/test-neon.sh: bplab info + check under qemu: $((t2 - t1)) s"
 
 # The Check suites (check_*: kernels vs scalar and vs double oracles,
 # dispatch, checker, thread-count determinism, network gradients, training)
-# are what depends on the target. The script tests drive the command line,
-# whose code is the same on every target and is tested natively; some of
-# them time kills against epoch lengths or expect an x86 binary (cases.txt:
-# "--isa neon: not built"), so they are not run under emulation here.
+# are what depends on the target, plus the command-line case table
+# (cli_cases: bad input, one clear error line each). The other script tests
+# drive the command line, whose code is the same on every target and is
+# tested natively; they time kills against epoch lengths or start binaries
+# without the emulator, so they are not run under emulation here.
 if [ "$tests" = ON ]; then
-    ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -R '^check_' ||
+    ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -R '^(check_|cli_cases$)' ||
         fail "ctest under qemu failed"
     t3=$(date +%s)
     echo "tools/test-neon.sh: ctest under qemu: $((t3 - t2)) s"
