@@ -283,14 +283,22 @@ size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
     return n;
 }
 
+/* decimals for a value of this size: 4 below 1 (accuracies, losses, gaps),
+ * 2 from 1 up (epochs, norms) */
+static int decimals(double x)
+{
+    return fabs(x) >= 1.0 ? 2 : 4;
+}
+
 void exp_fmt(char *buf, size_t size, double mean, double sd, size_t n)
 {
+    int d = decimals(mean);
     if (!n || !isfinite(mean))
         snprintf(buf, size, "n/a");
     else if (n == 1)
-        snprintf(buf, size, "%.4f", mean);
+        snprintf(buf, size, "%.*f", d, mean);
     else
-        snprintf(buf, size, "%.4f ± %.4f", mean, sd);
+        snprintf(buf, size, "%.*f ± %.*f", d, mean, d, sd);
 }
 
 const char *exp_str(const experiment *e, size_t v, exp_metric_fn *f)
@@ -336,11 +344,12 @@ void exp_compare(const experiment *e, FILE *md, size_t a, size_t b,
     /* separated when the 95% intervals do not overlap */
     bool sep = na > 1 && nb > 1 && fabs(d) > ca + cb;
     bool within = na > 1 && nb > 1 && fabs(d) <= (sa > sb ? sa : sb);
+    int dd = decimals(fabs(ma) > fabs(mb) ? ma : mb);
     fprintf(md,
-            "- %s: **%s %.4f** vs **%s %.4f** (mean over %zu and %zu seeds): "
-            "%s is %s by %.4f; %s.\n",
-            what, an, ma, bn, mb, na, nb, a_better ? an : bn,
-            higher ? "higher" : "lower", fabs(d),
+            "- %s: **%s %.*f** vs **%s %.*f** (mean over %zu and %zu seeds): "
+            "%s is %s by %.*f; %s.\n",
+            what, an, dd, ma, bn, dd, mb, na, nb, a_better ? an : bn,
+            higher ? "higher" : "lower", dd, fabs(d),
             sep      ? "the 95% intervals do not overlap: the difference is "
                        "larger than the seed-to-seed spread"
             : within ? "the difference is within one standard deviation: "
@@ -720,7 +729,8 @@ static void write_summary(const experiment *e, bool complete)
         exp_fmt(a, sizeof a, m, sd, n);
         exp_fmt(g, sizeof g, gm, gsd, ng);
         if (n > 1 && isfinite(ci))
-            snprintf(c, sizeof c, "[%.4f, %.4f]", m - ci, m + ci);
+            snprintf(c, sizeof c, "[%.*f, %.*f]", decimals(m), m - ci,
+                     decimals(m), m + ci);
         else
             snprintf(c, sizeof c, "n/a");
         fprintf(md, "| %s | %s | %s | %s | %zu | %zu/%u | %zu |\n",
