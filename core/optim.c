@@ -140,8 +140,10 @@ double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
     float *w = net->params, *m = o->m, *v = o->v;
     int kind = s->kind == BP_OPT_SGD ? 0 : s->kind == BP_OPT_MOMENTUM ? 1 : 2;
     if (dense_sumsq) {
-        /* layer by layer, so each layer's gradient norm comes back */
-        for (size_t i = 0; i < net->nlayers; i++) {
+        /* layer by layer, so each layer's gradient norm comes back; last
+         * layer first, so that the first layer's weights, which the next
+         * forward pass starts with, are the ones left in cache */
+        for (size_t i = net->nlayers; i-- > 0;) {
             const bp_layer *l = &net->layers[i];
             if (l->kind != BP_L_DENSE)
                 continue;
