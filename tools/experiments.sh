@@ -50,7 +50,13 @@ done
     echo "|---|---|---|"
     for e in $exps; do
         h=$(cat "$out/$e/headline.md" 2>/dev/null || echo "missing")
-        echo "| $e | $h | [summary]($e/summary.md) |"
+        links="[summary]($e/summary.md)"
+        for png in "$out/$e"/*.png; do
+            [ -f "$png" ] || continue
+            p=$(basename "$png")
+            links="$links, [${p%.png}]($e/$p)"
+        done
+        echo "| $e | $h | $links |"
     done
 } > "$out/README.md.tmp" && mv "$out/README.md.tmp" "$out/README.md"
 echo "experiments.sh: all done in $((SECONDS - start)) s; index: $out/README.md"
