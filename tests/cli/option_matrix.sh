@@ -98,5 +98,50 @@ for cmd in train eval check info; do
     run_case "unknown option '--no-such-option'" $cmd --no-such-option
     run_case "unexpected argument 'stray'" $cmd stray
 done
+# bad files: data sets and checkpoints that exist but cannot be used
+bad="$t/bad"
+mkdir -p "$bad"
+printf '1,2,0\n3,4,1\n5,x,0\n' > "$bad/nonnum.csv"
+printf '1,2,0\n3,4\n' > "$bad/short.csv"
+printf '1,2,0\nnan,4,1\n' > "$bad/nan.csv"
+printf '1,2,0\n1e999,4,1\n' > "$bad/inf.csv"
+printf '1,2,-1\n3,4,1\n' > "$bad/label.csv"
+: > "$bad/empty.csv"
+run_case "nonnum.csv:3:2: .x. is not a number" train --data "$bad/nonnum.csv" --save "$out/x.ckpt"
+run_case "short.csv:2: .*(2 columns|expected 3)" train --data "$bad/short.csv" --save "$out/x.ckpt"
+run_case "nan.csv:2:1: .nan. is not finite" train --data "$bad/nan.csv" --save "$out/x.ckpt"
+run_case "inf.csv:2:1: .1e999. is not finite" train --data "$bad/inf.csv" --save "$out/x.ckpt"
+run_case "label.csv:1:3: label .-1. is not an integer" train --data "$bad/label.csv" --save "$out/x.ckpt"
+run_case "empty.csv: no data rows" train --data "$bad/empty.csv" --save "$out/x.ckpt"
+# an IDX folder: wrong magic, truncated images, counts that disagree
+idx() {  # idx DIR: a valid 3-image set of 2x2 pixels in DIR
+    mkdir -p "$1"
+    printf '\x00\x00\x08\x03\x00\x00\x00\x03\x00\x00\x00\x02\x00\x00\x00\x02' > "$1/train-images-idx3-ubyte"
+    head -c 12 /dev/zero >> "$1/train-images-idx3-ubyte"
+    printf '\x00\x00\x08\x01\x00\x00\x00\x03\x00\x01\x02' > "$1/train-labels-idx1-ubyte"
+    cp "$1/train-images-idx3-ubyte" "$1/t10k-images-idx3-ubyte"
+    cp "$1/train-labels-idx1-ubyte" "$1/t10k-labels-idx1-ubyte"
+}
+idx "$bad/magic"
+printf '\x00\x00\x08\x01' | dd of="$bad/magic/train-images-idx3-ubyte" conv=notrunc 2> /dev/null
+run_case "train-images-idx3-ubyte: .*magic" train --data "$bad/magic" --save "$out/x.ckpt"
+idx "$bad/trunc"
+head -c 20 "$bad/trunc/t10k-images-idx3-ubyte" > "$bad/trunc/x" && mv "$bad/trunc/x" "$bad/trunc/t10k-images-idx3-ubyte"
+run_case "t10k-images-idx3-ubyte: .*truncated" train --data "$bad/trunc" --save "$out/x.ckpt"
+idx "$bad/count"
+printf '\x00\x00\x08\x01\x00\x00\x00\x02\x00\x01' > "$bad/count/train-labels-idx1-ubyte"
+run_case "has 3 images but .* has 2 labels" train --data "$bad/count" --save "$out/x.ckpt"
+# checkpoints: not one, cut short, one byte flipped
+"$bp" train --data xor --layers 2 --epochs 1 --quiet --save "$bad/good.ckpt" > /dev/null
+printf 'hello\n' > "$bad/text.ckpt"
+head -c 100 "$bad/good.ckpt" > "$bad/cut.ckpt"
+cp "$bad/good.ckpt" "$bad/flip.ckpt"
+size=$(stat -c %s "$bad/flip.ckpt")
+printf '\xff' | dd of="$bad/flip.ckpt" bs=1 seek=$((size - 9)) conv=notrunc 2> /dev/null
+for f in text:"not a bplab checkpoint" cut:"checksum mismatch" flip:"checksum mismatch"; do
+    why=${f#*:} f=${f%%:*}
+    run_case "$f.ckpt: $why" eval --model "$bad/$f.ckpt"
+    run_case "$f.ckpt: $why" train --resume "$bad/$f.ckpt" --save "$out/x.ckpt"
+done
 echo "$cases bad-input cases, $failed failed"
 [ $failed -eq 0 ] && [ $cases -gt 100 ]
