@@ -537,7 +537,7 @@ static void bm_step(bp_bench_state *st, void *vctx)
             }
         } else {
             bp_net_forward(net, x, B, true, 1);
-            bp_net_loss(net, y, B, true, NULL);
+            bp_net_loss(net, y, NULL, B, true, NULL);
             bp_net_backward(net, x, B);
             bp_optim_step(opt, net, 0.05f, 0.0, dense);
         }

@@ -19,7 +19,7 @@
 #endif
 
 static const char MAGIC[8] = {'B', 'P', 'L', 'A', 'B', 'C', 'K', '\n'};
-#define VERSION 1u
+#define VERSION 2u /* 2: step norms in the history; 1 is still read */
 /* metric doubles per history row, after the u64 epoch */
 #define ROW_DOUBLES (9 + BP_MAX_DENSE)
 #define ROW_BYTES (8 + 8 * ROW_DOUBLES)
@@ -136,7 +136,7 @@ bp_status bp_ckpt_save(const char *path, const char *spec,
     size_t nbest = t->best ? net->nparams + net->nbuffers : 0;
     size_t floats = net->nparams + net->nbuffers + nstate + nbest;
     size_t bytes = 8 + 8 + 8 + nspec + 16 + 8 * 7 + 8 * 4 + 4 * floats + 8 +
-                   (size_t)ROW_BYTES * t->nhistory + 4;
+                   (size_t)(ROW_BYTES + 8 * net->steps) * t->nhistory + 8 + 4;
     wbuf w = {bp_alloc(bytes), 0};
     if (!w.p)
         return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %zu bytes",
@@ -165,6 +165,7 @@ bp_status bp_ckpt_save(const char *path, const char *spec,
         put(&w, t->opt->v, t->opt->n * sizeof(float));
     put_floats(&w, t->best, nbest);
     put_u64(&w, t->nhistory);
+    put_u64(&w, net->steps);
     for (size_t i = 0; i < t->nhistory; i++) {
         const bp_epoch_stats *e = &t->history[i];
         put_u64(&w, e->epoch);
@@ -176,6 +177,8 @@ bp_status bp_ckpt_save(const char *path, const char *spec,
             put_f64(&w, row[j]);
         for (int j = 0; j < BP_MAX_DENSE; j++)
             put_f64(&w, e->grad_norm[j]);
+        for (size_t j = 0; j < net->steps; j++)
+            put_f64(&w, e->step_norm[j]);
     }
     put_u32(&w, (uint32_t)crc32(0, w.p, (uInt)w.used));
     bp_status s = bp_write_atomic(path, w.p, w.used, err);
@@ -312,9 +315,10 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
     }
     rbuf r = {buf, size - 4, 8, false};
     uint32_t version = get_u32(&r);
-    if (version != VERSION) {
+    if (version != VERSION && version != 1) {
         s = bp_fail(err, BP_ERR_FORMAT,
-                    "%s: checkpoint version %u, this bplab reads version %u",
+                    "%s: checkpoint version %u, this bplab reads versions 1 "
+                    "to %u",
                     path, version, VERSION);
         goto done;
     }
@@ -338,9 +342,12 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
     out->nbest = (size_t)get_u64(&r);
     const float *best = get_floats(&r, out->nbest);
     out->nhistory = (size_t)get_u64(&r);
-    if (out->nhistory > 1000000)
+    uint64_t nsteps = version >= 2 ? get_u64(&r) : 0;
+    if (out->nhistory > 1000000 || nsteps > BP_MAX_STEPS)
         r.bad = true;
-    const unsigned char *rows = r.bad ? NULL : take(&r, out->nhistory * ROW_BYTES);
+    size_t row_bytes = ROW_BYTES + 8 * (size_t)nsteps;
+    const unsigned char *rows =
+        r.bad ? NULL : take(&r, out->nhistory * row_bytes);
     if (r.bad || !spec || !isa || r.pos != r.size) {
         s = bp_fail(err, BP_ERR_FORMAT, "%s: malformed checkpoint (sizes do not "
                                         "match the file)",
@@ -363,7 +370,7 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
         s = bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
-    rbuf rr = {rows, out->nhistory * ROW_BYTES, 0, false};
+    rbuf rr = {rows, out->nhistory * row_bytes, 0, false};
     for (size_t i = 0; i < out->nhistory; i++) {
         bp_epoch_stats *e = &out->history[i];
         memset(e, 0, sizeof *e);
@@ -377,6 +384,8 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
         e->test_loss = row[7], e->test_acc = row[8];
         for (int j = 0; j < BP_MAX_DENSE; j++)
             e->grad_norm[j] = get_f64(&rr);
+        for (size_t j = 0; j < nsteps; j++)
+            e->step_norm[j] = get_f64(&rr);
         e->seconds = e->samples_per_s = NAN;
     }
 done:

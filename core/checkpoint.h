@@ -1,6 +1,7 @@
 /* core/checkpoint.h - resumable checkpoints and saved models.
  *
- * One binary file (little-endian), version 1:
+ * One binary file (little-endian), version 2 (version 1, the same without
+ * the step count and step norms, is still read):
  *   "BPLABCK\n"                      magic
  *   u32 version, u32 flags           bit 0: the model holds restored best
  *                                    weights and `best` the last ones
@@ -12,7 +13,9 @@
  *   u64 n + n f32                    buffers (batch-norm running stats)
  *   u64 n + n f32                    optimizer state (m, then v)
  *   u64 n + n f32                    the early-stopping snapshot, or 0
- *   u64 n + n rows                   per-epoch metrics (wall time not kept)
+ *   u64 n, u64 T, n rows             per-epoch metrics (wall time not kept),
+ *                                    each with T step norms (recurrent
+ *                                    nets; T = 0 otherwise)
  *   u32 CRC-32 of everything before it
  * Nothing in it depends on the time or the thread count, so two identical
  * runs write identical bytes. It is written to a temporary file in the

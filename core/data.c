@@ -34,7 +34,7 @@ bp_status bp_dataset_alloc(size_t n, size_t dim, size_t classes,
                        n, dim, (double)n * (double)dim * 4.0 / (1 << 30),
                        BP_DATA_MAX_BYTES >> 30);
     out->x = bp_alloc(xb);
-    out->y = bp_alloc(n * sizeof(int32_t));
+    out->y = bp_alloc_zero(n * sizeof(int32_t));
     if (!out->x || !out->y) {
         bp_dataset_free(out);
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for %zu samples", n);
@@ -49,6 +49,7 @@ void bp_dataset_free(bp_dataset *s)
         return;
     bp_free(s->x);
     bp_free(s->y);
+    bp_free(s->t);
     memset(s, 0, sizeof *s);
 }
 
@@ -68,11 +69,17 @@ static bp_status take(const bp_dataset *src, const size_t *idx, size_t from,
     bp_status s = bp_dataset_alloc(n, src->dim, src->classes, out, err);
     if (s != BP_OK)
         return s;
+    if (src->t && !(out->t = bp_alloc(n * sizeof(float)))) {
+        bp_dataset_free(out);
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for %zu targets", n);
+    }
     for (size_t i = 0; i < n; i++) {
         size_t r = idx ? idx[from + i] : from + i;
         memcpy(out->x + i * src->dim, src->x + r * src->dim,
                src->dim * sizeof(float));
         out->y[i] = src->y[r];
+        if (src->t)
+            out->t[i] = src->t[r];
     }
     return BP_OK;
 }
@@ -161,8 +168,12 @@ static uint32_t checksum(uint32_t crc, const bp_dataset *s)
     for (size_t off = 0; off < bytes; off += 1u << 30)
         crc = (uint32_t)crc32(crc, x + off,
                               (uInt)(bytes - off < (1u << 30) ? bytes - off : (1u << 30)));
-    return (uint32_t)crc32(crc, (const unsigned char *)s->y,
-                           (uInt)(s->n * sizeof(int32_t)));
+    crc = (uint32_t)crc32(crc, (const unsigned char *)s->y,
+                          (uInt)(s->n * sizeof(int32_t)));
+    if (s->t)
+        crc = (uint32_t)crc32(crc, (const unsigned char *)s->t,
+                              (uInt)(s->n * sizeof(float)));
+    return crc;
 }
 
 /* z-score every feature with the training set's mean and deviation. */
@@ -198,12 +209,43 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
     size_t gen = o->gen_samples ? o->gen_samples : 1000;
     bool split_test = false;
 
-    if (strcmp(spec, "fashion-mnist") == 0) {
+    if (strcmp(spec, "fashion-mnist") == 0 ||
+        strcmp(spec, "fashion-mnist-rows") == 0) {
         const char *dir = getenv("BPLAB_DATA");
         if (!dir || !*dir)
             dir = DEFAULT_FASHION;
         s = load_mnist_dir(dir, &all, &test, err);
-        snprintf(out->source, sizeof out->source, "%s", dir);
+        bool rows = strcmp(spec, "fashion-mnist-rows") == 0;
+        if (s == BP_OK && rows) {
+            if (all.dim != 28 * 28)
+                s = bp_fail(err, BP_ERR_FORMAT,
+                            "%s: %zu pixels per image, fashion-mnist-rows "
+                            "needs 28x28",
+                            dir, all.dim);
+            out->steps = 28;
+        }
+        snprintf(out->source, sizeof out->source, "%s%s", dir,
+                 rows ? " (as 28 rows of 28 pixels)" : "");
+    } else if (strncmp(spec, "adding:", 7) == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long T = strtoull(spec + 7, &end, 10);
+        if (spec[7] < '0' || spec[7] > '9' || *end || errno ||
+            T < 2 || T > BP_ADDING_MAX) {
+            s = bp_fail(err, BP_ERR_INVALID_ARG,
+                        "--data %.200s: adding:T needs a length T from 2 to %d",
+                        spec, BP_ADDING_MAX);
+        } else {
+            size_t n = o->gen_samples ? o->gen_samples : 10000;
+            size_t nt = n / 5 ? n / 5 : 1;
+            s = bp_adding((size_t)T, n, o->split_seed * 2 + 1, &all, err);
+            if (s == BP_OK)
+                s = bp_adding((size_t)T, nt, o->split_seed * 2 + 2, &test, err);
+            out->steps = (size_t)T;
+            snprintf(out->source, sizeof out->source,
+                     "adding problem, T = %llu (generated, %zu + %zu samples)",
+                     T, n, nt);
+        }
     } else if (strcmp(spec, "xor") == 0 || strcmp(spec, "spirals") == 0 ||
                strcmp(spec, "circles") == 0) {
         /* the test set is a fresh draw from another stream */
@@ -229,8 +271,9 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
         snprintf(out->source, sizeof out->source, "%s", spec);
     } else {
         s = bp_fail(err, BP_ERR_INVALID_ARG,
-                    "--data %.200s: not fashion-mnist, xor, spirals, circles, a "
-                    ".csv file or a folder of MNIST files",
+                    "--data %.200s: not fashion-mnist, fashion-mnist-rows, xor, "
+                    "spirals, circles, adding:T, a .csv file or a folder of "
+                    "MNIST files",
                     spec);
     }
     if (s != BP_OK)
@@ -281,7 +324,7 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
     test = (bp_dataset){0};
     size_t classes = all.classes > out->test.classes ? all.classes
                                                      : out->test.classes;
-    if (classes < 2) {
+    if (classes < 2 && !all.t) {
         s = bp_fail(err, BP_ERR_FORMAT, "%s: only one class in the labels",
                     spec);
         goto fail;

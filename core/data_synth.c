@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/data.h"
 #include "core/rng.h"
 
@@ -55,6 +56,39 @@ bp_status bp_synth(const char *name, size_t n, uint64_t seed,
             x[0] = (float)(r * cos(a) + 0.05 * bp_rng_normal(&g));
             x[1] = (float)(r * sin(a) + 0.05 * bp_rng_normal(&g));
         }
+    }
+    return BP_OK;
+}
+
+bp_status bp_adding(size_t T, size_t n, uint64_t seed, bp_dataset *out,
+                    bp_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (T < 2 || T > BP_ADDING_MAX)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "adding:%zu: T must be between 2 and %d", T,
+                       BP_ADDING_MAX);
+    if (n == 0)
+        return bp_fail(err, BP_ERR_INVALID_ARG, "adding:%zu: no samples", T);
+    bp_status s = bp_dataset_alloc(n, 2 * T, 0, out, err);
+    if (s != BP_OK)
+        return s;
+    if (!(out->t = bp_alloc(n * sizeof(float)))) {
+        bp_dataset_free(out);
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for %zu targets", n);
+    }
+    bp_rng g = bp_rng_stream(seed, 0xadd);
+    size_t half = T / 2;
+    for (size_t i = 0; i < n; i++) {
+        float *x = out->x + i * 2 * T;
+        for (size_t t = 0; t < T; t++) {
+            x[2 * t] = (float)bp_rng_uniform(&g);
+            x[2 * t + 1] = 0.0f;
+        }
+        size_t a = (size_t)bp_rng_below(&g, half);
+        size_t b = half + (size_t)bp_rng_below(&g, T - half);
+        x[2 * a + 1] = x[2 * b + 1] = 1.0f;
+        out->t[i] = x[2 * a] + x[2 * b];
     }
     return BP_OK;
 }

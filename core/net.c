@@ -12,6 +12,21 @@
  *   bn       dx, dgamma, dbeta                 bn_bwd
  *   act      dx = d * f'(y), in place          *_bwd (from the output y)
  *   dropout  dx = d * mask, in place           dropout_bwd
+ *
+ * A recurrent layer (always the first) over T steps of F features, for a
+ * batch of B sequences, with G = H (RNN) or 4H (LSTM) gate columns:
+ *   Z = X Wx + b over all B*T rows at once     gemm NN, bias_add
+ *   per step t: Z_t += h_{t-1} Wh (t > 0)      gemm NN, beta 1
+ *     RNN   h_t = tanh(Z_t)                    tanh_fwd
+ *     LSTM  gates, c_t, h_t from Z_t, c_{t-1}  lstm_fwd
+ * and backward through time from dh = dL/dh_T (dc = 0):
+ *   per step t = T..1:
+ *     RNN   dZ_t = dh * (1 - h_t^2)            tanh_bwd
+ *     LSTM  dZ_t, dc <- dc_{t-1}               lstm_bwd
+ *     dh = dZ_t Wh^T (t > 1)                   gemm NT
+ *   dWx = X^T dZ, dWh = Hin^T dZ, db = colsum(dZ) over all B*T rows
+ *                                              gemm TN, bias_grad
+ * where Hin holds the state entering each step (zero for the first).
  */
 #include "core/net.h"
 
@@ -26,6 +41,7 @@
 const char *const bp_act_names[] = {"relu", "sigmoid", "tanh", NULL};
 const char *const bp_loss_names[] = {"ce", "mse", "bce", NULL};
 const char *const bp_init_names[] = {"auto", "he", "xavier", NULL};
+const char *const bp_cell_names[] = {"mlp", "rnn", "lstm", NULL};
 
 /* ---------------------------------------------------------------------- */
 /* Spec                                                                    */
@@ -36,10 +52,16 @@ bp_status bp_net_spec_check(const bp_net_spec *s, bp_err *err)
         return bp_fail(err, BP_ERR_INVALID_ARG,
                        "inputs %zu: must be between 1 and %d", s->inputs,
                        BP_MAX_WIDTH);
-    if (s->classes < 2 || s->classes > BP_MAX_WIDTH)
+    if (s->classes == 1 || s->classes > BP_MAX_WIDTH)
         return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "classes %zu: must be between 2 and %d", s->classes,
-                       BP_MAX_WIDTH);
+                       "classes %zu: must be between 2 and %d (or 0: "
+                       "regression)",
+                       s->classes, BP_MAX_WIDTH);
+    if (s->classes == 0 && s->loss != BP_LOSS_MSE)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "--loss %s: the data set is a regression (real "
+                       "targets); use --loss mse",
+                       bp_loss_names[s->loss]);
     if (s->loss == BP_LOSS_BCE && s->classes != 2)
         return bp_fail(err, BP_ERR_INVALID_ARG,
                        "--loss bce needs two classes, the data has %zu "
@@ -62,20 +84,52 @@ bp_status bp_net_spec_check(const bp_net_spec *s, bp_err *err)
                        "--init-gain %g: must be in (0, 1000]",
                        (double)s->init_gain);
     if ((unsigned)s->act > BP_ACT_TANH || (unsigned)s->loss > BP_LOSS_BCE ||
-        (unsigned)s->init > BP_INIT_XAVIER)
-        return bp_fail(err, BP_ERR_INVALID_ARG, "bad activation, loss or init");
+        (unsigned)s->init > BP_INIT_XAVIER || (unsigned)s->cell > BP_CELL_LSTM)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "bad activation, loss, init or cell");
+    if (s->cell != BP_CELL_NONE) {
+        const char *m = bp_cell_names[s->cell];
+        if (s->steps == 0 || s->steps > BP_MAX_STEPS ||
+            s->inputs % s->steps != 0)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--model %s: %zu time steps for %zu inputs (must "
+                           "divide them, at most %d)",
+                           m, s->steps, s->inputs, BP_MAX_STEPS);
+        if (s->nhidden == 0)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--model %s: no recurrent width", m);
+        if (s->batchnorm)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--batchnorm: not with --model %s", m);
+    }
     return BP_OK;
 }
 
+static size_t outputs_of(const bp_net_spec *s)
+{
+    return s->loss == BP_LOSS_BCE || s->classes == 0 ? 1 : s->classes;
+}
+
+/* "784-256-128-10 relu ce", "28x28-lstm128-10 relu ce" */
 void bp_net_describe(const bp_net_spec *s, char *buf, size_t size)
 {
-    size_t used = (size_t)snprintf(buf, size, "%zu", s->inputs);
-    for (size_t i = 0; i < s->nhidden && used < size; i++)
+    size_t used, first = 0;
+    if (s->cell != BP_CELL_NONE && s->steps && s->nhidden) {
+        used = (size_t)snprintf(buf, size, "%zux%zu-%s%zu", s->steps,
+                                s->inputs / s->steps, bp_cell_names[s->cell],
+                                s->hidden[0]);
+        first = 1;
+    } else {
+        used = (size_t)snprintf(buf, size, "%zu", s->inputs);
+    }
+    for (size_t i = first; i < s->nhidden && used < size; i++)
         used += (size_t)snprintf(buf + used, size - used, "-%zu", s->hidden[i]);
+    bool dense_hidden = s->nhidden > first; /* --act applies to these */
     if (used < size)
-        snprintf(buf + used, size - used, "-%zu %s %s%s%s",
-                 s->loss == BP_LOSS_BCE ? (size_t)1 : s->classes,
-                 bp_act_names[s->act], bp_loss_names[s->loss],
+        snprintf(buf + used, size - used, "-%zu%s%s %s%s%s", outputs_of(s),
+                 dense_hidden ? " " : "",
+                 dense_hidden ? bp_act_names[s->act] : "",
+                 bp_loss_names[s->loss],
                  s->batchnorm ? " batchnorm" : "",
                  s->dropout > 0 ? " dropout" : "");
 }
@@ -90,10 +144,21 @@ static size_t build_layers(const bp_net_spec *s, bp_layer *L, size_t *outputs)
     int dense = 0;
     for (size_t h = 0; h <= s->nhidden; h++) {
         bool last = h == s->nhidden;
-        size_t out = last ? (s->loss == BP_LOSS_BCE ? 1 : s->classes)
-                          : s->hidden[h];
+        size_t out = last ? outputs_of(s) : s->hidden[h];
+        if (h == 0 && !last && s->cell != BP_CELL_NONE) {
+            bool lstm = s->cell == BP_CELL_LSTM;
+            size_t f = in / s->steps, gates = lstm ? 4 * out : out;
+            L[n++] = (bp_layer){.kind = lstm ? BP_L_LSTM : BP_L_RNN, .in = f,
+                                .out = out, .steps = s->steps,
+                                .nw = (f + out) * gates, .dense = dense++};
+            if (s->dropout > 0)
+                L[n++] = (bp_layer){.kind = BP_L_DROPOUT, .in = out,
+                                    .out = out, .p = s->dropout};
+            in = out;
+            continue;
+        }
         L[n++] = (bp_layer){.kind = BP_L_DENSE, .in = in, .out = out,
-                            .dense = dense++};
+                            .nw = in * out, .dense = dense++};
         if (!last) {
             if (s->batchnorm)
                 L[n++] = (bp_layer){.kind = BP_L_BN, .in = out, .out = out};
@@ -158,6 +223,20 @@ static sizes measure(const bp_layer *L, size_t n, size_t batch)
         case BP_L_DROPOUT:
             z.acts = add_sz(&z, z.acts, 2 * act);
             break;
+        case BP_L_RNN:
+        case BP_L_LSTM: {
+            bool lstm = L[i].kind == BP_L_LSTM;
+            size_t gates = lstm ? 4 * L[i].out : L[i].out;
+            size_t seq = mul_sz(&z, batch, L[i].steps);
+            size_t zs = pad16(mul_sz(&z, seq, gates));
+            size_t hs = pad16(mul_sz(&z, seq, L[i].out));
+            z.ndecay = add_sz(&z, z.ndecay, pad16(L[i].nw));
+            z.params = add_sz(&z, z.params, pad16(gates));
+            z.acts = add_sz(&z, z.acts, add_sz(&z, act, add_sz(&z, zs, hs)));
+            if (lstm)
+                z.acts = add_sz(&z, z.acts, add_sz(&z, hs, act));
+            break;
+        }
         }
     }
     z.params = add_sz(&z, z.params, z.ndecay);
@@ -204,12 +283,19 @@ static void init_weights(bp_net *net, uint64_t seed)
             }
             continue;
         }
-        if (l->kind != BP_L_DENSE)
+        if (!bp_layer_has_weights(l))
             continue;
         bp_rng g = bp_rng_stream(seed, 1000 + (uint64_t)l->dense);
         float *w = net->params + l->w;
-        size_t n = l->in * l->out;
-        if (init == BP_INIT_HE) {
+        size_t n = l->nw;
+        if (l->kind != BP_L_DENSE) {
+            double a = s->init_gain / sqrt((double)l->out);
+            for (size_t j = 0; j < n; j++)
+                w[j] = (float)(a * (2.0 * bp_rng_uniform(&g) - 1.0));
+            if (l->kind == BP_L_LSTM)
+                for (size_t j = 0; j < l->out; j++)
+                    net->params[l->b + l->out + j] = 1.0f; /* forget gate */
+        } else if (init == BP_INIT_HE) {
             double sd = s->init_gain * sqrt(2.0 / (double)l->in);
             for (size_t j = 0; j < n; j++)
                 w[j] = (float)(sd * bp_rng_normal(&g));
@@ -278,11 +364,28 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
         size_t act = pad16(max_batch * l->out);
         switch (l->kind) {
         case BP_L_DENSE:
-            l->w = woff, woff += pad16(l->in * l->out);
+            l->w = woff, woff += pad16(l->nw);
             l->b = boff, boff += pad16(l->out);
             l->y = p, p += act;
             net->ndense++;
             break;
+        case BP_L_RNN:
+        case BP_L_LSTM: {
+            size_t gates = l->kind == BP_L_LSTM ? 4 * l->out : l->out;
+            size_t seq = max_batch * l->steps;
+            l->w = woff, woff += pad16(l->nw);
+            l->b = boff, boff += pad16(gates);
+            l->y = p, p += act;
+            l->z = p, p += pad16(seq * gates);
+            l->hs = p, p += pad16(seq * l->out);
+            if (l->kind == BP_L_LSTM) {
+                l->cs = p, p += pad16(seq * l->out);
+                l->dc = p, p += act;
+            }
+            net->steps = l->steps;
+            net->ndense++;
+            break;
+        }
         case BP_L_BN:
             l->w = boff, boff += pad16(l->out);
             l->b = boff, boff += pad16(l->out);
@@ -326,6 +429,72 @@ void bp_net_destroy(bp_net *net)
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
 
+static size_t gates_of(const bp_layer *l)
+{
+    return l->kind == BP_L_LSTM ? 4 * l->out : l->out;
+}
+
+/* The recurrent layer's forward pass over b sequences (x: b x T*F). */
+static void rec_forward(bp_net *net, bp_layer *l, const float *x, size_t b)
+{
+    const bp_kernels *k = net->k;
+    size_t f = l->in, h = l->out, T = l->steps, g = gates_of(l);
+    const float *wx = net->params + l->w, *wh = wx + f * g;
+    size_t ldz = T * g, ldh = T * h;
+    k->gemm(false, false, b * T, g, f, 1.0f, x, f, wx, g, 0.0f, l->z, g);
+    k->bias_add(b * T, g, net->params + l->b, l->z, g);
+    for (size_t r = 0; r < b; r++)
+        memset(l->hs + r * ldh, 0, h * sizeof(float)); /* h_0 = 0 */
+    for (size_t t = 0; t < T; t++) {
+        float *zt = l->z + t * g;
+        if (t > 0)
+            k->gemm(false, false, b, g, h, 1.0f, l->hs + t * h, ldh, wh, g,
+                    1.0f, zt, ldz);
+        bool last = t + 1 == T;
+        float *ho = last ? l->y : l->hs + (t + 1) * h;
+        size_t ldo = last ? h : ldh;
+        if (l->kind == BP_L_LSTM) {
+            k->lstm_fwd(b, h, zt, ldz, t ? l->cs + (t - 1) * h : NULL,
+                        l->cs + t * h, ldh, ho, ldo);
+        } else {
+            for (size_t r = 0; r < b; r++)
+                k->tanh_fwd(h, zt + r * ldz, ho + r * ldo);
+        }
+    }
+}
+
+/* Backward through time from d = dL/dh_T (b x out, overwritten). */
+static void rec_backward(bp_net *net, bp_layer *l, const float *x, size_t b,
+                         float *d)
+{
+    const bp_kernels *k = net->k;
+    size_t f = l->in, h = l->out, T = l->steps, g = gates_of(l);
+    const float *wh = net->params + l->w + f * g;
+    float *gwx = net->grads + l->w, *gwh = gwx + f * g;
+    size_t ldz = T * g, ldh = T * h;
+    if (l->kind == BP_L_LSTM)
+        memset(l->dc, 0, b * h * sizeof(float));
+    for (size_t t = T; t-- > 0;) {
+        net->step_sumsq[t] = k->sumsq(b * h, d);
+        float *zt = l->z + t * g;
+        if (l->kind == BP_L_LSTM) {
+            k->lstm_bwd(b, h, zt, ldz, t ? l->cs + (t - 1) * h : NULL,
+                        l->cs + t * h, ldh, d, h, l->dc, h);
+        } else {
+            bool last = t + 1 == T;
+            const float *ht = last ? l->y : l->hs + (t + 1) * h;
+            size_t ldo = last ? h : ldh;
+            for (size_t r = 0; r < b; r++)
+                k->tanh_bwd(h, ht + r * ldo, d + r * h, zt + r * ldz);
+        }
+        if (t > 0)
+            k->gemm(false, true, b, h, g, 1.0f, zt, ldz, wh, g, 0.0f, d, h);
+    }
+    k->gemm(true, false, f, g, b * T, 1.0f, x, f, l->z, g, 0.0f, gwx, g);
+    k->gemm(true, false, h, g, b * T, 1.0f, l->hs, h, l->z, g, 0.0f, gwh, g);
+    k->bias_grad(b * T, g, l->z, g, net->grads + l->b);
+}
+
 void bp_net_forward(bp_net *net, const float *x, size_t batch, bool train,
                     uint64_t dropout_key)
 {
@@ -366,6 +535,10 @@ void bp_net_forward(bp_net *net, const float *x, size_t batch, bool train,
             else
                 memcpy(l->y, in, n * sizeof(float));
             break;
+        case BP_L_RNN:
+        case BP_L_LSTM:
+            rec_forward(net, l, in, batch);
+            break;
         }
         in = l->y;
     }
@@ -391,8 +564,8 @@ int32_t bp_net_predict(const bp_net *net, size_t r)
 /* ---------------------------------------------------------------------- */
 /* Loss and backward                                                       */
 
-double bp_net_loss(bp_net *net, const int32_t *labels, size_t batch,
-                   bool want_grad, size_t *correct)
+double bp_net_loss(bp_net *net, const int32_t *labels, const float *targets,
+                   size_t batch, bool want_grad, size_t *correct)
 {
     const bp_kernels *k = net->k;
     const float *z = bp_net_output(net);
@@ -400,6 +573,16 @@ double bp_net_loss(bp_net *net, const int32_t *labels, size_t batch,
     float scale = 1.0f / (float)batch;
     float *d = want_grad ? net->delta[0] : NULL;
     double loss = 0.0;
+    if (net->spec.classes == 0) { /* regression: one output per row */
+        loss = k->mse(batch, z, targets, scale, d);
+        if (correct) {
+            size_t ok = 0;
+            for (size_t r = 0; r < batch; r++)
+                ok += fabs((double)z[r] - targets[r]) < BP_REG_TOLERANCE;
+            *correct = ok;
+        }
+        return loss;
+    }
     switch (net->spec.loss) {
     case BP_LOSS_CE:
         loss = k->softmax_xent(batch, c, z, c, labels, scale, d, c);
@@ -443,6 +626,10 @@ void bp_net_backward(bp_net *net, const float *x, size_t batch)
         const float *in = i ? net->layers[i - 1].y : x;
         size_t n = batch * l->out;
         switch (l->kind) {
+        case BP_L_RNN:
+        case BP_L_LSTM:
+            rec_backward(net, l, in, batch, d);
+            break;
         case BP_L_DENSE:
             k->gemm(true, false, l->in, l->out, batch, 1.0f, in, l->in, d,
                     l->out, 0.0f, net->grads + l->w, l->out);
@@ -480,9 +667,8 @@ double bp_net_grad_sumsq(const bp_net *net, double *dense_sumsq)
     const bp_kernels *k = net->k;
     for (size_t i = 0; i < net->nlayers; i++) {
         const bp_layer *l = &net->layers[i];
-        if (l->kind == BP_L_DENSE)
-            dense_sumsq[l->dense] =
-                bp_par_sumsq(k, l->in * l->out, net->grads + l->w);
+        if (bp_layer_has_weights(l))
+            dense_sumsq[l->dense] = bp_par_sumsq(k, l->nw, net->grads + l->w);
     }
     return bp_par_sumsq(k, net->nparams - net->ndecay, net->grads + net->ndecay);
 }
@@ -492,13 +678,16 @@ void bp_net_evaluate(bp_net *net, const bp_dataset *d, double *loss,
 {
     double total = 0.0;
     size_t right = 0, c = d->classes;
+    if (c == 0)
+        confusion = NULL;
     if (confusion)
         memset(confusion, 0, c * c * sizeof *confusion);
     for (size_t r0 = 0; r0 < d->n; r0 += net->max_batch) {
         size_t b = d->n - r0 < net->max_batch ? d->n - r0 : net->max_batch;
         bp_net_forward(net, d->x + r0 * d->dim, b, false, 0);
         size_t ok = 0;
-        total += bp_net_loss(net, d->y + r0, b, false, &ok);
+        total += bp_net_loss(net, d->y + r0, d->t ? d->t + r0 : NULL, b,
+                             false, &ok);
         right += ok;
         if (confusion)
             for (size_t r = 0; r < b; r++)

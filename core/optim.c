@@ -145,11 +145,11 @@ double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
          * forward pass starts with, are the ones left in cache */
         for (size_t i = net->nlayers; i-- > 0;) {
             const bp_layer *l = &net->layers[i];
-            if (l->kind != BP_L_DENSE)
+            if (!bp_layer_has_weights(l))
                 continue;
             size_t off = l->w;
             dense_sumsq[l->dense] = bp_par_update(
-                k, kind, l->in * l->out, w + off, g + off, m ? m + off : NULL,
+                k, kind, l->nw, w + off, g + off, m ? m + off : NULL,
                 v ? v + off : NULL, &p);
         }
     } else {

@@ -15,7 +15,7 @@ void bp_run_defaults(bp_run_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->data = "fashion-mnist";
-    o->layers = "256,128";
+    o->hidden = 128;
     o->act = BP_ACT_RELU;
     o->loss = BP_LOSS_CE;
     o->init = BP_INIT_AUTO;
@@ -30,7 +30,6 @@ void bp_run_defaults(bp_run_opts *o)
     o->lr_step = 10;
     o->lr_gamma = 0.1;
     o->batch = 128;
-    o->gen_samples = 1000;
     o->epochs = 10;
 }
 
@@ -40,8 +39,9 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
 {
     const bp_opt spec[] = {
         {"--data", BP_ARG_STR, &o->data, 0, 0, NULL, "SET",
-         "fashion-mnist (default), a folder of MNIST files, FILE.csv, xor, "
-         "spirals, circles", NULL},
+         "fashion-mnist (default), fashion-mnist-rows (28 steps of 28 "
+         "pixels), a folder of MNIST files, FILE.csv, xor, spirals, "
+         "circles, adding:T (a regression over T steps)", NULL},
         {"--test-csv", BP_ARG_STR, &o->test_csv, 0, 0, NULL, "FILE",
          "with a CSV: the test set (default: hold out 20%)", NULL},
         {"--limit-train", BP_ARG_INT, &o->limit_train, 0, LIMIT, NULL, "N",
@@ -52,10 +52,18 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "seed of the data split and generated sets (default 0)", NULL},
         {"--normalize", BP_ARG_FLAG, &o->normalize, 0, 0, NULL, NULL,
          "CSV: z-score features with the training statistics", NULL},
-        {"--samples", BP_ARG_INT, &o->gen_samples, 2, 10000000, NULL, "N",
-         "generated sets: samples in train and in test (default 1000)", NULL},
+        {"--samples", BP_ARG_INT, &o->gen_samples, 0, 10000000, NULL, "N",
+         "generated sets: samples to train on, and as many to test (adding: "
+         "a fifth); 0: the set's default (1000; adding:T 10000)", NULL},
+        {"--model", BP_ARG_CHOICE, &o->model, 0, 0, bp_cell_names,
+         "mlp|rnn|lstm", "first hidden layer: dense (default), or an Elman "
+         "RNN or LSTM over the data's time steps, trained through time",
+         NULL},
+        {"--hidden", BP_ARG_INT, &o->hidden, 1, BP_MAX_WIDTH, NULL, "N",
+         "rnn, lstm: the recurrent width (default 128)", NULL},
         {"--layers", BP_ARG_STR, &o->layers, 0, 0, NULL, "W1,W2,...",
-         "hidden layer widths, or none (default 256,128)", NULL},
+         "hidden layer widths, or none (default 256,128; after an rnn or "
+         "lstm: none)", NULL},
         {"--act", BP_ARG_CHOICE, &o->act, 0, 0, bp_act_names, "relu|sigmoid|tanh",
          "hidden activation (default relu)", NULL},
         {"--loss", BP_ARG_CHOICE, &o->loss, 0, 0, bp_loss_names, "ce|mse|bce",
@@ -271,13 +279,28 @@ bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
     s->init_gain = (float)o->init_gain;
     s->dropout = (float)o->dropout;
     s->batchnorm = o->batchnorm;
-    if (strcmp(o->layers, "none") != 0) {
-        const char *p = o->layers;
+    s->cell = (bp_cell)o->model;
+    const char *layers = o->layers;
+    if (s->cell != BP_CELL_NONE) {
+        if (data->steps == 0)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--model %s: %s is not a sequence set (use "
+                           "fashion-mnist-rows or adding:T)",
+                           bp_cell_names[s->cell], o->data);
+        s->steps = data->steps;
+        s->hidden[s->nhidden++] = (size_t)o->hidden;
+        if (!layers)
+            layers = "none";
+    } else if (!layers) {
+        layers = "256,128";
+    }
+    if (strcmp(layers, "none") != 0) {
+        const char *p = layers;
         while (*p) {
             if (s->nhidden == BP_MAX_HIDDEN)
                 return bp_fail(err, BP_ERR_INVALID_ARG,
                                "--layers %.60s: more than %d hidden layers",
-                               o->layers, BP_MAX_HIDDEN);
+                               layers, BP_MAX_HIDDEN);
             char *end;
             long long w = strtoll(p, &end, 10);
             if (end == p || (*end != ',' && *end != '\0') || w < 1 ||
@@ -285,12 +308,12 @@ bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
                 return bp_fail(err, BP_ERR_INVALID_ARG,
                                "--layers %.60s: widths must be integers "
                                "between 1 and %d, separated by commas",
-                               o->layers, BP_MAX_WIDTH);
+                               layers, BP_MAX_WIDTH);
             s->hidden[s->nhidden++] = (size_t)w;
             p = *end ? end + 1 : end;
             if (*end == ',' && !*p)
                 return bp_fail(err, BP_ERR_INVALID_ARG,
-                               "--layers %.60s: trailing comma", o->layers);
+                               "--layers %.60s: trailing comma", layers);
         }
     }
     return bp_net_spec_check(s, err);
@@ -341,9 +364,12 @@ static size_t put_num(char *buf, size_t size, double v, bool last)
 }
 
 bp_status bp_write_metrics(const char *path, const bp_epoch_stats *h,
-                           size_t n, size_t ndense, bp_err *err)
+                           size_t n, size_t ndense, size_t nsteps,
+                           bp_err *err)
 {
-    size_t row = 32 * (12 + ndense);
+    if (nsteps > BP_MAX_STEPS)
+        nsteps = BP_MAX_STEPS;
+    size_t row = 32 * (12 + ndense + nsteps);
     size_t size = row * (n + 1) + 1;
     char *buf = bp_alloc(size);
     if (!buf)
@@ -354,6 +380,8 @@ bp_status bp_write_metrics(const char *path, const bp_epoch_stats *h,
                                    "test_acc");
     for (size_t l = 0; l < ndense; l++)
         used += (size_t)snprintf(buf + used, size - used, ",grad_norm_%zu", l + 1);
+    for (size_t t = 0; t < nsteps; t++)
+        used += (size_t)snprintf(buf + used, size - used, ",dh_norm_%zu", t + 1);
     used += (size_t)snprintf(buf + used, size - used, ",seconds,samples_per_s\n");
     for (size_t i = 0; i < n; i++) {
         const bp_epoch_stats *e = &h[i];
@@ -366,6 +394,8 @@ bp_status bp_write_metrics(const char *path, const bp_epoch_stats *h,
             used += put_num(buf + used, size - used, v[j], false);
         for (size_t l = 0; l < ndense; l++)
             used += put_num(buf + used, size - used, e->grad_norm[l], false);
+        for (size_t t = 0; t < nsteps; t++)
+            used += put_num(buf + used, size - used, e->step_norm[t], false);
         used += put_num(buf + used, size - used, e->seconds, false);
         used += put_num(buf + used, size - used, e->samples_per_s, true);
     }

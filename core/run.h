@@ -26,7 +26,9 @@ typedef struct bp_run_opts {
     double val;
     bool normalize;
     /* network */
-    const char *layers;
+    int model;          /* bp_cell: mlp, rnn or lstm */
+    long long hidden;   /* rnn, lstm: the recurrent width */
+    const char *layers; /* NULL: 256,128 for mlp, none after a cell */
     int act, loss, init;
     double init_gain, dropout;
     bool batchnorm;
@@ -81,9 +83,11 @@ void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s);
 
 /* Write the history as CSV (atomically): epoch, lr, train_loss, train_acc,
  * train_eval_loss, train_eval_acc, val_loss, val_acc, test_loss, test_acc,
- * grad_norm_1..grad_norm_<ndense>, seconds, samples_per_s. Unknown values
- * are empty fields. */
+ * grad_norm_1..grad_norm_<ndense>, for recurrent nets (nsteps > 0)
+ * dh_norm_1..dh_norm_<nsteps> (the mean ||dL/dh_t|| of each time step),
+ * seconds, samples_per_s. Unknown values are empty fields. */
 bp_status bp_write_metrics(const char *path, const bp_epoch_stats *h,
-                           size_t n, size_t ndense, bp_err *err);
+                           size_t n, size_t ndense, size_t nsteps,
+                           bp_err *err);
 
 #endif

@@ -55,9 +55,11 @@ bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,
     t->order = bp_alloc(n * sizeof *t->order);
     t->xb = bp_alloc(bp_mul_size(spec->batch * data->train.dim, sizeof(float)));
     t->yb = bp_alloc(spec->batch * sizeof *t->yb);
+    t->tb = bp_alloc(spec->batch * sizeof *t->tb);
     if (spec->patience)
         t->best = bp_alloc((net->nparams + net->nbuffers) * sizeof(float));
-    if (!t->order || !t->xb || !t->yb || (spec->patience && !t->best)) {
+    if (!t->order || !t->xb || !t->yb || !t->tb ||
+        (spec->patience && !t->best)) {
         bp_trainer_destroy(t);
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for the trainer");
     }
@@ -72,6 +74,7 @@ void bp_trainer_destroy(bp_trainer *t)
     bp_free(t->order);
     bp_free(t->xb);
     bp_free(t->yb);
+    bp_free(t->tb);
     bp_free(t->best);
     bp_free(t->history);
     bp_free(t);
@@ -135,16 +138,21 @@ void bp_trainer_swap_best(bp_trainer *t)
     t->restored = !t->restored;
 }
 
+static const char *const kinds[] = {"dense",   "batch norm", "activation",
+                                    "dropout", "rnn",        "lstm"};
+
 /* "layer 3 (dense 256->128)" */
 static void layer_name(const bp_net *net, int dense, char *buf, size_t size)
 {
-    for (size_t i = 0; i < net->nlayers; i++)
-        if (net->layers[i].kind == BP_L_DENSE && net->layers[i].dense == dense) {
-            snprintf(buf, size, "layer %zu (dense %zu->%zu)", i + 1,
-                     net->layers[i].in, net->layers[i].out);
+    for (size_t i = 0; i < net->nlayers; i++) {
+        const bp_layer *l = &net->layers[i];
+        if (bp_layer_has_weights(l) && l->dense == dense) {
+            snprintf(buf, size, "layer %zu (%s %zu->%zu)", i + 1,
+                     kinds[l->kind], l->in, l->out);
             return;
         }
-    snprintf(buf, size, "dense layer %d", dense + 1);
+    }
+    snprintf(buf, size, "weight layer %d", dense + 1);
 }
 
 /* After a non-finite loss: ", first in the output of layer L (kind)" for
@@ -153,8 +161,6 @@ static void layer_name(const bp_net *net, int dense, char *buf, size_t size)
 static void first_bad_layer(const bp_net *net, size_t batch, char *buf,
                             size_t size)
 {
-    static const char *const kinds[] = {"dense", "batch norm", "activation",
-                                        "dropout"};
     for (size_t i = 0; i < net->nlayers; i++) {
         const bp_layer *l = &net->layers[i];
         for (size_t j = 0; j < batch * l->out; j++)
@@ -174,6 +180,8 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
     size_t n = tr->n, dim = tr->dim, bsz = t->spec.batch;
     size_t steps = (n + bsz - 1) / bsz;
     double loss_sum = 0.0, norm_sum[BP_MAX_DENSE] = {0};
+    double step_sum[BP_MAX_STEPS];
+    memset(step_sum, 0, net->steps * sizeof *step_sum);
     size_t right = 0;
     shuffle(t);
     double t0 = now();
@@ -191,11 +199,14 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
             size_t src = t->order[r0 + i];
             memcpy(t->xb + i * dim, tr->x + src * dim, dim * sizeof(float));
             t->yb[i] = tr->y[src];
+            if (tr->t)
+                t->tb[i] = tr->t[src];
         }
         bp_net_forward(net, t->xb, b, true,
                        bp_rng_key(t->spec.seed ^ STREAM_DROPOUT, t->step));
         size_t ok = 0;
-        double loss = bp_net_loss(net, t->yb, b, true, &ok);
+        double loss = bp_net_loss(net, t->yb, tr->t ? t->tb : NULL, b, true,
+                                  &ok);
         if (!isfinite(loss)) {
             char where[96] = "";
             first_bad_layer(net, b, where, sizeof where);
@@ -206,6 +217,8 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
                            isnan(loss) ? "NaN" : "infinite", where);
         }
         bp_net_backward(net, t->xb, b);
+        for (size_t j = 0; j < net->steps; j++)
+            step_sum[j] += sqrt(net->step_sumsq[j]);
         /* gradient norms: measured first when clipping needs them, else
          * by the update itself (one pass over the gradients, not two) */
         lr = bp_optim_lr(&t->opt->spec, (size_t)t->epoch, s, steps,
@@ -249,6 +262,8 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
     e->train_acc = (double)right / (double)n;
     for (size_t l = 0; l < net->ndense; l++)
         e->grad_norm[l] = norm_sum[l] / (double)steps;
+    for (size_t j = 0; j < net->steps; j++)
+        e->step_norm[j] = step_sum[j] / (double)steps;
     e->seconds = secs;
     e->samples_per_s = secs > 0 ? (double)n / secs : 0.0;
     return BP_OK;

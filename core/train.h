@@ -41,7 +41,9 @@ typedef struct bp_epoch_stats {
     double val_loss, val_acc;       /* NAN without a validation set */
     double test_loss, test_acc;
     double grad_norm[BP_MAX_DENSE]; /* mean over the epoch's steps of
-                                       ||dL/dW|| per dense layer */
+                                       ||dL/dW|| per weight layer */
+    double step_norm[BP_MAX_STEPS]; /* recurrent nets: mean over the epoch's
+                                       steps of ||dL/dh_t||, t = 1..T */
     double seconds;                 /* training wall time (NAN if unknown) */
     double samples_per_s;
 } bp_epoch_stats;
@@ -82,6 +84,7 @@ struct bp_trainer {
     size_t *order;
     float *xb;
     int32_t *yb;
+    float *tb;                 /* regression targets */
 };
 
 bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,

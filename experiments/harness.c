@@ -493,14 +493,14 @@ static void weight_stats(const bp_net *net, double *norm, double *zero)
     size_t z = 0, n = 0;
     for (size_t i = 0; i < net->nlayers; i++) {
         const bp_layer *l = &net->layers[i];
-        if (l->kind != BP_L_DENSE)
+        if (!bp_layer_has_weights(l))
             continue;
         const float *w = net->params + l->w;
-        for (size_t j = 0; j < l->in * l->out; j++) {
+        for (size_t j = 0; j < l->nw; j++) {
             ss += (double)w[j] * w[j];
             z += fabsf(w[j]) < 1e-3f;
         }
-        n += l->in * l->out;
+        n += l->nw;
     }
     *norm = sqrt(ss);
     *zero = n ? (double)z / (double)n : 0;

@@ -1341,6 +1341,154 @@ static bool run_optim(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
 }
 
 /* ---------------------------------------------------------------------- */
+/* LSTM cell                                                               */
+
+/* Rows x hidden sizes; each with padded leading dimensions or not, and
+ * with or without a previous cell state (c_prev NULL: the first step). */
+static const size_t lstm_rows[] = {0, 1, 2, 3, 7, 8, 9, 17, 33, 128};
+static const size_t lstm_h[] = {1,  2,  3,  5,  7,  8,  9,  15, 16,
+                                17, 23, 31, 32, 33, 64, 100, 128};
+
+static size_t cases_lstm(size_t i, kcase *c)
+{
+    size_t nr = COUNT(lstm_rows), nh = COUNT(lstm_h);
+    if (c) {
+        size_t v = i % 4, rc = i / 4;
+        c->m = lstm_rows[rc / nh];
+        c->n = lstm_h[rc % nh];
+        c->pad = v & 1 ? (rc % 3) * 5 + 1 : 0;
+        c->mode = (int)((rc + v) & 1);
+        c->inplace = v >> 1; /* here: c_prev is NULL */
+        c->dist = (dist)(rc % D_COUNT);
+    }
+    return nr * nh * 4;
+}
+
+static void describe_lstm(const kcase *c, char *buf, size_t size)
+{
+    snprintf(buf, size, "rows=%zu h=%zu pad=%zu%s%s", c->m, c->n, c->pad,
+             c->mode ? " aligned" : "", c->inplace ? " c_prev=NULL" : "");
+}
+
+static double sigmoid_d(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* Magnitudes (see the comparison rule at the top): a gate value's own;
+ * c = f c_prev + i g: |f c_prev| + |i g|; h = o tanh(c): |h| plus c's
+ * magnitude carried through tanh'. Backward, d = dc + dh o (1 - tc^2):
+ * |dc| + |dh o| (1 + tc^2), carried into each delta by its other factors.
+ * A gate or tanh may differ by up to FLT_MIN below the normal range (the
+ * rule ignores such differences); SLACK(m) lets a product carry that
+ * difference times its other factor m. */
+#define SLACK(m) ((m) * FLT_MIN / U)
+static bool run_lstm(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
+                     bp_kernel_id k, const kcase *c, bp_rng *g)
+{
+    size_t rows = c->m, h = c->n;
+    size_t ldz = 4 * h + c->pad, ldc = h + c->pad, ldh = h + 2 * c->pad;
+    bool no_prev = c->inplace;
+    bufs bs = {.ok = true};
+    float *z = balloc(&bs, mat_len(rows, 4 * h, ldz), c->mode);
+    float *cp = balloc(&bs, mat_len(rows, h, ldc), c->mode ^ 1);
+    float *cc = balloc(&bs, mat_len(rows, h, ldc), c->mode);
+    float *dh = balloc(&bs, mat_len(rows, h, ldh), c->mode ^ 1);
+    float *dc = balloc(&bs, mat_len(rows, h, ldh), c->mode);
+    size_t ncell = at_least1(rows * h);
+    double *mag = malloc(ncell * 6 * sizeof *mag);
+    if (!bs.ok || !mag)
+        return bfree(&bs), free(mag), false;
+    double *mg = mag, *mc = mag + ncell, *mh = mag + 2 * ncell;
+    fill_mat(cp, rows, h, ldc, g, D_WIDE);
+    const float *cpv = no_prev ? NULL : cp;
+    if (k == BP_K_lstm_fwd) {
+        fill_mat(z, rows, 4 * h, ldz, g, c->dist);
+        for (size_t r = 0; r < rows; r++)
+            for (size_t j = 0; j < h; j++) {
+                const float *zr = z + r * ldz;
+                double i = sigmoid_d(zr[j]), f = sigmoid_d(zr[h + j]);
+                double gg = tanh((double)zr[2 * h + j]);
+                double o = sigmoid_d(zr[3 * h + j]);
+                double p = no_prev ? 0.0 : cp[r * ldc + j];
+                double cn = f * p + i * gg, tc = tanh(cn);
+                mc[r * h + j] = fabs(f * p) + fabs(i * gg) +
+                                SLACK(fabs(p) + 2);
+                mh[r * h + j] = fabs(o * tc) +
+                                fabs(o) * (1 - tc * tc) * mc[r * h + j] +
+                                SLACK(2);
+            }
+        float *zr = bclone(&bs, z, c->mode), *zt = bclone(&bs, z, c->mode);
+        float *cr = balloc(&bs, mat_len(rows, h, ldc), c->mode);
+        float *ct = balloc(&bs, mat_len(rows, h, ldc), c->mode ^ 1);
+        float *hr = balloc(&bs, mat_len(rows, h, ldh), c->mode);
+        float *ht = balloc(&bs, mat_len(rows, h, ldh), c->mode ^ 1);
+        if (!bs.ok)
+            return bfree(&bs), free(mag), false;
+        ref->lstm_fwd(rows, h, zr, ldz, cpv, cr, ldc, hr, ldh);
+        test->lstm_fwd(rows, h, zt, ldz, cpv, ct, ldc, ht, ldh);
+        cmp_mat(cx, "gates", zr, zt, rows, 4 * h, ldz, NULL, 1);
+        cmp_mat(cx, "c", cr, ct, rows, h, ldc, mc, 1);
+        cmp_mat(cx, "h", hr, ht, rows, h, ldh, mh, 1);
+        untouched(cx, "gates", &bs, zt, rows, 4 * h, ldz);
+        untouched(cx, "c", &bs, ct, rows, h, ldc);
+        untouched(cx, "h", &bs, ht, rows, h, ldh);
+    } else {
+        /* gate values as the forward step leaves them: i f o in (0, 1),
+         * g in (-1, 1); saturated ones now and then */
+        for (size_t r = 0; r < rows; r++) {
+            float *zr = z + r * ldz;
+            for (size_t j = 0; j < 4 * h; j++) {
+                double u = bp_rng_uniform(g);
+                if (j % 13 == 5)
+                    u = j % 2 ? 1.0 : 0.0;
+                zr[j] = (float)(j / h == 2 ? 2 * u - 1 : u);
+            }
+        }
+        fill_mat(cc, rows, h, ldc, g, D_WIDE);
+        /* no infinities here: inf * (1 - tc^2) is NaN or inf depending on
+         * whether tanh rounded to exactly 1, which a 1-ulp difference
+         * decides */
+        dist dd = c->dist == D_SPECIAL ? D_WIDE : c->dist;
+        fill_mat(dh, rows, h, ldh, g, dd);
+        fill_mat(dc, rows, h, ldh, g, dd);
+        double *mi = mag + 3 * ncell, *mf = mag + 4 * ncell,
+               *mgg = mag + 5 * ncell;
+        for (size_t r = 0; r < rows; r++)
+            for (size_t j = 0; j < h; j++) {
+                const float *zr = z + r * ldz;
+                double i = zr[j], f = zr[h + j], gg = zr[2 * h + j];
+                double o = zr[3 * h + j];
+                double p = no_prev ? 0.0 : cp[r * ldc + j];
+                double tc = tanh((double)cc[r * ldc + j]);
+                double dhv = dh[r * ldh + j];
+                double md = fabs((double)dc[r * ldh + j]) +
+                            fabs(dhv * o) * (1 + tc * tc) + SLACK(fabs(dhv));
+                size_t e = r * h + j;
+                mi[e] = md * fabs(gg) * i * (1 - i);
+                mf[e] = md * fabs(p) * f * (1 - f);
+                mgg[e] = md * i * (1 - gg * gg);
+                mg[e] = (fabs(dhv * tc) + SLACK(fabs(dhv))) * o * (1 - o);
+                mc[e] = md * f;
+            }
+        float *zr = bclone(&bs, z, c->mode), *zt = bclone(&bs, z, c->mode);
+        float *dcr = bclone(&bs, dc, c->mode), *dct = bclone(&bs, dc, c->mode);
+        if (!bs.ok)
+            return bfree(&bs), free(mag), false;
+        ref->lstm_bwd(rows, h, zr, ldz, cpv, cc, ldc, dh, ldh, dcr, ldh);
+        test->lstm_bwd(rows, h, zt, ldz, cpv, cc, ldc, dh, ldh, dct, ldh);
+        const char *names[4] = {"dz_i", "dz_f", "dz_g", "dz_o"};
+        const double *mags[4] = {mi, mf, mgg, mg};
+        for (int q = 0; q < 4; q++)
+            cmp_mat(cx, names[q], zr + (size_t)q * h, zt + (size_t)q * h,
+                    rows, h, ldz, mags[q], 1);
+        cmp_mat(cx, "dc_prev", dcr, dct, rows, h, ldh, mc, 1);
+        untouched(cx, "dz", &bs, zt, rows, 4 * h, ldz);
+        untouched(cx, "dc_prev", &bs, dct, rows, h, ldh);
+    }
+    free(mag);
+    bfree(&bs);
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
 /* The signature table                                                     */
 
 static const harness harnesses[] = {
@@ -1365,6 +1513,8 @@ static const harness harnesses[] = {
     [BP_SIG_SUMSQ] = {cases_vec_plain, run_sumsq, describe_vec},
     [BP_SIG_SCALE] = {cases_vec_plain, run_scale_clip, describe_vec},
     [BP_SIG_CLIP] = {cases_vec_plain, run_scale_clip, describe_vec},
+    [BP_SIG_LSTM_FWD] = {cases_lstm, run_lstm, describe_lstm},
+    [BP_SIG_LSTM_BWD] = {cases_lstm, run_lstm, describe_lstm},
 };
 
 static const harness *harness_of(bp_kernel_id k)

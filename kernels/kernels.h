@@ -182,6 +182,33 @@ typedef void bp_scale_fn(size_t n, float s, float *x);
 /* x[i] = min(max(x[i], -c), c), in place; c >= 0; NaN stays NaN. */
 typedef void bp_clip_fn(size_t n, float c, float *x);
 
+/* LSTM cell, one time step forward for `rows` sequences of hidden size h.
+ * z (rows x 4h, ldz >= 4h) holds each row's gate pre-activations in the
+ * order [i f g o] (h each); they are overwritten by the gate values
+ *   i = sigmoid(z_i), f = sigmoid(z_f), g = tanh(z_g), o = sigmoid(z_o),
+ * and then
+ *   c = f * c_prev + i * g,   h = o * tanh(c).
+ * c_prev and c are rows x h with leading dimension ldc (c_prev NULL: the
+ * zero state); hout is rows x h with leading dimension ldh. */
+typedef void bp_lstm_fwd_fn(size_t rows, size_t h, float *z, size_t ldz,
+                            const float *c_prev, float *c, size_t ldc,
+                            float *hout, size_t ldh);
+
+/* LSTM cell, one time step backward. gz: the gate values lstm_fwd left
+ * (rows x 4h, ldz), overwritten by dL/dz, the pre-activation deltas;
+ * c_prev (NULL: zeros) and c as in the forward step; dh (rows x h, ldh):
+ * dL/dh of this step's output; dc (rows x h, lddc): on entry dL/dc from the
+ * step after (zeros after the last step), on exit dL/dc_prev. With
+ * tc = tanh(c):
+ *   dc  += dh * o * (1 - tc^2)
+ *   dz_i = dc * g * i(1 - i)         dz_f = dc * c_prev * f(1 - f)
+ *   dz_g = dc * i * (1 - g^2)        dz_o = dh * tc * o(1 - o)
+ *   dc_prev = dc * f */
+typedef void bp_lstm_bwd_fn(size_t rows, size_t h, float *gz, size_t ldz,
+                            const float *c_prev, const float *c, size_t ldc,
+                            const float *dh, size_t ldh, float *dc,
+                            size_t lddc);
+
 /* ---------------------------------------------------------------------- */
 /* Dropout's counter-based bits: shared by every ISA so masks agree.       */
 
@@ -254,7 +281,9 @@ typedef enum bp_sig {
     BP_SIG_ADAM,
     BP_SIG_SUMSQ,
     BP_SIG_SCALE,
-    BP_SIG_CLIP
+    BP_SIG_CLIP,
+    BP_SIG_LSTM_FWD,
+    BP_SIG_LSTM_BWD
 } bp_sig;
 
 typedef enum bp_tol_class {

@@ -13,8 +13,14 @@
  * that floor. A
  * random-direction check (kann's kad_check_grad: one +-h pair along a
  * random unit vector) covers the whole parameter vector at once.
+ * The same check covers the recurrent layers (an Elman RNN and an LSTM
+ * unrolled over T = 5 steps, with a dense head, with and without dropout,
+ * for a classification and a regression loss): backpropagation through
+ * time against central differences of a double-precision unrolled forward.
  * Learning: XOR 2-2-1 with sigmoid reaches 100% from seed 0; two spirals
- * reach >= 95% test accuracy with a 64-64 ReLU net.
+ * reach >= 95% test accuracy with a 64-64 ReLU net; an LSTM learns the
+ * adding problem at T = 10 to a test MSE below 0.01 (predicting the mean
+ * scores 0.167).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,7 +32,7 @@
 #include "core/train.h"
 #include "test_util.h"
 
-enum { B = 6, IN = 5 };
+enum { B = 6, IN = 5, T = 5, F = 3 };
 
 /* ---- a double-precision forward of the same network */
 
@@ -45,8 +51,44 @@ static double act_d(bp_act a, double x)
     return x;
 }
 
-/* mean loss over the batch */
-static double loss_d(const dnet *d, const float *x, const int32_t *y)
+static double sig_d(double x) { return 1 / (1 + exp(-x)); }
+
+/* A recurrent layer over B sequences: out = h_T of each. */
+static void rec_d(const dnet *d, const bp_layer *l, const double *in,
+                  double *out)
+{
+    size_t f = l->in, h = l->out, G = l->kind == BP_L_LSTM ? 4 * h : h;
+    const double *wx = d->p + l->w, *wh = wx + f * G, *b = d->p + l->b;
+    for (size_t r = 0; r < B; r++) {
+        double hs[16] = {0}, cs[16] = {0}, z[64];
+        for (size_t t = 0; t < l->steps; t++) {
+            const double *xt = in + r * l->steps * f + t * f;
+            for (size_t g = 0; g < G; g++) {
+                double s = b[g];
+                for (size_t i = 0; i < f; i++)
+                    s += xt[i] * wx[i * G + g];
+                for (size_t j = 0; j < h; j++)
+                    s += hs[j] * wh[j * G + g];
+                z[g] = s;
+            }
+            for (size_t j = 0; j < h; j++) {
+                if (l->kind == BP_L_RNN) {
+                    hs[j] = tanh(z[j]);
+                } else {
+                    cs[j] = sig_d(z[h + j]) * cs[j] +
+                            sig_d(z[j]) * tanh(z[2 * h + j]);
+                    hs[j] = sig_d(z[3 * h + j]) * tanh(cs[j]);
+                }
+            }
+        }
+        for (size_t j = 0; j < h; j++)
+            out[r * h + j] = hs[j];
+    }
+}
+
+/* mean loss over the batch (targets: regression) */
+static double loss_d(const dnet *d, const float *x, const int32_t *y,
+                     const float *targets)
 {
     const bp_net *net = d->net;
     double buf[2][B * 64];
@@ -91,6 +133,10 @@ static double loss_d(const dnet *d, const float *x, const int32_t *y)
             for (size_t i = 0; i < B * l->out; i++)
                 out[i] = in[i] * l->mask[i];
             break;
+        case BP_L_RNN:
+        case BP_L_LSTM:
+            rec_d(d, l, in, out);
+            break;
         }
         cur = !cur;
         width = l->out;
@@ -99,6 +145,10 @@ static double loss_d(const dnet *d, const float *x, const int32_t *y)
     double total = 0;
     for (size_t r = 0; r < B; r++) {
         const double *zr = z + r * width;
+        if (net->spec.classes == 0) {
+            total += (zr[0] - targets[r]) * (zr[0] - targets[r]);
+            continue;
+        }
         if (net->spec.loss == BP_LOSS_BCE) {
             double t = y[r];
             total += fmax(zr[0], 0) - zr[0] * t + log1p(exp(-fabs(zr[0])));
@@ -121,35 +171,32 @@ static double loss_d(const dnet *d, const float *x, const int32_t *y)
     return total / B;
 }
 
-/* _i: table (scalar, best) x act (3) x loss (3) x layers (4) */
-START_TEST(test_gradients)
+/* Analytic gradients of `spec` on table k against central differences of
+ * the double forward; `id` varies the seeds. */
+static void check_gradients(const bp_net_spec *sp, const bp_kernels *k, int id)
 {
-    int i = _i;
-    int variant = i % 4; i /= 4;
-    bp_loss loss = (bp_loss)(i % 3); i /= 3;
-    bp_act act = (bp_act)(i % 3); i /= 3;
-    const bp_kernels *k = i ? bp_kernels_active() : bp_kernels_for(BP_ISA_SCALAR);
-    bp_net_spec spec = {.inputs = IN, .classes = loss == BP_LOSS_BCE ? 2 : 3,
-                        .nhidden = 2, .hidden = {4, 3}, .act = act,
-                        .loss = loss, .init_gain = 1.0f,
-                        .batchnorm = variant & 1,
-                        .dropout = variant & 2 ? 0.3f : 0.0f};
+    bp_net_spec spec = *sp;
     bp_net *net;
     bp_err err = {0};
-    ck_assert_msg(bp_net_create(&spec, B, 11 + (uint64_t)_i, k, &net, &err) == BP_OK,
+    ck_assert_msg(bp_net_create(&spec, B, 11 + (uint64_t)id, k, &net, &err) == BP_OK,
                   "%s", err.msg);
-    bp_rng g = bp_rng_stream(5, (uint64_t)_i);
-    float x[B * IN];
+    bp_rng g = bp_rng_stream(5, (uint64_t)id);
+    float x[B * T * F], tg[B];
     int32_t y[B];
-    for (int j = 0; j < B * IN; j++)
+    ck_assert_uint_le(spec.inputs, T * F);
+    for (size_t j = 0; j < B * spec.inputs; j++)
         x[j] = (float)bp_rng_normal(&g);
-    for (int r = 0; r < B; r++)
-        y[r] = (int32_t)((size_t)r % spec.classes);
+    bp_rng gt = bp_rng_stream(6, (uint64_t)id); /* g's draws stay as they were */
+    for (int r = 0; r < B; r++) {
+        y[r] = spec.classes ? (int32_t)((size_t)r % spec.classes) : 0;
+        tg[r] = (float)bp_rng_normal(&gt);
+    }
+    const float *targets = spec.classes ? NULL : tg;
     /* non-zero biases and BN parameters, so their gradients are exercised */
     for (size_t j = net->ndecay; j < net->nparams; j++)
         net->params[j] += 0.1f * (float)bp_rng_normal(&g);
     bp_net_forward(net, x, B, true, 99);
-    bp_net_loss(net, y, B, true, NULL);
+    bp_net_loss(net, y, targets, B, true, NULL);
     bp_net_backward(net, x, B);
 
     size_t n = net->nparams;
@@ -168,9 +215,9 @@ START_TEST(test_gradients)
     for (size_t j = 0; j < n; j++) {
         double keep = p[j];
         p[j] = keep + h;
-        double lp = loss_d(&d, x, y);
+        double lp = loss_d(&d, x, y, targets);
         p[j] = keep - h;
-        double lm = loss_d(&d, x, y);
+        double lm = loss_d(&d, x, y, targets);
         p[j] = keep;
         double num = (lp - lm) / (2 * h), ana = net->grads[j];
         double diff = fabs(num - ana);
@@ -191,10 +238,10 @@ START_TEST(test_gradients)
         u[j] /= norm, gu += u[j] * net->grads[j];
     for (size_t j = 0; j < n; j++)
         p[j] = net->params[j] + 1e-5 * u[j];
-    double lp = loss_d(&d, x, y);
+    double lp = loss_d(&d, x, y, targets);
     for (size_t j = 0; j < n; j++)
         p[j] = net->params[j] - 1e-5 * u[j];
-    double lm = loss_d(&d, x, y);
+    double lm = loss_d(&d, x, y, targets);
     double num = (lp - lm) / 2e-5;
     ck_assert_msg(fabs(num - gu) <= 1e-3 * fmax(fabs(num), 1e-3 * gmax),
                   "%s on %s: directional derivative %.9g, analytic %.9g", desc,
@@ -203,12 +250,46 @@ START_TEST(test_gradients)
     bp_net_forward(net, x, B, true, 99);
     for (size_t j = 0; j < n; j++)
         p[j] = net->params[j];
-    double lf = bp_net_loss(net, y, B, false, NULL) / B, ld = loss_d(&d, x, y);
+    double lf = bp_net_loss(net, y, targets, B, false, NULL) / B, ld = loss_d(&d, x, y, targets);
     ck_assert_msg(fabs(lf - ld) <= 1e-5 * fmax(1, fabs(ld)),
                   "%s: float loss %.9g, double %.9g", desc, lf, ld);
     free(u);
     free(p);
     bp_net_destroy(net);
+}
+
+/* _i: table (scalar, best) x act (3) x loss (3) x layers (4) */
+START_TEST(test_gradients)
+{
+    int i = _i;
+    int variant = i % 4; i /= 4;
+    bp_loss loss = (bp_loss)(i % 3); i /= 3;
+    bp_act act = (bp_act)(i % 3); i /= 3;
+    const bp_kernels *k = i ? bp_kernels_active() : bp_kernels_for(BP_ISA_SCALAR);
+    bp_net_spec spec = {.inputs = IN, .classes = loss == BP_LOSS_BCE ? 2 : 3,
+                        .nhidden = 2, .hidden = {4, 3}, .act = act,
+                        .loss = loss, .init_gain = 1.0f,
+                        .batchnorm = variant & 1,
+                        .dropout = variant & 2 ? 0.3f : 0.0f};
+    check_gradients(&spec, k, _i);
+}
+END_TEST
+
+/* _i: table (scalar, best) x cell (rnn, lstm) x target (classes, real) x
+ * head (direct; dropout and a dense tanh layer) */
+START_TEST(test_rec_gradients)
+{
+    int i = _i;
+    int head = i % 2; i /= 2;
+    bool regression = i % 2; i /= 2;
+    bp_cell cell = i % 2 ? BP_CELL_LSTM : BP_CELL_RNN; i /= 2;
+    const bp_kernels *k = i ? bp_kernels_active() : bp_kernels_for(BP_ISA_SCALAR);
+    bp_net_spec spec = {.inputs = T * F, .classes = regression ? 0 : 3,
+                        .nhidden = head ? 2 : 1, .hidden = {4, 3},
+                        .cell = cell, .steps = T, .act = BP_ACT_TANH,
+                        .loss = regression ? BP_LOSS_MSE : BP_LOSS_CE,
+                        .init_gain = 1.5f, .dropout = head ? 0.3f : 0.0f};
+    check_gradients(&spec, k, 100 + _i);
 }
 END_TEST
 
@@ -262,17 +343,52 @@ START_TEST(test_spirals)
 }
 END_TEST
 
+START_TEST(test_adding_lstm)
+{
+    bp_data d;
+    bp_err err = {0};
+    bp_data_opts o = {.spec = "adding:10", .gen_samples = 2000};
+    ck_assert_msg(bp_data_load(&o, &d, &err) == BP_OK, "%s", err.msg);
+    ck_assert_uint_eq(d.steps, 10);
+    bp_net_spec spec = {.inputs = d.train.dim, .classes = 0, .nhidden = 1,
+                        .hidden = {32}, .cell = BP_CELL_LSTM, .steps = 10,
+                        .loss = BP_LOSS_MSE, .init_gain = 1.0f};
+    bp_net *net;
+    bp_optim *opt;
+    bp_trainer *t;
+    bp_optim_spec os;
+    bp_optim_defaults(&os);
+    os.kind = BP_OPT_ADAM;
+    os.lr = 0.01f;
+    bp_train_spec ts = {.epochs = 10, .batch = 32, .seed = 0};
+    ck_assert(bp_net_create(&spec, ts.batch, 0, NULL, &net, &err) == BP_OK);
+    ck_assert(bp_optim_create(&os, net->nparams, &opt, &err) == BP_OK);
+    ck_assert(bp_trainer_create(&ts, net, opt, &d, &t, &err) == BP_OK);
+    ck_assert_msg(bp_trainer_run(t, &err) == BP_OK, "%s", err.msg);
+    double mse, acc;
+    bp_net_evaluate(net, &d.test, &mse, &acc, NULL);
+    ck_assert_msg(mse < 0.01, "adding T=10, lstm 32: test MSE %.4f (the mean "
+                              "predictor: 0.167)", mse);
+    bp_trainer_destroy(t);
+    bp_optim_destroy(opt);
+    bp_net_destroy(net);
+    bp_data_free(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("net");
     TCase *tc = tcase_create("gradients");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_gradients, 0, 2 * 3 * 3 * 4);
+    tcase_add_loop_test(tc, test_rec_gradients, 0, 2 * 2 * 2 * 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("learning");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_xor);
     tcase_add_test(tc, test_spirals);
+    tcase_add_test(tc, test_adding_lstm);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -81,6 +81,12 @@ int bp_cmd_eval(int argc, char **argv)
         goto fail;
     }
     size_t c = set->classes;
+    if (confusion && c == 0) {
+        bp_fail(&err, BP_ERR_INVALID_ARG,
+                "--confusion: the data set is a regression (real targets, no "
+                "classes)");
+        goto fail;
+    }
     if (confusion && !(cm = bp_alloc(c * c * sizeof *cm))) {
         bp_fail(&err, BP_ERR_NOMEM, "out of memory");
         goto fail;

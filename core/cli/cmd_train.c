@@ -89,7 +89,7 @@ static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *e)
     bp_err err = {0};
     if (u->o->metrics &&
         bp_write_metrics(u->o->metrics, t->history, t->nhistory,
-                         t->net->ndense, &err) != BP_OK &&
+                         t->net->ndense, t->net->steps, &err) != BP_OK &&
         u->save_status == BP_OK)
         u->save_status = err.code, u->save_err = err;
     if (u->o->save && u->o->checkpoint_every &&
@@ -239,10 +239,15 @@ int bp_cmd_train(int argc, char **argv)
     if (!o.quiet) {
         char desc[256];
         bp_net_describe(&nspec, desc, sizeof desc);
-        printf("data     %s: %zu train, %zu val, %zu test, %zu features, %zu "
-               "classes\n",
+        char what[64];
+        if (data.train.classes)
+            snprintf(what, sizeof what, "%zu classes", data.train.classes);
+        else
+            snprintf(what, sizeof what, "real targets (accuracy: within %g)",
+                     BP_REG_TOLERANCE);
+        printf("data     %s: %zu train, %zu val, %zu test, %zu features, %s\n",
                data.source, data.train.n, data.val.n, data.test.n,
-               data.train.dim, data.train.classes);
+               data.train.dim, what);
         printf("network  %s, %zu parameters\n", desc, net->nparams);
         printf("training %s lr %g, batch %lld, seed %lld, %s, %d thread%s%s\n",
                bp_opt_names[o.opt], o.lr, o.batch, o.seed,
@@ -273,7 +278,8 @@ int bp_cmd_train(int argc, char **argv)
     if (o.save && bp_ckpt_save(o.save, spec, tr, &err) != BP_OK)
         goto fail;
     if (o.metrics && !tr->nhistory &&
-        bp_write_metrics(o.metrics, tr->history, 0, net->ndense, &err) != BP_OK)
+        bp_write_metrics(o.metrics, tr->history, 0, net->ndense, net->steps,
+                         &err) != BP_OK)
         goto fail;
     double tl, ta;
     bool flushed = bp_flush_denormals(!o.keep_denormals);

@@ -31,7 +31,9 @@
     X(adam_update) \
     X(sumsq) \
     X(scale) \
-    X(clip_value)
+    X(clip_value) \
+    X(lstm_fwd) \
+    X(lstm_bwd)
 
 #define X(name) bp_ktype_##name bp_##name##__avx2;
 BP_AVX2_KERNELS(X)
