@@ -205,8 +205,15 @@ static bool write_metrics(const experiment *e)
     tprintf(&t, "variant,seed,epoch,lr,train_loss,train_acc,train_eval_loss,"
                 "train_eval_acc,val_loss,val_acc,test_loss,test_acc,"
                 "weight_norm,zero_frac,seconds");
+    bool rec = false;
+    for (size_t i = 0; i < e->nvariants * e->nseeds; i++)
+        rec |= e->runs[i].nsteps > 0;
     for (size_t l = 0; l < nd; l++)
         tprintf(&t, ",grad_norm_%zu", l + 1);
+    /* recurrent nets: ||dL/dh_t|| at the first and the last time step (the
+     * whole profile would be a column per step) */
+    if (rec)
+        tprintf(&t, ",dh_norm_first,dh_norm_last");
     tprintf(&t, "\n");
     for (size_t i = 0; i < e->nvariants * e->nseeds; i++) {
         const exp_run *r = &e->runs[i];
@@ -220,10 +227,14 @@ static bool write_metrics(const experiment *e)
                                 s->test_acc, r->weight_norm[k],
                                 r->zero_frac[k], s->seconds};
             for (size_t j = 0; j < sizeof v / sizeof *v; j++)
-                num(&t, v[j], j + 1 < sizeof v / sizeof *v || nd ? "," : "");
+                num(&t, v[j], j + 1 < sizeof v / sizeof *v || nd || rec ? "," : "");
             for (size_t l = 0; l < nd; l++)
                 num(&t, l < r->ndense ? s->grad_norm[l] : NAN,
-                    l + 1 < nd ? "," : "");
+                    l + 1 < nd || rec ? "," : "");
+            if (rec) {
+                num(&t, r->nsteps ? s->step_norm[0] : NAN, ",");
+                num(&t, r->nsteps ? s->step_norm[r->nsteps - 1] : NAN, "");
+            }
             tprintf(&t, "\n");
         }
     }
@@ -477,6 +488,27 @@ bool exp_plot_xy(const experiment *e, const char *png, const char *title,
     return draw(e, png, title, xlabel, ylabel, scale, &dat, names, n ? 1 : 0);
 }
 
+bool exp_plot_curves(const experiment *e, const char *png, const char *title,
+                     const char *xlabel, const char *ylabel, unsigned scale,
+                     size_t ncurves, const char *const *names,
+                     const size_t *n, const double *const *x,
+                     const double *const *y)
+{
+    text dat = {0};
+    static char kept[EXP_MAX_VARIANTS][48];
+    size_t blocks = 0;
+    for (size_t c = 0; c < ncurves && blocks < EXP_MAX_VARIANTS; c++) {
+        if (!n[c])
+            continue;
+        tprintf(&dat, "# %s\n", names[c]);
+        for (size_t i = 0; i < n[c]; i++)
+            tprintf(&dat, "%.9g %.9g\n", x[c][i], y[c][i]);
+        tprintf(&dat, "\n\n");
+        snprintf(kept[blocks++], sizeof kept[0], "%s", names[c]);
+    }
+    return draw(e, png, title, xlabel, ylabel, scale, &dat, kept, blocks);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Running                                                                 */
 
@@ -592,6 +624,7 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
         (st = bp_trainer_create(&tspec, net, opt, &cache, &t, err)))
         goto done;
     r->ndense = net->ndense;
+    r->nsteps = net->steps;
     cb_ctx c = {e, r, ne, index, total};
     t->on_epoch = on_epoch;
     t->ctx = &c;

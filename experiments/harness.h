@@ -43,6 +43,7 @@ typedef struct exp_run {
     bp_epoch_stats *epochs;
     double *weight_norm, *zero_frac; /* per epoch: ||W||_2 and |w| < 1e-3 */
     size_t ndense;
+    size_t nsteps;       /* recurrent nets: time steps (epochs[k].step_norm) */
     size_t best_epoch;   /* early stopping: the restored epoch (else 0) */
     double final_test_acc, final_test_loss; /* the model the run ended with */
     double seconds;      /* total training time */
@@ -145,6 +146,13 @@ bool exp_plot(const experiment *e, const char *png, const char *title,
 bool exp_plot_xy(const experiment *e, const char *png, const char *title,
                  const char *xlabel, const char *ylabel, unsigned scale,
                  const char *name, size_t n, const double *x, const double *y);
+
+/* Several named curves: curve c has n[c] points (x[c][i], y[c][i]). */
+bool exp_plot_curves(const experiment *e, const char *png, const char *title,
+                     const char *xlabel, const char *ylabel, unsigned scale,
+                     size_t ncurves, const char *const *names,
+                     const size_t *n, const double *const *x,
+                     const double *const *y);
 
 /* Series: the mean over seeds of test accuracy per epoch. */
 size_t exp_series_test_acc(const experiment *e, size_t v, double *x,

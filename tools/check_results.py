@@ -13,7 +13,8 @@ import sys
 
 EXPERIMENTS = ["activations", "batchnorm", "dropout", "regularization",
                "clipping", "early_stopping", "loss", "data_size",
-               "optimizers", "isa"]
+               "optimizers", "recurrent", "clipping_rnn", "sequential",
+               "isa"]
 PROVENANCE = ["experiment", "status", "git_commit", "git_dirty", "cpu", "isa",
               "threads", "compiler", "flags", "date", "command", "data",
               "seeds", "variants"]
