@@ -476,6 +476,58 @@ static void register_rows(void)
 }
 
 /* ---------------------------------------------------------------------- */
+/* The LSTM cell at the LSTM benchmark's shape (batch 128, 128 units): one
+ * time step forward, and one backward (whose gate buffer it overwrites is
+ * restored outside the timing, so every iteration sees gate values).     */
+
+static void bm_lstm(bp_bench_state *st, void *vctx)
+{
+    const row_ctx *r = vctx;
+    size_t rows = r->rows, h = r->cols, n = rows * h;
+    float *z0 = alloc_fill(4 * n, 41, 0.02f, 0.98f), *z = alloc_fill(4 * n, 41, 0, 0);
+    float *cp = alloc_fill(n, 42, -2, 2), *c = alloc_fill(n, 43, -2, 2);
+    float *ho = alloc_fill(n, 44, 0, 0), *dh = alloc_fill(n, 45, -1, 1);
+    float *dc = alloc_fill(n, 46, -1, 1);
+    if (!z0 || !z || !cp || !c || !ho || !dh || !dc) {
+        bp_bench_skip(st, "out of memory");
+        goto done;
+    }
+    memcpy(z, z0, 4 * n * sizeof *z);
+    while (bp_bench_keep_running(st)) {
+        if (r->k == BP_K_lstm_fwd) {
+            r->t->lstm_fwd(rows, h, z, 4 * h, cp, c, h, ho, h);
+        } else {
+            r->t->lstm_bwd(rows, h, z, 4 * h, cp, c, h, dh, h, dc, h);
+            bp_bench_pause(st);
+            memcpy(z, z0, 4 * n * sizeof *z);
+            memcpy(dc, dh, n * sizeof *dc);
+            bp_bench_resume(st);
+        }
+    }
+    bp_bench_counter(st, "Gelem/s", 1e-9 * (double)n,
+                     BP_BENCH_RATE | BP_BENCH_PER_ITER);
+done:
+    free(z0), free(z), free(cp), free(c), free(ho), free(dh), free(dc);
+}
+
+static void register_lstm(void)
+{
+    const bp_kernel_id ks[2] = {BP_K_lstm_fwd, BP_K_lstm_bwd};
+    for (int i = 0; i < BP_ISA_COUNT; i++) {
+        const bp_kernels *t = bp_kernels_for((bp_isa)i);
+        if (!t)
+            continue;
+        for (int j = 0; j < 2; j++) {
+            char name[96];
+            snprintf(name, sizeof name, "%s/%s/128x128",
+                     bp_kernel_desc_of(ks[j])->name, t->isa_name);
+            row_ctx r = {t, ks[j], 128, 128};
+            bp_bench_register(name, bm_lstm, ctx_dup(&r, sizeof r));
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
 /* A whole training step of the reference workload, and its GEMMs alone.   */
 
 typedef struct step_ctx {
@@ -579,5 +631,6 @@ int main(int argc, char **argv)
     register_gemms();
     register_ew();
     register_rows();
+    register_lstm();
     return bp_bench_main(argc, argv);
 }

@@ -2,8 +2,9 @@
 # tools/bench.sh [--out DIR] [--quick] - the whole benchmark set, written to
 # DIR (default results/bench): kernels.json (Google Benchmark), training
 # throughput of bplab (every ISA, 1 and 2 threads) and of PyTorch when
-# installed (train.jsonl), provenance.json, and README.md, the report
-# (tools/bench_report.py). About 10 minutes on 2 cores; --quick: a minute.
+# installed (train.jsonl), LSTM training throughput of both (lstm.jsonl),
+# provenance.json, and README.md, the report (tools/bench_report.py).
+# About 11 minutes on 2 cores; --quick: two.
 #
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset here: they push OpenBLAS
 # (and so numpy and PyTorch) onto slower AVX2 kernels.
@@ -74,6 +75,33 @@ else
 fi
 mv "$out/train.jsonl.tmp" "$out/train.jsonl"
 
-# 3. provenance and the report
+# 3. LSTM training throughput: sequential Fashion-MNIST (28 steps of 28
+#    pixels), 128 units, batch 128, Adam at lr 0.001, on the best table at
+#    1 and 2 threads, beside PyTorch's nn.LSTM on the same shapes
+: > "$out/lstm.jsonl.tmp"
+best=$("$bp" info | sed -n 's/^active *\([a-z0-9]*\).*/\1/p')
+le=2; [ $quick = 1 ] && le=1
+for t in 1 2; do
+    "$bp" train --model lstm --hidden 128 --data fashion-mnist-rows --opt adam \
+        --lr 0.001 --threads $t --epochs $le --quiet --metrics "$out/m.csv" > "$out/acc.txt"
+    acc=$(sed -n 's/^test accuracy \([0-9.]*\).*/\1/p' "$out/acc.txt")
+    tail -n +2 "$out/m.csv" | awk -F, -v isa="$best" -v t=$t -v acc="$acc" '
+        { printf "{\"impl\": \"bplab\", \"model\": \"lstm\", \"isa\": \"%s\", \"threads\": %d, \"epoch\": %d, \"seconds\": %s, \"samples_per_s\": %s, \"test_acc\": %s, \"final_test_acc\": %s}\n",
+                 isa, t, $1, $(NF-1), $NF, $10, acc }' >> "$out/lstm.jsonl.tmp"
+    echo "bplab lstm $best, $t thread(s): test accuracy $acc after $le epoch(s)"
+done
+rm -f "$out/m.csv" "$out/acc.txt"
+if /usr/bin/python3 -c 'import torch' 2> /dev/null; then
+    py=bench/peers/pytorch_lstm.py
+    /usr/bin/python3 $py --epochs $le --threads 1 >> "$out/lstm.jsonl.tmp"
+    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 $py --epochs $le --threads 2 |
+        sed 's/"impl": "pytorch"/"impl": "pytorch", "wait_policy": "PASSIVE"/' >> "$out/lstm.jsonl.tmp"
+    /usr/bin/python3 $py --epochs 1 --threads 2 |
+        sed 's/"impl": "pytorch"/"impl": "pytorch", "wait_policy": "default"/' >> "$out/lstm.jsonl.tmp"
+    echo "bench.sh: PyTorch LSTM done"
+fi
+mv "$out/lstm.jsonl.tmp" "$out/lstm.jsonl"
+
+# 4. provenance and the report
 python3 tools/bench_report.py "$out" "$bp" "$((SECONDS - start))" "$quick"
 echo "bench.sh: done in $((SECONDS - start)) s: $out/README.md"

@@ -285,6 +285,51 @@ def main():
         floors.append(floor_line(b2[0] >= 2 * pb,
             "training at 2 threads: bplab %.0f samples/s = %.2fx PyTorch's best 2-thread setting %.0f (floor 2x)" % (b2[0], b2[0] / pb, pb)))
 
+    # ---- LSTM training throughput
+    lruns = []
+    try:
+        with open(os.path.join(out, "lstm.jsonl")) as f:
+            lruns = [json.loads(l) for l in f if l.strip()]
+    except OSError:
+        pass
+    if lruns:
+        w("## LSTM training throughput: sequential Fashion-MNIST")
+        w("")
+        w("One LSTM layer of 128 units over 28 steps of 28 pixels, a 10-way "
+          "head, batch 128, Adam at lr 0.001 (`bplab train --model lstm "
+          "--data fashion-mnist-rows`; bench/peers/pytorch_lstm.py with "
+          "torch.nn.LSTM). Sequences per second of training, median over "
+          "the epochs of one run; test accuracy after the run.")
+        w("")
+        w("| implementation | threads | sequences/s | test accuracy | epochs |")
+        w("|---|---|---|---|---|")
+        lg = {}
+        for r in lruns:
+            key = (r["impl"], r.get("isa", r.get("wait_policy", "")), r["threads"])
+            lg.setdefault(key, []).append(r)
+        lt = {}
+        for key, rs in lg.items():
+            sps = statistics.median(r["samples_per_s"] for r in rs)
+            acc = rs[-1].get("final_test_acc", rs[-1]["test_acc"])
+            lt[key] = (sps, acc, len(rs))
+            label = ("bplab %s" % key[1]) if key[0] == "bplab" else ("PyTorch %s" % (
+                "(OMP_WAIT_POLICY=PASSIVE)" if key[1] == "PASSIVE" else ""))
+            w("| %s | %d | %.0f | %s | %d |" % (label, key[2], sps, fmt(acc, 4), len(rs)))
+        w("")
+        l1 = [v for k, v in lt.items() if k[0] == "bplab" and k[2] == 1]
+        l2 = [v for k, v in lt.items() if k[0] == "bplab" and k[2] == 2]
+        q1 = lt.get(("pytorch", "", 1))
+        q2 = [v for k, v in lt.items() if k[0] == "pytorch" and k[2] == 2]
+        if l1 and q1:
+            floors.append(floor_line(l1[0][0] >= 1.5 * q1[0],
+                "LSTM training at 1 thread: bplab %.0f sequences/s = %.2fx PyTorch's nn.LSTM %.0f (floor 1.5x)"
+                % (l1[0][0], l1[0][0] / q1[0], q1[0])))
+        if l2 and q2:
+            qb = max(v[0] for v in q2)
+            w("At 2 threads bplab trains %.2fx as many sequences per second "
+              "as PyTorch's best 2-thread setting." % (l2[0][0] / qb))
+            w("")
+
     # ---- element-wise
     w("## Element-wise kernels (Gelem/s)")
     w("")
@@ -332,8 +377,9 @@ def main():
     # row kernels
     w("| row kernel | shape | " + " | ".join(isas) + " |")
     w("|---|---|" + "---|" * len(isas))
-    for name in ("softmax_xent", "softmax_fwd", "bn_fwd_train", "bn_bwd"):
-        for shape in ("128x10", "128x256"):
+    for name in ("softmax_xent", "softmax_fwd", "bn_fwd_train", "bn_bwd",
+                 "lstm_fwd", "lstm_bwd"):
+        for shape in ("128x10", "128x256", "128x128"):
             vals = [rate.get("%s/%s/%s" % (name, i, shape)) for i in isas]
             if any(vals):
                 w("| %s | %s | %s |" % (name, shape, " | ".join(fmt(v, 2) for v in vals)))
