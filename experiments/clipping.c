@@ -7,18 +7,10 @@
 
 #define DEEP "256,256,256,256,256,256,256,256"
 
-static size_t diverged(const experiment *e, size_t v)
-{
-    size_t n = 0;
-    for (size_t s = 0; s < e->nseeds; s++)
-        n += exp_get(e, v, s)->diverged;
-    return n;
-}
-
 static void report(const experiment *e, FILE *md)
 {
     for (size_t v = 0; v < e->nvariants; v++) {
-        size_t d = diverged(e, v);
+        size_t d = exp_diverged(e, v);
         double m, s, c;
         size_t n = exp_stats(e, v, exp_final_test_acc, &m, &s, &c);
         char a[64];
@@ -28,7 +20,7 @@ static void report(const experiment *e, FILE *md)
                 100.0 * (double)d / (double)e->nseeds,
                 n ? "; the others reach test accuracy " : "", n ? a : "");
     }
-    size_t d0 = diverged(e, 0), dv = diverged(e, 1), dn = diverged(e, 2);
+    size_t d0 = exp_diverged(e, 0), dv = exp_diverged(e, 1), dn = exp_diverged(e, 2);
     fprintf(md, "- Verdict: %s\n",
             d0 > 0 && dv < d0 && dn < d0
                 ? "both clipping methods turn runs that diverge without "
@@ -54,7 +46,7 @@ static void headline(const experiment *e, FILE *f)
 {
     fprintf(f, "diverged runs: %zu/%u without clipping, %zu/%u clipped by value, "
                "%zu/%u clipped by norm; clipped test accuracy %s (norm)",
-            diverged(e, 0), e->nseeds, diverged(e, 1), e->nseeds, diverged(e, 2),
+            exp_diverged(e, 0), e->nseeds, exp_diverged(e, 1), e->nseeds, exp_diverged(e, 2),
             e->nseeds, exp_str(e, 2, exp_final_test_acc));
 }
 

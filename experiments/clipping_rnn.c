@@ -20,14 +20,6 @@ static double final_loss(const exp_run *r)
     return r->done ? r->final_test_loss : NAN;
 }
 
-static size_t diverged(const experiment *e, size_t v)
-{
-    size_t n = 0;
-    for (size_t s = 0; s < e->nseeds; s++)
-        n += exp_get(e, v, s)->diverged;
-    return n;
-}
-
 /* The mean global gradient norm while the stable variant (o: the 10x
  * smaller rate, unclipped; seed 0) trains for CALIB_EPOCHS epochs: per
  * epoch the norm of the per-layer mean norms, then the mean over epochs. */
@@ -83,9 +75,9 @@ static void report(const experiment *e, FILE *md)
                 "|---|---|---|\n");
     for (size_t v = 0; v < e->nvariants; v++)
         fprintf(md, "| %s | %zu/%u | %s |\n", e->variants[v].name,
-                diverged(e, v), e->nseeds, exp_str(e, v, final_loss));
+                exp_diverged(e, v), e->nseeds, exp_str(e, v, final_loss));
     fprintf(md, "\n(the mean predictor's MSE: 0.167)\n\n");
-    size_t d0 = diverged(e, 0);
+    size_t d0 = exp_diverged(e, 0);
     fprintf(md, "- Verdict: ");
     if (d0 == 0)
         fprintf(md, "the unclipped runs did not diverge here, so this setting "
@@ -96,13 +88,13 @@ static void report(const experiment *e, FILE *md)
              * baseline's */
             double m, sd, ci;
             size_t n = exp_stats(e, v, final_loss, &m, &sd, &ci);
-            bool trains = diverged(e, v) == 0 && n && m < BASELINE / 2;
+            bool trains = exp_diverged(e, v) == 0 && n && m < BASELINE / 2;
             fprintf(md, "%s%s %s (%zu of %u unclipped runs diverged; %zu of "
                         "%u %s runs, mean test MSE %.4f)%s",
                     v == 1 ? "" : "; ", e->variants[v].name,
                     trains ? "turns exploding runs into runs that learn"
                            : "does not make them learn",
-                    d0, e->nseeds, diverged(e, v), e->nseeds,
+                    d0, e->nseeds, exp_diverged(e, v), e->nseeds,
                     e->variants[v].name, n ? m : NAN, v == 2 ? ".\n" : "");
         }
     exp_compare(e, md, 2, 1, final_loss,
@@ -112,33 +104,13 @@ static void report(const experiment *e, FILE *md)
                 "test MSE", false);
 }
 
-static size_t series_loss(const experiment *e, size_t v, double *x,
-                          double *y, size_t cap)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < cap; k++) {
-        double s = 0;
-        size_t c = 0;
-        for (size_t j = 0; j < e->nseeds; j++) {
-            const exp_run *r = exp_get(e, v, j);
-            if (k < r->nepochs && r->done)
-                s += r->epochs[k].test_loss, c++;
-        }
-        if (!c)
-            break;
-        x[n] = (double)(k + 1);
-        y[n++] = s / (double)c;
-    }
-    return n;
-}
-
 static void plots(const experiment *e, FILE *md)
 {
     exp_plot(e, "test_mse.png",
-             "Test MSE per epoch, runs that finished (diverged runs have no "
-             "points)",
-             "epoch", "test MSE (mean over seeds)", EXP_LOGY, series_loss,
-             NULL);
+             "Test MSE per epoch (a diverged run has points only for the "
+             "epochs it finished)",
+             "epoch", "test MSE (mean over seeds)", EXP_LOGY,
+             exp_series_test_loss, NULL);
     fprintf(md, "![test MSE](test_mse.png)\n");
 }
 
@@ -147,8 +119,8 @@ static void headline(const experiment *e, FILE *f)
     fprintf(f, "RNN runs diverged: %zu/%u unclipped, %zu/%u clipped by value, "
                "%zu/%u clipped by norm; test MSE %s clipped by norm (baseline "
                "0.167)",
-            diverged(e, 0), e->nseeds, diverged(e, 1), e->nseeds,
-            diverged(e, 2), e->nseeds, exp_str(e, 2, final_loss));
+            exp_diverged(e, 0), e->nseeds, exp_diverged(e, 1), e->nseeds,
+            exp_diverged(e, 2), e->nseeds, exp_str(e, 2, final_loss));
 }
 
 int main(int argc, char **argv)

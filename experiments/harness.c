@@ -101,6 +101,14 @@ exp_variant *exp_add(experiment *e, const char *name)
     return v;
 }
 
+size_t exp_diverged(const experiment *e, size_t v)
+{
+    size_t n = 0;
+    for (size_t s = 0; s < e->nseeds; s++)
+        n += exp_get(e, v, s)->diverged;
+    return n;
+}
+
 const exp_run *exp_get(const experiment *e, size_t v, size_t s)
 {
     return &e->runs[v * e->nseeds + s];
@@ -372,8 +380,9 @@ void exp_compare(const experiment *e, FILE *md, size_t a, size_t b,
 /* ---------------------------------------------------------------------- */
 /* Plots                                                                   */
 
-size_t exp_series_test_acc(const experiment *e, size_t v, double *x,
-                           double *y, size_t cap)
+/* per epoch, the mean over the seeds that recorded it of one field */
+static size_t series_mean(const experiment *e, size_t v, double *x,
+                          double *y, size_t cap, bool loss)
 {
     size_t n = 0;
     for (size_t k = 0; k < cap; k++) {
@@ -382,7 +391,7 @@ size_t exp_series_test_acc(const experiment *e, size_t v, double *x,
         for (size_t j = 0; j < e->nseeds; j++) {
             const exp_run *r = exp_get(e, v, j);
             if (k < r->nepochs)
-                s += r->epochs[k].test_acc, c++;
+                s += loss ? r->epochs[k].test_loss : r->epochs[k].test_acc, c++;
         }
         if (!c)
             break;
@@ -390,6 +399,18 @@ size_t exp_series_test_acc(const experiment *e, size_t v, double *x,
         y[n++] = s / (double)c;
     }
     return n;
+}
+
+size_t exp_series_test_acc(const experiment *e, size_t v, double *x,
+                           double *y, size_t cap)
+{
+    return series_mean(e, v, x, y, cap, false);
+}
+
+size_t exp_series_test_loss(const experiment *e, size_t v, double *x,
+                            double *y, size_t cap)
+{
+    return series_mean(e, v, x, y, cap, true);
 }
 
 /* Write <png>.gp for the data blocks in `dat` and run gnuplot on it. */

@@ -112,6 +112,9 @@ double exp_final_gap(const exp_run *r);     /* train_eval_acc - test_acc */
 size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
                  double *mean, double *sd, double *ci);
 
+/* How many of variant v's seeds diverged. */
+size_t exp_diverged(const experiment *e, size_t v);
+
 /* The run of variant v, seed index s. */
 const exp_run *exp_get(const experiment *e, size_t v, size_t s);
 
@@ -157,5 +160,8 @@ bool exp_plot_curves(const experiment *e, const char *png, const char *title,
 /* Series: the mean over seeds of test accuracy per epoch. */
 size_t exp_series_test_acc(const experiment *e, size_t v, double *x,
                            double *y, size_t cap);
+/* Series: the mean over seeds of test loss per epoch. */
+size_t exp_series_test_loss(const experiment *e, size_t v, double *x,
+                            double *y, size_t cap);
 
 #endif

@@ -109,6 +109,28 @@ def limit_note(kind, rate, time, peak, best, thr):
     return kind
 
 
+def throughput_table(w, runs, unit):
+    """Write the table of training runs (JSON lines, one per epoch) grouped
+    by (impl, isa or wait policy, threads); return that key -> (median
+    rate, final test accuracy, epochs)."""
+    w("| implementation | threads | %s | test accuracy | epochs |" % unit)
+    w("|---|---|---|---|---|")
+    groups = {}
+    for r in runs:
+        key = (r["impl"], r.get("isa", r.get("wait_policy", "")), r["threads"])
+        groups.setdefault(key, []).append(r)
+    thr = {}
+    for key, rs in groups.items():
+        sps = statistics.median(r["samples_per_s"] for r in rs)
+        acc = rs[-1].get("final_test_acc", rs[-1]["test_acc"])
+        thr[key] = (sps, acc, len(rs))
+        label = ("bplab %s" % key[1]) if key[0] == "bplab" else ("PyTorch %s" % (
+            "(OMP_WAIT_POLICY=PASSIVE)" if key[1] == "PASSIVE" else ""))
+        w("| %s | %d | %.0f | %s | %d |" % (label, key[2], sps, fmt(acc, 4), len(rs)))
+    w("")
+    return thr
+
+
 def main():
     out, bplab, seconds, quick = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
     ctx, rate, time = load_kernels(os.path.join(out, "kernels.json"))
@@ -255,21 +277,7 @@ def main():
     w("Samples per second of training (data in memory, evaluation excluded), "
       "median over the epochs of one run; test accuracy after the run.")
     w("")
-    w("| implementation | threads | samples/s | test accuracy | epochs |")
-    w("|---|---|---|---|---|")
-    groups = {}
-    for r in runs:
-        key = (r["impl"], r.get("isa", r.get("wait_policy", "")), r["threads"])
-        groups.setdefault(key, []).append(r)
-    thr = {}
-    for key, rs in groups.items():
-        sps = statistics.median(r["samples_per_s"] for r in rs)
-        acc = rs[-1].get("final_test_acc", rs[-1]["test_acc"])
-        thr[key] = (sps, acc, len(rs))
-        label = ("bplab %s" % key[1]) if key[0] == "bplab" else ("PyTorch %s" % (
-            "(OMP_WAIT_POLICY=PASSIVE)" if key[1] == "PASSIVE" else ""))
-        w("| %s | %d | %.0f | %s | %d |" % (label, key[2], sps, fmt(acc, 4), len(rs)))
-    w("")
+    thr = throughput_table(w, runs, "samples/s")
     b1, b2 = thr.get(("bplab", best, 1)), thr.get(("bplab", best, 2))
     p1 = thr.get(("pytorch", "", 1))
     p2 = [v for k, v in thr.items() if k[0] == "pytorch" and k[2] == 2]
@@ -301,21 +309,7 @@ def main():
           "torch.nn.LSTM). Sequences per second of training, median over "
           "the epochs of one run; test accuracy after the run.")
         w("")
-        w("| implementation | threads | sequences/s | test accuracy | epochs |")
-        w("|---|---|---|---|---|")
-        lg = {}
-        for r in lruns:
-            key = (r["impl"], r.get("isa", r.get("wait_policy", "")), r["threads"])
-            lg.setdefault(key, []).append(r)
-        lt = {}
-        for key, rs in lg.items():
-            sps = statistics.median(r["samples_per_s"] for r in rs)
-            acc = rs[-1].get("final_test_acc", rs[-1]["test_acc"])
-            lt[key] = (sps, acc, len(rs))
-            label = ("bplab %s" % key[1]) if key[0] == "bplab" else ("PyTorch %s" % (
-                "(OMP_WAIT_POLICY=PASSIVE)" if key[1] == "PASSIVE" else ""))
-            w("| %s | %d | %.0f | %s | %d |" % (label, key[2], sps, fmt(acc, 4), len(rs)))
-        w("")
+        lt = throughput_table(w, lruns, "sequences/s")
         l1 = [v for k, v in lt.items() if k[0] == "bplab" and k[2] == 1]
         l2 = [v for k, v in lt.items() if k[0] == "bplab" and k[2] == 2]
         q1 = lt.get(("pytorch", "", 1))

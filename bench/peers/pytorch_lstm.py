@@ -16,14 +16,11 @@ sequences/s, then the test accuracy. Thread count: --threads
 unset (tools/bench.sh does).
 """
 import argparse
-import json
 import os
-import sys
-import time
 
 import torch
 
-from pytorch_mlp import find, load_idx
+from pytorch_mlp import find, load_idx, train
 
 
 class Net(torch.nn.Module):
@@ -56,26 +53,7 @@ def main():
     yt = load_idx(find(a.data, "t10k-labels-idx1-ubyte")).long()
     net = Net(a.hidden)
     opt = torch.optim.Adam(net.parameters(), lr=a.lr)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    n = x.shape[0]
-    for epoch in range(1, a.epochs + 1):
-        perm = torch.randperm(n)
-        t0 = time.perf_counter()
-        for i in range(0, n, a.batch):
-            idx = perm[i:i + a.batch]
-            xb, yb = x.index_select(0, idx), y.index_select(0, idx)
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(xb), yb)
-            loss.backward()
-            opt.step()
-        secs = time.perf_counter() - t0
-        with torch.no_grad():
-            acc = (net(xt).argmax(1) == yt).float().mean().item()
-        print(json.dumps({"impl": "pytorch", "model": "lstm",
-                          "threads": a.threads, "epoch": epoch,
-                          "seconds": secs, "samples_per_s": n / secs,
-                          "test_acc": acc}))
-        sys.stdout.flush()
+    train(net, opt, x, y, xt, yt, a, {"impl": "pytorch", "model": "lstm"})
 
 
 if __name__ == "__main__":

@@ -66,6 +66,13 @@ def main():
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             torch.nn.init.zeros_(m.bias)
     opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=0.9)
+    train(net, opt, x, y, xt, yt, a, {"impl": "pytorch"})
+
+
+def train(net, opt, x, y, xt, yt, a, tags):
+    """a.epochs epochs of shuffled mini-batches of a.batch samples with
+    softmax cross-entropy; per epoch one JSON line: tags, threads, epoch,
+    training seconds, samples/s and test accuracy."""
     loss_fn = torch.nn.CrossEntropyLoss()
     n = x.shape[0]
     for epoch in range(1, a.epochs + 1):
@@ -81,9 +88,9 @@ def main():
         secs = time.perf_counter() - t0
         with torch.no_grad():
             acc = (net(xt).argmax(1) == yt).float().mean().item()
-        print(json.dumps({"impl": "pytorch", "threads": a.threads,
-                          "epoch": epoch, "seconds": secs,
-                          "samples_per_s": n / secs, "test_acc": acc}))
+        print(json.dumps(dict(tags, threads=a.threads, epoch=epoch,
+                              seconds=secs, samples_per_s=n / secs,
+                              test_acc=acc)))
         sys.stdout.flush()
 
 
