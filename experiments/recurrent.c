@@ -41,17 +41,33 @@ static double grad_ratio(const exp_run *r)
     return s->step_norm[0] / s->step_norm[r->nsteps - 1];
 }
 
-/* geometric mean over seeds (the ratios span orders of magnitude) */
+/* geometric mean over seeds (the ratios span orders of magnitude); 0 if
+ * the first step's gradient underflowed to zero in any seed */
 static double geo_ratio(const experiment *e, size_t v)
 {
     double s = 0;
     size_t n = 0;
     for (size_t j = 0; j < e->nseeds; j++) {
         double g = grad_ratio(exp_get(e, v, j));
+        if (g == 0)
+            return 0;
         if (g > 0 && isfinite(g))
             s += log10(g), n++;
     }
     return n ? pow(10, s / (double)n) : NAN;
+}
+
+/* "3.5e-20", or "0 (underflow)": below the smallest float */
+static const char *ratio_str(double g)
+{
+    static char buf[4][32];
+    static int k;
+    k = (k + 1) % 4;
+    if (g == 0)
+        snprintf(buf[k], sizeof buf[k], "0 (underflow)");
+    else
+        snprintf(buf[k], sizeof buf[k], "%.2g", g);
+    return buf[k];
 }
 
 /* seeds of variant v with a test MSE below SOLVED */
@@ -95,14 +111,16 @@ static void report(const experiment *e, FILE *md)
                 "grad ratio RNN | grad ratio LSTM |\n|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < nlens(e); i++) {
         size_t r = 2 * i, l = 2 * i + 1;
-        fprintf(md, "| %lld | %s | %s | %zu/%u, %zu/%u | %.2g | %.2g |\n",
+        fprintf(md, "| %lld | %s | %s | %zu/%u, %zu/%u | %s | %s |\n",
                 len_of(e, r), exp_str(e, r, final_mse), exp_str(e, l, final_mse),
                 solved(e, r), e->nseeds, solved(e, l), e->nseeds,
-                geo_ratio(e, r), geo_ratio(e, l));
+                ratio_str(geo_ratio(e, r)), ratio_str(geo_ratio(e, l)));
     }
     fprintf(md, "\nTest MSE: mean ± sd over seeds (predicting the mean scores "
                 "%.3f; solved: below %g). Grad ratio: ||dL/dh_1|| / ||dL/dh_T|| "
-                "in the first epoch, geometric mean over seeds.\n\n",
+                "in the first epoch, geometric mean over seeds; 0 (underflow): "
+                "the first step's gradient fell below the smallest float "
+                "(about 1e-38 with denormals flushed) in some seed.\n\n",
             BASELINE, SOLVED);
     long long rnn = longest_solved(e, 0), lstm = longest_solved(e, 1);
     long long tmax = len_of(e, e->nvariants - 1);
@@ -110,10 +128,17 @@ static void report(const experiment *e, FILE *md)
                 "LSTM %s.\n",
             upto(rnn), upto(lstm));
     double rf = geo_ratio(e, e->nvariants - 2), lf = geo_ratio(e, e->nvariants - 1);
-    fprintf(md, "- At T = %lld, the gradient reaching the first step is %.2g "
-                "of the last step's in the RNN and %.2g in the LSTM (%.1f "
-                "orders of magnitude apart).\n",
-            tmax, rf, lf, log10(lf / rf));
+    if (rf > 0)
+        fprintf(md, "- At T = %lld, the gradient reaching the first step is "
+                    "%.2g of the last step's in the RNN and %.2g in the LSTM "
+                    "(%.1f orders of magnitude apart).\n",
+                tmax, rf, lf, log10(lf / rf));
+    else
+        fprintf(md, "- At T = %lld, the gradient reaching the first step "
+                    "underflows to zero in the RNN (it is below 1e-38 of the "
+                    "last step's), while in the LSTM it is %.2g of the last "
+                    "step's.\n",
+                tmax, lf);
     fprintf(md, "- Verdict: %s\n",
             lstm > rnn
                 ? "as expected, the RNN stops learning beyond short sequences "
@@ -164,14 +189,27 @@ static void plots(const experiment *e, FILE *md)
         curve(e, c, geo_ratio, x[c], y[c], &n[c]);
     exp_plot_curves(e, "grad_ratio_vs_length.png",
                     "Gradient reaching the first time step, relative to the "
-                    "last (first epoch)",
+                    "last (first epoch; a ratio that underflowed to 0 is not "
+                    "drawn)",
                     "sequence length T", "||dL/dh_1|| / ||dL/dh_T||",
                     EXP_LOGY, 2, names, n, xs, ys);
-    /* the profile through time at the longest length, seed 0, epoch 1 */
+    /* the profile through time, seed 0, epoch 1, at the longest length
+     * where no step's gradient underflowed (a log scale cannot show 0) */
+    size_t pv = 0;
+    for (size_t i = 0; i < nlens(e); i++) {
+        bool positive = true;
+        for (int c = 0; c < 2; c++) {
+            const exp_run *r = exp_get(e, 2 * i + (size_t)c, 0);
+            for (size_t t = 0; t < r->nsteps && r->nepochs; t++)
+                positive &= r->epochs[0].step_norm[t] > 0;
+        }
+        if (positive)
+            pv = 2 * i;
+    }
     static double px[2][BP_MAX_STEPS], py[2][BP_MAX_STEPS];
     size_t pn[2] = {0, 0};
     for (int c = 0; c < 2; c++) {
-        const exp_run *r = exp_get(e, e->nvariants - 2 + (size_t)c, 0);
+        const exp_run *r = exp_get(e, pv + (size_t)c, 0);
         if (!r->nepochs)
             continue;
         for (size_t t = 0; t < r->nsteps; t++) {
@@ -184,7 +222,7 @@ static void plots(const experiment *e, FILE *md)
     char title[128];
     snprintf(title, sizeof title,
              "||dL/dh_t|| through time at T = %lld (seed 0, first epoch)",
-             len_of(e, e->nvariants - 1));
+             len_of(e, pv));
     exp_plot_curves(e, "grad_through_time.png", title, "time step t",
                     "||dL/dh_t||", EXP_LOGY, 2, names, pn, pxs, pys);
     fprintf(md, "![MSE vs length](mse_vs_length.png)\n\n"

@@ -12,7 +12,7 @@
  *     kernel table must leave bit-identical weights at 1 and 2 threads, and
  *     again on a second run (no hidden state);
  *   - the same for three steps of a recurrent net (an Elman RNN and an LSTM
- *     of width 128 over 28 steps, batch 128, through core/net.c), with the
+ *     of width 64 over 16 steps, batch 64, through core/net.c), with the
  *     per-step gradient norms.
  */
 #include <omp.h>
@@ -188,9 +188,9 @@ START_TEST(test_recurrent_threads)
 {
     const bp_kernels *t = bp_kernels_for((bp_isa)usable[_i / 2]);
     bp_cell cell = _i % 2 ? BP_CELL_LSTM : BP_CELL_RNN;
-    enum { NB = 128, STEPS = 28, FEAT = 28 };
+    enum { NB = 64, STEPS = 16, FEAT = 16 };
     bp_net_spec spec = {.inputs = STEPS * FEAT, .classes = 10, .nhidden = 1,
-                        .hidden = {128}, .cell = cell, .steps = STEPS,
+                        .hidden = {64}, .cell = cell, .steps = STEPS,
                         .loss = BP_LOSS_CE, .init_gain = 1.0f};
     float *x = randn(NB * STEPS * FEAT, 43, 1.0f);
     int32_t labels[NB];

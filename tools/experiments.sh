@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# tools/experiments.sh [--quick] [--force] [--out DIR] [--threads N]
+# tools/experiments.sh [--quick] [--force] [--out DIR] [--threads N] [--index-only]
 #
 # Run every experiment program (build/experiments/*) and rewrite the index
-# DIR/README.md from their headline.md files. Default DIR: results (full
-# runs) or results/quick (--quick). Extra options pass to every program.
-# Exit status: non-zero if any experiment failed or came out incomplete.
+# DIR/README.md from their headline.md files (--index-only: just rewrite
+# the index). Default DIR: results (full runs) or results/quick (--quick).
+# Extra options pass to every program. Exit status: non-zero if any
+# experiment failed or came out incomplete.
 set -u
 cd "$(dirname "$0")/.."
 build=${BPLAB_BUILD:-build}
-quick=0 out="" pass=()
+quick=0 out="" pass=() index_only=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=1; pass+=("$1") ;;
     --out) out=$2; shift ;;
     --out=*) out=${1#--out=} ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --index-only) index_only=1 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) pass+=("$1") ;;
     esac
     shift
@@ -23,6 +25,7 @@ done
 exps="activations batchnorm dropout regularization clipping early_stopping loss data_size optimizers recurrent clipping_rnn sequential isa"
 start=$SECONDS fail=0
 for e in $exps; do
+    [ $index_only = 1 ] && break
     bin="$build/experiments/$e"
     [ -x "$bin" ] || { echo "experiments.sh: $bin not built (cmake --build $build)"; exit 2; }
     t0=$SECONDS
@@ -40,7 +43,10 @@ done
     if [ $quick = 1 ]; then
         echo "Quick runs (\`tools/experiments.sh --quick\`): a smoke test, not evidence."
     else
-        echo "Full runs of every experiment (\`tools/experiments.sh\`), $((SECONDS - start)) s of wall time on"
+        # the programs' own wall times, so that a rerun of one keeps the sum true
+        wall=$(cat "$out"/*/provenance.json 2> /dev/null |
+               sed -n 's/.*"wall_seconds": \([0-9.]*\).*/\1/p' | awk '{ s += $1 } END { printf "%.0f", s }')
+        echo "Full runs of every experiment (\`tools/experiments.sh\`), $wall s of wall time on"
         echo "$("$build/bplab" info | sed -n 's/^cpu *//p'). Each folder holds metrics.csv (every epoch of every"
         echo "run), summary.md (tables and verdicts computed from the numbers), PNG plots and"
         echo "provenance.json. Benchmarks: [bench/](bench/README.md)."

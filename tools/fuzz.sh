@@ -14,9 +14,11 @@ CC=clang cmake -S . -B $b -DBPLAB_FUZZ=ON -DBPLAB_SANITIZE=address,undefined \
 cmake --build $b -j"$(nproc)" > /dev/null
 corpus=$b/corpus
 python3 tests/fuzz/make_seeds.py $corpus
-# a real checkpoint: a trained XOR net
+# real checkpoints: a trained XOR net, and an LSTM (with step norms)
 $b/bplab train --data xor --layers 2 --act sigmoid --loss bce --batch 4 \
     --epochs 3 --save $corpus/ckpt/xor.ckpt --quiet > /dev/null
+$b/bplab train --model lstm --hidden 3 --data adding:2 --loss mse --samples 16 \
+    --batch 4 --epochs 2 --save $corpus/ckpt/lstm.ckpt --quiet > /dev/null
 fail=0
 for t in idx csv ckpt args; do
     log=$b/fuzz_$t.log

@@ -38,6 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *storage = NULL;
         if (bp_run_parse_spec(ck.spec, &o, &storage, &err) == BP_OK) {
             bp_data d = {0};
+            /* a recurrent model reads the two features as two steps */
+            d.steps = o.model != BP_CELL_NONE ? 2 : 0;
             if (bp_dataset_alloc(4, 2, 2, &d.train, &err) == BP_OK) {
                 bp_net_spec spec;
                 bp_net *net = NULL;
