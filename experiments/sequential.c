@@ -20,16 +20,19 @@ static void report(const experiment *e, FILE *md)
     fprintf(md, "\n");
     exp_compare(e, md, 0, 1, exp_final_test_acc,
                 "Test accuracy, LSTM over rows vs MLP over pixels", true);
-    double ml, mm, s, c;
-    size_t nl = exp_stats(e, 0, exp_final_test_acc, &ml, &s, &c);
-    size_t nm = exp_stats(e, 1, exp_final_test_acc, &mm, &s, &c);
+    double ml, mm, sl, sm, cl, cm;
+    size_t nl = exp_stats(e, 0, exp_final_test_acc, &ml, &sl, &cl);
+    size_t nm = exp_stats(e, 1, exp_final_test_acc, &mm, &sm, &cm);
+    bool apart = fabs(ml - mm) > cl + cm; /* the 95% intervals separate */
     if (nl && nm)
         fprintf(md, "- Verdict: reading an image one row at a time, with "
                     "nothing but its state to remember the rows before, the "
-                    "LSTM reaches %.4f, %s the MLP's %.4f after the same %lld "
-                    "epoch%s.\n",
-                ml, ml > mm ? "above" : ml == mm ? "equal to" : "below", mm,
-                e->variants[0].o.epochs, e->variants[0].o.epochs == 1 ? "" : "s");
+                    "LSTM reaches %.4f against the MLP's %.4f after the same "
+                    "%lld epoch%s: %s.\n",
+                ml, mm, e->variants[0].o.epochs,
+                e->variants[0].o.epochs == 1 ? "" : "s",
+                !apart ? "on a par, the difference is within the seeds' spread"
+                : ml > mm ? "the LSTM is ahead" : "the MLP is ahead");
 }
 
 static void plots(const experiment *e, FILE *md)
