@@ -159,9 +159,23 @@ static void value_text(const bp_opt *o, char *buf, size_t size)
     }
 }
 
+/* Options whose default depends on others, made explicit: --layers on
+ * --model, --samples on --data. Checkpoints store these values, and a
+ * resumed run compares them, so that giving the default by hand is the
+ * same as leaving it out. */
+static void resolve(bp_run_opts *o)
+{
+    if (!o->layers)
+        o->layers = o->model == BP_CELL_NONE ? "256,128" : "none";
+    if (o->gen_samples == 0)
+        o->gen_samples =
+            o->data && strncmp(o->data, "adding:", 7) == 0 ? 10000 : 1000;
+}
+
 size_t bp_run_spec_text(const bp_run_opts *o, char *buf, size_t size)
 {
     bp_run_opts copy = *o;
+    resolve(&copy);
     bp_opt t[64];
     size_t ns;
     bp_run_options(&copy, t, 64, &ns);
@@ -233,6 +247,8 @@ bp_status bp_run_check_same(const bp_run_opts *given, const bool *seen,
                             const bp_run_opts *ckpt, bp_err *err)
 {
     bp_run_opts a = *given, b = *ckpt;
+    resolve(&a);
+    resolve(&b);
     bp_opt ta[64], tb[64];
     size_t ns;
     bp_run_options(&a, ta, 64, &ns);
