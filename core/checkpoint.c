@@ -42,10 +42,13 @@ bp_status bp_write_atomic(const char *path, const void *data, size_t size,
         bp_free(tmp), bp_free(dir);
         return bp_fail(err, BP_ERR_NOMEM, "out of memory");
     }
-    snprintf(tmp, len + 16, "%s.tmp.XXXXXX", path);
+    /* one fixed name: a write killed half-way (SIGKILL, power loss) leaves
+     * <path>.tmp, which the next write of the same file truncates and
+     * renames, instead of one more stray file per kill */
+    snprintf(tmp, len + 16, "%s.tmp", path);
     memcpy(dir, path, len + 1);
     bp_status s = BP_OK;
-    int fd = mkstemp(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
         s = bp_fail(err, BP_ERR_IO, "%s: cannot create: %s", path,
                     strerror(errno));
@@ -67,12 +70,6 @@ bp_status bp_write_atomic(const char *path, const void *data, size_t size,
     }
     if (s == BP_OK && fsync(fd) != 0)
         s = bp_fail(err, BP_ERR_IO, "%s: cannot sync: %s", path, strerror(errno));
-    /* mkstemp makes the file 0600; give it the usual permissions */
-    if (s == BP_OK) {
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
-    }
     if (close(fd) != 0 && s == BP_OK)
         s = bp_fail(err, BP_ERR_IO, "%s: cannot close: %s", path, strerror(errno));
     if (s == BP_OK && rename(tmp, path) != 0)

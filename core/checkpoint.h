@@ -62,7 +62,8 @@ bp_status bp_ckpt_restore(const bp_ckpt *c, const char *path, bp_trainer *t,
 bp_status bp_ckpt_restore_model(const bp_ckpt *c, const char *path,
                                 bp_net *net, bp_err *err);
 
-/* Write `size` bytes to `path` atomically (temp file, fsync, rename). */
+/* Write `size` bytes to `path` atomically: to <path>.tmp, fsync, rename
+ * over `path`, fsync the folder. */
 bp_status bp_write_atomic(const char *path, const void *data, size_t size,
                           bp_err *err);
 
