@@ -369,6 +369,29 @@ void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s)
     s->keep_denormals = o->keep_denormals;
 }
 
+bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
+                       bp_net **net, bp_optim **opt, bp_trainer **trainer,
+                       bp_err *err)
+{
+    *net = NULL, *opt = NULL, *trainer = NULL;
+    bp_net_spec ns;
+    bp_optim_spec os;
+    bp_train_spec ts;
+    bp_status s;
+    if ((s = bp_run_net_spec(o, data, &ns, err)) != BP_OK ||
+        (s = bp_run_optim_spec(o, &os, err)) != BP_OK)
+        return s;
+    bp_run_train_spec(o, &ts);
+    if ((s = bp_net_create(&ns, ts.batch, ts.seed, NULL, net, err)) != BP_OK ||
+        (s = bp_optim_create(&os, (*net)->nparams, opt, err)) != BP_OK ||
+        (s = bp_trainer_create(&ts, *net, *opt, data, trainer, err)) != BP_OK) {
+        bp_optim_destroy(*opt);
+        bp_net_destroy(*net);
+        *net = NULL, *opt = NULL;
+    }
+    return s;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Metrics CSV                                                             */
 

@@ -81,6 +81,13 @@ bp_status bp_run_optim_spec(const bp_run_opts *o, bp_optim_spec *s,
                             bp_err *err);
 void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s);
 
+/* The network (for batches of o->batch rows, weights from o->seed, the
+ * active kernel table), optimizer and trainer of the run `o` on `data`.
+ * On failure all three are NULL. */
+bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
+                       bp_net **net, bp_optim **opt, bp_trainer **trainer,
+                       bp_err *err);
+
 /* Write the history as CSV (atomically): epoch, lr, train_loss, train_acc,
  * train_eval_loss, train_eval_acc, val_loss, val_acc, test_loss, test_acc,
  * grad_norm_1..grad_norm_<ndense>, for recurrent nets (nsteps > 0)

@@ -27,9 +27,6 @@ static bp_status calibrate(const bp_run_opts *o, double *norm, bp_err *err)
 {
     bp_data_opts dopts;
     bp_data d = {0};
-    bp_net_spec nspec;
-    bp_optim_spec ospec;
-    bp_train_spec tspec;
     bp_net *net = NULL;
     bp_optim *opt = NULL;
     bp_trainer *t = NULL;
@@ -38,23 +35,17 @@ static bp_status calibrate(const bp_run_opts *o, double *norm, bp_err *err)
     bp_status s;
     if ((s = bp_run_data_opts(&c, &dopts, err)) == BP_OK &&
         (s = bp_data_load(&dopts, &d, err)) == BP_OK &&
-        (s = bp_run_net_spec(&c, &d, &nspec, err)) == BP_OK &&
-        (s = bp_run_optim_spec(&c, &ospec, err)) == BP_OK) {
-        bp_run_train_spec(&c, &tspec);
-        if ((s = bp_net_create(&nspec, tspec.batch, tspec.seed, NULL, &net, err)) == BP_OK &&
-            (s = bp_optim_create(&ospec, net->nparams, &opt, err)) == BP_OK &&
-            (s = bp_trainer_create(&tspec, net, opt, &d, &t, err)) == BP_OK &&
-            (s = bp_trainer_run(t, err)) == BP_OK) {
-            double sum = 0;
-            for (size_t k = 0; k < t->nhistory; k++) {
-                double ss = 0;
-                for (size_t l = 0; l < net->ndense; l++)
-                    ss += t->history[k].grad_norm[l] * t->history[k].grad_norm[l];
-                sum += sqrt(ss);
-            }
-            *norm = sum / (double)t->nhistory;
-            calib_params = (double)net->nparams;
+        (s = bp_run_build(&c, &d, &net, &opt, &t, err)) == BP_OK &&
+        (s = bp_trainer_run(t, err)) == BP_OK) {
+        double sum = 0;
+        for (size_t k = 0; k < t->nhistory; k++) {
+            double ss = 0;
+            for (size_t l = 0; l < net->ndense; l++)
+                ss += t->history[k].grad_norm[l] * t->history[k].grad_norm[l];
+            sum += sqrt(ss);
         }
+        *norm = sum / (double)t->nhistory;
+        calib_params = (double)net->nparams;
     }
     bp_trainer_destroy(t);
     bp_optim_destroy(opt);

@@ -604,9 +604,6 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
     if (epochs_override)
         o.epochs = epochs_override;
     bp_data_opts dopts;
-    bp_net_spec nspec;
-    bp_optim_spec ospec;
-    bp_train_spec tspec;
     bp_net *net = NULL;
     bp_optim *opt = NULL;
     bp_trainer *t = NULL;
@@ -628,10 +625,8 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
         e->data_checksum = cache.checksum;
         snprintf(e->data_source, sizeof e->data_source, "%s", cache.source);
     }
-    if ((st = bp_run_net_spec(&o, &cache, &nspec, err)) != BP_OK ||
-        (st = bp_run_optim_spec(&o, &ospec, err)) != BP_OK)
+    if ((st = bp_run_build(&o, &cache, &net, &opt, &t, err)) != BP_OK)
         goto done;
-    bp_run_train_spec(&o, &tspec);
     size_t ne = (size_t)o.epochs;
     r->epochs = bp_alloc(ne * sizeof *r->epochs);
     r->weight_norm = bp_alloc(ne * sizeof(double));
@@ -640,10 +635,6 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
         st = bp_fail(err, BP_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = bp_net_create(&nspec, (size_t)o.batch, tspec.seed, NULL, &net, err)) ||
-        (st = bp_optim_create(&ospec, net->nparams, &opt, err)) ||
-        (st = bp_trainer_create(&tspec, net, opt, &cache, &t, err)))
-        goto done;
     r->ndense = net->ndense;
     r->nsteps = net->steps;
     cb_ctx c = {e, r, ne, index, total};

@@ -42,6 +42,20 @@ fi
 mv "$out/kernels.json.tmp" "$out/kernels.json"
 echo "bench.sh: kernels done at $((SECONDS - start)) s"
 
+# bplab_run OUT TAGS ISA THREADS EPOCHS TRAIN-ARGS...: train, and append
+# one line of JSON per epoch to OUT (TAGS: extra "key": "value" fields)
+bplab_run() {
+    local dest=$1 tags=$2 isa=$3 t=$4 e=$5
+    shift 5
+    "$bp" train "$@" --isa "$isa" --threads $t --epochs $e --quiet \
+        --metrics "$out/m.csv" > "$out/acc.txt"
+    acc=$(sed -n 's/^test accuracy \([0-9.]*\).*/\1/p' "$out/acc.txt")
+    tail -n +2 "$out/m.csv" | awk -F, -v tags="$tags" -v isa="$isa" -v t=$t -v acc="$acc" -v n=$e '
+        { printf "{\"impl\": \"bplab\", %s\"isa\": \"%s\", \"threads\": %d, \"epoch\": %d, \"seconds\": %s, \"samples_per_s\": %s, \"test_acc\": %s, \"final_test_acc\": %s, \"epochs\": %d}\n",
+                 tags, isa, t, $1, $(NF-1), $NF, $10, acc, n }' >> "$dest"
+    rm -f "$out/m.csv" "$out/acc.txt"
+}
+
 # 2. training throughput: the reference workload, one line of JSON per
 #    epoch (bplab: every usable ISA at 1 and 2 threads; PyTorch: 1 thread,
 #    2 threads, and 2 threads with OMP_WAIT_POLICY=PASSIVE)
@@ -52,16 +66,10 @@ for isa in $("$bp" info | sed -n 's/^isas *//p' | tr ',' '\n' | grep -v '(' | tr
     for t in 1 2; do
         e=$epochs
         if [ "$isa" = scalar ]; then e=1; [ $t = 2 ] && continue; fi
-        "$bp" train --isa "$isa" --threads $t --epochs $e --quiet \
-            --metrics "$out/m.csv" > "$out/acc.txt"
-        acc=$(sed -n 's/^test accuracy \([0-9.]*\).*/\1/p' "$out/acc.txt")
-        tail -n +2 "$out/m.csv" | awk -F, -v isa="$isa" -v t=$t -v acc="$acc" -v n=$e '
-            { printf "{\"impl\": \"bplab\", \"isa\": \"%s\", \"threads\": %d, \"epoch\": %d, \"seconds\": %s, \"samples_per_s\": %s, \"test_acc\": %s, \"final_test_acc\": %s, \"epochs\": %d}\n",
-                     isa, t, $1, $(NF-1), $NF, $10, acc, n }' >> "$out/train.jsonl.tmp"
+        bplab_run "$out/train.jsonl.tmp" "" "$isa" $t $e
         echo "bplab $isa, $t thread(s): test accuracy $acc after $e epoch(s)"
     done
 done
-rm -f "$out/m.csv" "$out/acc.txt"
 if /usr/bin/python3 -c 'import torch' 2> /dev/null; then
     py=bench/peers/pytorch_mlp.py
     /usr/bin/python3 $py --epochs $epochs --threads 1 >> "$out/train.jsonl.tmp"
@@ -82,15 +90,10 @@ mv "$out/train.jsonl.tmp" "$out/train.jsonl"
 best=$("$bp" info | sed -n 's/^active *\([a-z0-9]*\).*/\1/p')
 le=2; [ $quick = 1 ] && le=1
 for t in 1 2; do
-    "$bp" train --model lstm --hidden 128 --data fashion-mnist-rows --opt adam \
-        --lr 0.001 --threads $t --epochs $le --quiet --metrics "$out/m.csv" > "$out/acc.txt"
-    acc=$(sed -n 's/^test accuracy \([0-9.]*\).*/\1/p' "$out/acc.txt")
-    tail -n +2 "$out/m.csv" | awk -F, -v isa="$best" -v t=$t -v acc="$acc" '
-        { printf "{\"impl\": \"bplab\", \"model\": \"lstm\", \"isa\": \"%s\", \"threads\": %d, \"epoch\": %d, \"seconds\": %s, \"samples_per_s\": %s, \"test_acc\": %s, \"final_test_acc\": %s}\n",
-                 isa, t, $1, $(NF-1), $NF, $10, acc }' >> "$out/lstm.jsonl.tmp"
+    bplab_run "$out/lstm.jsonl.tmp" '"model": "lstm", ' "$best" $t $le \
+        --model lstm --hidden 128 --data fashion-mnist-rows --opt adam --lr 0.001
     echo "bplab lstm $best, $t thread(s): test accuracy $acc after $le epoch(s)"
 done
-rm -f "$out/m.csv" "$out/acc.txt"
 if /usr/bin/python3 -c 'import torch' 2> /dev/null; then
     py=bench/peers/pytorch_lstm.py
     /usr/bin/python3 $py --epochs $le --threads 1 >> "$out/lstm.jsonl.tmp"

@@ -210,19 +210,9 @@ int bp_cmd_train(int argc, char **argv)
         goto fail;
     }
     bp_data_opts dopts;
-    bp_net_spec nspec;
-    bp_optim_spec ospec;
-    bp_train_spec tspec;
     if (bp_run_data_opts(&o, &dopts, &err) != BP_OK ||
         bp_data_load(&dopts, &data, &err) != BP_OK ||
-        bp_run_net_spec(&o, &data, &nspec, &err) != BP_OK ||
-        bp_run_optim_spec(&o, &ospec, &err) != BP_OK)
-        goto fail;
-    bp_run_train_spec(&o, &tspec);
-    size_t max_batch = (size_t)o.batch;
-    if (bp_net_create(&nspec, max_batch, tspec.seed, NULL, &net, &err) != BP_OK ||
-        bp_optim_create(&ospec, net->nparams, &opt, &err) != BP_OK ||
-        bp_trainer_create(&tspec, net, opt, &data, &tr, &err) != BP_OK)
+        bp_run_build(&o, &data, &net, &opt, &tr, &err) != BP_OK)
         goto fail;
     if (o.resume && bp_ckpt_restore(&ck, o.resume, tr, &err) != BP_OK)
         goto fail;
@@ -238,7 +228,7 @@ int bp_cmd_train(int argc, char **argv)
 
     if (!o.quiet) {
         char desc[256];
-        bp_net_describe(&nspec, desc, sizeof desc);
+        bp_net_describe(&net->spec, desc, sizeof desc);
         char what[64];
         if (data.train.classes)
             snprintf(what, sizeof what, "%zu classes", data.train.classes);
