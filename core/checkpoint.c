@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "core/alloc.h"
+#include "core/outfile.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "bplab checkpoints are little-endian; this host is not"
@@ -25,70 +26,6 @@ static const char MAGIC[8] = {'B', 'P', 'L', 'A', 'B', 'C', 'K', '\n'};
 #define ROW_BYTES (8 + 8 * ROW_DOUBLES)
 /* Specs are short; anything longer is corruption. */
 #define SPEC_MAX (64 * 1024)
-
-/* ---------------------------------------------------------------------- */
-/* Atomic writes                                                           */
-
-bp_status bp_write_atomic(const char *path, const void *data, size_t size,
-                          bp_err *err)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return bp_fail(err, BP_ERR_IO, "%s: is a directory", path);
-    size_t len = strlen(path);
-    char *tmp = bp_alloc(len + 16);
-    char *dir = bp_alloc(len + 1);
-    if (!tmp || !dir) {
-        bp_free(tmp), bp_free(dir);
-        return bp_fail(err, BP_ERR_NOMEM, "out of memory");
-    }
-    /* one fixed name: a write killed half-way (SIGKILL, power loss) leaves
-     * <path>.tmp, which the next write of the same file truncates and
-     * renames, instead of one more stray file per kill */
-    snprintf(tmp, len + 16, "%s.tmp", path);
-    memcpy(dir, path, len + 1);
-    bp_status s = BP_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        s = bp_fail(err, BP_ERR_IO, "%s: cannot create: %s", path,
-                    strerror(errno));
-        goto done;
-    }
-    const char *p = data;
-    size_t left = size;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            s = bp_fail(err, BP_ERR_IO, "%s: cannot write: %s", path,
-                        strerror(errno));
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (s == BP_OK && fsync(fd) != 0)
-        s = bp_fail(err, BP_ERR_IO, "%s: cannot sync: %s", path, strerror(errno));
-    if (close(fd) != 0 && s == BP_OK)
-        s = bp_fail(err, BP_ERR_IO, "%s: cannot close: %s", path, strerror(errno));
-    if (s == BP_OK && rename(tmp, path) != 0)
-        s = bp_fail(err, BP_ERR_IO, "%s: cannot replace: %s", path,
-                    strerror(errno));
-    if (s != BP_OK) {
-        unlink(tmp);
-    } else {
-        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
-done:
-    bp_free(tmp);
-    bp_free(dir);
-    return s;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Writing                                                                 */
@@ -175,10 +112,10 @@ bp_status bp_ckpt_save(const char *path, const char *spec,
         for (int j = 0; j < BP_MAX_DENSE; j++)
             put_f64(&w, e->grad_norm[j]);
         for (size_t j = 0; j < net->steps; j++)
-            put_f64(&w, e->step_norm[j]);
+            put_f64(&w, e->step_norm ? e->step_norm[j] : 0.0);
     }
     put_u32(&w, (uint32_t)crc32(0, w.p, (uInt)w.used));
-    bp_status s = bp_write_atomic(path, w.p, w.used, err);
+    bp_status s = bp_write_file(path, w.p, w.used, err);
     bp_free(w.p);
     return s;
 }
@@ -247,6 +184,7 @@ void bp_ckpt_free(bp_ckpt *c)
         return;
     bp_free(c->spec);
     bp_free(c->history);
+    bp_free(c->step_norms);
     bp_free(c->params);
     bp_free(c->buffers);
     bp_free(c->state);
@@ -353,7 +291,12 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
     }
     bool ok = true;
     out->spec = bp_alloc((size_t)nspec + 1);
+    /* memory in proportion to the file: a row takes ROW_BYTES + 8 T bytes
+     * there and sizeof(bp_epoch_stats) + 8 T here */
     out->history = bp_alloc((out->nhistory ? out->nhistory : 1) * sizeof *out->history);
+    out->nsteps = (size_t)nsteps;
+    if (nsteps && out->nhistory)
+        out->step_norms = bp_alloc(out->nhistory * out->nsteps * sizeof(double));
     if (out->spec) {
         memcpy(out->spec, spec, (size_t)nspec);
         out->spec[nspec] = '\0';
@@ -363,7 +306,8 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
     out->buffers = copy_floats(buffers, out->nbuffers, &ok);
     out->state = copy_floats(state, out->nstate, &ok);
     out->best = copy_floats(best, out->nbest, &ok);
-    if (!ok || !out->spec || !out->history) {
+    if (!ok || !out->spec || !out->history ||
+        (nsteps && out->nhistory && !out->step_norms)) {
         s = bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
@@ -381,8 +325,12 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
         e->test_loss = row[7], e->test_acc = row[8];
         for (int j = 0; j < BP_MAX_DENSE; j++)
             e->grad_norm[j] = get_f64(&rr);
-        for (size_t j = 0; j < nsteps; j++)
-            e->step_norm[j] = get_f64(&rr);
+        if (nsteps) {
+            double *sn = out->step_norms + i * out->nsteps;
+            for (size_t j = 0; j < nsteps; j++)
+                sn[j] = get_f64(&rr);
+            e->step_norm = sn;
+        }
         e->seconds = e->samples_per_s = NAN;
     }
 done:
@@ -444,6 +392,10 @@ bp_status bp_ckpt_restore(const bp_ckpt *c, const char *path, bp_trainer *t,
     /* resuming trains on from the last weights, not the restored best */
     if (t->restored && !t->stopped_early)
         bp_trainer_swap_best(t);
+    if (c->nsteps && c->nsteps != t->nsteps)
+        return bp_fail(err, BP_ERR_FORMAT,
+                       "%s: history rows of %zu time steps, the network has "
+                       "%zu", path, c->nsteps, t->nsteps);
     t->nhistory = 0;
     for (size_t i = 0; i < c->nhistory; i++)
         if ((s = bp_trainer_push_history(t, &c->history[i], err)) != BP_OK)

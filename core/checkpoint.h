@@ -41,6 +41,8 @@ typedef struct bp_ckpt {
     size_t nparams, nbuffers, nstate, nbest, nhistory;
     float *params, *buffers, *state, *best;
     bp_epoch_stats *history;
+    size_t nsteps;        /* step norms per history row (recurrent nets) */
+    double *step_norms;   /* nhistory x nsteps, the rows' step_norm */
 } bp_ckpt;
 
 #define BP_CKPT_RESTORED 1u
@@ -61,10 +63,5 @@ bp_status bp_ckpt_restore(const bp_ckpt *c, const char *path, bp_trainer *t,
 /* Put only the model (parameters, BN statistics) into a net. */
 bp_status bp_ckpt_restore_model(const bp_ckpt *c, const char *path,
                                 bp_net *net, bp_err *err);
-
-/* Write `size` bytes to `path` atomically: to <path>.tmp, fsync, rename
- * over `path`, fsync the folder. */
-bp_status bp_write_atomic(const char *path, const void *data, size_t size,
-                          bp_err *err);
 
 #endif

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "core/alloc.h"
-#include "core/checkpoint.h"
 
 static const char *const schedule_names[] = {"const", "step", "cosine", NULL};
 
@@ -268,6 +267,68 @@ bp_status bp_run_check_same(const bp_run_opts *given, const bool *seen,
     return BP_OK;
 }
 
+/* Was the option `name` given (its table row's `seen`)? */
+static bool given(const bp_opt *t, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return t[i].seen && *t[i].seen;
+    return false;
+}
+
+static bool data_is(const char *data, const char *what)
+{
+    if (!data)
+        return false;
+    if (strcmp(what, "generated") == 0)
+        return strcmp(data, "xor") == 0 || strcmp(data, "spirals") == 0 ||
+               strcmp(data, "circles") == 0 || strncmp(data, "adding:", 7) == 0;
+    if (strcmp(what, "csv") == 0) {
+        size_t n = strlen(data);
+        return n >= 4 && strcmp(data + n - 4, ".csv") == 0;
+    }
+    return strncmp(data, "adding:", 7) == 0; /* "regression" */
+}
+
+bp_status bp_run_finish(bp_run_opts *o, const bp_opt *t, size_t n,
+                        bp_err *err)
+{
+    /* regression data trains on MSE unless told otherwise */
+    if (!given(t, n, "--loss") && data_is(o->data, "regression"))
+        o->loss = BP_LOSS_MSE;
+    const char *opt = NULL, *why = NULL;
+    char buf[160];
+    if (given(t, n, "--samples") && !data_is(o->data, "generated")) {
+        snprintf(buf, sizeof buf, "applies to generated sets (xor, spirals, "
+                                  "circles, adding:T); to train on part of "
+                                  "%.40s use --limit-train N", o->data);
+        opt = "--samples", why = buf;
+    } else if (given(t, n, "--hidden") && o->model == BP_CELL_NONE) {
+        opt = "--hidden", why = "sets the width of --model rnn or lstm; an "
+                                "MLP's widths are --layers W1,W2,...";
+    } else if (given(t, n, "--test-csv") && !data_is(o->data, "csv")) {
+        opt = "--test-csv", why = "needs --data FILE.csv";
+    } else if (given(t, n, "--normalize") && !data_is(o->data, "csv")) {
+        opt = "--normalize", why = "applies to --data FILE.csv (the other "
+                                   "sets come scaled)";
+    } else if (given(t, n, "--momentum") && o->opt != BP_OPT_MOMENTUM) {
+        opt = "--momentum", why = "needs --opt momentum";
+    } else if (o->opt != BP_OPT_ADAM && (given(t, n, "--beta1") ||
+                                         given(t, n, "--beta2") ||
+                                         given(t, n, "--eps"))) {
+        opt = given(t, n, "--beta1") ? "--beta1"
+              : given(t, n, "--beta2") ? "--beta2" : "--eps";
+        why = "needs --opt adam";
+    } else if (o->schedule != BP_SCHED_STEP &&
+               (given(t, n, "--lr-step") || given(t, n, "--lr-gamma"))) {
+        opt = given(t, n, "--lr-step") ? "--lr-step" : "--lr-gamma";
+        why = "needs --lr-schedule step";
+    }
+    if (opt)
+        return bp_fail(err, BP_ERR_INVALID_ARG, "%s %s", opt, why);
+    return BP_OK;
+}
+
 bp_status bp_run_data_opts(const bp_run_opts *o, bp_data_opts *d, bp_err *err)
 {
     (void)err;
@@ -402,17 +463,15 @@ static size_t put_num(char *buf, size_t size, double v, bool last)
     return w < 0 ? 0 : (size_t)w;
 }
 
-bp_status bp_write_metrics(const char *path, const bp_epoch_stats *h,
+bp_status bp_write_metrics(bp_outfile *f, const bp_epoch_stats *h,
                            size_t n, size_t ndense, size_t nsteps,
                            bp_err *err)
 {
-    if (nsteps > BP_MAX_STEPS)
-        nsteps = BP_MAX_STEPS;
     size_t row = 32 * (12 + ndense + nsteps);
-    size_t size = row * (n + 1) + 1;
-    char *buf = bp_alloc(size);
+    size_t size = bp_mul_size(row, n + 1) + 1;
+    char *buf = size > 1 ? bp_alloc(size) : NULL;
     if (!buf)
-        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory", path);
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the metrics");
     size_t used = (size_t)snprintf(buf, size,
                                    "epoch,lr,train_loss,train_acc,train_eval_loss,"
                                    "train_eval_acc,val_loss,val_acc,test_loss,"
@@ -434,11 +493,12 @@ bp_status bp_write_metrics(const char *path, const bp_epoch_stats *h,
         for (size_t l = 0; l < ndense; l++)
             used += put_num(buf + used, size - used, e->grad_norm[l], false);
         for (size_t t = 0; t < nsteps; t++)
-            used += put_num(buf + used, size - used, e->step_norm[t], false);
+            used += put_num(buf + used, size - used,
+                            e->step_norm ? e->step_norm[t] : NAN, false);
         used += put_num(buf + used, size - used, e->seconds, false);
         used += put_num(buf + used, size - used, e->samples_per_s, true);
     }
-    bp_status s = bp_write_atomic(path, buf, used, err);
+    bp_status s = bp_outfile_write(f, buf, used, err);
     bp_free(buf);
     return s;
 }

@@ -17,6 +17,7 @@
 #include "core/data.h"
 #include "core/net.h"
 #include "core/optim.h"
+#include "core/outfile.h"
 #include "core/train.h"
 
 typedef struct bp_run_opts {
@@ -72,6 +73,16 @@ bp_status bp_run_parse_spec(const char *text, bp_run_opts *o, char **storage,
 bp_status bp_run_check_same(const bp_run_opts *given, const bool *seen,
                             const bp_run_opts *ckpt, bp_err *err);
 
+/* After parsing (and, with --resume, merging the checkpoint's options):
+ * apply the defaults that depend on other options (--loss mse for
+ * regression data) and refuse options given (table rows with `seen`
+ * set) that the run would ignore: --samples beyond generated sets (it
+ * names --limit-train), --hidden without a recurrent model, --test-csv
+ * and --normalize without a CSV, optimizer and schedule settings of
+ * another optimizer or schedule. */
+bp_status bp_run_finish(bp_run_opts *o, const bp_opt *table, size_t n,
+                        bp_err *err);
+
 /* Translate options into the specs the core needs. data->train must be
  * loaded for net (it fixes inputs and classes). */
 bp_status bp_run_data_opts(const bp_run_opts *o, bp_data_opts *d, bp_err *err);
@@ -88,12 +99,13 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
                        bp_net **net, bp_optim **opt, bp_trainer **trainer,
                        bp_err *err);
 
-/* Write the history as CSV (atomically): epoch, lr, train_loss, train_acc,
+/* Write the history as CSV to `f` (core/outfile.h: a file is replaced
+ * atomically, a stream gets the rows it has not had yet): epoch, lr, train_loss, train_acc,
  * train_eval_loss, train_eval_acc, val_loss, val_acc, test_loss, test_acc,
  * grad_norm_1..grad_norm_<ndense>, for recurrent nets (nsteps > 0)
  * dh_norm_1..dh_norm_<nsteps> (the mean ||dL/dh_t|| of each time step),
  * seconds, samples_per_s. Unknown values are empty fields. */
-bp_status bp_write_metrics(const char *path, const bp_epoch_stats *h,
+bp_status bp_write_metrics(bp_outfile *f, const bp_epoch_stats *h,
                            size_t n, size_t ndense, size_t nsteps,
                            bp_err *err);
 

@@ -58,8 +58,11 @@ bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,
     t->tb = bp_alloc(spec->batch * sizeof *t->tb);
     if (spec->patience)
         t->best = bp_alloc((net->nparams + net->nbuffers) * sizeof(float));
+    t->nsteps = net->steps;
+    if (t->nsteps)
+        t->step_scratch = bp_alloc(t->nsteps * sizeof *t->step_scratch);
     if (!t->order || !t->xb || !t->yb || !t->tb ||
-        (spec->patience && !t->best)) {
+        (spec->patience && !t->best) || (t->nsteps && !t->step_scratch)) {
         bp_trainer_destroy(t);
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for the trainer");
     }
@@ -77,24 +80,47 @@ void bp_trainer_destroy(bp_trainer *t)
     bp_free(t->tb);
     bp_free(t->best);
     bp_free(t->history);
+    bp_free(t->step_norms);
+    bp_free(t->step_scratch);
     bp_free(t);
 }
 
 bp_status bp_trainer_push_history(bp_trainer *t, const bp_epoch_stats *e,
                                   bp_err *err)
 {
+    size_t ns = t->nsteps;
     if (t->nhistory == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 64;
         bp_epoch_stats *h = bp_alloc(cap * sizeof *h);
-        if (!h)
+        double *sn = ns ? bp_alloc(bp_mul_size(cap, ns * sizeof *sn)) : NULL;
+        if (!h || (ns && !sn)) {
+            bp_free(h);
+            bp_free(sn);
             return bp_fail(err, BP_ERR_NOMEM, "out of memory for the metrics");
-        if (t->nhistory)
+        }
+        if (t->nhistory) {
             memcpy(h, t->history, t->nhistory * sizeof *h);
+            if (ns)
+                memcpy(sn, t->step_norms, t->nhistory * ns * sizeof *sn);
+        }
+        for (size_t i = 0; i < t->nhistory; i++)
+            h[i].step_norm = ns ? sn + i * ns : NULL;
         bp_free(t->history);
+        bp_free(t->step_norms);
         t->history = h;
+        t->step_norms = sn;
         t->cap = cap;
     }
-    t->history[t->nhistory++] = *e;
+    bp_epoch_stats *row = &t->history[t->nhistory];
+    *row = *e;
+    row->step_norm = NULL;
+    if (ns) {
+        double *dst = t->step_norms + t->nhistory * ns;
+        for (size_t j = 0; j < ns; j++)
+            dst[j] = e->step_norm ? e->step_norm[j] : 0.0;
+        row->step_norm = dst;
+    }
+    t->nhistory++;
     return BP_OK;
 }
 
@@ -180,8 +206,9 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
     size_t n = tr->n, dim = tr->dim, bsz = t->spec.batch;
     size_t steps = (n + bsz - 1) / bsz;
     double loss_sum = 0.0, norm_sum[BP_MAX_DENSE] = {0};
-    double step_sum[BP_MAX_STEPS];
-    memset(step_sum, 0, net->steps * sizeof *step_sum);
+    double *step_sum = t->step_scratch;
+    if (net->steps)
+        memset(step_sum, 0, net->steps * sizeof *step_sum);
     size_t right = 0;
     shuffle(t);
     double t0 = now();
@@ -263,7 +290,8 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
     for (size_t l = 0; l < net->ndense; l++)
         e->grad_norm[l] = norm_sum[l] / (double)steps;
     for (size_t j = 0; j < net->steps; j++)
-        e->step_norm[j] = step_sum[j] / (double)steps;
+        step_sum[j] /= (double)steps;
+    e->step_norm = net->steps ? step_sum : NULL;
     e->seconds = secs;
     e->samples_per_s = secs > 0 ? (double)n / secs : 0.0;
     return BP_OK;

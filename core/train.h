@@ -42,8 +42,12 @@ typedef struct bp_epoch_stats {
     double test_loss, test_acc;
     double grad_norm[BP_MAX_DENSE]; /* mean over the epoch's steps of
                                        ||dL/dW|| per weight layer */
-    double step_norm[BP_MAX_STEPS]; /* recurrent nets: mean over the epoch's
-                                       steps of ||dL/dh_t||, t = 1..T */
+    const double *step_norm;        /* recurrent nets: mean over the epoch's
+                                       steps of ||dL/dh_t||, t = 1..T; the
+                                       T values belong to whoever holds the
+                                       row (the trainer's history, a loaded
+                                       checkpoint); NULL without a
+                                       recurrent layer */
     double seconds;                 /* training wall time (NAN if unknown) */
     double samples_per_s;
 } bp_epoch_stats;
@@ -70,9 +74,13 @@ struct bp_trainer {
     bool stopped_early;
     bool restored;             /* the net holds the best weights and `best`
                                   the last ones (bp_trainer_swap_best) */
-    /* history: one row per completed epoch */
+    /* history: one row per completed epoch; its step norms (nsteps per
+     * row, sized by the net: none for an MLP) in step_norms */
     bp_epoch_stats *history;
     size_t nhistory, cap;
+    size_t nsteps;
+    double *step_norms;        /* cap x nsteps */
+    double *step_scratch;      /* nsteps: the epoch being trained */
     /* callbacks and the stop request (SIGINT) */
     bp_step_cb *on_step;
     bp_epoch_cb *on_epoch;
@@ -102,7 +110,8 @@ bp_status bp_trainer_run(bp_trainer *t, bp_err *err);
 /* Exchange the net's weights and BN statistics with the best snapshot. */
 void bp_trainer_swap_best(bp_trainer *t);
 
-/* Append a row to the history (for checkpoints). */
+/* Append a row to the history (for checkpoints); its step norms, if the
+ * net has time steps, are copied (NULL counts as zeros). */
 bp_status bp_trainer_push_history(bp_trainer *t, const bp_epoch_stats *e,
                                   bp_err *err);
 

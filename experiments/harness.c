@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/checkpoint.h"
+#include "core/outfile.h"
 #include "core/runtime.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -175,12 +176,39 @@ static void tprintf(text *t, const char *fmt, ...)
     }
 }
 
+/* Append n bytes (binary data: a drawn plot). */
+static void tappend(text *t, const void *p, size_t n)
+{
+    if (t->oom || !n)
+        return;
+    if (t->cap - t->used < n) {
+        size_t cap = t->cap ? 2 * t->cap : 65536;
+        while (cap - t->used < n)
+            cap *= 2;
+        char *d = bp_alloc(cap);
+        if (!d) {
+            t->oom = true;
+            return;
+        }
+        if (t->used)
+            memcpy(d, t->p, t->used);
+        bp_free(t->p);
+        t->p = d;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->used, p, n);
+    t->used += n;
+}
+
+static bool run_gnuplot(const experiment *e, const char *png,
+                        const char *script, const char *drawn);
+
 static bool text_save(text *t, const char *dir, const char *name)
 {
     char path[1024];
     bp_err err = {0};
     bool ok = !t->oom && path_join(path, sizeof path, dir, name) &&
-              bp_write_atomic(path, t->p ? t->p : "", t->used, &err) == BP_OK;
+              bp_write_file(path, t->p ? t->p : "", t->used, &err) == BP_OK;
     if (!ok)
         fprintf(stderr, "error: %s/%s: %s\n", dir, name,
                 err.msg[0] ? err.msg : "out of memory");
@@ -425,12 +453,18 @@ static bool draw(const experiment *e, const char *png, const char *title,
         bp_free(dat->p);
         return true;
     }
+    /* the script kept beside the plot names the plot; the one gnuplot
+     * runs draws into a private folder, and the PNG is then written by
+     * the rules of every other file (core/outfile.h) */
     tprintf(&gp,
             "set terminal pngcairo size 960,600 font 'sans,11'\n"
-            "set output '%s/%s'\n"
+            "set output '%s/%s'\n",
+            e->out, png);
+    size_t body = gp.used;
+    tprintf(&gp,
             "set title '%s'\nset xlabel '%s'\nset ylabel '%s'\n"
             "set grid\nset key outside right\n",
-            e->out, png, title, xlabel, ylabel);
+            title, xlabel, ylabel);
     if (scale & EXP_LOGY)
         tprintf(&gp, "set logscale y\nset format y '%%g'\n");
     if (scale & EXP_LOGX)
@@ -448,14 +482,47 @@ static bool draw(const experiment *e, const char *png, const char *title,
                 e->out, datname, b, names[b], b + 1 < blocks ? ", \\\n     " : "\n");
     char gpname[160];
     snprintf(gpname, sizeof gpname, "%.100s.gp", png);
-    if (!text_save(dat, e->out, datname) || !text_save(&gp, e->out, gpname))
+    const char *tmpdir = getenv("TMPDIR");
+    char work[512];
+    snprintf(work, sizeof work, "%s/bplab-plot.XXXXXX",
+             tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(work)) {
+        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->name, work,
+                strerror(errno));
+        bp_free(dat->p), bp_free(gp.p);
         return !(plot_failed = true);
+    }
+    char run_gp[600], run_png[600];
+    snprintf(run_gp, sizeof run_gp, "%s/plot.gp", work);
+    snprintf(run_png, sizeof run_png, "%s/plot.png", work);
+    FILE *rf = fopen(run_gp, "w");
+    bool wrote = rf &&
+                 fprintf(rf, "set terminal pngcairo size 960,600 font "
+                             "'sans,11'\nset output '%s'\n", run_png) > 0 &&
+                 fwrite(gp.p + body, 1, gp.used - body, rf) == gp.used - body;
+    wrote = rf && fclose(rf) == 0 && wrote;
+    bool ok = wrote && text_save(dat, e->out, datname) &&
+              text_save(&gp, e->out, gpname);
+    if (!wrote)
+        bp_free(dat->p), bp_free(gp.p);
+    ok = ok && run_gnuplot(e, png, run_gp, run_png);
+    unlink(run_gp);
+    unlink(run_png);
+    rmdir(work);
+    return ok || !(plot_failed = true);
+}
+
+/* Run gnuplot on `script`; then write the PNG it drew (`drawn`) as
+ * <out>/<png>. */
+static bool run_gnuplot(const experiment *e, const char *png,
+                        const char *script, const char *drawn)
+{
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s/%s' 2>&1", e->out, gpname);
+    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
     FILE *p = popen(cmd, "r");
     if (!p) {
         fprintf(stderr, "%s: cannot run gnuplot\n", e->name);
-        return !(plot_failed = true);
+        return false;
     }
     char line[512];
     bool quiet = true; /* warnings (a one-point x range) are not failures */
@@ -468,9 +535,23 @@ static bool draw(const experiment *e, const char *png, const char *title,
     if (rc != 0 || !quiet) {
         fprintf(stderr, "%s: gnuplot failed for %s (install gnuplot-nox)\n",
                 e->name, png);
-        return !(plot_failed = true);
+        return false;
     }
-    return true;
+    text img = {0};
+    FILE *f = fopen(drawn, "rb");
+    char buf[65536];
+    size_t got;
+    while (f && (got = fread(buf, 1, sizeof buf, f)) > 0)
+        tappend(&img, buf, got);
+    bool ok = f && !ferror(f);
+    if (f)
+        fclose(f);
+    if (!ok) {
+        fprintf(stderr, "%s: gnuplot drew no %s\n", e->name, png);
+        bp_free(img.p);
+        return false;
+    }
+    return text_save(&img, e->out, png);
 }
 
 bool exp_plot(const experiment *e, const char *png, const char *title,
@@ -566,6 +647,13 @@ static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *s)
     size_t k = r->nepochs;
     if (k < c->epochs) {
         r->epochs[k] = *s;
+        /* the step norms are the trainer's: keep a copy with the run */
+        r->epochs[k].step_norm = NULL;
+        if (r->nsteps && s->step_norm) {
+            memcpy(r->step_norms + k * r->nsteps, s->step_norm,
+                   r->nsteps * sizeof *r->step_norms);
+            r->epochs[k].step_norm = r->step_norms + k * r->nsteps;
+        }
         weight_stats(t->net, &r->weight_norm[k], &r->zero_frac[k]);
         r->nepochs++;
     }
@@ -631,7 +719,10 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
     r->epochs = bp_alloc(ne * sizeof *r->epochs);
     r->weight_norm = bp_alloc(ne * sizeof(double));
     r->zero_frac = bp_alloc(ne * sizeof(double));
-    if (!r->epochs || !r->weight_norm || !r->zero_frac) {
+    if (net->steps)
+        r->step_norms = bp_alloc(bp_mul_size(ne, net->steps * sizeof(double)));
+    if (!r->epochs || !r->weight_norm || !r->zero_frac ||
+        (net->steps && !r->step_norms)) {
         st = bp_fail(err, BP_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -722,31 +813,59 @@ static void write_provenance(const experiment *e, bool complete)
     text_save(&t, e->out, "provenance.json");
 }
 
-static void write_headline(const experiment *e, bool complete)
+/* A report is printed to a FILE in memory, then written by the rules of
+ * core/outfile.h (atomically, as every other file). */
+typedef struct memfile {
+    FILE *f;
+    char *p;
+    size_t n;
+} memfile;
+
+static bool mem_open(const experiment *e, memfile *m)
+{
+    memset(m, 0, sizeof *m);
+    m->f = open_memstream(&m->p, &m->n);
+    if (!m->f)
+        fprintf(stderr, "%s: error: out of memory\n", e->name);
+    return m->f != NULL;
+}
+
+static bool mem_save(const experiment *e, memfile *m, const char *name)
 {
     char path[1024];
-    if (!e->headline || !path_join(path, sizeof path, e->out, "headline.md"))
-        return;
-    FILE *f = fopen(path, "w");
-    if (!f)
+    bp_err err = {0};
+    bool ok = fclose(m->f) == 0;
+    if (!ok)
+        snprintf(err.msg, sizeof err.msg, "out of memory");
+    else if (!path_join(path, sizeof path, e->out, name))
+        ok = false, snprintf(err.msg, sizeof err.msg, "path too long");
+    else
+        ok = bp_write_file(path, m->p, m->n, &err) == BP_OK;
+    if (!ok)
+        fprintf(stderr, "%s: error: %s/%s: %s\n", e->name, e->out, name,
+                err.msg);
+    free(m->p);
+    memset(m, 0, sizeof *m);
+    return ok;
+}
+
+static void write_headline(const experiment *e, bool complete)
+{
+    memfile m;
+    if (!e->headline || !mem_open(e, &m))
         return;
     if (!complete)
-        fprintf(f, "INCOMPLETE: ");
-    e->headline(e, f);
-    fclose(f);
+        fprintf(m.f, "INCOMPLETE: ");
+    e->headline(e, m.f);
+    mem_save(e, &m, "headline.md");
 }
 
 static void write_summary(const experiment *e, bool complete)
 {
-    char path[1024];
-    if (!path_join(path, sizeof path, e->out, "summary.md.tmp"))
+    memfile m;
+    if (!mem_open(e, &m))
         return;
-    FILE *md = fopen(path, "w");
-    if (!md) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", e->name, path,
-                strerror(errno));
-        return;
-    }
+    FILE *md = m.f;
     fprintf(md, "# %s\n\n", e->title);
     if (!complete)
         fprintf(md, "> **INCOMPLETE**: the run was interrupted or a run failed; "
@@ -805,11 +924,7 @@ static void write_summary(const experiment *e, bool complete)
             bp_kernels_active()->isa_name, bp_threads(),
             bp_threads() == 1 ? "" : "s", e->data_source, e->data_checksum,
             e->wall_seconds);
-    bool ok = fflush(md) == 0 && fsync(fileno(md)) == 0;
-    ok = fclose(md) == 0 && ok;
-    char final[1024];
-    if (ok && path_join(final, sizeof final, e->out, "summary.md"))
-        rename(path, final);
+    mem_save(e, &m, "summary.md");
 }
 
 int exp_run_all(experiment *e)
@@ -873,6 +988,7 @@ int exp_run_all(experiment *e)
         bp_free(e->runs[i].epochs);
         bp_free(e->runs[i].weight_norm);
         bp_free(e->runs[i].zero_frac);
+        bp_free(e->runs[i].step_norms);
     }
     bp_data_free(&cache);
     cache_ok = false;

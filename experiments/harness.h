@@ -44,6 +44,7 @@ typedef struct exp_run {
     double *weight_norm, *zero_frac; /* per epoch: ||W||_2 and |w| < 1e-3 */
     size_t ndense;
     size_t nsteps;       /* recurrent nets: time steps (epochs[k].step_norm) */
+    double *step_norms;  /* nepochs x nsteps: where epochs[k].step_norm point */
     size_t best_epoch;   /* early stopping: the restored epoch (else 0) */
     double final_test_acc, final_test_loss; /* the model the run ended with */
     double seconds;      /* total training time */

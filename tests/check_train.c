@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/checkpoint.h"
@@ -119,7 +120,11 @@ static bool same_history(const bp_trainer *a, const bp_trainer *b)
     for (size_t i = 0; i < a->nhistory; i++) {
         bp_epoch_stats x = a->history[i], y = b->history[i];
         x.seconds = y.seconds = 0, x.samples_per_s = y.samples_per_s = 0;
-        if (memcmp(&x, &y, sizeof x) != 0)
+        x.step_norm = y.step_norm = NULL; /* compared by value below */
+        if (memcmp(&x, &y, sizeof x) != 0 || a->nsteps != b->nsteps)
+            return false;
+        const double *p = a->history[i].step_norm, *q = b->history[i].step_norm;
+        if (a->nsteps && (!p || !q || memcmp(p, q, a->nsteps * sizeof *p)))
             return false;
     }
     return true;
@@ -339,6 +344,96 @@ START_TEST(test_corrupt_checkpoints)
 }
 END_TEST
 
+/* Bytes of address space in use now (/proc/self/statm, first field). */
+static size_t vm_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1)
+            pages = 0;
+        fclose(f);
+    }
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* A checkpoint with a long history (crafted by pushing rows): loading it
+ * must take memory in proportion to the file. Under an address-space
+ * limit of what is in use plus three times the file, the load succeeds;
+ * with a fixed 8 KB per row (the step norms of a 1000-step net for every
+ * model) it needed 24 times the file and failed here. */
+START_TEST(test_history_memory)
+{
+    cfg c = {.width = 4, .epochs = 1, .opt = BP_OPT_SGD, .lr = 0.05f};
+    run a;
+    run_make(&a, &c);
+    run_train(&a);
+    bp_err err = {0};
+    bp_epoch_stats row = a.t->history[0];
+    for (size_t i = 1; i < 50000; i++) {
+        row.epoch = i + 1;
+        ck_assert(bp_trainer_push_history(a.t, &row, &err) == BP_OK);
+    }
+    ck_assert(bp_ckpt_save(tmp("long.ckpt"), "x=1\n", a.t, &err) == BP_OK);
+    size_t n;
+    free(slurp(tmp("long.ckpt"), &n));
+    ck_assert_uint_gt(n, (size_t)50000 * 300);
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+    lim = old;
+    lim.rlim_cur = vm_bytes() + 3 * n;
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+    bp_ckpt ck;
+    bp_status st = bp_ckpt_load(tmp("long.ckpt"), &ck, &err);
+    setrlimit(RLIMIT_AS, &old);
+    ck_assert_msg(st == BP_OK, "a %zu-byte checkpoint: %s", n, err.msg);
+    ck_assert_uint_eq(ck.nhistory, 50000);
+    ck_assert_uint_eq(ck.history[49999].epoch, 50000);
+    ck_assert_ptr_null(ck.history[0].step_norm);
+    bp_ckpt_free(&ck);
+    run_free(&a);
+}
+END_TEST
+
+/* A recurrent net's step norms (one per time step and epoch) survive a
+ * checkpoint: save, load, restore into a new trainer, same history. */
+START_TEST(test_step_norms_checkpoint)
+{
+    bp_err err = {0};
+    bp_data seq;
+    bp_data_opts o = {.spec = "adding:5", .gen_samples = 200};
+    ck_assert_msg(bp_data_load(&o, &seq, &err) == BP_OK, "%s", err.msg);
+    bp_net_spec s = {.inputs = seq.train.dim, .classes = 0, .nhidden = 1,
+                     .hidden = {6}, .cell = BP_CELL_LSTM,
+                     .steps = seq.steps, .act = BP_ACT_RELU,
+                     .loss = BP_LOSS_MSE, .init_gain = 1.0f};
+    bp_optim_spec os;
+    bp_optim_defaults(&os);
+    bp_train_spec ts = {.epochs = 2, .batch = 20, .seed = 1};
+    run r[2];
+    for (int i = 0; i < 2; i++) {
+        ck_assert(bp_net_create(&s, 20, 1, NULL, &r[i].net, &err) == BP_OK);
+        ck_assert(bp_optim_create(&os, r[i].net->nparams, &r[i].opt, &err) == BP_OK);
+        ck_assert_msg(bp_trainer_create(&ts, r[i].net, r[i].opt, &seq, &r[i].t,
+                                        &err) == BP_OK, "%s", err.msg);
+    }
+    run_train(&r[0]);
+    ck_assert_uint_eq(r[0].t->nsteps, 5);
+    ck_assert(r[0].t->history[1].step_norm[4] > 0);
+    ck_assert(bp_ckpt_save(tmp("lstm.ckpt"), "x=1\n", r[0].t, &err) == BP_OK);
+    bp_ckpt ck;
+    ck_assert_msg(bp_ckpt_load(tmp("lstm.ckpt"), &ck, &err) == BP_OK, "%s", err.msg);
+    ck_assert_uint_eq(ck.nsteps, 5);
+    ck_assert_msg(bp_ckpt_restore(&ck, "lstm.ckpt", r[1].t, &err) == BP_OK,
+                  "%s", err.msg);
+    ck_assert(same_history(r[0].t, r[1].t));
+    bp_ckpt_free(&ck);
+    for (int i = 0; i < 2; i++)
+        run_free(&r[i]);
+    bp_data_free(&seq);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -352,6 +447,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_divergence);
     tcase_add_test(tc, test_bn_degenerate_batches);
     tcase_add_test(tc, test_corrupt_checkpoints);
+    tcase_add_test(tc, test_history_memory);
+    tcase_add_test(tc, test_step_norms_checkpoint);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/checkpoint.h"
+#include "core/outfile.h"
 #include "core/cli/cli.h"
 #include "core/run.h"
 #include "core/runtime.h"
@@ -29,7 +30,10 @@ typedef struct ui {
     const char *spec;      /* options text for checkpoints */
     bool tty;              /* live progress on stderr */
     double last_draw, epoch_start;
-    bp_status save_status; /* a checkpoint write that failed */
+    FILE *out;             /* the human-readable lines: stdout, or stderr
+                              when the metrics go to standard output */
+    bp_outfile *metrics;
+    bp_status save_status; /* a metrics or checkpoint write that failed */
     bp_err save_err;
 } ui;
 
@@ -65,18 +69,19 @@ static void on_step(void *ctx, const bp_trainer *t, size_t step, size_t steps,
     fflush(stderr);
 }
 
-static void print_epoch(const bp_trainer *t, const bp_epoch_stats *e)
+static void print_epoch(FILE *out, const bp_trainer *t,
+                        const bp_epoch_stats *e)
 {
     char val[64] = "";
     if (!isnan(e->val_loss))
         snprintf(val, sizeof val, "  val loss %.4f acc %.4f", e->val_loss,
                  e->val_acc);
-    printf("epoch %3llu/%zu  train loss %.4f acc %.4f%s  test loss %.4f acc "
-           "%.4f  %.2f s  %.0fk samples/s\n",
-           (unsigned long long)e->epoch, t->spec.epochs, e->train_loss,
-           e->train_acc, val, e->test_loss, e->test_acc, e->seconds,
-           e->samples_per_s / 1000);
-    fflush(stdout);
+    fprintf(out, "epoch %3llu/%zu  train loss %.4f acc %.4f%s  test loss %.4f "
+                 "acc %.4f  %.2f s  %.0fk samples/s\n",
+            (unsigned long long)e->epoch, t->spec.epochs, e->train_loss,
+            e->train_acc, val, e->test_loss, e->test_acc, e->seconds,
+            e->samples_per_s / 1000);
+    fflush(out);
 }
 
 static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *e)
@@ -85,11 +90,11 @@ static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *e)
     if (u->tty)
         fprintf(stderr, "\r%*s\r", 90, "");
     if (!u->o->quiet)
-        print_epoch(t, e);
+        print_epoch(u->out, t, e);
     bp_err err = {0};
-    if (u->o->metrics &&
-        bp_write_metrics(u->o->metrics, t->history, t->nhistory,
-                         t->net->ndense, t->net->steps, &err) != BP_OK &&
+    if (u->metrics &&
+        bp_write_metrics(u->metrics, t->history, t->nhistory, t->net->ndense,
+                         t->net->steps, &err) != BP_OK &&
         u->save_status == BP_OK)
         u->save_status = err.code, u->save_err = err;
     if (u->o->save && u->o->checkpoint_every &&
@@ -97,26 +102,21 @@ static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *e)
         bp_ckpt_save(u->o->save, u->spec, t, &err) != BP_OK &&
         u->save_status == BP_OK)
         u->save_status = err.code, u->save_err = err;
+    /* an output that cannot be written ends the run now, not epochs later */
+    if (u->save_status != BP_OK)
+        stop_requested = 1;
 }
 
-/* Fail before training, not after it, if an output cannot be written:
- * the path must not be a directory and its folder must be writable. */
+/* Fail before training, not after it, if an output cannot be written
+ * (core/outfile.h says how each kind of path is written). */
 static bp_status check_output(const char *opt, const char *path, bp_err *err)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return bp_fail(err, BP_ERR_IO, "%s %s: is a directory", opt, path);
-    size_t len = strlen(path);
-    char *dir = bp_alloc(len + 1);
-    if (!dir)
-        return bp_fail(err, BP_ERR_NOMEM, "out of memory");
-    memcpy(dir, path, len + 1);
-    const char *d = dirname(dir);
-    bp_status s = BP_OK;
-    if (access(d, W_OK) != 0)
-        s = bp_fail(err, BP_ERR_IO, "%s %s: cannot create: %s", opt, path,
-                    strerror(errno));
-    bp_free(dir);
+    bp_status s = bp_output_check(path, err);
+    if (s != BP_OK && err) {
+        char why[BP_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err->msg);
+        bp_fail(err, s, "%s %s", opt, why);
+    }
     return s;
 }
 
@@ -169,6 +169,7 @@ int bp_cmd_train(int argc, char **argv)
     bp_net *net = NULL;
     bp_optim *opt = NULL;
     bp_trainer *tr = NULL;
+    bp_outfile *metrics = NULL;
     char spec[8192];
 
     if (o.resume) {
@@ -205,6 +206,8 @@ int bp_cmd_train(int argc, char **argv)
             goto fail;
         }
     }
+    if (bp_run_finish(&o, table, n, &err) != BP_OK)
+        goto fail;
     if (!bp_run_spec_text(&o, spec, sizeof spec)) {
         bp_fail(&err, BP_ERR_INVALID_ARG, "options too long");
         goto fail;
@@ -217,7 +220,14 @@ int bp_cmd_train(int argc, char **argv)
     if (o.resume && bp_ckpt_restore(&ck, o.resume, tr, &err) != BP_OK)
         goto fail;
 
-    ui u = {.o = &o, .spec = spec, .tty = !o.quiet && isatty(2)};
+    /* with the metrics on standard output, the log moves to stderr */
+    int mfd = -1;
+    FILE *out = o.metrics && bp_output_in_place(o.metrics, &mfd) && mfd == 1
+                    ? stderr : stdout;
+    ui u = {.o = &o, .spec = spec, .tty = !o.quiet && isatty(2), .out = out};
+    if (o.metrics && bp_outfile_open(o.metrics, &u.metrics, &err) != BP_OK)
+        goto fail;
+    metrics = u.metrics;
     tr->on_step = on_step;
     tr->on_epoch = on_epoch;
     tr->ctx = &u;
@@ -235,24 +245,26 @@ int bp_cmd_train(int argc, char **argv)
         else
             snprintf(what, sizeof what, "real targets (accuracy: within %g)",
                      BP_REG_TOLERANCE);
-        printf("data     %s: %zu train, %zu val, %zu test, %zu features, %s\n",
-               data.source, data.train.n, data.val.n, data.test.n,
-               data.train.dim, what);
-        printf("network  %s, %zu parameters\n", desc, net->nparams);
-        printf("training %s lr %g, batch %lld, seed %lld, %s, %d thread%s%s\n",
-               bp_opt_names[o.opt], o.lr, o.batch, o.seed,
-               net->k->isa_name, bp_threads(), bp_threads() == 1 ? "" : "s",
-               o.resume ? ", resumed" : "");
+        fprintf(out, "data     %s: %zu train, %zu val, %zu test, %zu "
+                     "features, %s\n",
+                data.source, data.train.n, data.val.n, data.test.n,
+                data.train.dim, what);
+        fprintf(out, "network  %s, %zu parameters\n", desc, net->nparams);
+        fprintf(out, "training %s lr %g, batch %lld, seed %lld, %s, %d "
+                     "thread%s%s\n",
+                bp_opt_names[o.opt], o.lr, o.batch, o.seed, net->k->isa_name,
+                bp_threads(), bp_threads() == 1 ? "" : "s",
+                o.resume ? ", resumed" : "");
         if (o.resume)
-            printf("resumed  from %s after epoch %llu\n", o.resume,
-                   (unsigned long long)ck.epoch);
-        fflush(stdout);
+            fprintf(out, "resumed  from %s after epoch %llu\n", o.resume,
+                    (unsigned long long)ck.epoch);
+        fflush(out);
     }
     bp_status s = bp_trainer_run(tr, &err);
     sigaction(SIGINT, &old, NULL);
     if (u.tty)
         fprintf(stderr, "\r%*s\r", 90, "");
-    if (s == BP_OK && u.save_status != BP_OK) {
+    if (u.save_status != BP_OK) { /* the run stopped on it */
         err = u.save_err;
         goto fail;
     }
@@ -267,27 +279,32 @@ int bp_cmd_train(int argc, char **argv)
     }
     if (o.save && bp_ckpt_save(o.save, spec, tr, &err) != BP_OK)
         goto fail;
-    if (o.metrics && !tr->nhistory &&
-        bp_write_metrics(o.metrics, tr->history, 0, net->ndense, net->steps,
+    if (metrics && !tr->nhistory &&
+        bp_write_metrics(metrics, tr->history, 0, net->ndense, net->steps,
                          &err) != BP_OK)
+        goto fail;
+    bp_status cs = bp_outfile_close(metrics, &err);
+    metrics = NULL;
+    if (cs != BP_OK)
         goto fail;
     double tl, ta;
     bool flushed = bp_flush_denormals(!o.keep_denormals);
     bp_net_evaluate(net, &data.test, &tl, &ta, NULL);
     bp_flush_denormals(flushed);
-    printf("test accuracy %.4f (loss %.4f) after %llu epoch%s", ta, tl,
-           (unsigned long long)tr->epoch, tr->epoch == 1 ? "" : "s");
+    fprintf(out, "test accuracy %.4f (loss %.4f) after %llu epoch%s", ta, tl,
+            (unsigned long long)tr->epoch, tr->epoch == 1 ? "" : "s");
     if (tr->spec.patience)
-        printf(", best validation loss at epoch %llu%s",
-               (unsigned long long)tr->best_epoch,
-               tr->stopped_early ? " (stopped early)" : "");
-    printf("\n");
+        fprintf(out, ", best validation loss at epoch %llu%s",
+                (unsigned long long)tr->best_epoch,
+                tr->stopped_early ? " (stopped early)" : "");
+    fprintf(out, "\n");
     if (o.save && !o.quiet)
-        printf("saved    %s\n", o.save);
+        fprintf(out, "saved    %s\n", o.save);
     rc = BP_EXIT_OK;
 fail:
     if (rc != BP_EXIT_OK)
         rc = bp_cli_fail(&err);
+    bp_outfile_close(metrics, NULL);
     bp_trainer_destroy(tr);
     bp_optim_destroy(opt);
     bp_net_destroy(net);

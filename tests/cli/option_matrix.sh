@@ -75,7 +75,7 @@ for cmd in train eval check; do
                 run_case "$name .*: (not a|must be|too large)" $cmd "${h[@]}" "$name" "$v" "${tl[@]}"
             done
             for v in -1 0 -0.5; do
-                run_case "$name .*(must be|not an integer)|$tail_pat" $cmd "${h[@]}" "$name" "$v" "${tl[@]}"
+                run_case "$name .*(must be|not an integer|applies to|needs)|$tail_pat" $cmd "${h[@]}" "$name" "$v" "${tl[@]}"
             done
             case "$meta" in N|EPOCHS|PATIENCE)
                 run_case "$name 1.5: not an integer" $cmd "${h[@]}" "$name" 1.5 "${tl[@]}" ;;
