@@ -21,11 +21,17 @@
  * reach >= 95% test accuracy with a 64-64 ReLU net; an LSTM learns the
  * adding problem at T = 10 to a test MSE below 0.01 (predicting the mean
  * scores 0.167).
+ * Export: the .npz and .safetensors files of a net with every tensor kind
+ * hold each tensor's floats unpadded under its name and shape, the same
+ * bytes twice, and every allocation that fails gives BP_ERR_NOMEM.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+#include "core/export.h"
 #include "core/net.h"
 #include "core/optim.h"
 #include "core/rng.h"
@@ -376,6 +382,180 @@ START_TEST(test_adding_lstm)
 }
 END_TEST
 
+
+/* ---- export */
+
+/* The bytes after `key` in buf (size n), or NULL. */
+static const unsigned char *find(const unsigned char *buf, size_t n,
+                                 const char *key)
+{
+    size_t k = strlen(key);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(buf + i, key, k) == 0)
+            return buf + i + k;
+    return NULL;
+}
+
+/* Where tensor `name` (rows x cols floats) starts in the file, checking
+ * the shape on the way. */
+static const unsigned char *tensor_at(const unsigned char *buf, size_t n,
+                                      bp_export_format fmt, const char *name,
+                                      size_t rows, size_t cols)
+{
+    char key[128], shape[64];
+    if (fmt == BP_EXPORT_SAFETENSORS) {
+        if (cols)
+            snprintf(shape, sizeof shape, "[%zu,%zu]", rows, cols);
+        else
+            snprintf(shape, sizeof shape, "[%zu]", rows);
+        snprintf(key, sizeof key,
+                 "\"%s\":{\"dtype\":\"F32\",\"shape\":%s,\"data_offsets\":[",
+                 name, shape);
+        const unsigned char *p = find(buf, n, key);
+        ck_assert_msg(p != NULL, "safetensors: no %s", key);
+        uint64_t hlen = 0;
+        for (int i = 0; i < 8; i++)
+            hlen |= (uint64_t)buf[i] << (8 * i);
+        ck_assert_uint_eq(hlen % 8, 0);
+        return buf + 8 + hlen + strtoull((const char *)p, NULL, 10);
+    }
+    snprintf(key, sizeof key, "%s.npy\x93NUMPY\x01", name);
+    const unsigned char *p = find(buf, n, key);
+    ck_assert_msg(p != NULL, "npz: no member %s.npy", name);
+    const unsigned char *npy = p - 7;
+    size_t hlen = (size_t)p[1] | (size_t)p[2] << 8;
+    ck_assert_uint_eq((10 + hlen) % 64, 0);
+    if (cols)
+        snprintf(shape, sizeof shape, "'shape': (%zu, %zu), }", rows, cols);
+    else
+        snprintf(shape, sizeof shape, "'shape': (%zu,), }", rows);
+    ck_assert_msg(find(npy, 10 + hlen, "{'descr': '<f4', 'fortran_order': "
+                                       "False, ") != NULL, "npz: %s descr", name);
+    ck_assert_msg(find(npy, 10 + hlen, shape) != NULL, "npz: %s is not %s",
+                  name, shape);
+    return npy + 10 + hlen;
+}
+
+typedef struct tensor {
+    const char *role;
+    const float *src;
+    size_t rows, cols; /* cols 0: a vector */
+} tensor;
+
+START_TEST(test_export)
+{
+    bp_export_format fmt = _i % 2 ? BP_EXPORT_SAFETENSORS : BP_EXPORT_NPZ;
+    bool rec = _i / 2;
+    bp_net_spec spec = {.inputs = rec ? 6 : 3, .classes = 3, .nhidden = 2,
+                        .hidden = {5, 4}, .act = BP_ACT_TANH,
+                        .loss = BP_LOSS_CE, .dropout = 0.1f,
+                        .batchnorm = !rec, .cell = rec ? BP_CELL_LSTM
+                                                       : BP_CELL_NONE,
+                        .steps = rec ? 2 : 0, .init_gain = 1.0f};
+    bp_net *net = NULL;
+    bp_err err = {0};
+    ck_assert_int_eq(bp_net_create(&spec, 4, 1, NULL, &net, &err), BP_OK);
+    for (size_t i = 0; i < net->nparams; i++)
+        net->params[i] = (float)i + 0.5f;
+    for (size_t i = 0; i < net->nbuffers; i++)
+        net->buffers[i] = -(float)i - 0.25f;
+    void *a = NULL, *b = NULL;
+    size_t na, nb;
+    bp_alloc_fail_at(0);
+    ck_assert_int_eq(bp_export_build(net, "act=tanh\nlayers=5,4\n", fmt, &a,
+                                     &na, &err), BP_OK);
+    size_t allocs = bp_alloc_fail_at(0);
+    ck_assert_int_eq(bp_export_build(net, "act=tanh\nlayers=5,4\n", fmt, &b,
+                                     &nb, &err), BP_OK);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_msg(memcmp(a, b, na) == 0, "two exports differ");
+    size_t tensors = 0;
+    for (size_t i = 0; i < net->nlayers; i++) {
+        const bp_layer *l = &net->layers[i];
+        char name[64];
+        const char *kind = l->kind == BP_L_LSTM ? "lstm" : "dense";
+        size_t g = l->kind == BP_L_LSTM ? 4 * l->out : l->out;
+        tensor t[4];
+        size_t nt = 0;
+        if (l->kind == BP_L_DENSE || l->kind == BP_L_LSTM) {
+            const float *w = net->params + l->w;
+            if (l->kind == BP_L_DENSE) {
+                t[nt++] = (tensor){"weight", w, l->in, l->out};
+            } else {
+                t[nt++] = (tensor){"weight_ih", w, l->in, g};
+                t[nt++] = (tensor){"weight_hh", w + l->in * g, l->out, g};
+            }
+            t[nt++] = (tensor){"bias", net->params + l->b, g, 0};
+        } else if (l->kind == BP_L_BN) {
+            kind = "bn";
+            t[nt++] = (tensor){"weight", net->params + l->w, l->out, 0};
+            t[nt++] = (tensor){"bias", net->params + l->b, l->out, 0};
+            t[nt++] = (tensor){"running_mean", net->buffers + l->rm, l->out, 0};
+            t[nt++] = (tensor){"running_var", net->buffers + l->rv, l->out, 0};
+        }
+        for (size_t j = 0; j < nt; j++, tensors++) {
+            snprintf(name, sizeof name, "%zu.%s.%s", i, kind, t[j].role);
+            const unsigned char *p = tensor_at(a, na, fmt, name, t[j].rows,
+                                               t[j].cols);
+            size_t n = t[j].rows * (t[j].cols ? t[j].cols : 1);
+            ck_assert_msg(p + 4 * n <= (const unsigned char *)a + na,
+                          "%s runs past the end", name);
+            ck_assert_msg(memcmp(p, t[j].src, 4 * n) == 0, "%s: wrong floats",
+                          name); /* little-endian host: the same bytes */
+        }
+    }
+    ck_assert_uint_eq(tensors, rec ? 3 + 2 + 2 : 3 * 2 + 2 * 4);
+    char desc[256];
+    bp_net_describe(&spec, desc, sizeof desc);
+    ck_assert_msg(strncmp(desc, rec ? "2x3-lstm5-4-3 tanh ce" : "3-5-4-3 tanh ce",
+                          15) == 0, "%s", desc);
+    if (fmt == BP_EXPORT_SAFETENSORS) {
+        ck_assert_msg(find(a, na, desc) != NULL, "no net description");
+    } else { /* a 0-d '<U21' array: the text in UTF-32 */
+        char key[128];
+        snprintf(key, sizeof key, "{'descr': '<U%zu', 'fortran_order': "
+                 "False, 'shape': (), }", strlen(desc));
+        const unsigned char *p = find(a, na, "net.npy\x93NUMPY\x01");
+        ck_assert_msg(p && find(p, 128, key), "no '%s' net description", desc);
+        const unsigned char *text = p - 7 + 10 + (p[1] | p[2] << 8);
+        for (size_t i = 0; i < strlen(desc); i++)
+            ck_assert_msg(text[4 * i] == (unsigned char)desc[i] &&
+                          !text[4 * i + 1] && !text[4 * i + 2] &&
+                          !text[4 * i + 3], "net description, character %zu", i);
+    }
+    bp_free(a);
+    bp_free(b);
+    /* every allocation of the build, failing in turn */
+    ck_assert_uint_ge(allocs, 2);
+    for (size_t k = 1; k <= allocs; k++) {
+        bp_alloc_fail_at(k);
+        void *c = (void *)1;
+        size_t nc = 1;
+        bp_status s = bp_export_build(net, "", fmt, &c, &nc, &err);
+        bp_alloc_fail_at(0);
+        ck_assert_int_eq(s, BP_ERR_NOMEM);
+        ck_assert_ptr_null(c);
+        ck_assert_uint_eq(nc, 0);
+    }
+    bp_net_destroy(net);
+}
+END_TEST
+
+START_TEST(test_export_format)
+{
+    bp_export_format f;
+    bp_err err = {0};
+    ck_assert_int_eq(bp_export_format_of("a/b.npz", &f, &err), BP_OK);
+    ck_assert_int_eq(f, BP_EXPORT_NPZ);
+    ck_assert_int_eq(bp_export_format_of("B.SafeTensors", &f, &err), BP_OK);
+    ck_assert_int_eq(f, BP_EXPORT_SAFETENSORS);
+    ck_assert_int_eq(bp_export_format_of("b.npy", &f, &err), BP_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(err.msg, "b.npy: unknown export format") != NULL, "%s",
+                  err.msg);
+    ck_assert_int_eq(bp_export_format_of("npz", &f, &err), BP_ERR_INVALID_ARG);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("net");
@@ -389,6 +569,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_xor);
     tcase_add_test(tc, test_spirals);
     tcase_add_test(tc, test_adding_lstm);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("export");
+    tcase_add_loop_test(tc, test_export, 0, 4);
+    tcase_add_test(tc, test_export_format);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,14 +2,15 @@
 # tools/setup.sh [test|bench] - install what bplab needs on Debian 12, and
 # only what is missing (quiet when everything is there). Run as root, or
 # with sudo available. "test" adds what the test suite, the sanitizer build,
-# fuzzing and valgrind need; "bench" adds the benchmark peers (OpenBLAS,
-# oneDNN, PyTorch).
+# fuzzing and valgrind need (and numpy, for the check of bplab export);
+# "bench" adds the benchmark peers (OpenBLAS, oneDNN, PyTorch).
 set -e
 pkgs="build-essential cmake git pkg-config check zlib1g-dev libbenchmark-dev
       dataset-fashion-mnist gnuplot-nox python3"
 case "${1:-}" in
 test)  # the test suite, sanitizers, fuzzing, valgrind
-    pkgs="$pkgs binutils clang libclang-rt-14-dev libomp-dev valgrind" ;;
+    pkgs="$pkgs binutils clang libclang-rt-14-dev libomp-dev valgrind
+          python3-numpy" ;;
 bench) # the peers of tools/bench.sh
     pkgs="$pkgs libopenblas-dev libdnnl-dev python3-torch" ;;
 "") ;;

@@ -15,6 +15,7 @@ static const struct command {
     {"check", bp_cmd_check, "check every kernel of every usable ISA against scalar"},
     {"train", bp_cmd_train, "train a network (alone: the reference workload)"},
     {"eval", bp_cmd_eval, "loss and accuracy of a saved model on a data set"},
+    {"export", bp_cmd_export, "a saved model's weights as .npz or .safetensors"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)
