@@ -1,14 +1,24 @@
 /* bench/bench_kernels.c - every kernel family, per usable ISA, beside its
  * peers, through Google Benchmark (bench/shim).
  *
- * Names are family/impl/shape so that --benchmark_filter=/avx2/ works:
+ * Every kernel of kernels/kernel_list.h is registered, on every usable
+ * table, by its signature: one runner per signature (run_BP_SIG_*, with its
+ * shape in sig_BP_SIG_*), never one per kernel, so a new kernel is
+ * benchmarked with no new code here, and a new signature without a runner
+ * does not compile. Names are family/impl/shape so that
+ * --benchmark_filter=/avx2/ works:
  *   sgemm/<isa|openblas|onednn>/<NN|NT|TN>/<m>x<n>x<k>[/threads:2]
+ *                                        the GEMM signature, beside its peers
+ *   <kernel>/<isa>/<n>                   element-wise kernels, n = 16Ki
+ *                                        floats per array (L1), 1Mi (L2/L3)
+ *                                        and 16Mi (DRAM)
+ *   <kernel>/<isa>/<rows>x<cols>         row-wise kernels at the reference
+ *                                        batch (softmax, batch norm, LSTM)
+ *   train_step[_gemms]/<isa>/batch128/threads:<t>   a whole training step
  *   fma_peak/<isa>                       the FMA throughput ceiling
- *   <kernel>/<isa>/<n>                   element-wise kernels, at a
- *                                        cache-resident n (16Ki floats per
- *                                        array) and a DRAM n (16Mi)
  *   copy/<n>, stream2/<n>                the plain-copy baselines
- *   sigmoid_libmvec/<avx2|avx512>/<n>    glibc's vectorised expf sigmoid
+ *   sigmoid_libmvec/<isa>/<n>            glibc's vectorised expf sigmoid
+ *                                        (the ISAs of bench/peak.h)
  * Every bplab kernel is checked once against the scalar reference before
  * it is timed (llm.c's dev/cpu habit); a mismatch fails the benchmark.
  * Counters: GFLOP/s for GEMM (2mnk per call), Gelem/s and GB/s (bytes read
@@ -39,14 +49,19 @@
 
 /* ---------------------------------------------------------------------- */
 
+static void fill(float *p, size_t n, uint64_t seed, float lo, float hi)
+{
+    bp_rng g = bp_rng_stream(seed, 3);
+    for (size_t i = 0; i < n; i++)
+        p[i] = lo + (hi - lo) * (float)bp_rng_uniform(&g);
+}
+
 static float *alloc_fill(size_t n, uint64_t seed, float lo, float hi)
 {
     float *p = NULL;
     if (posix_memalign((void **)&p, 64, (n ? n : 1) * sizeof *p))
         return NULL;
-    bp_rng g = bp_rng_stream(seed, 3);
-    for (size_t i = 0; i < n; i++)
-        p[i] = lo + (hi - lo) * (float)bp_rng_uniform(&g);
+    fill(p, n, seed, lo, hi);
     return p;
 }
 
@@ -64,13 +79,245 @@ static void *ctx_dup(const void *src, size_t size)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Every kernel of kernels/kernel_list.h, by signature                     */
+
+/* The operands of one benchmark call. SHAPE_N kernels see n elements (the
+ * row-wise ones among them as rows = n / cols by cols = 256); SHAPE_ROWS
+ * kernels a fixed rows x cols; SHAPE_GEMM kernels C (m x n) = op(A) op(B)
+ * with A = x, B = y, C = z. */
+typedef struct bench_io {
+    size_t n, rows, cols;
+    size_t m, k; /* GEMM */
+    bool ta, tb; /* GEMM */
+    /* x in [-4, 4] (the activations' useful range); y, z, w, v in (0, 1),
+     * so that y is a valid sigmoid/tanh output and w a positive second
+     * moment. z holds zlen floats (4n for the LSTM's gates), v n floats
+     * for the SHAPE_ROWS kernels only. */
+    float *x, *y, *z, *w, *v;
+    size_t zlen, vlen;
+    float *gamma, *beta, *mean, *invstd, *rmean, *rvar, *dgamma, *dbeta;
+    int32_t *labels;
+} bench_io;
+
+typedef enum { SHAPE_N, SHAPE_ROWS, SHAPE_GEMM } shape_kind;
+
+/* What a signature's benchmarks look like. Every BP_SIG_<S> that a kernel
+ * of the list uses needs sig_BP_SIG_<S> and run_BP_SIG_<S> below: a
+ * missing one is a compile error ("'sig_BP_SIG_...' undeclared"), and a
+ * runner whose parameter is not the kernel's function type is one too. */
+typedef struct sig_bench {
+    shape_kind shape;
+    size_t rows, cols; /* SHAPE_ROWS */
+    int zmul;          /* z holds zmul * n floats (default 1) */
+    int bytes;         /* SHAPE_N: bytes read plus written per element */
+    /* called between timed iterations (paused), for kernels that consume
+     * their input; NULL if none */
+    void (*reset)(bench_io *io);
+} sig_bench;
+
+static const bp_opt_params opt_params = {
+    .lr = 0.01f, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f,
+    .eps = 1e-8f, .bc1 = 0.1f, .bc2 = 0.001f};
+
+/* The element-wise ones: a cache-resident n and a DRAM n (SHAPE_N). */
+static const sig_bench sig_BP_SIG_UNARY = {.shape = SHAPE_N, .bytes = 8};
+static void run_BP_SIG_UNARY(bp_unary_fn *f, bench_io *io)
+{
+    f(io->n, io->x, io->y);
+}
+
+static const sig_bench sig_BP_SIG_UNARY_BWD = {.shape = SHAPE_N, .bytes = 12};
+static void run_BP_SIG_UNARY_BWD(bp_unary_bwd_fn *f, bench_io *io)
+{
+    f(io->n, io->x, io->y, io->z);
+}
+
+static const sig_bench sig_BP_SIG_BCE = {.shape = SHAPE_N, .bytes = 12};
+static void run_BP_SIG_BCE(bp_bce_fn *f, bench_io *io)
+{
+    volatile double l = f(io->n, io->x, io->y, 1.0f / (float)io->n, io->z);
+    (void)l;
+}
+
+static const sig_bench sig_BP_SIG_MSE = {.shape = SHAPE_N, .bytes = 12};
+static void run_BP_SIG_MSE(bp_mse_fn *f, bench_io *io)
+{
+    volatile double l = f(io->n, io->x, io->y, 1.0f / (float)io->n, io->z);
+    (void)l;
+}
+
+static const sig_bench sig_BP_SIG_BIAS_ADD = {.shape = SHAPE_N, .bytes = 12};
+static void run_BP_SIG_BIAS_ADD(bp_bias_add_fn *f, bench_io *io)
+{
+    f(io->rows, io->cols, io->x, io->y, io->cols);
+}
+
+static const sig_bench sig_BP_SIG_BIAS_GRAD = {.shape = SHAPE_N, .bytes = 8};
+static void run_BP_SIG_BIAS_GRAD(bp_bias_grad_fn *f, bench_io *io)
+{
+    f(io->rows, io->cols, io->x, io->cols, io->y);
+}
+
+static const sig_bench sig_BP_SIG_DROPOUT = {.shape = SHAPE_N, .bytes = 12};
+static void run_BP_SIG_DROPOUT(bp_dropout_fwd_fn *f, bench_io *io)
+{
+    f(io->n, 12345, 0.5f, io->x, io->y, io->z);
+}
+
+static const sig_bench sig_BP_SIG_VMUL = {.shape = SHAPE_N, .bytes = 12};
+static void run_BP_SIG_VMUL(bp_vmul_fn *f, bench_io *io)
+{
+    f(io->n, io->x, io->y, io->z);
+}
+
+static const sig_bench sig_BP_SIG_SGD = {.shape = SHAPE_N, .bytes = 12};
+static void run_BP_SIG_SGD(bp_sgd_fn *f, bench_io *io)
+{
+    f(io->n, io->y, io->x, &opt_params);
+}
+
+static const sig_bench sig_BP_SIG_MOMENTUM = {.shape = SHAPE_N, .bytes = 20};
+static void run_BP_SIG_MOMENTUM(bp_momentum_fn *f, bench_io *io)
+{
+    f(io->n, io->y, io->x, io->z, &opt_params);
+}
+
+static const sig_bench sig_BP_SIG_ADAM = {.shape = SHAPE_N, .bytes = 28};
+static void run_BP_SIG_ADAM(bp_adam_fn *f, bench_io *io)
+{
+    f(io->n, io->y, io->x, io->z, io->w, &opt_params);
+}
+
+static const sig_bench sig_BP_SIG_SUMSQ = {.shape = SHAPE_N, .bytes = 4};
+static void run_BP_SIG_SUMSQ(bp_sumsq_fn *f, bench_io *io)
+{
+    volatile double s = f(io->n, io->x);
+    (void)s;
+}
+
+/* -1: a factor below 1 would decay y into denormals over the iterations
+ * and time the denormal path instead */
+static const sig_bench sig_BP_SIG_SCALE = {.shape = SHAPE_N, .bytes = 8};
+static void run_BP_SIG_SCALE(bp_scale_fn *f, bench_io *io)
+{
+    f(io->n, -1.0f, io->y);
+}
+
+static const sig_bench sig_BP_SIG_CLIP = {.shape = SHAPE_N, .bytes = 8};
+static void run_BP_SIG_CLIP(bp_clip_fn *f, bench_io *io)
+{
+    f(io->n, 0.5f, io->y);
+}
+
+/* Row-wise, at the reference batch: the output layer's softmax (+ cross-
+ * entropy) at 128 x 10, batch norm at 128 x 256 (SHAPE_ROWS). */
+static const sig_bench sig_BP_SIG_SOFTMAX = {SHAPE_ROWS, 128, 10, 1, 0, NULL};
+static void run_BP_SIG_SOFTMAX(bp_softmax_fn *f, bench_io *io)
+{
+    f(io->rows, io->cols, io->x, io->cols, io->z, io->cols);
+}
+
+static const sig_bench sig_BP_SIG_SOFTMAX_BWD = {SHAPE_ROWS, 128, 10, 1, 0, NULL};
+static void run_BP_SIG_SOFTMAX_BWD(bp_softmax_bwd_fn *f, bench_io *io)
+{
+    f(io->rows, io->cols, io->y, io->cols, io->x, io->cols, io->z, io->cols);
+}
+
+static const sig_bench sig_BP_SIG_XENT = {SHAPE_ROWS, 128, 10, 1, 0, NULL};
+static void run_BP_SIG_XENT(bp_xent_fn *f, bench_io *io)
+{
+    volatile double l = f(io->rows, io->cols, io->x, io->cols, io->labels,
+                          1.0f / (float)io->rows, io->z, io->cols);
+    (void)l;
+}
+
+static const sig_bench sig_BP_SIG_BN_TRAIN = {SHAPE_ROWS, 128, 256, 1, 0, NULL};
+static void run_BP_SIG_BN_TRAIN(bp_bn_train_fn *f, bench_io *io)
+{
+    f(io->rows, io->cols, io->x, io->cols, io->gamma, io->beta, 1e-5f, 0.1f,
+      io->z, io->cols, io->mean, io->invstd, io->rmean, io->rvar);
+}
+
+static const sig_bench sig_BP_SIG_BN_INFER = {SHAPE_ROWS, 128, 256, 1, 0, NULL};
+static void run_BP_SIG_BN_INFER(bp_bn_infer_fn *f, bench_io *io)
+{
+    f(io->rows, io->cols, io->x, io->cols, io->gamma, io->beta, io->rmean,
+      io->rvar, 1e-5f, io->z, io->cols);
+}
+
+static const sig_bench sig_BP_SIG_BN_BWD = {SHAPE_ROWS, 128, 256, 1, 0, NULL};
+static void run_BP_SIG_BN_BWD(bp_bn_bwd_fn *f, bench_io *io)
+{
+    f(io->rows, io->cols, io->x, io->cols, io->y, io->cols, io->gamma,
+      io->mean, io->invstd, io->z, io->cols, io->dgamma, io->dbeta);
+}
+
+/* The LSTM cell at the LSTM benchmark's shape (batch 128, 128 units), one
+ * time step: z holds the 4h gates per row, x c_prev, w c, y h (forward) or
+ * dh (backward), v dc. The backward step overwrites the gates and dc, so
+ * they are restored outside the timing and every iteration sees gate
+ * values. */
+static const sig_bench sig_BP_SIG_LSTM_FWD = {SHAPE_ROWS, 128, 128, 4, 0, NULL};
+static void run_BP_SIG_LSTM_FWD(bp_lstm_fwd_fn *f, bench_io *io)
+{
+    size_t h = io->cols;
+    f(io->rows, h, io->z, 4 * h, io->x, io->w, h, io->y, h);
+}
+
+static void lstm_bwd_reset(bench_io *io)
+{
+    fill(io->z, io->zlen, 13, 0.01f, 0.99f); /* as io_alloc filled it */
+    memcpy(io->v, io->y, io->vlen * sizeof *io->v);
+}
+
+static const sig_bench sig_BP_SIG_LSTM_BWD = {SHAPE_ROWS, 128, 128, 4, 0,
+                                              lstm_bwd_reset};
+static void run_BP_SIG_LSTM_BWD(bp_lstm_bwd_fn *f, bench_io *io)
+{
+    size_t h = io->cols;
+    f(io->rows, h, io->z, 4 * h, io->x, io->w, h, io->y, h, io->v, h);
+}
+
+/* GEMM: the family sgemm, beside the BLAS peers (register_gemms). */
+static const sig_bench sig_BP_SIG_GEMM = {.shape = SHAPE_GEMM};
+static void run_BP_SIG_GEMM(bp_gemm_fn *f, bench_io *io)
+{
+    size_t lda = io->ta ? io->m : io->k, ldb = io->tb ? io->k : io->n;
+    f(io->ta, io->tb, io->m, io->n, io->k, 1.0f, io->x, lda, io->y, ldb, 0.0f,
+      io->z, io->n);
+}
+
+/* One entry per kernel of the list: its signature's shape and a call of
+ * the table's entry through the signature's runner. */
+typedef struct kbench {
+    const char *name;
+    const sig_bench *sig;
+    void (*call)(const bp_kernels *t, bench_io *io);
+} kbench;
+
+#define X(name, type, sig, tol, fac)                                  \
+    static void call_##name(const bp_kernels *t, bench_io *io)        \
+    {                                                                 \
+        run_##sig(t->name, io);                                       \
+    }
+BP_KERNELS(X)
+#undef X
+
+static const kbench kbenches[BP_NUM_KERNELS] = {
+#define X(name, type, sig, tol, fac) {#name, &sig_##sig, call_##name},
+    BP_KERNELS(X)
+#undef X
+};
+
+/* ---------------------------------------------------------------------- */
 /* GEMM                                                                    */
 
 enum impl { IMPL_BPLAB, IMPL_OPENBLAS, IMPL_ONEDNN };
 
 typedef struct gemm_ctx {
     enum impl impl;
-    const bp_kernels *t; /* IMPL_BPLAB */
+    const kbench *kb;    /* IMPL_BPLAB: the kernel, */
+    const bp_kernels *t; /* on this table */
     bool ta, tb;
     size_t m, n, k;
     int threads;
@@ -89,10 +336,12 @@ static void run_gemm(const gemm_ctx *g, const float *A, const float *B,
 {
     size_t lda = g->ta ? g->m : g->k, ldb = g->tb ? g->k : g->n;
     switch (g->impl) {
-    case IMPL_BPLAB:
-        g->t->gemm(g->ta, g->tb, g->m, g->n, g->k, 1.0f, A, lda, B, ldb, 0.0f,
-                   C, g->n);
+    case IMPL_BPLAB: {
+        bench_io io = {.m = g->m, .n = g->n, .k = g->k, .ta = g->ta,
+                       .tb = g->tb, .x = (float *)A, .y = (float *)B, .z = C};
+        g->kb->call(g->t, &io);
         break;
+    }
     case IMPL_OPENBLAS:
 #ifdef BPLAB_HAVE_OPENBLAS
         cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
@@ -146,13 +395,16 @@ done:
     free(A), free(B), free(C), free(R);
 }
 
-static void register_gemm(enum impl impl, const bp_kernels *t,
-                          const char *who, bool ta, bool tb, size_t m,
-                          size_t n, size_t k, int threads)
+/* Named s<kernel>/<impl>/<layout>/<m>x<n>x<k>[/threads:2]: "sgemm" for
+ * the kernel gemm, BLAS's name for the single-precision operation that the
+ * peers compute too. */
+static void register_gemm(enum impl impl, const kbench *kb,
+                          const bp_kernels *t, const char *who, bool ta,
+                          bool tb, size_t m, size_t n, size_t k, int threads)
 {
-    gemm_ctx g = {impl, t, ta, tb, m, n, k, threads};
+    gemm_ctx g = {impl, kb, t, ta, tb, m, n, k, threads};
     char name[160];
-    snprintf(name, sizeof name, "sgemm/%s/%c%c/%zux%zux%zu%s", who,
+    snprintf(name, sizeof name, "s%s/%s/%c%c/%zux%zux%zu%s", kb->name, who,
              ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k,
              threads > 1 ? "/threads:2" : "");
     bp_bench_register(name, bm_gemm, ctx_dup(&g, sizeof g));
@@ -174,26 +426,30 @@ static void mlp_shapes(size_t b, size_t out[8][4])
 /* One shape for every implementation, back to back, so that ratios come
  * from neighbouring measurements. The scalar reference runs only where it
  * takes milliseconds, not seconds. */
-static void register_shape(const size_t s[4], int threads, bool with_scalar)
+static void register_shape(const kbench *kb, const size_t s[4], int threads,
+                           bool with_scalar)
 {
     bool ta = s[0] & 2, tb = s[0] & 1;
     for (int i = 0; i < BP_ISA_COUNT; i++) {
         const bp_kernels *t = bp_kernels_for((bp_isa)i);
         if (t && (i != BP_ISA_SCALAR || with_scalar))
-            register_gemm(IMPL_BPLAB, t, t->isa_name, ta, tb, s[1], s[2], s[3],
-                          threads);
+            register_gemm(IMPL_BPLAB, kb, t, t->isa_name, ta, tb, s[1], s[2],
+                          s[3], threads);
     }
 #ifdef BPLAB_HAVE_OPENBLAS
-    register_gemm(IMPL_OPENBLAS, NULL, "openblas", ta, tb, s[1], s[2], s[3],
-                  threads);
+    register_gemm(IMPL_OPENBLAS, kb, NULL, "openblas", ta, tb, s[1], s[2],
+                  s[3], threads);
 #endif
 #ifdef BPLAB_HAVE_DNNL
-    register_gemm(IMPL_ONEDNN, NULL, "onednn", ta, tb, s[1], s[2], s[3],
+    register_gemm(IMPL_ONEDNN, kb, NULL, "onednn", ta, tb, s[1], s[2], s[3],
                   threads);
 #endif
 }
 
-static void register_gemms(void)
+/* A kernel of the GEMM signature (bp_gemm_fn: the same contract as BLAS
+ * sgemm, so the peers compute the same thing) at the reference workload's
+ * shapes and squares, each shape on every table and the peers. */
+static void register_gemms(const kbench *kb)
 {
     static const size_t batches[] = {32, 128, 512};
     static const size_t squares[] = {256, 512, 1024, 2048};
@@ -201,329 +457,261 @@ static void register_gemms(void)
     for (size_t b = 0; b < 3; b++) {
         mlp_shapes(batches[b], sh);
         for (int i = 0; i < 8; i++)
-            register_shape(sh[i], 1, batches[b] == 128);
+            register_shape(kb, sh[i], 1, batches[b] == 128);
     }
     for (size_t q = 0; q < 4; q++) {
         size_t s[4] = {0, squares[q], squares[q], squares[q]};
-        register_shape(s, 1, squares[q] <= 256);
+        register_shape(kb, s, 1, squares[q] <= 256);
     }
     mlp_shapes(128, sh);
     for (int i = 0; i < 8; i++)
-        register_shape(sh[i], 2, false);
+        register_shape(kb, sh[i], 2, false);
     size_t s[4] = {0, 1024, 1024, 1024};
-    register_shape(s, 2, false);
+    register_shape(kb, s, 2, false);
 }
 
 /* ---------------------------------------------------------------------- */
-/* FMA peak                                                                */
+/* FMA peak (bench/peak.h: the ISAs with a bench/peak_<isa>.c)             */
+
+static const struct peak {
+    bp_isa isa;
+    double (*fma)(long iters);
+    void (*libmvec_sigmoid)(size_t n, const float *x, float *y);
+} peaks[] = {
+#define X(name, ENUM) \
+    {BP_ISA_##ENUM, bp_bench_fma_##name, bp_bench_libmvec_sigmoid_##name},
+    BP_BENCH_PEAK_ISAS(X)
+#undef X
+    {BP_ISA_COUNT, NULL, NULL} /* keeps the array non-empty */
+};
 
 static void bm_fma_peak(bp_bench_state *st, void *vctx)
 {
-    bp_isa isa = *(const bp_isa *)vctx;
+    const struct peak *p = vctx;
     double flops = 0;
     while (bp_bench_keep_running(st))
-        flops = isa == BP_ISA_AVX512 ? bp_bench_fma_avx512(1 << 20)
-                                     : bp_bench_fma_avx2(1 << 20);
+        flops = p->fma(1 << 20);
     bp_bench_counter(st, "GFLOP/s", flops * 1e-9,
                      BP_BENCH_RATE | BP_BENCH_PER_ITER);
 }
 
 static void register_peaks(void)
 {
-#if defined(__x86_64__)
-    static const bp_isa isas[] = {BP_ISA_AVX2, BP_ISA_AVX512};
-    for (int i = 0; i < 2; i++) {
-        if (!bp_isa_supported(isas[i]))
+    for (size_t i = 0; i < sizeof peaks / sizeof *peaks; i++) {
+        if (!bp_isa_supported(peaks[i].isa))
             continue;
         char name[64];
-        snprintf(name, sizeof name, "fma_peak/%s", bp_isa_name(isas[i]));
-        bp_bench_register(name, bm_fma_peak, ctx_dup(&isas[i], sizeof isas[i]));
-    }
-#endif
-}
-
-/* ---------------------------------------------------------------------- */
-/* Element-wise and row-wise kernels                                       */
-
-typedef struct ew_ctx {
-    const bp_kernels *t; /* NULL: a baseline */
-    bp_kernel_id k;      /* BP_NUM_KERNELS: baseline `base` */
-    int base;            /* 0 copy, 1 stream2, 2 libmvec avx2, 3 libmvec avx512 */
-} ew_ctx;
-
-/* bytes moved per element (reads + writes) and the rows x cols shape used
- * for the row-wise kernels */
-static size_t ew_bytes(const ew_ctx *e)
-{
-    if (e->k == BP_NUM_KERNELS)
-        return e->base == 1 ? 12 : 8;
-    switch (e->k) {
-    case BP_K_relu_bwd: case BP_K_sigmoid_bwd: case BP_K_tanh_bwd:
-    case BP_K_dropout_bwd: case BP_K_sgd_update:
-        return 12;
-    case BP_K_dropout_fwd: case BP_K_bias_add: return 12;
-    case BP_K_momentum_update: return 20;
-    case BP_K_adam_update: return 28;
-    case BP_K_sumsq: return 4;
-    case BP_K_scale: case BP_K_clip_value: return 8;
-    default: return 8;
+        snprintf(name, sizeof name, "fma_peak/%s", bp_isa_name(peaks[i].isa));
+        bp_bench_register(name, bm_fma_peak, (void *)&peaks[i]);
     }
 }
 
-static void run_ew(const ew_ctx *e, size_t n, float *x, float *y, float *z,
-                   float *w)
+static void io_free(bench_io *io)
 {
-    const bp_kernels *t = e->t;
-    bp_opt_params p = {.lr = 0.01f, .momentum = 0.9f, .beta1 = 0.9f,
-                       .beta2 = 0.999f, .eps = 1e-8f, .bc1 = 0.1f,
-                       .bc2 = 0.001f};
-    size_t cols = 256, rows = n / cols;
-    if (e->k == BP_NUM_KERNELS) {
-        switch (e->base) {
-        case 0: memcpy(y, x, n * sizeof *x); break;
-        case 1:
-            for (size_t i = 0; i < n; i++)
-                z[i] = x[i] + y[i];
-            break;
-        case 2: bp_bench_libmvec_sigmoid_avx2(n, x, y); break;
-        case 3: bp_bench_libmvec_sigmoid_avx512(n, x, y); break;
-        }
+    free(io->x), free(io->y), free(io->z), free(io->w), free(io->v);
+    free(io->gamma), free(io->beta), free(io->mean), free(io->invstd);
+    free(io->rmean), free(io->rvar), free(io->dgamma), free(io->dbeta);
+    free(io->labels);
+    memset(io, 0, sizeof *io);
+}
+
+/* Allocate and fill the operands of kernel kb at n elements (SHAPE_N) or
+ * its signature's shape; the same call always gives the same values. */
+static bool io_alloc(bench_io *io, const kbench *kb, size_t n)
+{
+    const sig_bench *s = kb->sig;
+    memset(io, 0, sizeof *io);
+    if (s->shape == SHAPE_ROWS) {
+        io->rows = s->rows, io->cols = s->cols;
+        io->n = io->rows * io->cols;
+        io->vlen = io->n;
+    } else {
+        io->n = n, io->cols = 256, io->rows = n / 256;
+    }
+    n = io->n;
+    size_t c = io->cols;
+    io->zlen = (s->zmul > 1 ? (size_t)s->zmul : 1) * n;
+    io->x = alloc_fill(n, 11, -4, 4);
+    io->y = alloc_fill(n, 12, 0.01f, 0.99f);
+    io->z = alloc_fill(io->zlen, 13, 0.01f, 0.99f);
+    io->w = alloc_fill(n, 14, 0.01f, 0.99f);
+    io->v = alloc_fill(io->vlen, 15, 0.01f, 0.99f);
+    io->gamma = alloc_fill(c, 24, 0.5f, 1.5f);
+    io->beta = alloc_fill(c, 25, -1, 1);
+    io->mean = alloc_fill(c, 26, -0.5f, 0.5f);
+    io->invstd = alloc_fill(c, 27, 0.5f, 1.5f);
+    io->rmean = alloc_fill(c, 28, -0.5f, 0.5f);
+    io->rvar = alloc_fill(c, 29, 0.5f, 1.5f);
+    io->dgamma = alloc_fill(c, 30, 0, 0);
+    io->dbeta = alloc_fill(c, 31, 0, 0);
+    io->labels = malloc((io->rows ? io->rows : 1) * sizeof *io->labels);
+    if (!io->x || !io->y || !io->z || !io->w || !io->v || !io->gamma ||
+        !io->beta || !io->mean || !io->invstd || !io->rmean || !io->rvar ||
+        !io->dgamma || !io->dbeta || !io->labels) {
+        io_free(io);
+        return false;
+    }
+    for (size_t i = 0; i < io->rows; i++)
+        io->labels[i] = (int32_t)(i % c);
+    if (s->reset)
+        s->reset(io);
+    return true;
+}
+
+/* Every array of a against b: within 1e-4 relative (+ 1e-4 absolute). A
+ * check that the entry computes the same thing as scalar on these
+ * operands, not of its accuracy (that is `bplab check`). */
+static bool io_close(const bench_io *a, const bench_io *b)
+{
+    const struct { const float *p, *q; size_t len; } arr[] = {
+        {a->x, b->x, a->n},           {a->y, b->y, a->n},
+        {a->z, b->z, a->zlen},        {a->w, b->w, a->n},
+        {a->v, b->v, a->vlen},        {a->mean, b->mean, a->cols},
+        {a->invstd, b->invstd, a->cols}, {a->rmean, b->rmean, a->cols},
+        {a->rvar, b->rvar, a->cols},  {a->dgamma, b->dgamma, a->cols},
+        {a->dbeta, b->dbeta, a->cols},
+    };
+    for (size_t j = 0; j < sizeof arr / sizeof *arr; j++)
+        for (size_t i = 0; i < arr[j].len; i++)
+            if (!(fabsf(arr[j].p[i] - arr[j].q[i]) <=
+                  1e-4f * (1.0f + fabsf(arr[j].q[i]))))
+                return false;
+    return true;
+}
+
+typedef struct kernel_ctx {
+    const kbench *kb;
+    const bp_kernels *t;
+    size_t n; /* SHAPE_ROWS: unused */
+} kernel_ctx;
+
+static void bm_kernel(bp_bench_state *st, void *vctx)
+{
+    const kernel_ctx *c = vctx;
+    const kbench *kb = c->kb;
+    size_t n = c->n ? c->n : (size_t)bp_bench_arg(st);
+    bench_io io, ref;
+    if (!io_alloc(&io, kb, n)) {
+        bp_bench_skip(st, "out of memory");
         return;
     }
-    switch (e->k) {
-    case BP_K_sigmoid_fwd: t->sigmoid_fwd(n, x, y); break;
-    case BP_K_tanh_fwd: t->tanh_fwd(n, x, y); break;
-    case BP_K_relu_fwd: t->relu_fwd(n, x, y); break;
-    case BP_K_sigmoid_bwd: t->sigmoid_bwd(n, x, y, z); break;
-    case BP_K_tanh_bwd: t->tanh_bwd(n, x, y, z); break;
-    case BP_K_relu_bwd: t->relu_bwd(n, x, y, z); break;
-    case BP_K_bias_add: t->bias_add(rows, cols, x, y, cols); break;
-    case BP_K_bias_grad: t->bias_grad(rows, cols, x, cols, y); break;
-    case BP_K_dropout_fwd: t->dropout_fwd(n, 12345, 0.5f, x, y, z); break;
-    case BP_K_dropout_bwd: t->dropout_bwd(n, x, y, z); break;
-    case BP_K_sgd_update: t->sgd_update(n, y, x, &p); break;
-    case BP_K_momentum_update: t->momentum_update(n, y, x, z, &p); break;
-    case BP_K_adam_update: t->adam_update(n, y, x, z, w, &p); break;
-    case BP_K_sumsq: {
-        volatile double s = t->sumsq(n, x);
-        (void)s;
-        break;
-    }
-    /* -1: a factor below 1 would decay y into denormals over the
-     * iterations and time the denormal path instead */
-    case BP_K_scale: t->scale(n, -1.0f, y); break;
-    case BP_K_clip_value: t->clip_value(n, 0.5f, y); break;
-    default: break;
-    }
-}
-
-static void bm_ew(bp_bench_state *st, void *vctx)
-{
-    const ew_ctx *e = vctx;
-    size_t n = (size_t)bp_bench_arg(st);
-    /* x in the activations' useful range; y in (0, 1) so that it is a valid
-     * sigmoid/tanh output and a positive second moment */
-    float *x = alloc_fill(n, 11, -4, 4), *y = alloc_fill(n, 12, 0.01f, 0.99f);
-    float *z = alloc_fill(n, 13, 0.01f, 0.99f), *w = alloc_fill(n, 14, 0.01f, 0.99f);
-    if (!x || !y || !z || !w) {
-        bp_bench_skip(st, "out of memory");
-        goto done;
-    }
-    if (e->t && e->t->isa != BP_ISA_SCALAR) {
-        /* validate the entry against scalar on this input first */
-        float *y2 = alloc_fill(n, 12, 0.01f, 0.99f), *z2 = alloc_fill(n, 13, 0.01f, 0.99f);
-        float *w2 = alloc_fill(n, 14, 0.01f, 0.99f);
-        ew_ctx ref = *e;
-        ref.t = bp_kernels_for(BP_ISA_SCALAR);
-        run_ew(&ref, n, x, y2, z2, w2);
-        run_ew(e, n, x, y, z, w);
-        bool ok = y2 && z2 && w2;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = fabsf(y[i] - y2[i]) <= 1e-5f * (1.0f + fabsf(y2[i])) &&
-                 fabsf(z[i] - z2[i]) <= 1e-5f * (1.0f + fabsf(z2[i]));
-        free(y2), free(z2), free(w2);
+    if (c->t->isa != BP_ISA_SCALAR) {
+        /* validate the entry against scalar on these operands first */
+        bool ok = io_alloc(&ref, kb, n);
+        if (ok) {
+            kb->call(bp_kernels_for(BP_ISA_SCALAR), &ref);
+            kb->call(c->t, &io);
+            ok = io_close(&io, &ref);
+            io_free(&ref);
+        }
         if (!ok) {
             bp_bench_skip(st, "result differs from the scalar reference");
-            goto done;
+            io_free(&io);
+            return;
+        }
+        if (kb->sig->reset)
+            kb->sig->reset(&io);
+    }
+    while (bp_bench_keep_running(st)) {
+        kb->call(c->t, &io);
+        if (kb->sig->reset) {
+            bp_bench_pause(st);
+            kb->sig->reset(&io);
+            bp_bench_resume(st);
         }
     }
-    while (bp_bench_keep_running(st))
-        run_ew(e, n, x, y, z, w);
-    bp_bench_counter(st, "Gelem/s", 1e-9 * (double)n,
+    bp_bench_counter(st, "Gelem/s", 1e-9 * (double)io.n,
                      BP_BENCH_RATE | BP_BENCH_PER_ITER);
-    bp_bench_counter(st, "GB/s", 1e-9 * (double)n * (double)ew_bytes(e),
-                     BP_BENCH_RATE | BP_BENCH_PER_ITER);
-done:
-    free(x), free(y), free(z), free(w);
+    if (kb->sig->shape == SHAPE_N)
+        bp_bench_counter(st, "GB/s", 1e-9 * (double)io.n * kb->sig->bytes,
+                         BP_BENCH_RATE | BP_BENCH_PER_ITER);
+    io_free(&io);
 }
 
 #define EW_CACHE ((int64_t)1 << 14) /* 64 KiB per array */
 #define EW_DRAM ((int64_t)1 << 24)  /* 64 MiB per array */
 
-static void register_ew(void)
+/* Kernel k on every usable table, named <kernel>/<isa>/<n> (SHAPE_N, at
+ * EW_CACHE and EW_DRAM), <kernel>/<isa>/<rows>x<cols> (SHAPE_ROWS), or
+ * the sgemm family (SHAPE_GEMM). */
+static void register_kernel(bp_kernel_id k)
 {
-    static const bp_kernel_id ks[] = {
-        BP_K_sigmoid_fwd, BP_K_tanh_fwd, BP_K_relu_fwd, BP_K_sigmoid_bwd,
-        BP_K_tanh_bwd, BP_K_relu_bwd, BP_K_bias_add, BP_K_bias_grad,
-        BP_K_dropout_fwd, BP_K_dropout_bwd, BP_K_sgd_update,
-        BP_K_momentum_update, BP_K_adam_update, BP_K_sumsq, BP_K_scale,
-        BP_K_clip_value,
-    };
-    const char *base_names[] = {"copy", "stream2", "sigmoid_libmvec/avx2",
-                                "sigmoid_libmvec/avx512"};
-    for (int b = 0; b < 4; b++) {
-        if ((b == 2 && !bp_isa_supported(BP_ISA_AVX2)) ||
-            (b == 3 && !bp_isa_supported(BP_ISA_AVX512)))
-            continue;
-        ew_ctx e = {NULL, BP_NUM_KERNELS, b};
-        bp_bench_register_range(base_names[b], bm_ew, ctx_dup(&e, sizeof e),
-                                EW_CACHE, EW_DRAM, 1024);
+    const kbench *kb = &kbenches[k];
+    if (kb->sig->shape == SHAPE_GEMM) {
+        register_gemms(kb);
+        return;
     }
     for (int i = 0; i < BP_ISA_COUNT; i++) {
         const bp_kernels *t = bp_kernels_for((bp_isa)i);
         if (!t)
             continue;
-        for (size_t j = 0; j < sizeof ks / sizeof *ks; j++) {
-            char name[96];
-            snprintf(name, sizeof name, "%s/%s",
-                     bp_kernel_desc_of(ks[j])->name, t->isa_name);
-            ew_ctx e = {t, ks[j], 0};
-            bp_bench_register_range(name, bm_ew, ctx_dup(&e, sizeof e),
+        kernel_ctx c = {kb, t, 0};
+        char name[96];
+        if (kb->sig->shape == SHAPE_N) {
+            snprintf(name, sizeof name, "%s/%s", kb->name, t->isa_name);
+            bp_bench_register_range(name, bm_kernel, ctx_dup(&c, sizeof c),
                                     EW_CACHE, EW_DRAM, 1024);
-        }
-    }
-}
-
-/* ---------------------------------------------------------------------- */
-/* Row-wise: the output layer's softmax + cross-entropy and batch norm at
- * the reference batch (128 x 10 and 128 x 256).                           */
-
-typedef struct row_ctx {
-    const bp_kernels *t;
-    bp_kernel_id k;
-    size_t rows, cols;
-} row_ctx;
-
-static void bm_row(bp_bench_state *st, void *vctx)
-{
-    const row_ctx *r = vctx;
-    size_t n = r->rows * r->cols;
-    float *x = alloc_fill(n, 21, -3, 3), *y = alloc_fill(n, 22, -1, 1);
-    float *dx = alloc_fill(n, 23, 0, 0), *g = alloc_fill(r->cols, 24, 0.5f, 1.5f);
-    float *b = alloc_fill(r->cols, 25, -1, 1), *mean = alloc_fill(r->cols, 26, 0, 0);
-    float *is = alloc_fill(r->cols, 27, 0, 0), *rm = alloc_fill(r->cols, 28, 0, 0);
-    float *rv = alloc_fill(r->cols, 29, 1, 1), *dg = alloc_fill(r->cols, 30, 0, 0);
-    float *db = alloc_fill(r->cols, 31, 0, 0);
-    int32_t *labels = malloc(r->rows * sizeof *labels);
-    if (!x || !y || !dx || !g || !b || !mean || !is || !rm || !rv || !dg ||
-        !db || !labels) {
-        bp_bench_skip(st, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < r->rows; i++)
-        labels[i] = (int32_t)(i % r->cols);
-    r->t->bn_fwd_train(r->rows, r->cols, x, r->cols, g, b, 1e-5f, 0.1f, y,
-                       r->cols, mean, is, rm, rv);
-    while (bp_bench_keep_running(st)) {
-        switch (r->k) {
-        case BP_K_softmax_xent: {
-            volatile double l = r->t->softmax_xent(r->rows, r->cols, x, r->cols,
-                                                   labels, 1.0f / (float)r->rows,
-                                                   dx, r->cols);
-            (void)l;
-            break;
-        }
-        case BP_K_softmax_fwd:
-            r->t->softmax_fwd(r->rows, r->cols, x, r->cols, dx, r->cols);
-            break;
-        case BP_K_bn_fwd_train:
-            r->t->bn_fwd_train(r->rows, r->cols, x, r->cols, g, b, 1e-5f, 0.1f,
-                               dx, r->cols, mean, is, rm, rv);
-            break;
-        case BP_K_bn_bwd:
-            r->t->bn_bwd(r->rows, r->cols, x, r->cols, y, r->cols, g, mean, is,
-                         dx, r->cols, dg, db);
-            break;
-        default: break;
-        }
-    }
-    bp_bench_counter(st, "Gelem/s", 1e-9 * (double)n,
-                     BP_BENCH_RATE | BP_BENCH_PER_ITER);
-done:
-    free(x), free(y), free(dx), free(g), free(b), free(mean), free(is);
-    free(rm), free(rv), free(dg), free(db), free(labels);
-}
-
-static void register_rows(void)
-{
-    const struct { bp_kernel_id k; size_t rows, cols; } rs[] = {
-        {BP_K_softmax_xent, 128, 10}, {BP_K_softmax_fwd, 128, 10},
-        {BP_K_bn_fwd_train, 128, 256}, {BP_K_bn_bwd, 128, 256},
-    };
-    for (int i = 0; i < BP_ISA_COUNT; i++) {
-        const bp_kernels *t = bp_kernels_for((bp_isa)i);
-        if (!t)
-            continue;
-        for (size_t j = 0; j < sizeof rs / sizeof *rs; j++) {
-            char name[96];
-            snprintf(name, sizeof name, "%s/%s/%zux%zu",
-                     bp_kernel_desc_of(rs[j].k)->name, t->isa_name,
-                     rs[j].rows, rs[j].cols);
-            row_ctx r = {t, rs[j].k, rs[j].rows, rs[j].cols};
-            bp_bench_register(name, bm_row, ctx_dup(&r, sizeof r));
-        }
-    }
-}
-
-/* ---------------------------------------------------------------------- */
-/* The LSTM cell at the LSTM benchmark's shape (batch 128, 128 units): one
- * time step forward, and one backward (whose gate buffer it overwrites is
- * restored outside the timing, so every iteration sees gate values).     */
-
-static void bm_lstm(bp_bench_state *st, void *vctx)
-{
-    const row_ctx *r = vctx;
-    size_t rows = r->rows, h = r->cols, n = rows * h;
-    float *z0 = alloc_fill(4 * n, 41, 0.02f, 0.98f), *z = alloc_fill(4 * n, 41, 0, 0);
-    float *cp = alloc_fill(n, 42, -2, 2), *c = alloc_fill(n, 43, -2, 2);
-    float *ho = alloc_fill(n, 44, 0, 0), *dh = alloc_fill(n, 45, -1, 1);
-    float *dc = alloc_fill(n, 46, -1, 1);
-    if (!z0 || !z || !cp || !c || !ho || !dh || !dc) {
-        bp_bench_skip(st, "out of memory");
-        goto done;
-    }
-    memcpy(z, z0, 4 * n * sizeof *z);
-    while (bp_bench_keep_running(st)) {
-        if (r->k == BP_K_lstm_fwd) {
-            r->t->lstm_fwd(rows, h, z, 4 * h, cp, c, h, ho, h);
         } else {
-            r->t->lstm_bwd(rows, h, z, 4 * h, cp, c, h, dh, h, dc, h);
-            bp_bench_pause(st);
-            memcpy(z, z0, 4 * n * sizeof *z);
-            memcpy(dc, dh, n * sizeof *dc);
-            bp_bench_resume(st);
+            snprintf(name, sizeof name, "%s/%s/%zux%zu", kb->name,
+                     t->isa_name, kb->sig->rows, kb->sig->cols);
+            bp_bench_register(name, bm_kernel, ctx_dup(&c, sizeof c));
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Baselines: plain memory traffic, and glibc's vectorised expf sigmoid    */
+
+typedef struct base_ctx {
+    int kind; /* 0 copy, 1 stream2, 2 libmvec sigmoid */
+    void (*sigmoid)(size_t n, const float *x, float *y);
+} base_ctx;
+
+static void bm_base(bp_bench_state *st, void *vctx)
+{
+    const base_ctx *b = vctx;
+    size_t n = (size_t)bp_bench_arg(st);
+    float *x = alloc_fill(n, 11, -4, 4), *y = alloc_fill(n, 12, 0.01f, 0.99f);
+    float *z = alloc_fill(n, 13, 0.01f, 0.99f);
+    if (!x || !y || !z) {
+        bp_bench_skip(st, "out of memory");
+        goto done;
+    }
+    while (bp_bench_keep_running(st)) {
+        switch (b->kind) {
+        case 0: memcpy(y, x, n * sizeof *x); break;
+        case 1:
+            for (size_t i = 0; i < n; i++)
+                z[i] = x[i] + y[i];
+            break;
+        default: b->sigmoid(n, x, y); break;
         }
     }
     bp_bench_counter(st, "Gelem/s", 1e-9 * (double)n,
                      BP_BENCH_RATE | BP_BENCH_PER_ITER);
+    bp_bench_counter(st, "GB/s", 1e-9 * (double)n * (b->kind == 1 ? 12 : 8),
+                     BP_BENCH_RATE | BP_BENCH_PER_ITER);
 done:
-    free(z0), free(z), free(cp), free(c), free(ho), free(dh), free(dc);
+    free(x), free(y), free(z);
 }
 
-static void register_lstm(void)
+static void register_baselines(void)
 {
-    const bp_kernel_id ks[2] = {BP_K_lstm_fwd, BP_K_lstm_bwd};
-    for (int i = 0; i < BP_ISA_COUNT; i++) {
-        const bp_kernels *t = bp_kernels_for((bp_isa)i);
-        if (!t)
+    base_ctx copy = {0, NULL}, stream2 = {1, NULL};
+    bp_bench_register_range("copy", bm_base, ctx_dup(&copy, sizeof copy),
+                            EW_CACHE, EW_DRAM, 1024);
+    bp_bench_register_range("stream2", bm_base,
+                            ctx_dup(&stream2, sizeof stream2), EW_CACHE,
+                            EW_DRAM, 1024);
+    for (size_t i = 0; i < sizeof peaks / sizeof *peaks; i++) {
+        if (!bp_isa_supported(peaks[i].isa))
             continue;
-        for (int j = 0; j < 2; j++) {
-            char name[96];
-            snprintf(name, sizeof name, "%s/%s/128x128",
-                     bp_kernel_desc_of(ks[j])->name, t->isa_name);
-            row_ctx r = {t, ks[j], 128, 128};
-            bp_bench_register(name, bm_lstm, ctx_dup(&r, sizeof r));
-        }
+        char name[64];
+        snprintf(name, sizeof name, "sigmoid_libmvec/%s",
+                 bp_isa_name(peaks[i].isa));
+        base_ctx b = {2, peaks[i].libmvec_sigmoid};
+        bp_bench_register_range(name, bm_base, ctx_dup(&b, sizeof b),
+                                EW_CACHE, EW_DRAM, 1024);
     }
 }
 
@@ -628,9 +816,8 @@ int main(int argc, char **argv)
     set_threads(1);
     register_steps();
     register_peaks();
-    register_gemms();
-    register_ew();
-    register_rows();
-    register_lstm();
+    for (int k = 0; k < BP_NUM_KERNELS; k++)
+        register_kernel((bp_kernel_id)k);
+    register_baselines();
     return bp_bench_main(argc, argv);
 }

@@ -6,6 +6,14 @@
 
 #include <stddef.h>
 
+/* X(name, ENUM): the ISAs of BP_ISAS with a bench/peak_<name>.c, which
+ * bench/CMakeLists.txt compiles (x86-64 only) with that ISA's flags. */
+#if defined(__x86_64__)
+#define BP_BENCH_PEAK_ISAS(X) X(avx2, AVX2) X(avx512, AVX512)
+#else
+#define BP_BENCH_PEAK_ISAS(X)
+#endif
+
 /* Run `iters` rounds of independent FMAs (24 accumulator chains, enough to
  * cover the FMA latency on two ports); returns the flops performed. */
 double bp_bench_fma_avx2(long iters);

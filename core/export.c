@@ -17,6 +17,7 @@
 
 #include "core/alloc.h"
 #include "core/checkpoint.h"
+#include "core/outfile.h"
 
 /* up to four tensors per layer, and the three strings */
 #define MAX_ENTRIES (4 * BP_MAX_LAYERS + 3)
@@ -505,7 +506,7 @@ bp_status bp_export(const bp_net *net, const char *spec, const char *path,
     bp_status s = bp_export_build(net, spec, fmt, &buf, &size, err);
     if (s != BP_OK)
         return s;
-    s = bp_write_atomic(path, buf, size, err);
+    s = bp_write_file(path, buf, size, err);
     bp_free(buf);
     return s;
 }

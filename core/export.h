@@ -54,7 +54,8 @@ bp_status bp_export_build(const bp_net *net, const char *spec,
                           bp_export_format fmt, void **out, size_t *size,
                           bp_err *err);
 
-/* Build the file and write it to `path` atomically (bp_write_atomic). */
+/* Build the file and write it to `path` (core/outfile.h: a regular file
+ * is replaced atomically). */
 bp_status bp_export(const bp_net *net, const char *spec, const char *path,
                     bp_export_format fmt, bp_err *err);
 

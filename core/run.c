@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "kernels/kernels.h"
 
 static const char *const schedule_names[] = {"const", "step", "cosine", NULL};
 
@@ -128,7 +129,7 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--threads", BP_ARG_INT, &o->threads, 1, 1024, NULL, "N",
          "OpenMP threads (default: all CPUs)", NULL},
         {"--isa", BP_ARG_STR, &o->isa, 0, 0, NULL, "NAME",
-         "kernel table: scalar|avx2|avx512|neon|auto (default: BPLAB_ISA or best)",
+         "kernel table: " BP_ISA_CHOICES " (default: BPLAB_ISA or best)",
          NULL},
         {"--quiet", BP_ARG_FLAG, &o->quiet, 0, 0, NULL, NULL,
          "print only the final result", NULL},

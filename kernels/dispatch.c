@@ -6,11 +6,12 @@
  * the OS saves the registers they use (YMM for AVX2; opmask and ZMM too for
  * AVX-512): without the XCR0 check a VM or an old kernel gives SIGILL.
  *
- * Tables: scalar is filled from kernels/scalar; avx2 starts as a copy of
- * scalar and replaces the entries named in avx2_list.h; avx512 starts as a
- * copy of avx2 and replaces those in avx512_list.h; neon starts as a copy of
- * scalar and replaces those in neon_list.h. impl[] records which ISA's code
- * each entry runs, for `bplab info`.
+ * Tables, in the order of BP_ISAS (kernels/kernel_list.h): scalar is
+ * filled from kernels/scalar; every other table starts as a copy of its
+ * base (avx2 and neon: scalar; avx512: avx2) and, if this build compiles
+ * its folder (the generated isas_built.h), replaces the entries its
+ * <isa>_list.h names. impl[] records which ISA's code each entry runs, for
+ * `bplab info`.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -32,15 +33,9 @@
 #define BP_ARCH_ARM64 1
 #endif
 
-#ifdef BPLAB_BUILD_AVX2
-#include "kernels/x86/avx2/avx2_list.h"
-#endif
-#ifdef BPLAB_BUILD_AVX512
-#include "kernels/x86/avx512/avx512_list.h"
-#endif
-#ifdef BPLAB_BUILD_NEON
-#include "kernels/arm/neon/neon_list.h"
-#endif
+/* BP_BUILT_ISAS(X): X(name, ENUM) for each ISA folder this build compiles,
+ * with its <name>_list.h included; written by CMakeLists.txt. */
+#include "isas_built.h"
 
 /* ---------------------------------------------------------------------- */
 /* Kernel descriptions                                                     */
@@ -80,8 +75,29 @@ const void *bp_kernel_ptr(const bp_kernels *t, bp_kernel_id k)
 /* ISA names                                                               */
 
 static const char *const isa_names[BP_ISA_COUNT] = {
-#define X(name, ENUM) #name,
+#define X(name, ENUM, base, lacks) #name,
     BP_ISAS(X)
+#undef X
+};
+
+static const bp_isa isa_bases[BP_ISA_COUNT] = {
+#define X(name, ENUM, base, lacks) BP_ISA_##base,
+    BP_ISAS(X)
+#undef X
+};
+
+/* A base must come earlier in the list (the tables are built in order). */
+#define X(name, ENUM, base, lacks)                                   \
+    _Static_assert(BP_ISA_##base < BP_ISA_##ENUM ||                  \
+                       BP_ISA_##ENUM == BP_ISA_SCALAR,               \
+                   "BP_ISAS: the base of " #name " must come before it");
+BP_ISAS(X)
+#undef X
+
+static const bool isa_built[BP_ISA_COUNT] = {
+    [BP_ISA_SCALAR] = true,
+#define X(name, ENUM) [BP_ISA_##ENUM] = true,
+    BP_BUILT_ISAS(X)
 #undef X
 };
 
@@ -104,21 +120,14 @@ bp_isa bp_isa_parse(const char *name)
     return BP_ISA_COUNT;
 }
 
+bp_isa bp_isa_base(bp_isa isa)
+{
+    return (unsigned)isa < BP_ISA_COUNT ? isa_bases[isa] : BP_ISA_COUNT;
+}
+
 bool bp_isa_built(bp_isa isa)
 {
-    switch (isa) {
-    case BP_ISA_SCALAR: return true;
-#ifdef BPLAB_BUILD_AVX2
-    case BP_ISA_AVX2: return true;
-#endif
-#ifdef BPLAB_BUILD_AVX512
-    case BP_ISA_AVX512: return true;
-#endif
-#ifdef BPLAB_BUILD_NEON
-    case BP_ISA_NEON: return true;
-#endif
-    default: return false;
-    }
+    return (unsigned)isa < BP_ISA_COUNT && isa_built[isa];
 }
 
 /* ---------------------------------------------------------------------- */
@@ -197,29 +206,48 @@ static void detect_arm64(void)
 }
 #endif
 
+/* The detection predicates of BP_ISAS: why the CPU cannot run the ISA, or
+ * NULL if it can. They read `cpu`, filled by detect_*() first. */
+static const char *cpu_lacks_nothing(void)
+{
+    return NULL;
+}
+
+static const char *cpu_lacks_avx2(void)
+{
+    if (!cpu.has_avx2) return "CPU lacks AVX2";
+    if (!cpu.has_fma) return "CPU lacks FMA";
+    if (!cpu.os_ymm) return "OS does not enable AVX (YMM) state";
+    return NULL;
+}
+
+static const char *cpu_lacks_avx512(void)
+{
+    const char *why = cpu_lacks_avx2();
+    if (why) return why;
+    if (!cpu.has_avx512f) return "CPU lacks AVX-512F";
+    if (!cpu.has_avx512dq) return "CPU lacks AVX-512DQ";
+    if (!cpu.has_avx512bw) return "CPU lacks AVX-512BW";
+    if (!cpu.has_avx512vl) return "CPU lacks AVX-512VL";
+    if (!cpu.os_zmm) return "OS does not enable AVX-512 (ZMM) state";
+    return NULL;
+}
+
+static const char *cpu_lacks_neon(void)
+{
+    return cpu.has_neon ? NULL : "CPU lacks NEON (AdvSIMD)";
+}
+
+static const char *(*const cpu_lacks_fn[BP_ISA_COUNT])(void) = {
+#define X(name, ENUM, base, lacks) lacks,
+    BP_ISAS(X)
+#undef X
+};
+
 /* Why the CPU cannot run `isa`, or NULL if it can. */
 static const char *cpu_lacks(bp_isa isa)
 {
-    switch (isa) {
-    case BP_ISA_SCALAR: return NULL;
-    case BP_ISA_AVX2:
-        if (!cpu.has_avx2) return "CPU lacks AVX2";
-        if (!cpu.has_fma) return "CPU lacks FMA";
-        if (!cpu.os_ymm) return "OS does not enable AVX (YMM) state";
-        return NULL;
-    case BP_ISA_AVX512:
-        if (cpu_lacks(BP_ISA_AVX2)) return cpu_lacks(BP_ISA_AVX2);
-        if (!cpu.has_avx512f) return "CPU lacks AVX-512F";
-        if (!cpu.has_avx512dq) return "CPU lacks AVX-512DQ";
-        if (!cpu.has_avx512bw) return "CPU lacks AVX-512BW";
-        if (!cpu.has_avx512vl) return "CPU lacks AVX-512VL";
-        if (!cpu.os_zmm) return "OS does not enable AVX-512 (ZMM) state";
-        return NULL;
-    case BP_ISA_NEON:
-        return cpu.has_neon ? NULL : "CPU lacks NEON (AdvSIMD)";
-    case BP_ISA_COUNT: break;
-    }
-    return "unknown ISA";
+    return (unsigned)isa < BP_ISA_COUNT ? cpu_lacks_fn[isa]() : "unknown ISA";
 }
 
 /* ---------------------------------------------------------------------- */
@@ -241,36 +269,22 @@ static void fill_scalar(bp_kernels *t)
 #undef X
 }
 
-/* Start `t` as a copy of `base`, then let the ISA's list override entries. */
+/* Start `t` as a copy of `base`, then, if this build compiles the ISA's
+ * folder, let its list (BP_<ENUM>_KERNELS) override entries. */
 static void derive(bp_kernels *t, const bp_kernels *base, bp_isa isa)
 {
     *t = *base;
     t->isa = isa;
-#define OVERRIDE(name, suffix, ISA)    \
-    t->name = bp_##name##__##suffix;   \
-    t->impl[BP_K_##name] = ISA;
+#define OVERRIDE(kname, suffix)          \
+    t->kname = bp_##kname##__##suffix;   \
+    t->impl[BP_K_##kname] = isa;
     switch (isa) {
-#ifdef BPLAB_BUILD_AVX2
-    case BP_ISA_AVX2:
-#define X(name) OVERRIDE(name, avx2, BP_ISA_AVX2)
-        BP_AVX2_KERNELS(X)
-#undef X
+#define X(name, ENUM)                    \
+    case BP_ISA_##ENUM:                  \
+        BP_##ENUM##_KERNELS(OVERRIDE, name) \
         break;
-#endif
-#ifdef BPLAB_BUILD_AVX512
-    case BP_ISA_AVX512:
-#define X(name) OVERRIDE(name, avx512, BP_ISA_AVX512)
-        BP_AVX512_KERNELS(X)
+        BP_BUILT_ISAS(X)
 #undef X
-        break;
-#endif
-#ifdef BPLAB_BUILD_NEON
-    case BP_ISA_NEON:
-#define X(name) OVERRIDE(name, neon, BP_ISA_NEON)
-        BP_NEON_KERNELS(X)
-#undef X
-        break;
-#endif
     default: break;
     }
 #undef OVERRIDE
@@ -287,9 +301,9 @@ static void init(void)
     snprintf(cpu.model, sizeof cpu.model, "unknown CPU");
 #endif
     fill_scalar(&tables[BP_ISA_SCALAR]);
-    derive(&tables[BP_ISA_AVX2], &tables[BP_ISA_SCALAR], BP_ISA_AVX2);
-    derive(&tables[BP_ISA_AVX512], &tables[BP_ISA_AVX2], BP_ISA_AVX512);
-    derive(&tables[BP_ISA_NEON], &tables[BP_ISA_SCALAR], BP_ISA_NEON);
+    for (int i = 0; i < BP_ISA_COUNT; i++)
+        if (i != BP_ISA_SCALAR)
+            derive(&tables[i], &tables[isa_bases[i]], (bp_isa)i);
     for (int i = 0; i < BP_ISA_COUNT; i++) {
         tables[i].isa_name = isa_names[i];
         usable[i] = bp_isa_built((bp_isa)i) && cpu_lacks((bp_isa)i) == NULL;

@@ -53,13 +53,26 @@
     X(lstm_fwd,        bp_lstm_fwd_fn,    BP_SIG_LSTM_FWD,  BP_TOL_TRANSC, 8) \
     X(lstm_bwd,        bp_lstm_bwd_fn,    BP_SIG_LSTM_BWD,  BP_TOL_TRANSC, 8)
 
-/* X(name, ENUM): every instruction set bplab knows. Which of them a given
- * binary contains depends on the target (x86-64: scalar avx2 avx512;
- * aarch64: scalar neon); which are usable depends on the CPU. */
-#define BP_ISAS(X) \
-    X(scalar, SCALAR) \
-    X(avx2, AVX2)     \
-    X(avx512, AVX512) \
-    X(neon, NEON)
+/* X(name, ENUM, base, lacks): every instruction set bplab knows, ordered
+ * from least to most capable within each architecture (the best usable one
+ * is the last usable one in this order).
+ *   name   what --isa and BPLAB_ISA accept and what every report prints;
+ *   ENUM   its bp_isa value is BP_ISA_<ENUM>;
+ *   base   the table it starts as a copy of (earlier in the list; scalar is
+ *          its own base): the entries its <name>_list.h does not replace
+ *          run the base's code;
+ *   lacks  the detection predicate in kernels/dispatch.c: why this CPU (or
+ *          OS) cannot run the ISA, or NULL if it can.
+ * Which of them a binary contains is CMake's choice: each
+ * bplab_isa_library(<name> <folder> <flags>) in CMakeLists.txt compiles
+ * the folder with its flags and adds <folder>/<name>_list.h, which defines
+ * BP_<ENUM>_KERNELS(X, isa), to the generated isas_built.h (x86-64: scalar
+ * avx2 avx512; aarch64: scalar neon). A new ISA is one line here, its
+ * predicate, its folder and its bplab_isa_library line. */
+#define BP_ISAS(X)                                   \
+    X(scalar, SCALAR, SCALAR, cpu_lacks_nothing)     \
+    X(avx2,   AVX2,   SCALAR, cpu_lacks_avx2)        \
+    X(avx512, AVX512, AVX2,   cpu_lacks_avx512)      \
+    X(neon,   NEON,   SCALAR, cpu_lacks_neon)
 
 #endif

@@ -246,7 +246,7 @@ static inline float bp_dropout_scale(float p)
 /* The table                                                               */
 
 typedef enum bp_isa {
-#define X(name, ENUM) BP_ISA_##ENUM,
+#define X(name, ENUM, base, lacks) BP_ISA_##ENUM,
     BP_ISAS(X)
 #undef X
     BP_ISA_COUNT
@@ -320,8 +320,18 @@ typedef struct bp_kernels {
 /* ---------------------------------------------------------------------- */
 /* Dispatch                                                                */
 
-/* Name of an ISA ("scalar", "avx2", ...); "?" for an invalid value. */
+/* "scalar|avx2|avx512|neon|auto": the names --isa and BPLAB_ISA accept, as
+ * one string literal for help texts. */
+#define BP__ISA_BAR(name, ENUM, base, lacks) #name "|"
+#define BP_ISA_CHOICES BP_ISAS(BP__ISA_BAR) "auto"
+
+/* Name of an ISA (the first column of BP_ISAS); "?" for an invalid value. */
 const char *bp_isa_name(bp_isa isa);
+
+/* The table `isa` starts as a copy of (BP_ISAS' base column): an entry of
+ * the table runs the code of `isa` or of one of its bases. The scalar
+ * table is its own base; BP_ISA_COUNT for an invalid value. */
+bp_isa bp_isa_base(bp_isa isa);
 
 /* Parse an ISA name, case-insensitively. Returns BP_ISA_COUNT if unknown. */
 bp_isa bp_isa_parse(const char *name);

@@ -136,8 +136,10 @@ def main():
     ctx, rate, time = load_kernels(os.path.join(out, "kernels.json"))
     info = subprocess.run([bplab, "info"], capture_output=True, text=True).stdout
     cpu = re.search(r"^cpu +(.*)$", info, re.M).group(1)
-    isas = [i.strip() for i in re.search(r"^isas +(.*)$", info, re.M).group(1).split(",")
-            if "(" not in i]
+    listed = [i.strip() for i in re.search(r"^isas +(.*)$", info, re.M).group(1).split(",")]
+    isas = [i for i in listed if "(" not in i]  # usable here
+    # every ISA bplab knows, usable or not: "neon (not built into this binary)"
+    isa_alt = "|".join(re.escape(i.split(" ")[0]) for i in listed)
     simd = [i for i in isas if i != "scalar"]
     best = simd[-1] if simd else "scalar"
     lines = []
@@ -155,7 +157,7 @@ def main():
       "(Google Benchmark), train.jsonl, provenance.json."
       % (cpu, seconds, "2" if quick else "5"))
     w("")
-    peak = {i: rate.get("fma_peak/%s" % i) for i in ("avx2", "avx512")}
+    peak = {k.split("/")[1]: v for k, v in rate.items() if k.startswith("fma_peak/")}
     w("FMA peak measured in this run: " + ", ".join(
         "%s %s GFLOP/s" % (i, fmt(p)) for i, p in peak.items() if p))
     w("")
@@ -334,7 +336,7 @@ def main():
     w("")
     sizes = (16384, 16777216)
     names = sorted({re.sub(r"/[^/]+/\d+$", "", k) for k in rate
-                    if re.match(r"[a-z_0-9]+/(scalar|avx2|avx512|neon)/\d+$", k)})
+                    if re.match(r"[a-z_0-9]+/(%s)/\d+$" % isa_alt, k)})
     w("| kernel | size | " + " | ".join(isas) + " | %s speed-up | %s time / copy time |" % (best, best))
     w("|---|---|" + "---|" * len(isas) + "---|---|")
     for name in names:
@@ -371,12 +373,17 @@ def main():
     # row kernels
     w("| row kernel | shape | " + " | ".join(isas) + " |")
     w("|---|---|" + "---|" * len(isas))
-    for name in ("softmax_xent", "softmax_fwd", "bn_fwd_train", "bn_bwd",
-                 "lstm_fwd", "lstm_bwd"):
-        for shape in ("128x10", "128x256", "128x128"):
-            vals = [rate.get("%s/%s/%s" % (name, i, shape)) for i in isas]
-            if any(vals):
-                w("| %s | %s | %s |" % (name, shape, " | ".join(fmt(v, 2) for v in vals)))
+    # every <kernel>/<isa>/<rows>x<cols> the run has (sgemm names have a
+    # layout between), in the order the benchmark binary registered them
+    row_kernels = []
+    for b in json.load(open(os.path.join(out, "kernels.json")))["benchmarks"]:
+        m = re.match(r"([a-z_0-9]+)/(%s)/(\d+x\d+)(_median)?$" % isa_alt, b["name"])
+        if m and (m.group(1), m.group(3)) not in row_kernels:
+            row_kernels.append((m.group(1), m.group(3)))
+    for name, shape in row_kernels:
+        vals = [rate.get("%s/%s/%s" % (name, i, shape)) for i in isas]
+        if any(vals):
+            w("| %s | %s | %s |" % (name, shape, " | ".join(fmt(v, 2) for v in vals)))
     w("")
 
     # ---- floors

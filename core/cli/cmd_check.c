@@ -35,8 +35,10 @@ int bp_cmd_check(int argc, char **argv)
                "against the scalar reference on a fixed battery of shapes\n"
                "(tails, primes, padded rows, unaligned starts, special\n"
                "values) and print, per kernel and ISA, the largest errors\n"
-               "and the verdict. Exits 1 if any value is outside its stated\n"
-               "tolerance, or if a kernel wrote outside its output.\n\n"
+               "and the verdict. An ISA this binary lacks or the CPU cannot\n"
+               "run is listed as skipped, with the reason. Exits 1 if any\n"
+               "value is outside its stated tolerance, or if a kernel wrote\n"
+               "outside its output.\n\n"
                "options:\n");
         bp_args_print_help(stdout, opts, nopts);
         return BP_EXIT_OK;
@@ -65,6 +67,18 @@ int bp_cmd_check(int argc, char **argv)
     const bp_kernels *ref = bp_kernels_for(BP_ISA_SCALAR);
     printf("bplab check: %s, %d thread%s, %s battery\n", bp_cpu()->model,
            bp_threads(), bp_threads() == 1 ? "" : "s", quick ? "quick" : "full");
+    /* what is not checked, and why (only when no --isa narrows the run) */
+    size_t skipped = 0;
+    char skipped_names[128] = "";
+    for (int i = 1; i < BP_ISA_COUNT && only == BP_ISA_COUNT; i++) {
+        if (bp_isa_supported((bp_isa)i))
+            continue;
+        printf("skipped: %s (%s)\n", bp_isa_name((bp_isa)i),
+               bp_isa_unsupported_reason((bp_isa)i));
+        size_t used = strlen(skipped_names);
+        snprintf(skipped_names + used, sizeof skipped_names - used, "%s%s",
+                 skipped++ ? " " : "", bp_isa_name((bp_isa)i));
+    }
     printf("%-16s %-7s %6s %9s %10s %10s %7s %7s  %s\n", "kernel", "isa",
            "cases", "values", "max_abs", "max_rel", "max_ulp", "err/tol",
            "result");
@@ -108,8 +122,12 @@ int bp_cmd_check(int argc, char **argv)
         }
     }
     printf("\n%zu kernel table entries checked, %zu failed, %zu inherit the "
-           "scalar code.\n",
+           "scalar code",
            checked, failed, inherited);
+    if (skipped)
+        printf("; %zu ISA%s skipped (%s)", skipped, skipped == 1 ? "" : "s",
+               skipped_names);
+    printf(".\n");
     for (size_t i = 0; i < nfirst; i++)
         printf("  first failure: %s\n", first[i]);
     if (checked == 0)

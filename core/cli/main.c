@@ -5,6 +5,7 @@
 
 #include "core/cli/cli.h"
 #include "core/runtime.h"
+#include "kernels/kernels.h"
 
 static const struct command {
     const char *name;
@@ -53,8 +54,9 @@ static void usage(FILE *f)
     fprintf(f,
             "\n"
             "Run 'bplab <command> --help' for a command's options.\n"
-            "Environment: BPLAB_ISA=scalar|avx2|avx512|neon forces a kernel\n"
-            "table (as --isa does); OMP_NUM_THREADS sets the default threads.\n");
+            "Environment: BPLAB_ISA=" BP_ISA_CHOICES " forces a\n"
+            "kernel table (as --isa does); OMP_NUM_THREADS sets the default\n"
+            "threads.\n");
 }
 
 int main(int argc, char **argv)

@@ -8,15 +8,27 @@ cases=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 run=0 failed=0
-# an ISA of the other architecture, never built into this binary
-foreign=neon
-"$bin" info 2>/dev/null | grep -q 'avx2 (not built' && foreign=avx2
+# The ISAs as `bplab info` lists them ("isas  scalar, avx2, neon (not built
+# into this binary)"): all of their names (@ISAS@, space-separated; @ISA_RE@,
+# an alternation), and the first one this binary is not built for
+# (@FOREIGN_ISA@: neon on x86-64, avx2 on aarch64).
+isa_lines=$("$bin" info 2>/dev/null | sed -n 's/^isas *//p' | tr ',' '\n' | sed 's/^ *//')
+isas=$(echo "$isa_lines" | sed 's/ .*//' | xargs)
+foreign=$(echo "$isa_lines" | sed -n 's/ (not built into this binary)$//p' | head -n 1)
+if [[ -z "$isas" || -z "$foreign" ]]; then
+    echo "FAIL: cannot read the ISAs from '$bin info' (got '$isas', foreign '$foreign')"
+    exit 1
+fi
+isa_re=${isas// /|}
+subst() {
+    sed "s/@FOREIGN_ISA@/$foreign/g; s/@ISAS@/$isas/g; s/@ISA_RE@/$isa_re/g"
+}
 while IFS='|' read -r want env args pattern; do
     want=$(echo "$want" | xargs)
     [[ -z "$want" || "$want" == \#* ]] && continue
     env=$(echo "$env" | xargs)
-    args=$(echo "$args" | sed 's/^ *//; s/ *$//; s/@FOREIGN_ISA@/'"$foreign"'/g')
-    pattern=$(echo "$pattern" | sed 's/^ *//; s/ *$//')
+    args=$(echo "$args" | sed 's/^ *//; s/ *$//' | subst)
+    pattern=$(echo "$pattern" | sed 's/^ *//; s/ *$//' | subst)
     run=$((run + 1))
     envs=()
     [[ "$env" != "-" ]] && envs=("$env")

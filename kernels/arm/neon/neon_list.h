@@ -1,42 +1,43 @@
 /* kernels/arm/neon/neon_list.h - the kernels the neon table specialises.
- * X(name): bp_<name>__neon exists and replaces the inherited entry.
+ * X(name, isa): bp_<name>__<isa> (isa = neon) exists and replaces the
+ * inherited entry.
  * Entries not listed fall back to the table this one derives from. */
 #ifndef BPLAB_NEON_LIST_H
 #define BPLAB_NEON_LIST_H
 
 #include "kernels/kernels.h"
 
-#define BP_NEON_KERNELS(X) \
-    X(gemm) \
-    X(sigmoid_fwd) \
-    X(tanh_fwd) \
-    X(relu_fwd) \
-    X(sigmoid_bwd) \
-    X(tanh_bwd) \
-    X(relu_bwd) \
-    X(softmax_fwd) \
-    X(softmax_bwd) \
-    X(softmax_xent) \
-    X(sigmoid_bce) \
-    X(mse) \
-    X(bias_add) \
-    X(bias_grad) \
-    X(dropout_fwd) \
-    X(dropout_bwd) \
-    X(bn_fwd_train) \
-    X(bn_fwd_infer) \
-    X(bn_bwd) \
-    X(sgd_update) \
-    X(momentum_update) \
-    X(adam_update) \
-    X(sumsq) \
-    X(scale) \
-    X(clip_value) \
-    X(lstm_fwd) \
-    X(lstm_bwd)
+#define BP_NEON_KERNELS(X, isa) \
+    X(gemm, isa) \
+    X(sigmoid_fwd, isa) \
+    X(tanh_fwd, isa) \
+    X(relu_fwd, isa) \
+    X(sigmoid_bwd, isa) \
+    X(tanh_bwd, isa) \
+    X(relu_bwd, isa) \
+    X(softmax_fwd, isa) \
+    X(softmax_bwd, isa) \
+    X(softmax_xent, isa) \
+    X(sigmoid_bce, isa) \
+    X(mse, isa) \
+    X(bias_add, isa) \
+    X(bias_grad, isa) \
+    X(dropout_fwd, isa) \
+    X(dropout_bwd, isa) \
+    X(bn_fwd_train, isa) \
+    X(bn_fwd_infer, isa) \
+    X(bn_bwd, isa) \
+    X(sgd_update, isa) \
+    X(momentum_update, isa) \
+    X(adam_update, isa) \
+    X(sumsq, isa) \
+    X(scale, isa) \
+    X(clip_value, isa) \
+    X(lstm_fwd, isa) \
+    X(lstm_bwd, isa)
 
-#define X(name) bp_ktype_##name bp_##name##__neon;
-BP_NEON_KERNELS(X)
+#define X(name, isa) bp_ktype_##name bp_##name##__##isa;
+BP_NEON_KERNELS(X, neon)
 #undef X
 
 #endif
