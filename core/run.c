@@ -53,8 +53,9 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--normalize", BP_ARG_FLAG, &o->normalize, 0, 0, NULL, NULL,
          "CSV: z-score features with the training statistics", NULL},
         {"--samples", BP_ARG_INT, &o->gen_samples, 0, 10000000, NULL, "N",
-         "generated sets: samples to train on, and as many to test (adding: "
-         "a fifth); 0: the set's default (1000; adding:T 10000)", NULL},
+         "generated sets only: samples to train on, and as many to test "
+         "(adding: a fifth); 0: the set's default (1000; adding:T 10000); "
+         "for part of any set see --limit-train", NULL},
         {"--model", BP_ARG_CHOICE, &o->model, 0, 0, bp_cell_names,
          "mlp|rnn|lstm", "first hidden layer: dense (default), or an Elman "
          "RNN or LSTM over the data's time steps, trained through time",
@@ -68,7 +69,7 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "hidden activation (default relu)", NULL},
         {"--loss", BP_ARG_CHOICE, &o->loss, 0, 0, bp_loss_names, "ce|mse|bce",
          "softmax cross-entropy, MSE on softmax outputs, or sigmoid BCE "
-         "(2 classes)", NULL},
+         "(2 classes); default ce, mse for regression data (adding:T)", NULL},
         {"--init", BP_ARG_CHOICE, &o->init, 0, 0, bp_init_names, "auto|he|xavier",
          "weight init (auto: He for relu, Xavier for sigmoid/tanh)", NULL},
         {"--init-gain", BP_ARG_FLOAT, &o->init_gain, 1e-6, 1000, NULL, "G",
@@ -125,7 +126,8 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--resume", BP_ARG_STR, &o->resume, 0, 0, NULL, "FILE",
          "continue the run saved in FILE", NULL},
         {"--metrics", BP_ARG_STR, &o->metrics, 0, 0, NULL, "FILE.csv",
-         "write per-epoch metrics as CSV (rewritten after every epoch)", NULL},
+         "write per-epoch metrics as CSV after every epoch (- : standard "
+         "output, one row per epoch, the log then on stderr)", NULL},
         {"--threads", BP_ARG_INT, &o->threads, 1, 1024, NULL, "N",
          "OpenMP threads (default: all CPUs)", NULL},
         {"--isa", BP_ARG_STR, &o->isa, 0, 0, NULL, "NAME",

@@ -11,8 +11,9 @@ case "${1:-}" in
 test)  # the test suite, sanitizers, fuzzing, valgrind
     pkgs="$pkgs binutils clang libclang-rt-14-dev libomp-dev valgrind
           python3-numpy" ;;
-bench) # the peers of tools/bench.sh
-    pkgs="$pkgs libopenblas-dev libdnnl-dev python3-torch" ;;
+bench) # the peers of tools/bench.sh (oneDNN's CMake package needs OpenCL's
+       # headers, which libdnnl-dev does not pull in)
+    pkgs="$pkgs libopenblas-dev libdnnl-dev ocl-icd-opencl-dev python3-torch" ;;
 "") ;;
 *) echo "usage: sh tools/setup.sh [test|bench]" >&2; exit 2 ;;
 esac

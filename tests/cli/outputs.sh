@@ -91,7 +91,8 @@ echo "concurrent writers: 5 trials x 3 writers, complete files, no temporary lef
 # a dead writer's temporary goes at the next write; a live one stays
 echo partial > same.ckpt.tmp.DeadAb
 echo partial > same.ckpt.tmp.LiveCd
-flock same.ckpt.tmp.LiveCd sleep 30 &
+# the holder becomes `sleep` itself, the lock on its descriptor 9
+(exec 9>> same.ckpt.tmp.LiveCd; flock 9; exec sleep 30) &
 holder=$!
 sleep 0.2
 "$bp" train "${run[@]}" --save same.ckpt > /dev/null || fail "clean-up: the run failed"

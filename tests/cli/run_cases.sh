@@ -24,8 +24,8 @@ subst() {
     sed "s/@FOREIGN_ISA@/$foreign/g; s/@ISAS@/$isas/g; s/@ISA_RE@/$isa_re/g"
 }
 while IFS='|' read -r want env args pattern; do
+    [[ "$want" =~ ^[[:space:]]*(#|$) ]] && continue # comments, blank lines
     want=$(echo "$want" | xargs)
-    [[ -z "$want" || "$want" == \#* ]] && continue
     env=$(echo "$env" | xargs)
     args=$(echo "$args" | sed 's/^ *//; s/ *$//' | subst)
     pattern=$(echo "$pattern" | sed 's/^ *//; s/ *$//' | subst)
