@@ -202,6 +202,68 @@ size_t bp_run_spec_text(const bp_run_opts *o, char *buf, size_t size)
     return used;
 }
 
+/* Append `s` to buf, single-quoted for a POSIX shell when it holds
+ * anything but plain characters. */
+static bool put_word(char *buf, size_t size, size_t *used, const char *s)
+{
+    bool plain = *s != '\0';
+    for (const char *c = s; *c; c++)
+        plain &= (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                 (*c >= '0' && *c <= '9') || strchr("_.,:/=+-@%", *c) != NULL;
+    int w;
+    if (plain) {
+        w = snprintf(buf + *used, size - *used, " %s", s);
+    } else {
+        w = snprintf(buf + *used, size - *used, " '");
+        for (const char *c = s; w >= 0 && *c && (size_t)w < size - *used; c++)
+            w += snprintf(buf + *used + w, size - *used - (size_t)w,
+                          *c == '\'' ? "'\\''" : "%c", *c);
+        if (w >= 0 && (size_t)w < size - *used)
+            w += snprintf(buf + *used + w, size - *used - (size_t)w, "'");
+    }
+    if (w < 0 || (size_t)w >= size - *used)
+        return false;
+    *used += (size_t)w;
+    return true;
+}
+
+size_t bp_run_command(const bp_run_opts *o, char *buf, size_t size)
+{
+    bp_run_opts a = *o, d;
+    bp_run_defaults(&d);
+    d.data = o->data, d.model = o->model; /* their dependent defaults */
+    resolve(&a);
+    resolve(&d);
+    if (o->loss != BP_LOSS_CE && o->data && strncmp(o->data, "adding:", 7) == 0)
+        d.loss = o->loss; /* mse is regression's default */
+    bp_opt ta[64], td[64];
+    size_t ns, n = bp_run_options(&a, ta, 64, &ns);
+    bp_run_options(&d, td, 64, &ns);
+    size_t used = 0;
+    int w = snprintf(buf, size, "bplab train");
+    if (w < 0 || (size_t)w >= size)
+        return 0;
+    used = (size_t)w;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = ta[i].name;
+        /* the run, and how long it trains; not where its files go */
+        bool always = strcmp(name, "--epochs") == 0 || strcmp(name, "--seed") == 0;
+        if (i >= ns && !always && strcmp(name, "--isa") != 0)
+            continue;
+        char va[512], vd[512];
+        value_text(&ta[i], va, sizeof va);
+        value_text(&td[i], vd, sizeof vd);
+        if (ta[i].kind == BP_ARG_STR && !*(const char **)ta[i].dest)
+            continue;
+        if (!always && strcmp(va, vd) == 0)
+            continue;
+        if (!put_word(buf, size, &used, name) ||
+            (ta[i].kind != BP_ARG_FLAG && !put_word(buf, size, &used, va)))
+            return 0;
+    }
+    return used;
+}
+
 bp_status bp_run_parse_spec(const char *text, bp_run_opts *o, char **storage,
                             bp_err *err)
 {
@@ -459,6 +521,24 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
 /* ---------------------------------------------------------------------- */
 /* Metrics CSV                                                             */
 
+static size_t put_num(char *buf, size_t size, double v, bool last);
+
+/* The shortest decimal that reads back (strtof) as the same float: a
+ * learning rate of 0.05f is "0.05", not 0.0500000007. */
+static size_t put_float(char *buf, size_t size, float v, bool last)
+{
+    if (!isfinite(v))
+        return put_num(buf, size, NAN, last);
+    int w = 0;
+    for (int prec = 1; prec <= 9; prec++) {
+        w = snprintf(buf, size, "%.*g", prec, (double)v);
+        if (w > 0 && (size_t)w < size && strtof(buf, NULL) == v)
+            break;
+    }
+    int w2 = snprintf(buf + w, size - (size_t)w, "%s", last ? "\n" : ",");
+    return (size_t)w + (size_t)w2;
+}
+
 static size_t put_num(char *buf, size_t size, double v, bool last)
 {
     int w = isfinite(v) ? snprintf(buf, size, "%.9g%s", v, last ? "\n" : ",")
@@ -488,10 +568,12 @@ bp_status bp_write_metrics(bp_outfile *f, const bp_epoch_stats *h,
         const bp_epoch_stats *e = &h[i];
         used += (size_t)snprintf(buf + used, size - used, "%llu,",
                                  (unsigned long long)e->epoch);
-        const double v[9] = {e->lr, e->train_loss, e->train_acc,
+        /* the rate is a float in the optimizer: its shortest form */
+        used += put_float(buf + used, size - used, (float)e->lr, false);
+        const double v[8] = {e->train_loss, e->train_acc,
                              e->train_eval_loss, e->train_eval_acc,
                              e->val_loss, e->val_acc, e->test_loss, e->test_acc};
-        for (int j = 0; j < 9; j++)
+        for (int j = 0; j < 8; j++)
             used += put_num(buf + used, size - used, v[j], false);
         for (size_t l = 0; l < ndense; l++)
             used += put_num(buf + used, size - used, e->grad_norm[l], false);

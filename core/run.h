@@ -62,6 +62,12 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *table, size_t cap,
  * returns the length, or 0 if buf is too small. */
 size_t bp_run_spec_text(const bp_run_opts *o, char *buf, size_t size);
 
+/* The `bplab train ...` command line that reproduces the run: every
+ * run-defining option that differs from its default, --epochs, --seed and
+ * --isa when set; values quoted for a POSIX shell. Returns the length, or
+ * 0 if buf is too small. */
+size_t bp_run_command(const bp_run_opts *o, char *buf, size_t size);
+
 /* Parse spec text (from a checkpoint) into *o's run-defining options.
  * String options point into *storage, which the caller frees with bp_free
  * after it is done with *o. */

@@ -795,19 +795,28 @@ static void write_provenance(const experiment *e, bool complete)
             e->data_source, e->data_checksum);
     tprintf(&t, "  \"wall_seconds\": %.1f,\n  \"variants\": [\n", e->wall_seconds);
     for (size_t v = 0; v < e->nvariants; v++) {
-        char spec[4096];
         bp_run_opts o = e->variants[v].o;
         if (epochs_override)
             o.epochs = epochs_override;
-        bp_run_spec_text(&o, spec, sizeof spec);
-        tprintf(&t, "    {\"name\": \"%s\", \"epochs\": %lld, \"options\": \"",
-                e->variants[v].name, o.epochs);
-        for (const char *c = spec; *c; c++)
-            tprintf(&t, *c == '\n' ? " " : "%c", *c);
-        tprintf(&t, "\"%s%s%s}%s\n",
-                e->variants[v].isa ? ", \"isa\": \"" : "",
-                e->variants[v].isa ? e->variants[v].isa : "",
-                e->variants[v].isa ? "\"" : "", v + 1 < e->nvariants ? "," : "");
+        /* the table the run used: the variant's, else the program's */
+        o.isa = e->variants[v].isa ? e->variants[v].isa
+                                   : bp_kernels_active()->isa_name;
+        tprintf(&t, "    {\"name\": \"%s\", \"epochs\": %lld, \"isa\": "
+                    "\"%s\",\n     \"commands\": [",
+                e->variants[v].name, o.epochs, o.isa);
+        /* one `bplab train` line per seed: each reruns one run of the
+         * table, to the same bits on the same ISA */
+        for (unsigned sd = 0; sd < e->nseeds; sd++) {
+            char cmd[4096];
+            o.seed = sd;
+            if (!bp_run_command(&o, cmd, sizeof cmd))
+                snprintf(cmd, sizeof cmd, "(options too long)");
+            tprintf(&t, "%s\n       \"", sd ? "," : "");
+            for (const char *c = cmd; *c; c++)
+                tprintf(&t, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+            tprintf(&t, "\"");
+        }
+        tprintf(&t, "]}%s\n", v + 1 < e->nvariants ? "," : "");
     }
     tprintf(&t, "  ]\n}\n");
     text_save(&t, e->out, "provenance.json");

@@ -131,6 +131,25 @@ static void usage(const bp_opt *t, size_t n, size_t ns)
     bp_args_print_help(stdout, t, ns);
     printf("\nthis invocation:\n");
     bp_args_print_help(stdout, t + ns, n - ns);
+    printf("\n--metrics columns, one row per epoch (empty: not measured):\n"
+           "  epoch, lr              the epoch (from 1); the rate at its last "
+           "step\n"
+           "  train_loss, train_acc  means over the epoch's steps, in "
+           "training mode\n"
+           "                         (dropout on, batch statistics)\n"
+           "  train_eval_loss, _acc  --eval-train: the whole training set "
+           "after the\n"
+           "                         epoch, in inference mode\n"
+           "  val_loss, val_acc      the validation set (--val), inference "
+           "mode\n"
+           "  test_loss, test_acc    the test set, inference mode\n"
+           "  grad_norm_k            mean over the epoch's steps of "
+           "||dL/dW_k||, weight\n"
+           "                         layer k (1 = nearest the input)\n"
+           "  dh_norm_t              recurrent nets: mean of ||dL/dh_t|| "
+           "per time step\n"
+           "  seconds, samples_per_s the epoch's training time and "
+           "throughput\n");
 }
 
 int bp_cmd_train(int argc, char **argv)
