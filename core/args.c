@@ -162,6 +162,11 @@ static void left_column(const bp_opt *o, char *buf, size_t size)
         snprintf(buf, size, "%s %s", o->name, o->metavar);
 }
 
+/* Help lines are wrapped at this many columns, continuation lines indented
+ * under the help text, so that only an option's first line starts with
+ * "  --" (tests/cli/option_matrix.sh reads the options from --help). */
+#define HELP_COLUMNS 80
+
 void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts)
 {
     int width = 0;
@@ -171,8 +176,32 @@ void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts)
         if ((int)strlen(left) > width)
             width = (int)strlen(left);
     }
+    int indent = 2 + width + 2;
+    int room = HELP_COLUMNS - indent;
+    if (room < 20)
+        room = 20; /* a very wide option: wrap the help no narrower */
     for (size_t i = 0; i < nopts; i++) {
         left_column(&opts[i], left, sizeof left);
-        fprintf(f, "  %-*s  %s\n", width, left, opts[i].help ? opts[i].help : "");
+        fprintf(f, "  %-*s  ", width, left);
+        const char *p = opts[i].help ? opts[i].help : "";
+        int col = 0;
+        while (*p) {
+            while (*p == ' ')
+                p++;
+            size_t len = strcspn(p, " ");
+            if (len == 0)
+                break;
+            if (col > 0 && col + 1 + (int)len > room) {
+                fprintf(f, "\n%*s", indent, "");
+                col = 0;
+            } else if (col > 0) {
+                fputc(' ', f);
+                col++;
+            }
+            fprintf(f, "%.*s", (int)len, p);
+            col += (int)len;
+            p += len;
+        }
+        fputc('\n', f);
     }
 }

@@ -40,8 +40,11 @@ typedef struct bp_opt {
 bp_status bp_args_parse(int argc, char **argv, int first, const bp_opt *opts,
                         size_t nopts, bool *help, bp_err *err);
 
-/* Print the option table, one option per line, aligned. */
+/* Print the option table: one option per entry, "  --name METAVAR  help",
+ * the help aligned and wrapped at 80 columns under itself (continuation
+ * lines never start with "  --"). */
 void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts);
+
 
 /* Parsers for single values, with the same rules and messages (`what`
  * names the value in the message, e.g. "--layers"). */

@@ -30,7 +30,8 @@ int bp_cmd_info(int argc, char **argv)
     bool help = false;
     const bp_opt opts[] = {
         {"--isa", BP_ARG_STR, &isa, 0, 0, NULL, "NAME",
-         "show the table NAME would select (" BP_ISA_CHOICES ")", NULL},
+         "show the table NAME would select: " BP_ISA_CHOICES
+         " (default: BPLAB_ISA or the best)", NULL},
     };
     bp_err err = {0};
     if (bp_args_parse(argc, argv, 2, opts, 1, &help, &err) != BP_OK)

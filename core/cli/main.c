@@ -53,31 +53,66 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\n"
-            "Run 'bplab <command> --help' for a command's options.\n"
+            "Run 'bplab <command> --help' (or 'bplab help <command>') for a\n"
+            "command's options.\n"
             "Environment: BPLAB_ISA=" BP_ISA_CHOICES " forces a\n"
             "kernel table (as --isa does); OMP_NUM_THREADS sets the default\n"
             "threads.\n");
 }
 
+/* An unknown command (or `bplab help` of one). */
+static void unknown_command(const char *cmd)
+{
+    bp_cli_failf(BP_EXIT_USAGE, "unknown command '%.40s' (see 'bplab --help')",
+                 cmd);
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return bp_cli_failf(BP_EXIT_USAGE,
-                            "no command given (see 'bplab --help')");
+    /* no command: the usage on stderr (what to type instead), then the
+     * error as the last line, as argparse does; exit 2 */
+    if (argc < 2) {
+        usage(stderr);
+        fputc('\n', stderr);
+        return bp_cli_failf(BP_EXIT_USAGE, "no command given");
+    }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
-        strcmp(cmd, "help") == 0) {
+        (strcmp(cmd, "help") == 0 && argc == 2)) {
         usage(stdout);
         return BP_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        /* bplab help CMD: CMD's own help, as `bplab CMD --help` */
+        const struct command *c = find_command(argv[2]);
+        if (!c) {
+            unknown_command(argv[2]);
+            return BP_EXIT_USAGE;
+        }
+        if (argc > 3)
+            return bp_cli_failf(BP_EXIT_USAGE,
+                                "unexpected argument '%.40s' (usage: bplab "
+                                "help [COMMAND])", argv[3]);
+        static char help_opt[] = "--help";
+        char *args[] = {argv[0], argv[2], help_opt, NULL};
+        return c->run(3, args);
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("bplab %s (%s%s)\n", bp_version(), bp_git_commit(),
                bp_git_dirty() ? ", modified" : "");
         return BP_EXIT_OK;
     }
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(cmd, commands[i].name) == 0)
-            return commands[i].run(argc, argv);
-    return bp_cli_failf(BP_EXIT_USAGE,
-                        "unknown command '%.40s' (see 'bplab --help')", cmd);
+    const struct command *c = find_command(cmd);
+    if (c)
+        return c->run(argc, argv);
+    unknown_command(cmd);
+    return BP_EXIT_USAGE;
 }
