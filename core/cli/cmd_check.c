@@ -28,7 +28,7 @@ int bp_cmd_check(int argc, char **argv)
     const size_t nopts = sizeof opts / sizeof *opts;
     bp_err err = {0};
     if (bp_args_parse(argc, argv, 2, opts, nopts, &help, &err) != BP_OK)
-        return bp_cli_fail(&err);
+        return bp_cli_fail_opts("check", &err);
     if (help) {
         printf("usage: bplab check [options]\n\n"
                "Run every kernel of every instruction set this CPU supports\n"

@@ -35,7 +35,7 @@ int bp_cmd_info(int argc, char **argv)
     };
     bp_err err = {0};
     if (bp_args_parse(argc, argv, 2, opts, 1, &help, &err) != BP_OK)
-        return bp_cli_fail(&err);
+        return bp_cli_fail_opts("info", &err);
     if (help) {
         printf("usage: bplab info [options]\n\n"
                "Print the CPU, the instruction sets this binary contains and\n"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/args.h"
 #include "core/cli/cli.h"
 #include "core/runtime.h"
 #include "kernels/kernels.h"
@@ -39,6 +40,14 @@ int bp_cli_failf(int exit_code, const char *fmt, ...)
     return exit_code;
 }
 
+int bp_cli_fail_opts(const char *cmd, const bp_err *err)
+{
+    return bp_cli_failf(err->code == BP_ERR_INVALID_ARG ? BP_EXIT_USAGE
+                                                        : BP_EXIT_FAIL,
+                        "%s; see 'bplab %s --help'",
+                        err->msg[0] ? err->msg : bp_status_str(err->code), cmd);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -60,11 +69,20 @@ static void usage(FILE *f)
             "threads.\n");
 }
 
-/* An unknown command (or `bplab help` of one). */
+/* Names `bplab` takes in place of a command, for "did you mean". */
 static void unknown_command(const char *cmd)
 {
-    bp_cli_failf(BP_EXIT_USAGE, "unknown command '%.40s' (see 'bplab --help')",
-                 cmd);
+    const char *names[NCOMMANDS + 3];
+    size_t n = 0;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[n++] = commands[i].name;
+    names[n++] = "help";
+    names[n++] = "--help";
+    names[n++] = "--version";
+    char hint[128];
+    bp_did_you_mean(cmd, strlen(cmd), names, n, hint, sizeof hint);
+    bp_cli_failf(BP_EXIT_USAGE, "unknown command '%.40s'%s; see 'bplab --help'",
+                 cmd, hint);
 }
 
 static const struct command *find_command(const char *name)
