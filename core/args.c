@@ -63,6 +63,86 @@ bp_status bp_parse_float(const char *what, const char *s, double min,
     return BP_OK;
 }
 
+/* Optimal string alignment distance of a[0..na) and b[0..nb): insertions,
+ * deletions, substitutions and swaps of two neighbours each count 1.
+ * Names longer than 63 characters are never close. */
+static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
+{
+    enum { MAXLEN = 64 };
+    if (na >= MAXLEN || nb >= MAXLEN)
+        return (size_t)-1;
+    size_t d[MAXLEN][MAXLEN];
+    for (size_t i = 0; i <= na; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= nb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[na][nb];
+}
+
+void bp_did_you_mean(const char *word, size_t len, const char *const *names,
+                     size_t n, char *buf, size_t size)
+{
+    if (size)
+        buf[0] = '\0';
+    size_t wcore = len;
+    for (const char *w = word; wcore > 0 && *w == '-'; w++)
+        wcore--;
+    /* a prefix of exactly one name ("--lr-sched"), or a name of at least
+     * three letters followed by more ("--batchsize"), counts as one edit */
+    size_t prefix_of = n, nprefix = 0, longer_of = n, longest = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t nlen = strlen(names[i]);
+        if (nlen > len && strncmp(names[i], word, len) == 0)
+            prefix_of = i, nprefix++;
+        if (nlen < len && strncmp(names[i], word, nlen) == 0 &&
+            nlen > longest && nlen - (size_t)(strspn(names[i], "-")) >= 3)
+            longer_of = i, longest = nlen;
+    }
+    size_t best = (size_t)-1, dist[128];
+    for (size_t i = 0; i < n && i < 128; i++) {
+        size_t nlen = strlen(names[i]), core = nlen;
+        for (const char *c = names[i]; core > 0 && *c == '-'; c++)
+            core--;
+        size_t d = edit_distance(word, len, names[i], nlen);
+        size_t limit = core <= 3 ? 1 : 2;
+        if (d > limit || d >= wcore)
+            d = (size_t)-1;
+        if (((nprefix == 1 && i == prefix_of && wcore >= 2) || i == longer_of) &&
+            d > 1)
+            d = 1;
+        dist[i] = d;
+        if (d < best)
+            best = d;
+    }
+    if (best == (size_t)-1 || best == 0)
+        return;
+    const char *pick[3];
+    size_t npick = 0;
+    for (size_t i = 0; i < n && i < 128 && npick < 3; i++)
+        if (dist[i] == best)
+            pick[npick++] = names[i];
+    if (npick == 1)
+        snprintf(buf, size, " (did you mean '%s'?)", pick[0]);
+    else if (npick == 2)
+        snprintf(buf, size, " (did you mean '%s' or '%s'?)", pick[0], pick[1]);
+    else
+        snprintf(buf, size, " (did you mean '%s', '%s' or '%s'?)", pick[0],
+                 pick[1], pick[2]);
+}
+
 static const bp_opt *find(const bp_opt *opts, size_t n, const char *name,
                           size_t len)
 {
@@ -129,9 +209,16 @@ bp_status bp_args_parse(int argc, char **argv, int first, const bp_opt *opts,
         const char *eq = strchr(a, '=');
         size_t len = eq ? (size_t)(eq - a) : strlen(a);
         const bp_opt *o = find(opts, nopts, a, len);
-        if (!o)
-            return bp_fail(err, BP_ERR_INVALID_ARG, "unknown option '%.*s'",
-                           (int)(len > 40 ? 40 : len), a);
+        if (!o) {
+            const char *names[128];
+            size_t nn = 0;
+            for (size_t j = 0; j < nopts && nn < 128; j++)
+                names[nn++] = opts[j].name;
+            char hint[128];
+            bp_did_you_mean(a, len, names, nn, hint, sizeof hint);
+            return bp_fail(err, BP_ERR_INVALID_ARG, "unknown option '%.*s'%s",
+                           (int)(len > 40 ? 40 : len), a, hint);
+        }
         const char *v = NULL;
         if (o->kind == BP_ARG_FLAG) {
             if (eq)
@@ -162,6 +249,11 @@ static void left_column(const bp_opt *o, char *buf, size_t size)
         snprintf(buf, size, "%s %s", o->name, o->metavar);
 }
 
+/* Help lines are wrapped at this many columns, continuation lines indented
+ * under the help text, so that only an option's first line starts with
+ * "  --" (tests/cli/option_matrix.sh reads the options from --help). */
+#define HELP_COLUMNS 80
+
 void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts)
 {
     int width = 0;
@@ -171,8 +263,32 @@ void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts)
         if ((int)strlen(left) > width)
             width = (int)strlen(left);
     }
+    int indent = 2 + width + 2;
+    int room = HELP_COLUMNS - indent;
+    if (room < 20)
+        room = 20; /* a very wide option: wrap the help no narrower */
     for (size_t i = 0; i < nopts; i++) {
         left_column(&opts[i], left, sizeof left);
-        fprintf(f, "  %-*s  %s\n", width, left, opts[i].help ? opts[i].help : "");
+        fprintf(f, "  %-*s  ", width, left);
+        const char *p = opts[i].help ? opts[i].help : "";
+        int col = 0;
+        while (*p) {
+            while (*p == ' ')
+                p++;
+            size_t len = strcspn(p, " ");
+            if (len == 0)
+                break;
+            if (col > 0 && col + 1 + (int)len > room) {
+                fprintf(f, "\n%*s", indent, "");
+                col = 0;
+            } else if (col > 0) {
+                fputc(' ', f);
+                col++;
+            }
+            fprintf(f, "%.*s", (int)len, p);
+            col += (int)len;
+            p += len;
+        }
+        fputc('\n', f);
     }
 }

@@ -4,7 +4,8 @@
  * one row: its name, its kind, where the value goes and the rule it must
  * satisfy. Values are checked completely (no trailing junk, no NaN or
  * infinity, within range), and every failure is one message that names the
- * option, the value and the rule, e.g. "--batch 0: must be >= 1".
+ * option, the value and the rule, e.g. "--batch 0: must be >= 1"; an
+ * unknown option names the closest known one ("did you mean '--epochs'?").
  * Both "--name value" and "--name=value" are accepted.
  */
 #ifndef BPLAB_ARGS_H
@@ -40,8 +41,20 @@ typedef struct bp_opt {
 bp_status bp_args_parse(int argc, char **argv, int first, const bp_opt *opts,
                         size_t nopts, bool *help, bp_err *err);
 
-/* Print the option table, one option per line, aligned. */
+/* Print the option table: one option per entry, "  --name METAVAR  help",
+ * the help aligned and wrapped at 80 columns under itself (continuation
+ * lines never start with "  --"). */
 void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts);
+
+/* " (did you mean 'x'?)" for a mistyped `word` (its first `len` bytes),
+ * naming the closest of `names` (up to three if they tie), or "" when none
+ * is close: within an edit distance (insert, delete, substitute, swap two
+ * neighbours) of 1 for names of up to 3 characters, 2 for longer ones
+ * (leading dashes not counted); a prefix of exactly one name ("--lr-sched")
+ * and a name of 3 or more letters with more after it ("--batchsize") count
+ * as one edit. */
+void bp_did_you_mean(const char *word, size_t len, const char *const *names,
+                     size_t n, char *buf, size_t size);
 
 /* Parsers for single values, with the same rules and messages (`what`
  * names the value in the message, e.g. "--layers"). */

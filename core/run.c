@@ -45,7 +45,7 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--test-csv", BP_ARG_STR, &o->test_csv, 0, 0, NULL, "FILE",
          "with a CSV: the test set (default: hold out 20%)", NULL},
         {"--limit-train", BP_ARG_INT, &o->limit_train, 0, LIMIT, NULL, "N",
-         "train on the first N samples of the shuffled set (0: all)", NULL},
+         "train on the first N samples of the shuffled set (default 0: all)", NULL},
         {"--val", BP_ARG_FLOAT, &o->val, 0, 0.9, NULL, "FRACTION",
          "hold out this fraction of training for validation (default 0)", NULL},
         {"--data-seed", BP_ARG_INT, &o->data_seed, 0, LIMIT, NULL, "N",
@@ -54,11 +54,11 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "CSV: z-score features with the training statistics", NULL},
         {"--samples", BP_ARG_INT, &o->gen_samples, 0, 10000000, NULL, "N",
          "generated sets only: samples to train on, and as many to test "
-         "(adding: a fifth); 0: the set's default (1000; adding:T 10000); "
-         "for part of any set see --limit-train", NULL},
+         "(adding: a fifth); default 0: the set's own (1000; adding:T "
+         "10000); for part of any set see --limit-train", NULL},
         {"--model", BP_ARG_CHOICE, &o->model, 0, 0, bp_cell_names,
-         "mlp|rnn|lstm", "first hidden layer: dense (default), or an Elman "
-         "RNN or LSTM over the data's time steps, trained through time",
+         "mlp|rnn|lstm", "first hidden layer: dense (mlp, the default), or "
+         "an Elman RNN or LSTM over the data's time steps, trained through time",
          NULL},
         {"--hidden", BP_ARG_INT, &o->hidden, 1, BP_MAX_WIDTH, NULL, "N",
          "rnn, lstm: the recurrent width (default 128)", NULL},
@@ -71,7 +71,8 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "softmax cross-entropy, MSE on softmax outputs, or sigmoid BCE "
          "(2 classes); default ce, mse for regression data (adding:T)", NULL},
         {"--init", BP_ARG_CHOICE, &o->init, 0, 0, bp_init_names, "auto|he|xavier",
-         "weight init (auto: He for relu, Xavier for sigmoid/tanh)", NULL},
+         "weight init (default auto: He for relu, Xavier for "
+         "sigmoid/tanh)", NULL},
         {"--init-gain", BP_ARG_FLOAT, &o->init_gain, 1e-6, 1000, NULL, "G",
          "multiply the initial weights by G (default 1)", NULL},
         {"--dropout", BP_ARG_FLOAT, &o->dropout, 0, 0.99, NULL, "P",
@@ -86,17 +87,17 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "momentum (default 0.9)", NULL},
         {"--nesterov", BP_ARG_FLAG, &o->nesterov, 0, 0, NULL, NULL,
          "Nesterov momentum", NULL},
-        {"--beta1", BP_ARG_FLOAT, &o->beta1, 0, 0.9999, NULL, "B", "Adam beta1 (0.9)", NULL},
-        {"--beta2", BP_ARG_FLOAT, &o->beta2, 0, 0.999999, NULL, "B", "Adam beta2 (0.999)", NULL},
-        {"--eps", BP_ARG_FLOAT, &o->eps, 1e-12, 1, NULL, "E", "Adam epsilon (1e-8)", NULL},
+        {"--beta1", BP_ARG_FLOAT, &o->beta1, 0, 0.9999, NULL, "B", "Adam beta1 (default 0.9)", NULL},
+        {"--beta2", BP_ARG_FLOAT, &o->beta2, 0, 0.999999, NULL, "B", "Adam beta2 (default 0.999)", NULL},
+        {"--eps", BP_ARG_FLOAT, &o->eps, 1e-12, 1, NULL, "E", "Adam epsilon (default 1e-8)", NULL},
         {"--l2", BP_ARG_FLOAT, &o->l2, 0, 0.5, NULL, "LAMBDA",
          "L2 weight decay on the weights (default 0)", NULL},
         {"--l1", BP_ARG_FLOAT, &o->l1, 0, 0.5, NULL, "LAMBDA",
          "L1 penalty on the weights (default 0)", NULL},
         {"--clip-norm", BP_ARG_FLOAT, &o->clip_norm, 0, 1e9, NULL, "C",
-         "clip the global gradient norm to C (0: off)", NULL},
+         "clip the global gradient norm to C (default 0: off)", NULL},
         {"--clip-value", BP_ARG_FLOAT, &o->clip_value, 0, 1e9, NULL, "C",
-         "clip every gradient to [-C, C] (0: off)", NULL},
+         "clip every gradient to [-C, C] (default 0: off)", NULL},
         {"--lr-schedule", BP_ARG_CHOICE, &o->schedule, 0, 0, schedule_names,
          "const|step|cosine", "learning-rate schedule (default const)", NULL},
         {"--lr-step", BP_ARG_INT, &o->lr_step, 1, LIMIT, NULL, "EPOCHS",
@@ -122,7 +123,8 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--save", BP_ARG_STR, &o->save, 0, 0, NULL, "FILE",
          "write a resumable checkpoint at the end", NULL},
         {"--checkpoint-every", BP_ARG_INT, &o->checkpoint_every, 1, 1000000,
-         NULL, "N", "also write it every N epochs (needs --save)", NULL},
+         NULL, "N", "also write it every N epochs (needs --save; default: "
+         "only at the end)", NULL},
         {"--resume", BP_ARG_STR, &o->resume, 0, 0, NULL, "FILE",
          "continue the run saved in FILE", NULL},
         {"--metrics", BP_ARG_STR, &o->metrics, 0, 0, NULL, "FILE.csv",

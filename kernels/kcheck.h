@@ -25,16 +25,35 @@
 
 #include "kernels/kernels.h"
 
+/* The bound a value was judged by. A finite value of a non-EXACT kernel
+ * passes within f ULPs of the reference or within the absolute bound
+ * (f*u*sum|terms|, times K for sums; at least FLT_MIN); it is judged by
+ * whichever of the two it is the smaller fraction of. Near zero ULPs grow
+ * without meaning (one ULP of 1e-30 is tiny), so there the absolute bound
+ * judges, and a large ULP count is no sign of trouble. */
+typedef enum bp_kcheck_by {
+    BP_BY_NONE,  /* nothing judged yet, or no difference at all */
+    BP_BY_EXACT, /* EXACT kernels: identical bits */
+    BP_BY_ULP,   /* within f ULPs */
+    BP_BY_ABS    /* within the absolute bound */
+} bp_kcheck_by;
+
 typedef struct bp_kcheck_stats {
     size_t cases;      /* shapes run */
     size_t compared;   /* output values compared */
     size_t failures;   /* values outside the bound, or integrity faults */
     double max_abs;    /* max |got - ref| over finite pairs */
     double max_rel;    /* max |got - ref| / |ref| over finite ref != 0 */
-    double max_ulp;    /* max distance in ULPs (float outputs) */
-    double max_ratio;  /* max |got - ref| / bound (passing values are <= 1) */
+    double max_ratio;  /* the worst value: its error as a fraction of the
+                          bound it is judged by (passing values are <= 1) */
+    bp_kcheck_by worst_by;  /* the bound that judged the worst value */
+    size_t ulp_judged;      /* values judged by the ULP bound */
+    double max_ulp_judged;  /* max ULP distance among those values */
     char first_failure[512];
 } bp_kcheck_stats;
+
+/* "ulp", "abs", "exact" or "-" (nothing judged, or no difference). */
+const char *bp_kcheck_by_name(bp_kcheck_by by);
 
 /* Number of cases in kernel k's battery. `quick` selects a subset of about
  * a tenth (for `bplab check --quick`), always including the edge shapes. */

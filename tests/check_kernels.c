@@ -83,9 +83,10 @@ START_TEST(test_pair)
                   t->isa_name);
     ck_assert_msg(st.failures == 0,
                   "%s/%s: %zu of %zu values out of tolerance; first: %s "
-                  "(max_abs %.3g, max_ulp %.0f, err/tol %.3f)",
+                  "(max_abs %.3g, err/bound %.3f by %s)",
                   name, t->isa_name, st.failures, st.compared,
-                  st.first_failure, st.max_abs, st.max_ulp, st.max_ratio);
+                  st.first_failure, st.max_abs, st.max_ratio,
+                  bp_kcheck_by_name(st.worst_by));
 }
 END_TEST
 

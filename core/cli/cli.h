@@ -19,6 +19,10 @@ __attribute__((format(printf, 2, 3)))
 #endif
 int bp_cli_failf(int exit_code, const char *fmt, ...);
 
+/* A usage error from parsing the options of `bplab cmd`: the message, then
+ * "; see 'bplab <cmd> --help'", still on one line; returns the exit code. */
+int bp_cli_fail_opts(const char *cmd, const bp_err *err);
+
 int bp_cmd_info(int argc, char **argv);
 int bp_cmd_check(int argc, char **argv);
 int bp_cmd_train(int argc, char **argv);

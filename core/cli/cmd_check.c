@@ -19,7 +19,7 @@ int bp_cmd_check(int argc, char **argv)
         {"--isa", BP_ARG_STR, &isa_name, 0, 0, NULL, "NAME",
          "check only this table (default: every usable one)", NULL},
         {"--kernel", BP_ARG_STR, &kernel_name, 0, 0, NULL, "NAME",
-         "check only this kernel (names as in 'bplab info')", NULL},
+         "check only this kernel (names as in 'bplab info'; default: all)", NULL},
         {"--quick", BP_ARG_FLAG, &quick, 0, 0, NULL, NULL,
          "run about a seventh of the battery, edges included", NULL},
         {"--threads", BP_ARG_INT, &threads, 1, 1024, NULL, "N",
@@ -28,7 +28,7 @@ int bp_cmd_check(int argc, char **argv)
     const size_t nopts = sizeof opts / sizeof *opts;
     bp_err err = {0};
     if (bp_args_parse(argc, argv, 2, opts, nopts, &help, &err) != BP_OK)
-        return bp_cli_fail(&err);
+        return bp_cli_fail_opts("check", &err);
     if (help) {
         printf("usage: bplab check [options]\n\n"
                "Run every kernel of every instruction set this CPU supports\n"
@@ -39,6 +39,19 @@ int bp_cmd_check(int argc, char **argv)
                "run is listed as skipped, with the reason. Exits 1 if any\n"
                "value is outside its stated tolerance, or if a kernel wrote\n"
                "outside its output.\n\n"
+               "A value passes within f ULPs of the reference or within an\n"
+               "absolute bound, f*u*sum|terms| (u = 2^-24; times K, the\n"
+               "reduction length, for sums), and is judged by whichever it\n"
+               "is the smaller fraction of: near zero, where a right value\n"
+               "can be millions of ULPs off, that is the absolute bound.\n"
+               "EXACT kernels must match bit for bit. Columns:\n"
+               "max_abs, max_rel  largest absolute and relative differences\n"
+               "err/bound         the worst value's error as a fraction of\n"
+               "                  the bound that judged it (<= 1 passes)\n"
+               "by                that bound: ulp, abs, exact (identical\n"
+               "                  bits) or - (no difference at all)\n"
+               "max_ulp(by ulp)   the most ULPs among values judged by ulp\n"
+               "Each kernel's class and f: bplab info.\n\n"
                "options:\n");
         bp_args_print_help(stdout, opts, nopts);
         return BP_EXIT_OK;
@@ -79,9 +92,11 @@ int bp_cmd_check(int argc, char **argv)
         snprintf(skipped_names + used, sizeof skipped_names - used, "%s%s",
                  skipped++ ? " " : "", bp_isa_name((bp_isa)i));
     }
-    printf("%-16s %-7s %6s %9s %10s %10s %7s %7s  %s\n", "kernel", "isa",
-           "cases", "values", "max_abs", "max_rel", "max_ulp", "err/tol",
-           "result");
+    /* err/bound, by and max_ulp(by ulp) explained in README "Tolerances"
+     * and kcheck.h: each value is judged by its ULP or its absolute bound */
+    const char *row = "%-16s %-7s %5s %8s %9s %9s %9s %-5s %15s  %s\n";
+    printf(row, "kernel", "isa", "cases", "values", "max_abs", "max_rel",
+           "err/bound", "by", "max_ulp(by ulp)", "result");
     size_t checked = 0, failed = 0, inherited = 0;
     char first[BP_NUM_KERNELS * BP_ISA_COUNT][512];
     size_t nfirst = 0;
@@ -95,9 +110,8 @@ int bp_cmd_check(int argc, char **argv)
             const char *kname = bp_kernel_desc_of((bp_kernel_id)k)->name;
             if (t->impl[k] == BP_ISA_SCALAR) {
                 inherited++;
-                printf("%-16s %-7s %6s %9s %10s %10s %7s %7s  %s\n", kname,
-                       t->isa_name, "-", "-", "-", "-", "-", "-",
-                       "= scalar (not specialised)");
+                printf(row, kname, t->isa_name, "-", "-", "-", "-", "-", "-",
+                       "-", "= scalar (not specialised)");
                 continue;
             }
             bp_kcheck_stats st;
@@ -107,13 +121,24 @@ int bp_cmd_check(int argc, char **argv)
             bool ok = st.failures == 0 && st.compared > 0;
             checked++;
             failed += !ok;
-            char ulp[16] = "-";
-            if (bp_kernel_desc_of((bp_kernel_id)k)->tol != BP_TOL_SUM)
-                snprintf(ulp, sizeof ulp, "%.0f", st.max_ulp);
-            printf("%-16s %-7s %6zu %9zu %10.3g %10.3g %7s %7.3f  %s\n",
-                   kname, t->isa_name, st.cases, st.compared, st.max_abs,
-                   st.max_rel, ulp, st.max_ratio,
-                   ok ? "pass" : (st.compared ? "FAIL" : "FAIL (nothing compared)"));
+            char cases[24], values[24], abs[24], rel[24], ratio[24],
+                ulp[24] = "-";
+            snprintf(cases, sizeof cases, "%zu", st.cases);
+            snprintf(values, sizeof values, "%zu", st.compared);
+            snprintf(abs, sizeof abs, "%.3g", st.max_abs);
+            snprintf(rel, sizeof rel, "%.3g", st.max_rel);
+            snprintf(ratio, sizeof ratio, "%.3f", st.max_ratio);
+            if (st.ulp_judged && st.worst_by != BP_BY_EXACT)
+                snprintf(ulp, sizeof ulp, "%.0f", st.max_ulp_judged);
+            printf(row, kname, t->isa_name, cases, values, abs, rel,
+                   st.worst_by == BP_BY_EXACT ? "-" : ratio,
+                   bp_kcheck_by_name(st.max_ratio > 0 ||
+                                             st.worst_by == BP_BY_EXACT
+                                         ? st.worst_by
+                                         : BP_BY_NONE),
+                   ulp,
+                   ok ? "pass"
+                      : (st.compared ? "FAIL" : "FAIL (nothing compared)"));
             fflush(stdout);
             if (!ok && nfirst < sizeof first / sizeof *first)
                 snprintf(first[nfirst++], sizeof first[0], "%s",
@@ -121,6 +146,12 @@ int bp_cmd_check(int argc, char **argv)
                                              : "no values compared");
         }
     }
+    printf("\nerr/bound: the worst value's error as a fraction of the bound "
+           "that judged it\n(<= 1 passes); by: that bound, ulp (f ULPs), abs "
+           "(f*u*sum|terms|, times K for\nsums; it judges values near zero, "
+           "where ULPs say little), exact (same bits) or\n- (no difference). "
+           "max_ulp(by ulp): the most ULPs among values judged by ulp.\n"
+           "Each kernel's class and f: bplab info; README, \"Tolerances\".\n");
     printf("\n%zu kernel table entries checked, %zu failed, %zu inherit the "
            "scalar code",
            checked, failed, inherited);

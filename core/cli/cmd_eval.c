@@ -37,7 +37,7 @@ int bp_cmd_eval(int argc, char **argv)
     const size_t nopts = sizeof opts / sizeof *opts;
     bp_err err = {0};
     if (bp_args_parse(argc, argv, 2, opts, nopts, &help, &err) != BP_OK)
-        return bp_cli_fail(&err);
+        return bp_cli_fail_opts("eval", &err);
     if (help) {
         printf("usage: bplab eval --model FILE [options]\n\n"
                "Loss and accuracy of a saved model, on the data set it was "

@@ -51,7 +51,7 @@ int bp_cmd_export(int argc, char **argv)
         }
     }
     if (bp_args_parse(nargs, args, 2, opts, nopts, &help, &err) != BP_OK)
-        return bp_cli_fail(&err);
+        return bp_cli_fail_opts("export", &err);
     if (help) {
         printf("usage: bplab export --model FILE.ckpt OUT.npz|OUT.safetensors\n"
                "       bplab export FILE.ckpt OUT.npz|OUT.safetensors\n\n"

@@ -30,11 +30,12 @@ int bp_cmd_info(int argc, char **argv)
     bool help = false;
     const bp_opt opts[] = {
         {"--isa", BP_ARG_STR, &isa, 0, 0, NULL, "NAME",
-         "show the table NAME would select (" BP_ISA_CHOICES ")", NULL},
+         "show the table NAME would select: " BP_ISA_CHOICES
+         " (default: BPLAB_ISA or the best)", NULL},
     };
     bp_err err = {0};
     if (bp_args_parse(argc, argv, 2, opts, 1, &help, &err) != BP_OK)
-        return bp_cli_fail(&err);
+        return bp_cli_fail_opts("info", &err);
     if (help) {
         printf("usage: bplab info [options]\n\n"
                "Print the CPU, the instruction sets this binary contains and\n"

@@ -163,7 +163,7 @@ int bp_cmd_train(int argc, char **argv)
         table[i].seen = &seen[i];
     bp_err err = {0};
     if (bp_args_parse(argc, argv, 2, table, n, &help, &err) != BP_OK)
-        return bp_cli_fail(&err);
+        return bp_cli_fail_opts("train", &err);
     if (help) {
         usage(table, n, ns);
         return BP_EXIT_OK;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/args.h"
 #include "core/cli/cli.h"
 #include "core/runtime.h"
 #include "kernels/kernels.h"
@@ -39,6 +40,14 @@ int bp_cli_failf(int exit_code, const char *fmt, ...)
     return exit_code;
 }
 
+int bp_cli_fail_opts(const char *cmd, const bp_err *err)
+{
+    return bp_cli_failf(err->code == BP_ERR_INVALID_ARG ? BP_EXIT_USAGE
+                                                        : BP_EXIT_FAIL,
+                        "%s; see 'bplab %s --help'",
+                        err->msg[0] ? err->msg : bp_status_str(err->code), cmd);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -53,31 +62,75 @@ static void usage(FILE *f)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\n"
-            "Run 'bplab <command> --help' for a command's options.\n"
+            "Run 'bplab <command> --help' (or 'bplab help <command>') for a\n"
+            "command's options.\n"
             "Environment: BPLAB_ISA=" BP_ISA_CHOICES " forces a\n"
             "kernel table (as --isa does); OMP_NUM_THREADS sets the default\n"
             "threads.\n");
 }
 
+/* Names `bplab` takes in place of a command, for "did you mean". */
+static void unknown_command(const char *cmd)
+{
+    const char *names[NCOMMANDS + 3];
+    size_t n = 0;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[n++] = commands[i].name;
+    names[n++] = "help";
+    names[n++] = "--help";
+    names[n++] = "--version";
+    char hint[128];
+    bp_did_you_mean(cmd, strlen(cmd), names, n, hint, sizeof hint);
+    bp_cli_failf(BP_EXIT_USAGE, "unknown command '%.40s'%s; see 'bplab --help'",
+                 cmd, hint);
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return bp_cli_failf(BP_EXIT_USAGE,
-                            "no command given (see 'bplab --help')");
+    /* no command: the usage on stderr (what to type instead), then the
+     * error as the last line, as argparse does; exit 2 */
+    if (argc < 2) {
+        usage(stderr);
+        fputc('\n', stderr);
+        return bp_cli_failf(BP_EXIT_USAGE, "no command given");
+    }
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
-        strcmp(cmd, "help") == 0) {
+        (strcmp(cmd, "help") == 0 && argc == 2)) {
         usage(stdout);
         return BP_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        /* bplab help CMD: CMD's own help, as `bplab CMD --help` */
+        const struct command *c = find_command(argv[2]);
+        if (!c) {
+            unknown_command(argv[2]);
+            return BP_EXIT_USAGE;
+        }
+        if (argc > 3)
+            return bp_cli_failf(BP_EXIT_USAGE,
+                                "unexpected argument '%.40s' (usage: bplab "
+                                "help [COMMAND])", argv[3]);
+        static char help_opt[] = "--help";
+        char *args[] = {argv[0], argv[2], help_opt, NULL};
+        return c->run(3, args);
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("bplab %s (%s%s)\n", bp_version(), bp_git_commit(),
                bp_git_dirty() ? ", modified" : "");
         return BP_EXIT_OK;
     }
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(cmd, commands[i].name) == 0)
-            return commands[i].run(argc, argv);
-    return bp_cli_failf(BP_EXIT_USAGE,
-                        "unknown command '%.40s' (see 'bplab --help')", cmd);
+    const struct command *c = find_command(cmd);
+    if (c)
+        return c->run(argc, argv);
+    unknown_command(cmd);
+    return BP_EXIT_USAGE;
 }

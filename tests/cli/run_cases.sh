@@ -23,9 +23,16 @@ isa_re=${isas// /|}
 subst() {
     sed "s/@FOREIGN_ISA@/$foreign/g; s/@ISAS@/$isas/g; s/@ISA_RE@/$isa_re/g"
 }
+"$bin" --help >"$tmp/usage" 2>&1 && echo >>"$tmp/usage"
 while IFS='|' read -r want env args pattern; do
     [[ "$want" =~ ^[[:space:]]*(#|$) ]] && continue # comments, blank lines
     want=$(echo "$want" | xargs)
+    # "2+usage": exit 2 with the top-level usage and a blank line on stderr
+    # before the one error line (plain `bplab`: what to type instead)
+    usage=0
+    if [[ "$want" == *+usage ]]; then
+        usage=1 want=${want%+usage}
+    fi
     env=$(echo "$env" | xargs)
     args=$(echo "$args" | sed 's/^ *//; s/ *$//' | subst)
     pattern=$(echo "$pattern" | sed 's/^ *//; s/ *$//' | subst)
@@ -36,7 +43,15 @@ while IFS='|' read -r want env args pattern; do
     env -u BPLAB_ISA "${envs[@]}" "$bin" $args >"$tmp/out" 2>"$tmp/err"
     got=$?
     why=""
-    if [[ "$got" != "$want" ]]; then
+    if [[ $usage == 1 ]]; then
+        if ! head -n -1 "$tmp/err" | cmp -s - "$tmp/usage"; then
+            why="stderr does not start with the output of 'bplab --help'"
+        fi
+        tail -n 1 "$tmp/err" >"$tmp/err1" && mv "$tmp/err1" "$tmp/err"
+    fi
+    if [[ -n "$why" ]]; then
+        :
+    elif [[ "$got" != "$want" ]]; then
         why="exit $got, expected $want"
     elif [[ "$want" != 0 ]]; then
         if [[ -s "$tmp/out" ]]; then
