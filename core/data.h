@@ -42,7 +42,9 @@ typedef struct bp_data {
 typedef struct bp_data_opts {
     /* "fashion-mnist" (BPLAB_DATA or /usr/share/datasets/fashion-mnist),
      * "fashion-mnist-rows" (the same as a sequence: 28 steps of 28 pixels),
-     * a folder holding the four MNIST files (each plain or .gz), a .csv
+     * a folder holding the four MNIST files train-images-idx3-ubyte,
+     * train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+     * t10k-labels-idx1-ubyte (each plain or .gz), a .csv
      * file (label in the last column), xor | spirals | circles, or
      * adding:T (the adding problem over T steps, a regression) */
     const char *spec;

@@ -131,6 +131,13 @@ run_case "t10k-images-idx3-ubyte: .*truncated" train --data "$bad/trunc" --save 
 idx "$bad/count"
 printf '\x00\x00\x08\x01\x00\x00\x00\x02\x00\x01' > "$bad/count/train-labels-idx1-ubyte"
 run_case "has 3 images but .* has 2 labels" train --data "$bad/count" --save "$out/x.ckpt"
+# a folder without one of the four files: the file, and what chose the folder
+idx "$bad/partial"
+rm "$bad/partial/t10k-labels-idx1-ubyte"
+run_case "^bplab: error: --data $bad/partial: no t10k-labels-idx1-ubyte\\[\\.gz\\] in this folder\$" \
+    train --data "$bad/partial" --save "$out/x.ckpt"
+BPLAB_DATA="$bad/partial" run_case "^bplab: error: BPLAB_DATA=$bad/partial: no t10k-labels-idx1-ubyte\\[\\.gz\\] in this folder\$" \
+    train --save "$out/x.ckpt"
 # checkpoints: not one, cut short, one byte flipped
 "$bp" train --data xor --layers 2 --epochs 1 --quiet --save "$bad/good.ckpt" > /dev/null
 printf 'hello\n' > "$bad/text.ckpt"
