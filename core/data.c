@@ -22,6 +22,11 @@
 
 #define DEFAULT_FASHION "/usr/share/datasets/fashion-mnist"
 
+/* Fashion-MNIST's labels 0-9 (Xiao, Rasul & Vollgraf 2017) */
+static const char *const fashion_classes[10] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
 bp_status bp_dataset_alloc(size_t n, size_t dim, size_t classes,
                            bp_dataset *out, bp_err *err)
 {
@@ -256,6 +261,7 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
     const char *spec = o->spec && *o->spec ? o->spec : "fashion-mnist";
     size_t gen = o->gen_samples ? o->gen_samples : 1000;
     bool split_test = false;
+    bool fashion = false; /* the named set, whose labels have names */
 
     if (strcmp(spec, "fashion-mnist") == 0 ||
         strcmp(spec, "fashion-mnist-rows") == 0) {
@@ -263,6 +269,7 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
         if (!dir || !*dir)
             dir = DEFAULT_FASHION, who = "";
         s = load_mnist_dir(dir, who, &all, &test, err);
+        fashion = true;
         bool rows = strcmp(spec, "fashion-mnist-rows") == 0;
         if (s == BP_OK && rows) {
             if (all.dim != 28 * 28)
@@ -385,6 +392,8 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
         goto fail;
     }
     out->train.classes = out->val.classes = out->test.classes = classes;
+    if (fashion && classes == 10)
+        out->class_names = fashion_classes;
     if (o->normalize)
         normalize(out);
     out->checksum = checksum(checksum(checksum(0, &out->train), &out->val),

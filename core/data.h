@@ -35,6 +35,9 @@ typedef struct bp_dataset {
 typedef struct bp_data {
     bp_dataset train, val, test;
     size_t steps;      /* sequence sets: time steps per sample; else 0 */
+    /* the name of each of the `classes` classes (static strings, not
+     * owned), or NULL for sets whose classes are only numbers */
+    const char *const *class_names;
     char source[256];  /* what was loaded: a path or a generator */
     uint32_t checksum; /* CRC-32 of every sample and label, for provenance */
 } bp_data;

@@ -82,7 +82,7 @@ for cmd in train eval check; do
             esac ;;
         *)  # strings and files: a directory where a file is expected
             case "$name" in
-            --save|--metrics)
+            --save|--metrics|--predictions)
                 run_case "$name $t: is a directory" $cmd "${h[@]}" "$name" "$t" "${tl[@]}"
                 run_case "$name /nonexistent-dir/f: cannot create" $cmd "${h[@]}" "$name" /nonexistent-dir/f "${tl[@]}" ;;
             --resume|--model)
@@ -96,7 +96,9 @@ done
 # unknown options and stray arguments everywhere
 for cmd in train eval check info; do
     run_case "unknown option '--no-such-option'" $cmd --no-such-option
-    run_case "unexpected argument 'stray'" $cmd stray
+    # eval's first argument is the model
+    [ $cmd = eval ] && stray=("$out/none.ckpt" stray) || stray=(stray)
+    run_case "unexpected argument 'stray'" $cmd "${stray[@]}"
 done
 # bad files: data sets and checkpoints that exist but cannot be used
 bad="$t/bad"
