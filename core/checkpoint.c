@@ -20,7 +20,7 @@
 #endif
 
 static const char MAGIC[8] = {'B', 'P', 'L', 'A', 'B', 'C', 'K', '\n'};
-#define VERSION 2u /* 2: step norms in the history; 1 is still read */
+#define VERSION 3u /* 3: the data shape; 2: step norms; 1 and 2 are still read */
 /* metric doubles per history row, after the u64 epoch */
 #define ROW_DOUBLES (9 + BP_MAX_DENSE)
 #define ROW_BYTES (8 + 8 * ROW_DOUBLES)
@@ -69,7 +69,7 @@ bp_status bp_ckpt_save(const char *path, const char *spec,
     size_t nstate = bp_optim_state_size(t->opt);
     size_t nbest = t->best ? net->nparams + net->nbuffers : 0;
     size_t floats = net->nparams + net->nbuffers + nstate + nbest;
-    size_t bytes = 8 + 8 + 8 + nspec + 16 + 8 * 7 + 8 * 4 + 4 * floats + 8 +
+    size_t bytes = 8 + 8 + 8 + nspec + 16 + 8 * 9 + 8 * 4 + 4 * floats + 8 +
                    (size_t)(ROW_BYTES + 8 * net->steps) * t->nhistory + 8 + 4;
     wbuf w = {bp_alloc(bytes), 0};
     if (!w.p)
@@ -90,6 +90,8 @@ bp_status bp_ckpt_save(const char *path, const char *spec,
     put_u64(&w, t->opt->t);
     put_f64(&w, t->best_val);
     put_u64(&w, t->stopped_early);
+    put_u64(&w, net->spec.inputs);
+    put_u64(&w, net->spec.classes);
     put_floats(&w, net->params, net->nparams);
     put_floats(&w, net->buffers, net->nbuffers);
     put_u64(&w, nstate);
@@ -250,7 +252,7 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
     }
     rbuf r = {buf, size - 4, 8, false};
     uint32_t version = get_u32(&r);
-    if (version != VERSION && version != 1) {
+    if (version < 1 || version > VERSION) {
         s = bp_fail(err, BP_ERR_FORMAT,
                     "%s: checkpoint version %u, this bplab reads versions 1 "
                     "to %u",
@@ -268,6 +270,13 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
     out->opt_t = get_u64(&r);
     out->best_val = get_f64(&r);
     out->stopped_early = get_u64(&r);
+    if (version >= 3) {
+        uint64_t inputs = get_u64(&r), classes = get_u64(&r);
+        if (inputs == 0 || inputs > SIZE_MAX / 2 || classes > BP_DATA_MAX_CLASSES)
+            r.bad = true;
+        else
+            out->inputs = (size_t)inputs, out->classes = (size_t)classes;
+    }
     out->nparams = (size_t)get_u64(&r);
     const float *params = get_floats(&r, out->nparams);
     out->nbuffers = (size_t)get_u64(&r);
@@ -361,6 +370,30 @@ bp_status bp_ckpt_restore_model(const bp_ckpt *c, const char *path,
             return bp_fail(err, BP_ERR_NUMERIC,
                            "%s: parameter %zu is not finite", path, i);
     return BP_OK;
+}
+
+/* "784 features and 10 classes", "10 features and real targets" */
+static void shape_text(size_t inputs, size_t classes, char *buf, size_t size)
+{
+    if (classes)
+        snprintf(buf, size, "%zu feature%s and %zu classes", inputs,
+                 inputs == 1 ? "" : "s", classes);
+    else
+        snprintf(buf, size, "%zu feature%s and real targets", inputs,
+                 inputs == 1 ? "" : "s");
+}
+
+bp_status bp_ckpt_check_data(const bp_ckpt *c, const char *path,
+                             const char *what, const bp_dataset *set,
+                             bp_err *err)
+{
+    if (c->inputs == 0 || (set->dim == c->inputs && set->classes == c->classes))
+        return BP_OK;
+    char have[80], want[80];
+    shape_text(set->dim, set->classes, have, sizeof have);
+    shape_text(c->inputs, c->classes, want, sizeof want);
+    return bp_fail(err, BP_ERR_INVALID_ARG, "%.80s: %s, the model %.80s expects %s",
+                   what, have, path, want);
 }
 
 bp_status bp_ckpt_restore(const bp_ckpt *c, const char *path, bp_trainer *t,

@@ -1,7 +1,7 @@
 /* core/checkpoint.h - resumable checkpoints and saved models.
  *
- * One binary file (little-endian), version 2 (version 1, the same without
- * the step count and step norms, is still read):
+ * One binary file (little-endian), version 3 (versions 1 and 2 are still
+ * read: 2 lacks the data shape, 1 also the step count and step norms):
  *   "BPLABCK\n"                      magic
  *   u32 version, u32 flags           bit 0: the model holds restored best
  *                                    weights and `best` the last ones
@@ -9,6 +9,9 @@
  *   char[16] isa                     the kernel table that trained it
  *   u64 epoch, step, best_epoch, bad_epochs, opt_t; f64 best_val;
  *   u64 stopped_early
+ *   u64 inputs, classes              the data the model was built for
+ *                                    (features per sample; classes, 0 for
+ *                                    real targets)
  *   u64 n + n f32                    parameters (the model)
  *   u64 n + n f32                    buffers (batch-norm running stats)
  *   u64 n + n f32                    optimizer state (m, then v)
@@ -29,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/data.h"
 #include "core/status.h"
 #include "core/train.h"
 
@@ -38,6 +42,8 @@ typedef struct bp_ckpt {
     uint32_t flags;
     uint64_t epoch, step, best_epoch, bad_epochs, opt_t, stopped_early;
     double best_val;
+    size_t inputs, classes; /* the data shape it was built for (version 3;
+                               inputs 0: an older file, not recorded) */
     size_t nparams, nbuffers, nstate, nbest, nhistory;
     float *params, *buffers, *state, *best;
     bp_epoch_stats *history;
@@ -59,6 +65,16 @@ void bp_ckpt_free(bp_ckpt *c);
  * (its net and optimizer must have the same sizes), ready to resume. */
 bp_status bp_ckpt_restore(const bp_ckpt *c, const char *path, bp_trainer *t,
                           bp_err *err);
+
+/* Refuse data of another shape than the model's, before a net is built
+ * from it: a feature count or class count that differs is a
+ * BP_ERR_INVALID_ARG naming `what` (the data, e.g. "--data xor"), both
+ * shapes and the model. A checkpoint that does not record its shape
+ * (version < 3) passes; bp_ckpt_restore_model then compares parameter
+ * counts. */
+bp_status bp_ckpt_check_data(const bp_ckpt *c, const char *path,
+                             const char *what, const bp_dataset *set,
+                             bp_err *err);
 
 /* Put only the model (parameters, BN statistics) into a net. */
 bp_status bp_ckpt_restore_model(const bp_ckpt *c, const char *path,

@@ -22,6 +22,11 @@
 
 #define DEFAULT_FASHION "/usr/share/datasets/fashion-mnist"
 
+/* Fashion-MNIST's labels 0-9 (Xiao, Rasul & Vollgraf 2017) */
+static const char *const fashion_classes[10] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
 bp_status bp_dataset_alloc(size_t n, size_t dim, size_t classes,
                            bp_dataset *out, bp_err *err)
 {
@@ -96,9 +101,35 @@ static bool is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* dir/name or dir/name.gz, whichever exists (the .gz first). */
-static bp_status find_file(const char *dir, const char *name, char *out,
-                           size_t size, bp_err *err)
+/* A --data value meant as a path rather than the name of a set: one that
+ * exists, holds a '/' or starts with '.'. */
+static bool looks_like_path(const char *p)
+{
+    struct stat st;
+    return strchr(p, '/') || p[0] == '.' || stat(p, &st) == 0;
+}
+
+/* The four files of a folder of MNIST files, each plain or .gz. */
+static const char *const mnist_files[4] = {
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+/* "train-images-idx3-ubyte[.gz], ..., t10k-labels-idx1-ubyte[.gz]" */
+static void mnist_file_list(char *buf, size_t size)
+{
+    size_t used = 0;
+    for (int i = 0; i < 4 && used < size; i++) {
+        int w = snprintf(buf + used, size - used, "%s%s[.gz]", i ? ", " : "",
+                         mnist_files[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* dir/name or dir/name.gz, whichever exists (the .gz first). `who` says
+ * what chose the folder, as a prefix of it in messages: "BPLAB_DATA=",
+ * "--data " or "" (the default folder). */
+static bp_status find_file(const char *dir, const char *who, const char *name,
+                           char *out, size_t size, bp_err *err)
 {
     snprintf(out, size, "%s/%s.gz", dir, name);
     FILE *f = fopen(out, "rb");
@@ -106,24 +137,46 @@ static bp_status find_file(const char *dir, const char *name, char *out,
         snprintf(out, size, "%s/%s", dir, name);
         f = fopen(out, "rb");
     }
+    if (!f && errno != ENOENT)
+        return bp_fail(err, BP_ERR_IO, "%s: cannot open: %s", out,
+                       strerror(errno));
     if (!f)
-        return bp_fail(err, BP_ERR_IO, "%s/%s[.gz]: not found%s", dir, name,
+        return bp_fail(err, BP_ERR_IO, "%s%s: no %s[.gz] in this folder%s",
+                       who, dir, name,
                        strcmp(dir, DEFAULT_FASHION) == 0
-                           ? " (install Debian's dataset-fashion-mnist)"
+                           ? " (reinstall Debian's dataset-fashion-mnist)"
                            : "");
     fclose(f);
     return BP_OK;
 }
 
-static bp_status load_mnist_dir(const char *dir, bp_dataset *train,
-                                bp_dataset *test, bp_err *err)
+static bp_status load_mnist_dir(const char *dir, const char *who,
+                                bp_dataset *train, bp_dataset *test,
+                                bp_err *err)
 {
-    char ti[1024], tl[1024], si[1024], sl[1024];
+    char ti[1024], tl[1024], si[1024], sl[1024], list[160];
+    struct stat st;
+    bool exists = stat(dir, &st) == 0;
+    int e = errno;
+    if (!exists || !S_ISDIR(st.st_mode)) {
+        bool missing = !exists && (e == ENOENT || e == ENOTDIR);
+        mnist_file_list(list, sizeof list);
+        if (!exists && !missing)
+            return bp_fail(err, BP_ERR_IO, "%s%s: %s", who, dir, strerror(e));
+        if (missing && !*who) /* the default folder */
+            return bp_fail(err, BP_ERR_IO,
+                           "%s: no such folder (install Debian's "
+                           "dataset-fashion-mnist, or set BPLAB_DATA to a "
+                           "folder holding %s)",
+                           dir, list);
+        return bp_fail(err, BP_ERR_IO, "%s%s: %s (it must hold %s)", who, dir,
+                       missing ? "no such folder" : "not a folder", list);
+    }
     bp_status s;
-    if ((s = find_file(dir, "train-images-idx3-ubyte", ti, sizeof ti, err)) ||
-        (s = find_file(dir, "train-labels-idx1-ubyte", tl, sizeof tl, err)) ||
-        (s = find_file(dir, "t10k-images-idx3-ubyte", si, sizeof si, err)) ||
-        (s = find_file(dir, "t10k-labels-idx1-ubyte", sl, sizeof sl, err)))
+    if ((s = find_file(dir, who, mnist_files[0], ti, sizeof ti, err)) ||
+        (s = find_file(dir, who, mnist_files[1], tl, sizeof tl, err)) ||
+        (s = find_file(dir, who, mnist_files[2], si, sizeof si, err)) ||
+        (s = find_file(dir, who, mnist_files[3], sl, sizeof sl, err)))
         return s;
     if ((s = bp_idx_load(ti, tl, train, err)) != BP_OK)
         return s;
@@ -208,13 +261,15 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
     const char *spec = o->spec && *o->spec ? o->spec : "fashion-mnist";
     size_t gen = o->gen_samples ? o->gen_samples : 1000;
     bool split_test = false;
+    bool fashion = false; /* the named set, whose labels have names */
 
     if (strcmp(spec, "fashion-mnist") == 0 ||
         strcmp(spec, "fashion-mnist-rows") == 0) {
-        const char *dir = getenv("BPLAB_DATA");
+        const char *dir = getenv("BPLAB_DATA"), *who = "BPLAB_DATA=";
         if (!dir || !*dir)
-            dir = DEFAULT_FASHION;
-        s = load_mnist_dir(dir, &all, &test, err);
+            dir = DEFAULT_FASHION, who = "";
+        s = load_mnist_dir(dir, who, &all, &test, err);
+        fashion = true;
         bool rows = strcmp(spec, "fashion-mnist-rows") == 0;
         if (s == BP_OK && rows) {
             if (all.dim != 28 * 28)
@@ -267,8 +322,15 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
         }
         snprintf(out->source, sizeof out->source, "%s", spec);
     } else if (is_dir(spec)) {
-        s = load_mnist_dir(spec, &all, &test, err);
+        s = load_mnist_dir(spec, "--data ", &all, &test, err);
         snprintf(out->source, sizeof out->source, "%s", spec);
+    } else if (looks_like_path(spec)) {
+        struct stat st;
+        int e = stat(spec, &st) == 0 ? 0 : errno;
+        s = bp_fail(err, BP_ERR_IO, "--data %.200s: %s", spec,
+                    e == 0 ? "not a .csv file or a folder of MNIST files"
+                    : e == ENOENT || e == ENOTDIR ? "no such file or folder"
+                                                  : strerror(e));
     } else {
         s = bp_fail(err, BP_ERR_INVALID_ARG,
                     "--data %.200s: not fashion-mnist, fashion-mnist-rows, xor, "
@@ -330,6 +392,8 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
         goto fail;
     }
     out->train.classes = out->val.classes = out->test.classes = classes;
+    if (fashion && classes == 10)
+        out->class_names = fashion_classes;
     if (o->normalize)
         normalize(out);
     out->checksum = checksum(checksum(checksum(0, &out->train), &out->val),

@@ -35,6 +35,9 @@ typedef struct bp_dataset {
 typedef struct bp_data {
     bp_dataset train, val, test;
     size_t steps;      /* sequence sets: time steps per sample; else 0 */
+    /* the name of each of the `classes` classes (static strings, not
+     * owned), or NULL for sets whose classes are only numbers */
+    const char *const *class_names;
     char source[256];  /* what was loaded: a path or a generator */
     uint32_t checksum; /* CRC-32 of every sample and label, for provenance */
 } bp_data;
@@ -42,7 +45,9 @@ typedef struct bp_data {
 typedef struct bp_data_opts {
     /* "fashion-mnist" (BPLAB_DATA or /usr/share/datasets/fashion-mnist),
      * "fashion-mnist-rows" (the same as a sequence: 28 steps of 28 pixels),
-     * a folder holding the four MNIST files (each plain or .gz), a .csv
+     * a folder holding the four MNIST files train-images-idx3-ubyte,
+     * train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+     * t10k-labels-idx1-ubyte (each plain or .gz), a .csv
      * file (label in the last column), xor | spirals | circles, or
      * adding:T (the adding problem over T steps, a regression) */
     const char *spec;

@@ -321,6 +321,7 @@ START_TEST(test_load_splits)
     ck_assert(bp_data_load(&o, &d, &err) == BP_OK);
     ck_assert_uint_eq(d.train.n, 54);
     ck_assert_uint_eq(d.val.n, 6);
+    ck_assert_ptr_null(d.class_names); /* a folder: numbered classes */
     bp_data_free(&d);
     o.limit_train = 201;
     ck_assert_int_eq(bp_data_load(&o, &d, &err), BP_ERR_INVALID_ARG);
@@ -333,7 +334,9 @@ START_TEST(test_load_splits)
     unlink(a);
     o.limit_train = 0;
     ck_assert_int_eq(bp_data_load(&o, &d, &err), BP_ERR_IO);
-    ck_assert(strstr(err.msg, "t10k-labels-idx1-ubyte[.gz]: not found"));
+    snprintf(a, sizeof a, "--data %s: no t10k-labels-idx1-ubyte[.gz] in this "
+             "folder", dir);
+    ck_assert_msg(strcmp(err.msg, a) == 0, "%s", err.msg);
     /* a CSV without a test file holds out 20% */
     write_text("c.csv", "0,0\n1,1\n2,0\n3,1\n4,0\n5,1\n6,0\n7,1\n8,0\n9,1\n");
     bp_data_opts oc = {.spec = path("c.csv"), .test_fraction = 0.2};

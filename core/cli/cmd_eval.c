@@ -1,32 +1,170 @@
 /* core/cli/cmd_eval.c - `bplab eval`: a saved model on a data set. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/checkpoint.h"
 #include "core/cli/cli.h"
+#include "core/outfile.h"
 #include "core/run.h"
 #include "core/runtime.h"
 
 static const char *const split_names[] = {"test", "val", "train", NULL};
 
+/* Append one CSV field, quoted when it holds a comma, a quote or a line
+ * break. Returns the bytes written (buf has room: the caller sized it). */
+static size_t csv_field(char *buf, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n"))
+        return (size_t)sprintf(buf, "%s", s);
+    size_t n = 0;
+    buf[n++] = '"';
+    for (; *s; s++) {
+        if (*s == '"')
+            buf[n++] = '"';
+        buf[n++] = *s;
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+    return n;
+}
+
+/* Class probabilities of row r of the last forward pass: softmax of the
+ * outputs, or for bce (one output) 1 - sigmoid and sigmoid. */
+static void probabilities(const bp_net *net, size_t r, size_t c, double *p)
+{
+    const float *z = bp_net_output(net) + r * net->outputs;
+    if (net->spec.loss == BP_LOSS_BCE) {
+        p[1] = 1.0 / (1.0 + exp(-(double)z[0]));
+        p[0] = 1.0 - p[1];
+        return;
+    }
+    double max = z[0], sum = 0.0;
+    for (size_t j = 1; j < c; j++)
+        max = z[j] > max ? z[j] : max;
+    for (size_t j = 0; j < c; j++)
+        sum += p[j] = exp((double)z[j] - max);
+    for (size_t j = 0; j < c; j++)
+        p[j] /= sum;
+}
+
+/* One CSV row per sample of `set` into `path` (core/outfile.h): index,
+ * label, predicted class and a probability per class (headed by the
+ * class's name, or prob_<i>); for a regression, index, target,
+ * prediction. */
+static bp_status write_predictions(bp_net *net, const bp_dataset *set,
+                                   const char *const *names,
+                                   const char *path, bp_err *err)
+{
+    size_t c = set->classes, cols = c ? c : 1;
+    size_t name_bytes = 0;
+    for (size_t j = 0; names && j < c; j++)
+        name_bytes += 2 * strlen(names[j]) + 3;
+    size_t row = 80 + 18 * cols;
+    size_t size = bp_mul_size(row, set->n + 1);
+    size = size && size + name_bytes >= size ? size + name_bytes : 0;
+    char *buf = size ? bp_alloc(size) : NULL;
+    double *p = bp_alloc(cols * sizeof *p);
+    bp_status s = BP_OK;
+    if (!buf || !p) {
+        s = bp_fail(err, BP_ERR_NOMEM, "--predictions %s: out of memory for "
+                                       "%zu rows", path, set->n);
+        goto done;
+    }
+    size_t used = (size_t)sprintf(buf, "index,%s", c ? "label,predicted"
+                                                     : "target,prediction");
+    for (size_t j = 0; j < c; j++) {
+        buf[used++] = ',';
+        if (names)
+            used += csv_field(buf + used, names[j]);
+        else
+            used += (size_t)sprintf(buf + used, "prob_%zu", j);
+    }
+    buf[used++] = '\n';
+    for (size_t r0 = 0; r0 < set->n; r0 += net->max_batch) {
+        size_t b = set->n - r0 < net->max_batch ? set->n - r0 : net->max_batch;
+        bp_net_forward(net, set->x + r0 * set->dim, b, false, 0);
+        for (size_t r = 0; r < b; r++) {
+            size_t i = r0 + r;
+            if (!c) {
+                used += (size_t)sprintf(buf + used, "%zu,%.9g,%.9g\n", i,
+                                        (double)set->t[i],
+                                        (double)bp_net_output(net)[r]);
+                continue;
+            }
+            used += (size_t)sprintf(buf + used, "%zu,%d,%d", i,
+                                    (int)set->y[i], (int)bp_net_predict(net, r));
+            probabilities(net, r, c, p);
+            for (size_t j = 0; j < c; j++)
+                used += (size_t)sprintf(buf + used, ",%.9g", p[j]);
+            buf[used++] = '\n';
+        }
+    }
+    s = bp_write_file(path, buf, used, err);
+done:
+    bp_free(p);
+    bp_free(buf);
+    return s;
+}
+
+/* The confusion matrix (rows: true class, columns: predicted), each row
+ * headed by its class (number and name), then the class's precision (the
+ * diagonal over its column), recall (over its row) and sample count; "-"
+ * where the column or row is empty. */
+static void print_confusion(FILE *out, const size_t *cm, size_t c,
+                            const char *const *names)
+{
+    int iw = 1, nw = 0;
+    for (size_t k = c - 1; k >= 10; k /= 10)
+        iw++;
+    for (size_t j = 0; names && j < c; j++)
+        nw = (int)strlen(names[j]) > nw ? (int)strlen(names[j]) : nw;
+    fprintf(out, "\nconfusion (rows: true class, columns: predicted)\n%*s",
+            iw + (names ? 1 + nw : 0), "");
+    for (size_t j = 0; j < c; j++)
+        fprintf(out, " %6zu", j);
+    fprintf(out, "  precision  recall  samples\n");
+    for (size_t i = 0; i < c; i++) {
+        size_t row = 0, col = 0;
+        for (size_t j = 0; j < c; j++)
+            row += cm[i * c + j], col += cm[j * c + i];
+        char prec[16] = "-", rec[16] = "-";
+        if (col)
+            snprintf(prec, sizeof prec, "%.4f", (double)cm[i * c + i] / (double)col);
+        if (row)
+            snprintf(rec, sizeof rec, "%.4f", (double)cm[i * c + i] / (double)row);
+        fprintf(out, "%*zu", iw, i);
+        if (names)
+            fprintf(out, " %-*s", nw, names[i]);
+        for (size_t j = 0; j < c; j++)
+            fprintf(out, " %6zu", cm[i * c + j]);
+        fprintf(out, "  %9s  %6s  %7zu\n", prec, rec, row);
+    }
+}
+
 int bp_cmd_eval(int argc, char **argv)
 {
-    const char *model = NULL, *data = NULL, *isa = NULL;
+    const char *model = NULL, *data = NULL, *isa = NULL, *predictions = NULL;
     int split = 0;
     bool confusion = false, help = false;
     long long batch = 1000, threads = 0;
     const bp_opt opts[] = {
         {"--model", BP_ARG_STR, &model, 0, 0, NULL, "FILE",
-         "a checkpoint written by bplab train --save (required)", NULL},
+         "a checkpoint written by bplab train --save (or give it without "
+         "--model)", NULL},
         {"--data", BP_ARG_STR, &data, 0, 0, NULL, "SET",
          "evaluate on this data set instead of the model's (same features "
          "and classes)", NULL},
         {"--split", BP_ARG_CHOICE, &split, 0, 0, split_names, "test|val|train",
          "which part of the data (default test)", NULL},
         {"--confusion", BP_ARG_FLAG, &confusion, 0, 0, NULL, NULL,
-         "print the confusion matrix (rows: true class, columns: predicted)",
-         NULL},
+         "print the confusion matrix (rows: true class, columns: predicted) "
+         "with each class's precision and recall", NULL},
+        {"--predictions", BP_ARG_STR, &predictions, 0, 0, NULL, "FILE.csv",
+         "write one row per sample: index, label, predicted, a probability "
+         "per class (regression: index, target, prediction); - : standard "
+         "output, the report then on stderr", NULL},
         {"--batch", BP_ARG_INT, &batch, 1, 1 << 20, NULL, "N",
          "rows per forward pass (default 1000)", NULL},
         {"--threads", BP_ARG_INT, &threads, 1, 1024, NULL, "N",
@@ -36,21 +174,66 @@ int bp_cmd_eval(int argc, char **argv)
     };
     const size_t nopts = sizeof opts / sizeof *opts;
     bp_err err = {0};
-    if (bp_args_parse(argc, argv, 2, opts, nopts, &help, &err) != BP_OK)
+
+    /* The model may come as a positional argument; it is taken out before
+     * the option parser, which refuses positionals. */
+    char *args[64], *pos = NULL;
+    int nargs = 0;
+    if (argc > 64)
+        return bp_cli_failf(BP_EXIT_USAGE, "too many arguments (%d)", argc);
+    args[nargs++] = argv[0];
+    args[nargs++] = argv[1];
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] != '\0') {
+            args[nargs++] = argv[i];
+            /* "--data SET": the value is not a positional */
+            bool takes_value = false;
+            for (size_t j = 0; j < nopts; j++)
+                takes_value |= strcmp(a, opts[j].name) == 0 &&
+                               opts[j].kind != BP_ARG_FLAG;
+            if (takes_value && i + 1 < argc)
+                args[nargs++] = argv[++i];
+        } else if (!pos) {
+            pos = argv[i];
+        } else {
+            return bp_cli_failf(BP_EXIT_USAGE,
+                                "unexpected argument '%.60s' (usage: bplab "
+                                "eval [--model] MODEL.ckpt [options])", a);
+        }
+    }
+    if (bp_args_parse(nargs, args, 2, opts, nopts, &help, &err) != BP_OK)
         return bp_cli_fail_opts("eval", &err);
     if (help) {
-        printf("usage: bplab eval --model FILE [options]\n\n"
+        printf("usage: bplab eval [--model] FILE [options]\n\n"
                "Loss and accuracy of a saved model, on the data set it was "
                "trained with\n(or another with the same features and "
                "classes).\n\noptions:\n");
         bp_args_print_help(stdout, opts, nopts);
         return BP_EXIT_OK;
     }
+    if (pos && model)
+        return bp_cli_failf(BP_EXIT_USAGE,
+                            "two models: --model %.60s and '%.60s'", model, pos);
+    if (pos)
+        model = pos;
     if (!model)
-        return bp_cli_failf(BP_EXIT_USAGE, "--model FILE is required");
+        return bp_cli_failf(BP_EXIT_USAGE, "--model FILE is required (or: "
+                                           "bplab eval MODEL.ckpt)");
     if (bp_set_threads(threads, &err) != BP_OK ||
         bp_runtime_select_isa(isa, &err) != BP_OK)
         return bp_cli_fail(&err);
+    /* an output that cannot be written fails before the data is read */
+    if (predictions && bp_output_check(predictions, &err) != BP_OK) {
+        char why[BP_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        bp_fail(&err, err.code, "--predictions %s", why);
+        return bp_cli_fail(&err);
+    }
+    /* with the predictions on standard output, the report moves to stderr */
+    int pfd = -1;
+    FILE *out = predictions && bp_output_in_place(predictions, &pfd) &&
+                        pfd == 1 ? stderr : stdout;
 
     int rc = BP_EXIT_FAIL;
     bp_ckpt ck = {0};
@@ -67,8 +250,11 @@ int bp_cmd_eval(int argc, char **argv)
         goto fail;
     if (data)
         o.data = data;
+    char what[300];
+    snprintf(what, sizeof what, "%s%s", data ? "--data " : "", o.data);
     if (bp_run_data_opts(&o, &dopts, &err) != BP_OK ||
         bp_data_load(&dopts, &d, &err) != BP_OK ||
+        bp_ckpt_check_data(&ck, model, what, &d.train, &err) != BP_OK ||
         bp_run_net_spec(&o, &d, &spec, &err) != BP_OK ||
         bp_net_create(&spec, (size_t)batch, 0, NULL, &net, &err) != BP_OK ||
         bp_ckpt_restore_model(&ck, model, net, &err) != BP_OK)
@@ -94,26 +280,27 @@ int bp_cmd_eval(int argc, char **argv)
     double loss, acc;
     bool flushed = bp_flush_denormals(!o.keep_denormals); /* as in training */
     bp_net_evaluate(net, set, &loss, &acc, cm);
+    bp_status ps = predictions ? write_predictions(net, set, d.class_names,
+                                                   predictions, &err)
+                               : BP_OK;
     bp_flush_denormals(flushed);
-    char desc[256];
+    if (ps != BP_OK)
+        goto fail;
+    char desc[256], when[96] = "";
     bp_net_describe(&spec, desc, sizeof desc);
-    printf("model    %s (%s, %llu epochs, trained on %s)\n", model, desc,
-           (unsigned long long)ck.epoch, ck.isa);
-    printf("data     %s, %s split, %zu samples\n", d.source, split_names[split],
-           set->n);
-    printf("%s loss %.4f accuracy %.4f\n", split_names[split], loss, acc);
-    if (cm) {
-        printf("\nconfusion (rows: true class, columns: predicted)\n      ");
-        for (size_t j = 0; j < c; j++)
-            printf(" %6zu", j);
-        printf("\n");
-        for (size_t i = 0; i < c; i++) {
-            printf("%6zu", i);
-            for (size_t j = 0; j < c; j++)
-                printf(" %6zu", cm[i * c + j]);
-            printf("\n");
-        }
-    }
+    /* early stopping keeps the best weights, not the last epoch's */
+    if ((ck.flags & BP_CKPT_RESTORED) && ck.best_epoch != ck.epoch)
+        snprintf(when, sizeof when,
+                 ", weights of epoch %llu (the best validation loss)",
+                 (unsigned long long)ck.best_epoch);
+    fprintf(out, "model    %s (%s, %llu epoch%s%s, trained on %s)\n", model,
+            desc, (unsigned long long)ck.epoch, ck.epoch == 1 ? "" : "s",
+            when, ck.isa);
+    fprintf(out, "data     %s, %s split, %zu samples\n", d.source,
+            split_names[split], set->n);
+    fprintf(out, "%s loss %.4f accuracy %.4f\n", split_names[split], loss, acc);
+    if (cm)
+        print_confusion(out, cm, c, d.class_names);
     rc = BP_EXIT_OK;
 fail:
     if (rc != BP_EXIT_OK)

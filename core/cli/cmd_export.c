@@ -103,8 +103,11 @@ int bp_cmd_export(int argc, char **argv)
         goto fail;
     if (data)
         o.data = data;
+    char what[300];
+    snprintf(what, sizeof what, "%s%s", data ? "--data " : "", o.data);
     if (bp_run_data_opts(&o, &dopts, &err) != BP_OK ||
         bp_data_load(&dopts, &d, &err) != BP_OK ||
+        bp_ckpt_check_data(&ck, model, what, &d.train, &err) != BP_OK ||
         bp_run_net_spec(&o, &d, &spec, &err) != BP_OK ||
         bp_net_create(&spec, 1, 0, NULL, &net, &err) != BP_OK ||
         bp_ckpt_restore_model(&ck, model, net, &err) != BP_OK ||

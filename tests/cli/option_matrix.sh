@@ -82,7 +82,7 @@ for cmd in train eval check; do
             esac ;;
         *)  # strings and files: a directory where a file is expected
             case "$name" in
-            --save|--metrics)
+            --save|--metrics|--predictions)
                 run_case "$name $t: is a directory" $cmd "${h[@]}" "$name" "$t" "${tl[@]}"
                 run_case "$name /nonexistent-dir/f: cannot create" $cmd "${h[@]}" "$name" /nonexistent-dir/f "${tl[@]}" ;;
             --resume|--model)
@@ -96,7 +96,9 @@ done
 # unknown options and stray arguments everywhere
 for cmd in train eval check info; do
     run_case "unknown option '--no-such-option'" $cmd --no-such-option
-    run_case "unexpected argument 'stray'" $cmd stray
+    # eval's first argument is the model
+    [ $cmd = eval ] && stray=("$out/none.ckpt" stray) || stray=(stray)
+    run_case "unexpected argument 'stray'" $cmd "${stray[@]}"
 done
 # bad files: data sets and checkpoints that exist but cannot be used
 bad="$t/bad"
@@ -131,6 +133,13 @@ run_case "t10k-images-idx3-ubyte: .*truncated" train --data "$bad/trunc" --save 
 idx "$bad/count"
 printf '\x00\x00\x08\x01\x00\x00\x00\x02\x00\x01' > "$bad/count/train-labels-idx1-ubyte"
 run_case "has 3 images but .* has 2 labels" train --data "$bad/count" --save "$out/x.ckpt"
+# a folder without one of the four files: the file, and what chose the folder
+idx "$bad/partial"
+rm "$bad/partial/t10k-labels-idx1-ubyte"
+run_case "^bplab: error: --data $bad/partial: no t10k-labels-idx1-ubyte\\[\\.gz\\] in this folder\$" \
+    train --data "$bad/partial" --save "$out/x.ckpt"
+BPLAB_DATA="$bad/partial" run_case "^bplab: error: BPLAB_DATA=$bad/partial: no t10k-labels-idx1-ubyte\\[\\.gz\\] in this folder\$" \
+    train --save "$out/x.ckpt"
 # checkpoints: not one, cut short, one byte flipped
 "$bp" train --data xor --layers 2 --epochs 1 --quiet --save "$bad/good.ckpt" > /dev/null
 printf 'hello\n' > "$bad/text.ckpt"
