@@ -292,3 +292,35 @@ void bp_args_print_help(FILE *f, const bp_opt *opts, size_t nopts)
         fputc('\n', f);
     }
 }
+
+int bp_args_positionals(int argc, char **argv, int first, const bp_opt *opts,
+                        size_t nopts, char **args, int *nargs, char **pos,
+                        int maxpos, const char **extra)
+{
+    int n = 0, npos = 0;
+    *extra = NULL;
+    for (int i = 0; i < first && i < argc; i++)
+        args[n++] = argv[i];
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] != '\0') {
+            args[n++] = argv[i];
+            /* "--data SET": the value is not a positional ("--data=SET"
+             * carries its own) */
+            bool takes_value = false;
+            for (size_t j = 0; j < nopts; j++)
+                takes_value |= strcmp(a, opts[j].name) == 0 &&
+                               opts[j].kind != BP_ARG_FLAG;
+            if (takes_value && i + 1 < argc)
+                args[n++] = argv[++i];
+        } else {
+            if (npos < maxpos)
+                pos[npos] = argv[i];
+            else if (!*extra)
+                *extra = a;
+            npos++;
+        }
+    }
+    *nargs = n;
+    return npos;
+}

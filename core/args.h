@@ -41,6 +41,16 @@ typedef struct bp_opt {
 bp_status bp_args_parse(int argc, char **argv, int first, const bp_opt *opts,
                         size_t nopts, bool *help, bp_err *err);
 
+/* Split argv[first..argc-1] for commands that take positional arguments
+ * (bplab eval MODEL, bplab export MODEL OUT), which bp_args_parse
+ * refuses: the options, with the value that follows an option that takes
+ * one, go to args (argv[0..first-1] first; room for argc entries), the
+ * others to pos (room for maxpos). Returns how many positionals there
+ * were; beyond maxpos, the first one that did not fit is *extra. */
+int bp_args_positionals(int argc, char **argv, int first, const bp_opt *opts,
+                        size_t nopts, char **args, int *nargs, char **pos,
+                        int maxpos, const char **extra);
+
 /* Print the option table: one option per entry, "  --name METAVAR  help",
  * the help aligned and wrapped at 80 columns under itself (continuation
  * lines never start with "  --"). */

@@ -520,6 +520,47 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
     return s;
 }
 
+bp_status bp_model_load(const char *path, const char *data, size_t max_batch,
+                        bp_model *m, bp_err *err)
+{
+    memset(m, 0, sizeof *m);
+    bp_run_defaults(&m->o);
+    bp_data_opts dopts;
+    bp_status s;
+    if ((s = bp_ckpt_load(path, &m->ck, err)) != BP_OK ||
+        (s = bp_run_parse_spec(m->ck.spec, &m->o, &m->storage, err)) != BP_OK)
+        goto fail;
+    if (data)
+        m->o.data = data;
+    /* the checkpoint holds the options, not the data's shape: the data set
+     * gives the input and class counts (and time steps), checked against
+     * what the checkpoint records */
+    char what[300];
+    snprintf(what, sizeof what, "%s%s", data ? "--data " : "", m->o.data);
+    if ((s = bp_run_data_opts(&m->o, &dopts, err)) != BP_OK ||
+        (s = bp_data_load(&dopts, &m->data, err)) != BP_OK ||
+        (s = bp_ckpt_check_data(&m->ck, path, what, &m->data.train, err)) != BP_OK ||
+        (s = bp_run_net_spec(&m->o, &m->data, &m->spec, err)) != BP_OK ||
+        (s = bp_net_create(&m->spec, max_batch, 0, NULL, &m->net, err)) != BP_OK ||
+        (s = bp_ckpt_restore_model(&m->ck, path, m->net, err)) != BP_OK)
+        goto fail;
+    return BP_OK;
+fail:
+    bp_model_free(m);
+    return s;
+}
+
+void bp_model_free(bp_model *m)
+{
+    if (!m)
+        return;
+    bp_net_destroy(m->net);
+    bp_data_free(&m->data);
+    bp_ckpt_free(&m->ck);
+    bp_free(m->storage);
+    memset(m, 0, sizeof *m);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Metrics CSV                                                             */
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "core/args.h"
+#include "core/checkpoint.h"
 #include "core/data.h"
 #include "core/net.h"
 #include "core/optim.h"
@@ -104,6 +105,23 @@ void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s);
 bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
                        bp_net **net, bp_optim **opt, bp_trainer **trainer,
                        bp_err *err);
+
+/* A saved model ready to use: its checkpoint, the options in it, its data
+ * set (or `data` instead: one with the same features and classes), and
+ * the network with the saved weights, for batches of up to max_batch
+ * rows. Used by bplab eval and export. On failure all is freed. */
+typedef struct bp_model {
+    bp_ckpt ck;
+    bp_run_opts o;
+    char *storage;   /* the string options of `o` */
+    bp_data data;
+    bp_net_spec spec;
+    bp_net *net;
+} bp_model;
+
+bp_status bp_model_load(const char *path, const char *data, size_t max_batch,
+                        bp_model *m, bp_err *err);
+void bp_model_free(bp_model *m);
 
 /* Write the history as CSV to `f` (core/outfile.h: a file is replaced
  * atomically, a stream gets the rows it has not had yet): epoch, lr, train_loss, train_acc,

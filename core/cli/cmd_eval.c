@@ -175,33 +175,17 @@ int bp_cmd_eval(int argc, char **argv)
     const size_t nopts = sizeof opts / sizeof *opts;
     bp_err err = {0};
 
-    /* The model may come as a positional argument; it is taken out before
-     * the option parser, which refuses positionals. */
+    /* the model may come as a positional argument */
     char *args[64], *pos = NULL;
+    const char *extra;
     int nargs = 0;
     if (argc > 64)
         return bp_cli_failf(BP_EXIT_USAGE, "too many arguments (%d)", argc);
-    args[nargs++] = argv[0];
-    args[nargs++] = argv[1];
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] == '-' && a[1] != '\0') {
-            args[nargs++] = argv[i];
-            /* "--data SET": the value is not a positional */
-            bool takes_value = false;
-            for (size_t j = 0; j < nopts; j++)
-                takes_value |= strcmp(a, opts[j].name) == 0 &&
-                               opts[j].kind != BP_ARG_FLAG;
-            if (takes_value && i + 1 < argc)
-                args[nargs++] = argv[++i];
-        } else if (!pos) {
-            pos = argv[i];
-        } else {
-            return bp_cli_failf(BP_EXIT_USAGE,
-                                "unexpected argument '%.60s' (usage: bplab "
-                                "eval [--model] MODEL.ckpt [options])", a);
-        }
-    }
+    if (bp_args_positionals(argc, argv, 2, opts, nopts, args, &nargs, &pos, 1,
+                            &extra) > 1)
+        return bp_cli_failf(BP_EXIT_USAGE,
+                            "unexpected argument '%.60s' (usage: bplab "
+                            "eval [--model] MODEL.ckpt [options])", extra);
     if (bp_args_parse(nargs, args, 2, opts, nopts, &help, &err) != BP_OK)
         return bp_cli_fail_opts("eval", &err);
     if (help) {
@@ -236,30 +220,14 @@ int bp_cmd_eval(int argc, char **argv)
                         pfd == 1 ? stderr : stdout;
 
     int rc = BP_EXIT_FAIL;
-    bp_ckpt ck = {0};
-    char *storage = NULL;
-    bp_data d = {0};
-    bp_net *net = NULL;
+    bp_model m;
     size_t *cm = NULL;
-    bp_run_opts o;
-    bp_run_defaults(&o);
-    bp_data_opts dopts;
-    bp_net_spec spec;
-    if (bp_ckpt_load(model, &ck, &err) != BP_OK ||
-        bp_run_parse_spec(ck.spec, &o, &storage, &err) != BP_OK)
-        goto fail;
-    if (data)
-        o.data = data;
-    char what[300];
-    snprintf(what, sizeof what, "%s%s", data ? "--data " : "", o.data);
-    if (bp_run_data_opts(&o, &dopts, &err) != BP_OK ||
-        bp_data_load(&dopts, &d, &err) != BP_OK ||
-        bp_ckpt_check_data(&ck, model, what, &d.train, &err) != BP_OK ||
-        bp_run_net_spec(&o, &d, &spec, &err) != BP_OK ||
-        bp_net_create(&spec, (size_t)batch, 0, NULL, &net, &err) != BP_OK ||
-        bp_ckpt_restore_model(&ck, model, net, &err) != BP_OK)
-        goto fail;
-    const bp_dataset *set = split == 0 ? &d.test : split == 1 ? &d.val : &d.train;
+    if (bp_model_load(model, data, (size_t)batch, &m, &err) != BP_OK)
+        return bp_cli_fail(&err);
+    const bp_ckpt *ck = &m.ck;
+    const bp_data *d = &m.data;
+    bp_net *net = m.net;
+    const bp_dataset *set = split == 0 ? &d->test : split == 1 ? &d->val : &d->train;
     if (set->n == 0) {
         bp_fail(&err, BP_ERR_INVALID_ARG,
                 "--split %s: the model's data has no %s set", split_names[split],
@@ -278,37 +246,34 @@ int bp_cmd_eval(int argc, char **argv)
         goto fail;
     }
     double loss, acc;
-    bool flushed = bp_flush_denormals(!o.keep_denormals); /* as in training */
+    bool flushed = bp_flush_denormals(!m.o.keep_denormals); /* as in training */
     bp_net_evaluate(net, set, &loss, &acc, cm);
-    bp_status ps = predictions ? write_predictions(net, set, d.class_names,
+    bp_status ps = predictions ? write_predictions(net, set, d->class_names,
                                                    predictions, &err)
                                : BP_OK;
     bp_flush_denormals(flushed);
     if (ps != BP_OK)
         goto fail;
     char desc[256], when[96] = "";
-    bp_net_describe(&spec, desc, sizeof desc);
+    bp_net_describe(&m.spec, desc, sizeof desc);
     /* early stopping keeps the best weights, not the last epoch's */
-    if ((ck.flags & BP_CKPT_RESTORED) && ck.best_epoch != ck.epoch)
+    if ((ck->flags & BP_CKPT_RESTORED) && ck->best_epoch != ck->epoch)
         snprintf(when, sizeof when,
                  ", weights of epoch %llu (the best validation loss)",
-                 (unsigned long long)ck.best_epoch);
+                 (unsigned long long)ck->best_epoch);
     fprintf(out, "model    %s (%s, %llu epoch%s%s, trained on %s)\n", model,
-            desc, (unsigned long long)ck.epoch, ck.epoch == 1 ? "" : "s",
-            when, ck.isa);
-    fprintf(out, "data     %s, %s split, %zu samples\n", d.source,
+            desc, (unsigned long long)ck->epoch, ck->epoch == 1 ? "" : "s",
+            when, ck->isa);
+    fprintf(out, "data     %s, %s split, %zu samples\n", d->source,
             split_names[split], set->n);
     fprintf(out, "%s loss %.4f accuracy %.4f\n", split_names[split], loss, acc);
     if (cm)
-        print_confusion(out, cm, c, d.class_names);
+        print_confusion(out, cm, c, d->class_names);
     rc = BP_EXIT_OK;
 fail:
     if (rc != BP_EXIT_OK)
         rc = bp_cli_fail(&err);
     bp_free(cm);
-    bp_net_destroy(net);
-    bp_data_free(&d);
-    bp_ckpt_free(&ck);
-    bp_free(storage);
+    bp_model_free(&m);
     return rc;
 }

@@ -24,32 +24,14 @@ int bp_cmd_export(int argc, char **argv)
     const size_t nopts = sizeof opts / sizeof *opts;
     bp_err err = {0};
 
-    /* Positional arguments ([MODEL] OUT) are taken out before the option
-     * parser, which refuses them. */
-    char *args[64], *pos[3];
-    int nargs = 0, npos = 0;
+    /* [MODEL] OUT: positional arguments */
+    char *args[64], *pos[2];
+    const char *extra;
+    int nargs = 0;
     if (argc > 64)
         return bp_cli_failf(BP_EXIT_USAGE, "too many arguments (%d)", argc);
-    args[nargs++] = argv[0];
-    args[nargs++] = argv[1];
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] == '-' && a[1] != '\0') {
-            args[nargs++] = argv[i];
-            /* "--model FILE": the value is not a positional */
-            bool takes_value = false;
-            for (size_t j = 0; j < nopts; j++)
-                takes_value |= strcmp(a, opts[j].name) == 0;
-            if (takes_value && i + 1 < argc)
-                args[nargs++] = argv[++i];
-        } else if (npos < 3) {
-            pos[npos++] = argv[i];
-        } else {
-            return bp_cli_failf(BP_EXIT_USAGE,
-                                "unexpected argument '%.60s' (usage: bplab "
-                                "export [--model] MODEL.ckpt OUT)", a);
-        }
-    }
+    int npos = bp_args_positionals(argc, argv, 2, opts, nopts, args, &nargs,
+                                   pos, 2, &extra);
     if (bp_args_parse(nargs, args, 2, opts, nopts, &help, &err) != BP_OK)
         return bp_cli_fail_opts("export", &err);
     if (help) {
@@ -65,10 +47,10 @@ int bp_cmd_export(int argc, char **argv)
         bp_args_print_help(stdout, opts, nopts);
         return BP_EXIT_OK;
     }
-    if (npos == 3)
+    if (npos > 2)
         return bp_cli_failf(BP_EXIT_USAGE,
                             "unexpected argument '%.60s' (usage: bplab export "
-                            "[--model] MODEL.ckpt OUT)", pos[2]);
+                            "[--model] MODEL.ckpt OUT)", extra);
     if (npos == 2 && model)
         return bp_cli_failf(BP_EXIT_USAGE,
                             "two models: --model %.60s and '%.60s'", model,
@@ -87,42 +69,15 @@ int bp_cmd_export(int argc, char **argv)
     if (bp_export_format_of(out, &fmt, &err) != BP_OK)
         return bp_cli_fail(&err);
 
-    int rc = BP_EXIT_FAIL;
-    bp_ckpt ck = {0};
-    char *storage = NULL;
-    bp_data d = {0};
-    bp_net *net = NULL;
-    bp_run_opts o;
-    bp_run_defaults(&o);
-    bp_data_opts dopts;
-    bp_net_spec spec;
-    /* The checkpoint holds the options, not the data's shape: the data set
-     * gives the input and class counts (and time steps), as for eval. */
-    if (bp_ckpt_load(model, &ck, &err) != BP_OK ||
-        bp_run_parse_spec(ck.spec, &o, &storage, &err) != BP_OK)
-        goto fail;
-    if (data)
-        o.data = data;
-    char what[300];
-    snprintf(what, sizeof what, "%s%s", data ? "--data " : "", o.data);
-    if (bp_run_data_opts(&o, &dopts, &err) != BP_OK ||
-        bp_data_load(&dopts, &d, &err) != BP_OK ||
-        bp_ckpt_check_data(&ck, model, what, &d.train, &err) != BP_OK ||
-        bp_run_net_spec(&o, &d, &spec, &err) != BP_OK ||
-        bp_net_create(&spec, 1, 0, NULL, &net, &err) != BP_OK ||
-        bp_ckpt_restore_model(&ck, model, net, &err) != BP_OK ||
-        bp_export(net, ck.spec, out, fmt, &err) != BP_OK)
-        goto fail;
+    bp_model m;
+    if (bp_model_load(model, data, 1, &m, &err) != BP_OK ||
+        bp_export(m.net, m.ck.spec, out, fmt, &err) != BP_OK) {
+        bp_model_free(&m);
+        return bp_cli_fail(&err);
+    }
     char desc[256];
-    bp_net_describe(&spec, desc, sizeof desc);
+    bp_net_describe(&m.spec, desc, sizeof desc);
     printf("exported %s (%s) to %s\n", model, desc, out);
-    rc = BP_EXIT_OK;
-fail:
-    if (rc != BP_EXIT_OK)
-        rc = bp_cli_fail(&err);
-    bp_net_destroy(net);
-    bp_data_free(&d);
-    bp_ckpt_free(&ck);
-    bp_free(storage);
-    return rc;
+    bp_model_free(&m);
+    return BP_EXIT_OK;
 }
