@@ -249,7 +249,8 @@ int bp_cmd_train(int argc, char **argv)
                      "features, %s\n",
                 data.source, data.train.n, data.val.n, data.test.n,
                 data.train.dim, what);
-        fprintf(out, "network  %s, %zu parameters\n", desc, net->nparams);
+        fprintf(out, "network  %s, %zu parameters\n", desc,
+                bp_net_count_params(net));
         fprintf(out, "training %s lr %g, batch %lld, seed %lld, %s, %d "
                      "thread%s%s\n",
                 bp_opt_names[o.opt], o.lr, o.batch, o.seed, net->k->isa_name,
