@@ -120,7 +120,8 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--epochs", BP_ARG_INT, &o->epochs, 1, 1000000, NULL, "N",
          "total epochs, counting those before --resume (default 10)", NULL},
         {"--save", BP_ARG_STR, &o->save, 0, 0, NULL, "FILE",
-         "write a resumable checkpoint at the end", NULL},
+         "write a resumable checkpoint at the end (on Ctrl-C: that of "
+         "the last completed epoch)", NULL},
         {"--checkpoint-every", BP_ARG_INT, &o->checkpoint_every, 1, 1000000,
          NULL, "N", "also write it every N epochs (needs --save)", NULL},
         {"--resume", BP_ARG_STR, &o->resume, 0, 0, NULL, "FILE",

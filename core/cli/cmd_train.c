@@ -35,7 +35,26 @@ typedef struct ui {
     bp_outfile *metrics;
     bp_status save_status; /* a metrics or checkpoint write that failed */
     bp_err save_err;
+    /* with --save: the checkpoint of the last completed epoch, kept in
+     * memory (the weights move on during the next epoch) for Ctrl-C to
+     * write; snap_epoch is its epoch */
+    unsigned char *snap;
+    size_t nsnap;
+    uint64_t snap_epoch;
 } ui;
+
+/* Keep the trainer's state as the checkpoint Ctrl-C writes. */
+static bp_status keep_snapshot(ui *u, const bp_trainer *t, bp_err *err)
+{
+    unsigned char *buf;
+    size_t size;
+    bp_status s = bp_ckpt_encode(u->spec, t, &buf, &size, err);
+    if (s != BP_OK)
+        return s;
+    bp_free(u->snap);
+    u->snap = buf, u->nsnap = size, u->snap_epoch = t->epoch;
+    return BP_OK;
+}
 
 static double now(void)
 {
@@ -97,11 +116,14 @@ static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *e)
                          t->net->steps, &err) != BP_OK &&
         u->save_status == BP_OK)
         u->save_status = err.code, u->save_err = err;
-    if (u->o->save && u->o->checkpoint_every &&
-        e->epoch % (uint64_t)u->o->checkpoint_every == 0 &&
-        bp_ckpt_save(u->o->save, u->spec, t, &err) != BP_OK &&
-        u->save_status == BP_OK)
-        u->save_status = err.code, u->save_err = err;
+    if (u->o->save && u->save_status == BP_OK) {
+        bp_status s = keep_snapshot(u, t, &err);
+        if (s == BP_OK && u->o->checkpoint_every &&
+            e->epoch % (uint64_t)u->o->checkpoint_every == 0)
+            s = bp_write_file(u->o->save, u->snap, u->nsnap, &err);
+        if (s != BP_OK)
+            u->save_status = s, u->save_err = err;
+    }
     /* an output that cannot be written ends the run now, not epochs later */
     if (u->save_status != BP_OK)
         stop_requested = 1;
@@ -171,6 +193,7 @@ int bp_cmd_train(int argc, char **argv)
     bp_trainer *tr = NULL;
     bp_outfile *metrics = NULL;
     char spec[8192];
+    ui u = {0};
 
     if (o.resume) {
         if (bp_ckpt_load(o.resume, &ck, &err) != BP_OK)
@@ -224,8 +247,12 @@ int bp_cmd_train(int argc, char **argv)
     int mfd = -1;
     FILE *out = o.metrics && bp_output_in_place(o.metrics, &mfd) && mfd == 1
                     ? stderr : stdout;
-    ui u = {.o = &o, .spec = spec, .tty = !o.quiet && isatty(2), .out = out};
+    u.o = &o, u.spec = spec, u.tty = !o.quiet && isatty(2), u.out = out;
     if (o.metrics && bp_outfile_open(o.metrics, &u.metrics, &err) != BP_OK)
+        goto fail;
+    /* a resumed run interrupted before its first epoch ends still has the
+     * state it resumed from to save */
+    if (o.resume && o.save && keep_snapshot(&u, tr, &err) != BP_OK)
         goto fail;
     metrics = u.metrics;
     tr->on_step = on_step;
@@ -269,6 +296,33 @@ int bp_cmd_train(int argc, char **argv)
         err = u.save_err;
         goto fail;
     }
+    if (s == BP_ERR_INTERRUPTED) {
+        /* Ctrl-C: the state of the last completed epoch is saved (the
+         * weights moved on since, so it comes from the snapshot), and the
+         * exit status is the shell's for SIGINT */
+        char why[BP_ERR_MSG_MAX], ck_note[3 * 4096 + 128] = "";
+        snprintf(why, sizeof why, "%s", err.msg);
+        if (o.save && u.snap) {
+            if (bp_write_file(o.save, u.snap, u.nsnap, &err) != BP_OK) {
+                char werr[BP_ERR_MSG_MAX];
+                snprintf(werr, sizeof werr, "%s", err.msg);
+                bp_fail(&err, err.code, "%s; no checkpoint: %s", why, werr);
+                goto fail;
+            }
+            snprintf(ck_note, sizeof ck_note,
+                     "; checkpoint of epoch %llu written to %s (resume with "
+                     "--resume %s)",
+                     (unsigned long long)u.snap_epoch, o.save, o.save);
+        } else if (o.save) {
+            snprintf(ck_note, sizeof ck_note,
+                     "; no epoch completed, no checkpoint written");
+        }
+        fprintf(stderr, "bplab: %s%s%s\n", why, ck_note,
+                o.metrics && tr->nhistory ? "; metrics of completed epochs kept"
+                                          : "");
+        rc = BP_EXIT_INTERRUPTED;
+        goto done;
+    }
     if (s != BP_OK) {
         /* the metrics of the completed epochs are already written */
         char why[BP_ERR_MSG_MAX];
@@ -305,6 +359,8 @@ int bp_cmd_train(int argc, char **argv)
 fail:
     if (rc != BP_EXIT_OK)
         rc = bp_cli_fail(&err);
+done:
+    bp_free(u.snap);
     bp_outfile_close(metrics, NULL);
     bp_trainer_destroy(tr);
     bp_optim_destroy(opt);
