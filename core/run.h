@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "core/args.h"
+#include "core/checkpoint.h"
 #include "core/data.h"
 #include "core/net.h"
 #include "core/optim.h"
@@ -33,6 +34,7 @@ typedef struct bp_run_opts {
     int act, loss, init;
     double init_gain, dropout;
     bool batchnorm;
+    const char *init_from; /* a checkpoint whose model starts the weights */
     /* optimizer */
     int opt, schedule;
     double lr, momentum, beta1, beta2, eps, l2, l1, clip_norm, clip_value;
@@ -98,6 +100,16 @@ void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s);
 bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
                        bp_net **net, bp_optim **opt, bp_trainer **trainer,
                        bp_err *err);
+
+/* --init-from: put the model saved in `ck` (read from o->init_from)
+ * into `net`, just built for the run `o` on `data`: its parameters and
+ * batch-norm statistics, once its network is known to have the same
+ * shapes (else an error naming both, "the model is 784-256-128-10, this
+ * run builds 784-64-10"). The checkpoint's input and output widths come
+ * from its data set: this run's if it names the same one, else that set
+ * is loaded. Optimizer state, epochs and history are not taken. */
+bp_status bp_run_init_from(const bp_run_opts *o, const bp_data *data,
+                           const bp_ckpt *ck, bp_net *net, bp_err *err);
 
 /* Write the history as CSV to `f` (core/outfile.h: a file is replaced
  * atomically, a stream gets the rows it has not had yet): epoch, lr, train_loss, train_acc,

@@ -176,6 +176,10 @@ int bp_cmd_train(int argc, char **argv)
         return bp_cli_fail(&err);
     if (o.checkpoint_every && !o.save)
         return bp_cli_failf(BP_EXIT_USAGE, "--checkpoint-every needs --save FILE");
+    if (o.init_from && o.resume)
+        return bp_cli_failf(BP_EXIT_USAGE,
+                            "--init-from with --resume: a resumed run "
+                            "continues its own weights (use one or the other)");
     if ((o.save && check_output("--save", o.save, &err) != BP_OK) ||
         (o.metrics && check_output("--metrics", o.metrics, &err) != BP_OK))
         return bp_cli_fail(&err);
@@ -185,7 +189,9 @@ int bp_cmd_train(int argc, char **argv)
                             "FRACTION (e.g. --val 0.1)");
 
     int rc = BP_EXIT_FAIL;
-    bp_ckpt ck = {0};
+    bp_ckpt ck = {0}, init = {0};
+    bool warm = o.init_from != NULL; /* (a resumed run's comes from its
+                                        checkpoint, and is not redone) */
     char *spec_storage = NULL;
     bp_data data = {0};
     bp_net *net = NULL;
@@ -195,6 +201,12 @@ int bp_cmd_train(int argc, char **argv)
     char spec[8192];
     ui u = {0};
 
+    if (warm && bp_ckpt_load(o.init_from, &init, &err) != BP_OK) {
+        char why[BP_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        bp_fail(&err, err.code, "--init-from %s", why);
+        goto fail;
+    }
     if (o.resume) {
         if (bp_ckpt_load(o.resume, &ck, &err) != BP_OK)
             goto fail;
@@ -242,6 +254,8 @@ int bp_cmd_train(int argc, char **argv)
         goto fail;
     if (o.resume && bp_ckpt_restore(&ck, o.resume, tr, &err) != BP_OK)
         goto fail;
+    if (warm && bp_run_init_from(&o, &data, &init, net, &err) != BP_OK)
+        goto fail;
 
     /* with the metrics on standard output, the log moves to stderr */
     int mfd = -1;
@@ -286,6 +300,10 @@ int bp_cmd_train(int argc, char **argv)
         if (o.resume)
             fprintf(out, "resumed  from %s after epoch %llu\n", o.resume,
                     (unsigned long long)ck.epoch);
+        if (warm)
+            fprintf(out, "weights  from %s (trained %llu epochs); a new "
+                         "optimizer, from epoch 0\n",
+                    o.init_from, (unsigned long long)init.epoch);
         fflush(out);
     }
     bp_status s = bp_trainer_run(tr, &err);
@@ -367,6 +385,7 @@ done:
     bp_net_destroy(net);
     bp_data_free(&data);
     bp_ckpt_free(&ck);
+    bp_ckpt_free(&init);
     bp_free(spec_storage);
     return rc;
 }
