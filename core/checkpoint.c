@@ -61,9 +61,10 @@ static void put_floats(wbuf *w, const float *f, size_t n)
     put(w, f, n * sizeof(float));
 }
 
-bp_status bp_ckpt_save(const char *path, const char *spec,
-                       const bp_trainer *t, bp_err *err)
+bp_status bp_ckpt_encode(const char *spec, const bp_trainer *t,
+                         unsigned char **out, size_t *size, bp_err *err)
 {
+    *out = NULL, *size = 0;
     const bp_net *net = t->net;
     size_t nspec = strlen(spec);
     size_t nstate = bp_optim_state_size(t->opt);
@@ -73,8 +74,8 @@ bp_status bp_ckpt_save(const char *path, const char *spec,
                    (size_t)(ROW_BYTES + 8 * net->steps) * t->nhistory + 8 + 4;
     wbuf w = {bp_alloc(bytes), 0};
     if (!w.p)
-        return bp_fail(err, BP_ERR_NOMEM, "%s: out of memory for %zu bytes",
-                       path, bytes);
+        return bp_fail(err, BP_ERR_NOMEM,
+                       "out of memory for a checkpoint of %zu bytes", bytes);
     put(&w, MAGIC, 8);
     put_u32(&w, VERSION);
     put_u32(&w, t->restored ? BP_CKPT_RESTORED : 0);
@@ -117,8 +118,23 @@ bp_status bp_ckpt_save(const char *path, const char *spec,
             put_f64(&w, e->step_norm ? e->step_norm[j] : 0.0);
     }
     put_u32(&w, (uint32_t)crc32(0, w.p, (uInt)w.used));
-    bp_status s = bp_write_file(path, w.p, w.used, err);
-    bp_free(w.p);
+    *out = w.p, *size = w.used;
+    return BP_OK;
+}
+
+bp_status bp_ckpt_save(const char *path, const char *spec,
+                       const bp_trainer *t, bp_err *err)
+{
+    unsigned char *buf;
+    size_t size;
+    bp_status s = bp_ckpt_encode(spec, t, &buf, &size, err);
+    if (s != BP_OK) {
+        char why[BP_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err ? err->msg : "");
+        return bp_fail(err, s, "%s: %s", path, why);
+    }
+    s = bp_write_file(path, buf, size, err);
+    bp_free(buf);
     return s;
 }
 

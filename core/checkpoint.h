@@ -53,7 +53,15 @@ typedef struct bp_ckpt {
 
 #define BP_CKPT_RESTORED 1u
 
-/* Write the trainer's state and the options text `spec` to `path`. */
+/* The bytes of a checkpoint of the trainer's state and the options text
+ * `spec`, in a new buffer (*out, *size bytes; the caller bp_frees it).
+ * `bplab train --save` keeps the last epoch's in memory, so that Ctrl-C
+ * can write the state of the last completed epoch. */
+bp_status bp_ckpt_encode(const char *spec, const bp_trainer *t,
+                         unsigned char **out, size_t *size, bp_err *err);
+
+/* Write the trainer's state and the options text `spec` to `path`
+ * (bp_ckpt_encode, then bp_write_file). */
 bp_status bp_ckpt_save(const char *path, const char *spec,
                        const bp_trainer *t, bp_err *err);
 

@@ -415,6 +415,25 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
     return BP_OK;
 }
 
+size_t bp_net_count_params(const bp_net *net)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < net->nlayers; i++) {
+        const bp_layer *l = &net->layers[i];
+        switch (l->kind) {
+        case BP_L_DENSE: n += l->nw + l->out; break; /* nw = in x out */
+        case BP_L_RNN:
+        case BP_L_LSTM: /* nw = G(F + H), G gate columns */
+            n += l->nw + (l->kind == BP_L_LSTM ? 4 : 1) * l->out;
+            break;
+        case BP_L_BN: n += 2 * l->out; break;
+        case BP_L_ACT:
+        case BP_L_DROPOUT: break;
+        }
+    }
+    return n;
+}
+
 void bp_net_destroy(bp_net *net)
 {
     if (!net)

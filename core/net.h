@@ -116,7 +116,9 @@ typedef struct bp_net {
     const bp_kernels *k;
     size_t nlayers, ndense, outputs, max_batch, max_width;
     bp_layer layers[BP_MAX_LAYERS];
-    size_t nparams, ndecay, nbuffers;
+    size_t nparams, ndecay, nbuffers; /* arena lengths, tensors padded
+                                         (bp_net_count_params: the true
+                                         parameter count) */
     float *params, *grads, *buffers;
     float *delta[2]; /* backward ping-pong, max_batch x max_width */
     float *aux;      /* loss scratch: softmax outputs (mse), targets */
@@ -142,6 +144,14 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
                         uint64_t seed, const bp_kernels *k, bp_net **out,
                         bp_err *err);
 void bp_net_destroy(bp_net *net);
+
+/* The number of trainable parameters, as PyTorch's sum of numel() over
+ * parameters() counts them: dense in x out + out, batch norm 2 per unit
+ * (gamma, beta; the running statistics are buffers), RNN G(F + H) + G
+ * with G = H gate columns, LSTM the same with G = 4H. 784-256-128-10:
+ * 235146. net->nparams, the arena's length, is larger: each tensor in it
+ * is padded to a multiple of 16 floats. */
+size_t bp_net_count_params(const bp_net *net);
 
 /* Bytes bp_net_create would allocate (0 on overflow). */
 size_t bp_net_bytes(const bp_net_spec *spec, size_t max_batch);

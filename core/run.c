@@ -79,6 +79,10 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "inverted dropout after each hidden activation (default 0)", NULL},
         {"--batchnorm", BP_ARG_FLAG, &o->batchnorm, 0, 0, NULL, NULL,
          "batch normalisation before each hidden activation", NULL},
+        {"--init-from", BP_ARG_STR, &o->init_from, 0, 0, NULL, "FILE.ckpt",
+         "start from the weights (and batch-norm statistics) of a saved "
+         "model of the same shape; a new run: its own optimizer, rate and "
+         "epochs, counted from 0 (not with --resume)", NULL},
         {"--opt", BP_ARG_CHOICE, &o->opt, 0, 0, bp_opt_names, "sgd|momentum|adam",
          "optimizer (default momentum)", NULL},
         {"--lr", BP_ARG_FLOAT, &o->lr, 1e-9, 100, NULL, "RATE",
@@ -121,7 +125,8 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--epochs", BP_ARG_INT, &o->epochs, 1, 1000000, NULL, "N",
          "total epochs, counting those before --resume (default 10)", NULL},
         {"--save", BP_ARG_STR, &o->save, 0, 0, NULL, "FILE",
-         "write a resumable checkpoint at the end", NULL},
+         "write a resumable checkpoint at the end (on Ctrl-C: that of "
+         "the last completed epoch)", NULL},
         {"--checkpoint-every", BP_ARG_INT, &o->checkpoint_every, 1, 1000000,
          NULL, "N", "also write it every N epochs (needs --save; default: "
          "only at the end)", NULL},
@@ -559,6 +564,69 @@ void bp_model_free(bp_model *m)
     bp_ckpt_free(&m->ck);
     bp_free(m->storage);
     memset(m, 0, sizeof *m);
+}
+
+/* The shape of a network: "784-256-128-10", "28x28-lstm128-10", with
+ * " with batch norm" (its scales and statistics are tensors too). */
+static void shape_text(const bp_net_spec *s, char *buf, size_t size)
+{
+    char d[256];
+    bp_net_describe(s, d, sizeof d);
+    d[strcspn(d, " ")] = '\0';
+    snprintf(buf, size, "%s%s", d, s->batchnorm ? " with batch norm" : "");
+}
+
+static bool same_shapes(const bp_net_spec *a, const bp_net_spec *b)
+{
+    size_t oa = a->loss == BP_LOSS_BCE || a->classes == 0 ? 1 : a->classes;
+    size_t ob = b->loss == BP_LOSS_BCE || b->classes == 0 ? 1 : b->classes;
+    if (a->inputs != b->inputs || oa != ob || a->cell != b->cell ||
+        (a->cell != BP_CELL_NONE && a->steps != b->steps) ||
+        a->nhidden != b->nhidden || a->batchnorm != b->batchnorm)
+        return false;
+    for (size_t i = 0; i < a->nhidden; i++)
+        if (a->hidden[i] != b->hidden[i])
+            return false;
+    return true;
+}
+
+bp_status bp_run_init_from(const bp_run_opts *o, const bp_data *data,
+                           const bp_ckpt *ck, bp_net *net, bp_err *err)
+{
+    const char *path = o->init_from;
+    bp_run_opts c;
+    bp_run_defaults(&c);
+    char *storage = NULL;
+    bp_data other = {0};
+    bp_net_spec cs;
+    const bp_data *cd = data;
+    bp_status s = bp_run_parse_spec(ck->spec, &c, &storage, err);
+    if (s == BP_OK && strcmp(c.data, o->data) != 0) {
+        /* another data set: its widths, to know the model's shapes */
+        bp_data_opts dopts;
+        if ((s = bp_run_data_opts(&c, &dopts, err)) == BP_OK &&
+            (s = bp_data_load(&dopts, &other, err)) == BP_OK)
+            cd = &other;
+    }
+    if (s == BP_OK)
+        s = bp_run_net_spec(&c, cd, &cs, err);
+    if (s != BP_OK) {
+        char why[BP_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err ? err->msg : "");
+        bp_fail(err, BP_ERR_FORMAT, "--init-from %s: %s", path, why);
+    } else if (!same_shapes(&cs, &net->spec)) {
+        char a[300], b[300];
+        shape_text(&cs, a, sizeof a);
+        shape_text(&net->spec, b, sizeof b);
+        s = bp_fail(err, BP_ERR_FORMAT,
+                    "--init-from %s: the model is %s, this run builds %s",
+                    path, a, b);
+    } else {
+        s = bp_ckpt_restore_model(ck, path, net, err);
+    }
+    bp_data_free(&other);
+    bp_free(storage);
+    return s;
 }
 
 /* ---------------------------------------------------------------------- */

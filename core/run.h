@@ -34,6 +34,7 @@ typedef struct bp_run_opts {
     int act, loss, init;
     double init_gain, dropout;
     bool batchnorm;
+    const char *init_from; /* a checkpoint whose model starts the weights */
     /* optimizer */
     int opt, schedule;
     double lr, momentum, beta1, beta2, eps, l2, l1, clip_norm, clip_value;
@@ -122,6 +123,16 @@ typedef struct bp_model {
 bp_status bp_model_load(const char *path, const char *data, size_t max_batch,
                         bp_model *m, bp_err *err);
 void bp_model_free(bp_model *m);
+
+/* --init-from: put the model saved in `ck` (read from o->init_from)
+ * into `net`, just built for the run `o` on `data`: its parameters and
+ * batch-norm statistics, once its network is known to have the same
+ * shapes (else an error naming both, "the model is 784-256-128-10, this
+ * run builds 784-64-10"). The checkpoint's input and output widths come
+ * from its data set: this run's if it names the same one, else that set
+ * is loaded. Optimizer state, epochs and history are not taken. */
+bp_status bp_run_init_from(const bp_run_opts *o, const bp_data *data,
+                           const bp_ckpt *ck, bp_net *net, bp_err *err);
 
 /* Write the history as CSV to `f` (core/outfile.h: a file is replaced
  * atomically, a stream gets the rows it has not had yet): epoch, lr, train_loss, train_acc,

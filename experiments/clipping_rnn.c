@@ -45,7 +45,7 @@ static bp_status calibrate(const bp_run_opts *o, double *norm, bp_err *err)
             sum += sqrt(ss);
         }
         *norm = sum / (double)t->nhistory;
-        calib_params = (double)net->nparams;
+        calib_params = (double)bp_net_count_params(net);
     }
     bp_trainer_destroy(t);
     bp_optim_destroy(opt);

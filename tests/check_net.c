@@ -21,6 +21,8 @@
  * reach >= 95% test accuracy with a 64-64 ReLU net; an LSTM learns the
  * adding problem at T = 10 to a test MSE below 0.01 (predicting the mean
  * scores 0.167).
+ * Parameter count: bp_net_count_params is PyTorch's sum of numel() (no
+ * padding) for an MLP, one with batch norm, an RNN and an LSTM.
  * Export: the .npz and .safetensors files of a net with every tensor kind
  * hold each tensor's floats unpadded under its name and shape, the same
  * bytes twice, and every allocation that fails gives BP_ERR_NOMEM.
@@ -556,6 +558,54 @@ START_TEST(test_export_format)
 }
 END_TEST
 
+/* bp_net_count_params against the formulas, written out by hand
+ * (PyTorch's sum(p.numel() for p in model.parameters()) for the same
+ * model), not against the arena length, which pads every tensor. */
+START_TEST(test_count_params)
+{
+    static const struct {
+        const char *what;
+        bp_net_spec s;
+        size_t want;
+    } cases[] = {
+        {"xor 2-2-1 bce", {.inputs = 2, .classes = 2, .nhidden = 1,
+                           .hidden = {2}, .act = BP_ACT_SIGMOID,
+                           .loss = BP_LOSS_BCE, .init_gain = 1},
+         2 * 2 + 2 + 2 * 1 + 1},
+        {"2-8-2 ce", {.inputs = 2, .classes = 2, .nhidden = 1, .hidden = {8},
+                      .init_gain = 1},
+         2 * 8 + 8 + 8 * 2 + 2},
+        {"784-256-128-10", {.inputs = 784, .classes = 10, .nhidden = 2,
+                            .hidden = {256, 128}, .init_gain = 1},
+         235146},
+        {"784-256-128-10 batchnorm",
+         {.inputs = 784, .classes = 10, .nhidden = 2, .hidden = {256, 128},
+          .batchnorm = true, .init_gain = 1},
+         235146 + 2 * (256 + 128)},
+        {"5x2-rnn8-3", {.inputs = 10, .classes = 3, .nhidden = 1,
+                        .hidden = {8}, .cell = BP_CELL_RNN, .steps = 5,
+                        .init_gain = 1},
+         8 * (2 + 8) + 8 + 8 * 3 + 3},
+        {"28x28-lstm128-10", {.inputs = 784, .classes = 10, .nhidden = 1,
+                              .hidden = {128}, .cell = BP_CELL_LSTM,
+                              .steps = 28, .init_gain = 1},
+         4 * 128 * (28 + 128) + 4 * 128 + 128 * 10 + 10},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        bp_net *net = NULL;
+        bp_err err = {0};
+        ck_assert_msg(bp_net_create(&cases[i].s, 1, 0, NULL, &net, &err) ==
+                          BP_OK,
+                      "%s: %s", cases[i].what, err.msg);
+        size_t got = bp_net_count_params(net);
+        ck_assert_msg(got == cases[i].want,
+                      "%s: bp_net_count_params %zu, expected %zu (arena %zu)",
+                      cases[i].what, got, cases[i].want, net->nparams);
+        bp_net_destroy(net);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("net");
@@ -573,6 +623,9 @@ static Suite *suite(void)
     tc = tcase_create("export");
     tcase_add_loop_test(tc, test_export, 0, 4);
     tcase_add_test(tc, test_export_format);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("count");
+    tcase_add_test(tc, test_count_params);
     suite_add_tcase(s, tc);
     return s;
 }

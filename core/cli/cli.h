@@ -1,15 +1,22 @@
 /* core/cli/cli.h - the bplab command line: shared helpers and commands.
  *
  * Exit codes: 0 success, 1 runtime failure (a file, a kernel check, a
- * numeric fault), 2 usage error (unknown command or option, bad value).
- * Every failure prints exactly one line "bplab: error: <message>" to stderr.
+ * numeric fault), 2 usage error (unknown command or option, bad value),
+ * 130 (128 + SIGINT, as shells expect) a run stopped by Ctrl-C.
+ * Every failure prints exactly one line "bplab: error: <message>" to stderr;
+ * an interrupted run one line "bplab: interrupted ...".
  */
 #ifndef BPLAB_CLI_H
 #define BPLAB_CLI_H
 
 #include "core/status.h"
 
-enum { BP_EXIT_OK = 0, BP_EXIT_FAIL = 1, BP_EXIT_USAGE = 2 };
+enum {
+    BP_EXIT_OK = 0,
+    BP_EXIT_FAIL = 1,
+    BP_EXIT_USAGE = 2,
+    BP_EXIT_INTERRUPTED = 130
+};
 
 /* Print "bplab: error: <msg>" and return the exit code for `s`. */
 int bp_cli_fail(const bp_err *err);

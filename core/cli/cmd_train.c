@@ -35,7 +35,26 @@ typedef struct ui {
     bp_outfile *metrics;
     bp_status save_status; /* a metrics or checkpoint write that failed */
     bp_err save_err;
+    /* with --save: the checkpoint of the last completed epoch, kept in
+     * memory (the weights move on during the next epoch) for Ctrl-C to
+     * write; snap_epoch is its epoch */
+    unsigned char *snap;
+    size_t nsnap;
+    uint64_t snap_epoch;
 } ui;
+
+/* Keep the trainer's state as the checkpoint Ctrl-C writes. */
+static bp_status keep_snapshot(ui *u, const bp_trainer *t, bp_err *err)
+{
+    unsigned char *buf;
+    size_t size;
+    bp_status s = bp_ckpt_encode(u->spec, t, &buf, &size, err);
+    if (s != BP_OK)
+        return s;
+    bp_free(u->snap);
+    u->snap = buf, u->nsnap = size, u->snap_epoch = t->epoch;
+    return BP_OK;
+}
 
 static double now(void)
 {
@@ -97,11 +116,14 @@ static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *e)
                          t->net->steps, &err) != BP_OK &&
         u->save_status == BP_OK)
         u->save_status = err.code, u->save_err = err;
-    if (u->o->save && u->o->checkpoint_every &&
-        e->epoch % (uint64_t)u->o->checkpoint_every == 0 &&
-        bp_ckpt_save(u->o->save, u->spec, t, &err) != BP_OK &&
-        u->save_status == BP_OK)
-        u->save_status = err.code, u->save_err = err;
+    if (u->o->save && u->save_status == BP_OK) {
+        bp_status s = keep_snapshot(u, t, &err);
+        if (s == BP_OK && u->o->checkpoint_every &&
+            e->epoch % (uint64_t)u->o->checkpoint_every == 0)
+            s = bp_write_file(u->o->save, u->snap, u->nsnap, &err);
+        if (s != BP_OK)
+            u->save_status = s, u->save_err = err;
+    }
     /* an output that cannot be written ends the run now, not epochs later */
     if (u->save_status != BP_OK)
         stop_requested = 1;
@@ -173,6 +195,10 @@ int bp_cmd_train(int argc, char **argv)
         return bp_cli_fail(&err);
     if (o.checkpoint_every && !o.save)
         return bp_cli_failf(BP_EXIT_USAGE, "--checkpoint-every needs --save FILE");
+    if (o.init_from && o.resume)
+        return bp_cli_failf(BP_EXIT_USAGE,
+                            "--init-from with --resume: a resumed run "
+                            "continues its own weights (use one or the other)");
     if ((o.save && check_output("--save", o.save, &err) != BP_OK) ||
         (o.metrics && check_output("--metrics", o.metrics, &err) != BP_OK))
         return bp_cli_fail(&err);
@@ -182,7 +208,9 @@ int bp_cmd_train(int argc, char **argv)
                             "FRACTION (e.g. --val 0.1)");
 
     int rc = BP_EXIT_FAIL;
-    bp_ckpt ck = {0};
+    bp_ckpt ck = {0}, init = {0};
+    bool warm = o.init_from != NULL; /* (a resumed run's comes from its
+                                        checkpoint, and is not redone) */
     char *spec_storage = NULL;
     bp_data data = {0};
     bp_net *net = NULL;
@@ -190,7 +218,14 @@ int bp_cmd_train(int argc, char **argv)
     bp_trainer *tr = NULL;
     bp_outfile *metrics = NULL;
     char spec[8192];
+    ui u = {0};
 
+    if (warm && bp_ckpt_load(o.init_from, &init, &err) != BP_OK) {
+        char why[BP_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        bp_fail(&err, err.code, "--init-from %s", why);
+        goto fail;
+    }
     if (o.resume) {
         if (bp_ckpt_load(o.resume, &ck, &err) != BP_OK)
             goto fail;
@@ -238,13 +273,19 @@ int bp_cmd_train(int argc, char **argv)
         goto fail;
     if (o.resume && bp_ckpt_restore(&ck, o.resume, tr, &err) != BP_OK)
         goto fail;
+    if (warm && bp_run_init_from(&o, &data, &init, net, &err) != BP_OK)
+        goto fail;
 
     /* with the metrics on standard output, the log moves to stderr */
     int mfd = -1;
     FILE *out = o.metrics && bp_output_in_place(o.metrics, &mfd) && mfd == 1
                     ? stderr : stdout;
-    ui u = {.o = &o, .spec = spec, .tty = !o.quiet && isatty(2), .out = out};
+    u.o = &o, u.spec = spec, u.tty = !o.quiet && isatty(2), u.out = out;
     if (o.metrics && bp_outfile_open(o.metrics, &u.metrics, &err) != BP_OK)
+        goto fail;
+    /* a resumed run interrupted before its first epoch ends still has the
+     * state it resumed from to save */
+    if (o.resume && o.save && keep_snapshot(&u, tr, &err) != BP_OK)
         goto fail;
     metrics = u.metrics;
     tr->on_step = on_step;
@@ -268,7 +309,8 @@ int bp_cmd_train(int argc, char **argv)
                      "features, %s\n",
                 data.source, data.train.n, data.val.n, data.test.n,
                 data.train.dim, what);
-        fprintf(out, "network  %s, %zu parameters\n", desc, net->nparams);
+        fprintf(out, "network  %s, %zu parameters\n", desc,
+                bp_net_count_params(net));
         fprintf(out, "training %s lr %g, batch %lld, seed %lld, %s, %d "
                      "thread%s%s\n",
                 bp_opt_names[o.opt], o.lr, o.batch, o.seed, net->k->isa_name,
@@ -277,6 +319,10 @@ int bp_cmd_train(int argc, char **argv)
         if (o.resume)
             fprintf(out, "resumed  from %s after epoch %llu\n", o.resume,
                     (unsigned long long)ck.epoch);
+        if (warm)
+            fprintf(out, "weights  from %s (trained %llu epochs); a new "
+                         "optimizer, from epoch 0\n",
+                    o.init_from, (unsigned long long)init.epoch);
         fflush(out);
     }
     bp_status s = bp_trainer_run(tr, &err);
@@ -286,6 +332,33 @@ int bp_cmd_train(int argc, char **argv)
     if (u.save_status != BP_OK) { /* the run stopped on it */
         err = u.save_err;
         goto fail;
+    }
+    if (s == BP_ERR_INTERRUPTED) {
+        /* Ctrl-C: the state of the last completed epoch is saved (the
+         * weights moved on since, so it comes from the snapshot), and the
+         * exit status is the shell's for SIGINT */
+        char why[BP_ERR_MSG_MAX], ck_note[3 * 4096 + 128] = "";
+        snprintf(why, sizeof why, "%s", err.msg);
+        if (o.save && u.snap) {
+            if (bp_write_file(o.save, u.snap, u.nsnap, &err) != BP_OK) {
+                char werr[BP_ERR_MSG_MAX];
+                snprintf(werr, sizeof werr, "%s", err.msg);
+                bp_fail(&err, err.code, "%s; no checkpoint: %s", why, werr);
+                goto fail;
+            }
+            snprintf(ck_note, sizeof ck_note,
+                     "; checkpoint of epoch %llu written to %s (resume with "
+                     "--resume %s)",
+                     (unsigned long long)u.snap_epoch, o.save, o.save);
+        } else if (o.save) {
+            snprintf(ck_note, sizeof ck_note,
+                     "; no epoch completed, no checkpoint written");
+        }
+        fprintf(stderr, "bplab: %s%s%s\n", why, ck_note,
+                o.metrics && tr->nhistory ? "; metrics of completed epochs kept"
+                                          : "");
+        rc = BP_EXIT_INTERRUPTED;
+        goto done;
     }
     if (s != BP_OK) {
         /* the metrics of the completed epochs are already written */
@@ -323,12 +396,15 @@ int bp_cmd_train(int argc, char **argv)
 fail:
     if (rc != BP_EXIT_OK)
         rc = bp_cli_fail(&err);
+done:
+    bp_free(u.snap);
     bp_outfile_close(metrics, NULL);
     bp_trainer_destroy(tr);
     bp_optim_destroy(opt);
     bp_net_destroy(net);
     bp_data_free(&data);
     bp_ckpt_free(&ck);
+    bp_ckpt_free(&init);
     bp_free(spec_storage);
     return rc;
 }

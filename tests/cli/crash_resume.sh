@@ -3,8 +3,11 @@
 #   - runs killed with SIGKILL at several moments (a few times each) and
 #     resumed from their --checkpoint-every file end with a checkpoint
 #     byte-identical to an uninterrupted run's, and with the same metrics;
-#   - SIGINT stops a run after its current step with one error line, the
-#     metrics of the completed epochs written, exit status 1.
+#   - SIGINT stops a run after its current step with one line, the
+#     metrics of the completed epochs written, exit status 130;
+#   - with --save, SIGINT in epoch 2 or later writes the checkpoint of the
+#     last completed epoch, and resuming it ends byte-identical to the
+#     uninterrupted run; in epoch 1 it says that no checkpoint was written.
 # The scalar table keeps each epoch around a second, so kills land inside
 # runs, not between them.
 set -u
@@ -52,22 +55,66 @@ for trial in 1 2 3 4; do
     echo "trial $trial: killed $kills times, resumed: identical"
 done
 
-# SIGINT: one line, exit 1, completed epochs kept
+# wait until FILE holds at least N lines (polled, not timed, so that a
+# loaded machine cannot make the run too slow for the test)
+wait_lines() {
+    for _ in $(seq 1 2400); do
+        [ -f "$1" ] && [ "$(wc -l < "$1")" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# run PID to its end; its exit status must be 130 (128 + SIGINT) and its
+# stderr (FILE) one line matching the pattern
+expect_int() {
+    local rc=0
+    wait "$1" || rc=$?
+    [ $rc -eq 130 ] || fail "SIGINT ($4): exit $rc, expected 130: $(cat "$2")"
+    [ "$(wc -l < "$2")" -eq 1 ] || fail "SIGINT ($4): $(wc -l < "$2") lines on stderr"
+    grep -Eq "$3" "$2" || fail "SIGINT ($4): $(cat "$2")"
+}
+
+# SIGINT: one line, exit 130, completed epochs kept
 "$bp" train "${run[@]}" --epochs 20 --metrics "$t/int.csv" > /dev/null 2> "$t/err" &
 pid=$!
-# interrupt once the first epoch's metrics are on disk (polled, not timed,
-# so that a loaded machine cannot make the run too slow for the test)
-for _ in $(seq 1 2400); do
-    [ -f "$t/int.csv" ] && [ "$(wc -l < "$t/int.csv")" -ge 2 ] && break
-    sleep 0.05
-done
+wait_lines "$t/int.csv" 2 || fail "SIGINT: no epoch completed"
 kill -INT $pid
-rc=0
-wait $pid || rc=$?
-[ $rc -eq 1 ] || fail "SIGINT: exit $rc, expected 1"
-[ "$(wc -l < "$t/err")" -eq 1 ] || fail "SIGINT: $(wc -l < "$t/err") lines on stderr"
-grep -q "^bplab: error: interrupted in epoch [0-9]* at step [0-9]* of [0-9]*; metrics of completed epochs kept" "$t/err" ||
-    fail "SIGINT: $(cat "$t/err")"
+expect_int $pid "$t/err" \
+    "^bplab: interrupted in epoch [0-9]+ at step [0-9]+ of [0-9]+; metrics of completed epochs kept\$" \
+    "no --save"
 rows=$(($(wc -l < "$t/int.csv") - 1))
 [ $rows -ge 1 ] || fail "SIGINT: no completed epoch in the metrics"
 echo "SIGINT: stopped cleanly with $rows epochs of metrics"
+
+# SIGINT with --save, in epoch 2 or later: the checkpoint of the last
+# completed epoch is written, and resuming it gives the uninterrupted run
+"$bp" train "${run[@]}" --epochs $epochs --save "$t/int.ckpt" --metrics "$t/int2.csv" \
+    > /dev/null 2> "$t/err" &
+pid=$!
+wait_lines "$t/int2.csv" 2 || fail "SIGINT --save: no epoch completed"
+kill -INT $pid
+expect_int $pid "$t/err" \
+    "^bplab: interrupted in epoch [2-9] at step [0-9]+ of [0-9]+; checkpoint of epoch [1-9] written to $t/int.ckpt \(resume with --resume $t/int.ckpt\); metrics of completed epochs kept\$" \
+    "--save"
+[ -f "$t/int.ckpt" ] || fail "SIGINT --save: no checkpoint"
+done_epochs=$(sed -n 's/.*checkpoint of epoch \([0-9]*\) written.*/\1/p' "$t/err")
+[ "$done_epochs" -lt $epochs ] || fail "SIGINT --save: the run had finished"
+"$bp" train --resume "$t/int.ckpt" --epochs $epochs --save "$t/int.ckpt" \
+    --metrics "$t/int2.csv" > /dev/null || fail "SIGINT --save: the resumed run failed"
+cmp "$t/ref.ckpt" "$t/int.ckpt" || fail "SIGINT --save: checkpoint differs from the uninterrupted run"
+cut -d, -f1-12 "$t/int2.csv" > "$t/b"; cut -d, -f1-12 "$t/ref.csv" > "$t/a"
+cmp "$t/a" "$t/b" || fail "SIGINT --save: metrics differ"
+echo "SIGINT --save: checkpoint of epoch $done_epochs written, resumed: identical"
+
+# SIGINT with --save before the first epoch ends: no checkpoint, said so
+# (the "training" line is printed once Ctrl-C is handled)
+run1=(); for a in "${run[@]}"; do [ "$a" = --quiet ] || run1+=("$a"); done
+"$bp" train "${run1[@]}" --epochs $epochs --save "$t/none.ckpt" > "$t/out" 2> "$t/err" &
+pid=$!
+for _ in $(seq 1 2400); do grep -q "^training" "$t/out" && break; sleep 0.01; done
+kill -INT $pid
+expect_int $pid "$t/err" \
+    "^bplab: interrupted in epoch 1 at step [0-9]+ of [0-9]+; no epoch completed, no checkpoint written\$" \
+    "epoch 1"
+[ -e "$t/none.ckpt" ] && fail "SIGINT in epoch 1: a checkpoint was written"
+echo "SIGINT --save in epoch 1: no checkpoint, said so"

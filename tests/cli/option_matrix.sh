@@ -85,7 +85,7 @@ for cmd in train eval check; do
             --save|--metrics|--predictions)
                 run_case "$name $t: is a directory" $cmd "${h[@]}" "$name" "$t" "${tl[@]}"
                 run_case "$name /nonexistent-dir/f: cannot create" $cmd "${h[@]}" "$name" /nonexistent-dir/f "${tl[@]}" ;;
-            --resume|--model)
+            --resume|--model|--init-from)
                 run_case "$t: not a regular file|$t: is a directory" \
                     $cmd "${h[@]}" "$name" "$t" "${tl[@]}"
                 run_case "/nonexistent: cannot open" $cmd "${h[@]}" "$name" /nonexistent "${tl[@]}" ;;
@@ -151,6 +151,7 @@ for f in text:"not a bplab checkpoint" cut:"checksum mismatch" flip:"checksum mi
     why=${f#*:} f=${f%%:*}
     run_case "$f.ckpt: $why" eval --model "$bad/$f.ckpt"
     run_case "$f.ckpt: $why" train --resume "$bad/$f.ckpt" --save "$out/x.ckpt"
+    run_case "--init-from .*$f.ckpt: $why" train --init-from "$bad/$f.ckpt" --save "$out/x.ckpt"
 done
 echo "$cases bad-input cases, $failed failed"
 [ $failed -eq 0 ] && [ $cases -gt 100 ]
