@@ -23,7 +23,9 @@ static const char MAGIC[8] = {'B', 'P', 'L', 'A', 'B', 'C', 'K', '\n'};
 #define VERSION 3u /* 3: the data shape; 2: step norms; 1 and 2 are still read */
 /* metric doubles per history row, after the u64 epoch */
 #define ROW_DOUBLES (9 + BP_MAX_DENSE)
-#define ROW_BYTES (8 + 8 * ROW_DOUBLES)
+/* bytes of a history row before its step norms: version 3 adds the
+ * weight norm and the share of near-zero weights */
+#define ROW_BYTES(version) (8 + 8 * (ROW_DOUBLES + ((version) >= 3 ? 2 : 0)))
 /* Specs are short; anything longer is corruption. */
 #define SPEC_MAX (64 * 1024)
 
@@ -71,7 +73,7 @@ bp_status bp_ckpt_encode(const char *spec, const bp_trainer *t,
     size_t nbest = t->best ? net->nparams + net->nbuffers : 0;
     size_t floats = net->nparams + net->nbuffers + nstate + nbest;
     size_t bytes = 8 + 8 + 8 + nspec + 16 + 8 * 9 + 8 * 4 + 4 * floats + 8 +
-                   (size_t)(ROW_BYTES + 8 * net->steps) * t->nhistory + 8 + 4;
+                   (size_t)(ROW_BYTES(VERSION) + 8 * net->steps) * t->nhistory + 8 + 4;
     wbuf w = {bp_alloc(bytes), 0};
     if (!w.p)
         return bp_fail(err, BP_ERR_NOMEM,
@@ -114,6 +116,8 @@ bp_status bp_ckpt_encode(const char *spec, const bp_trainer *t,
             put_f64(&w, row[j]);
         for (int j = 0; j < BP_MAX_DENSE; j++)
             put_f64(&w, e->grad_norm[j]);
+        put_f64(&w, e->weight_norm);
+        put_f64(&w, e->zero_frac);
         for (size_t j = 0; j < net->steps; j++)
             put_f64(&w, e->step_norm ? e->step_norm[j] : 0.0);
     }
@@ -305,7 +309,7 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
     uint64_t nsteps = version >= 2 ? get_u64(&r) : 0;
     if (out->nhistory > 1000000 || nsteps > BP_MAX_STEPS)
         r.bad = true;
-    size_t row_bytes = ROW_BYTES + 8 * (size_t)nsteps;
+    size_t row_bytes = ROW_BYTES(version) + 8 * (size_t)nsteps;
     const unsigned char *rows =
         r.bad ? NULL : take(&r, out->nhistory * row_bytes);
     if (r.bad || !spec || !isa || r.pos != r.size) {
@@ -350,6 +354,8 @@ bp_status bp_ckpt_load(const char *path, bp_ckpt *out, bp_err *err)
         e->test_loss = row[7], e->test_acc = row[8];
         for (int j = 0; j < BP_MAX_DENSE; j++)
             e->grad_norm[j] = get_f64(&rr);
+        e->weight_norm = version >= 3 ? get_f64(&rr) : NAN;
+        e->zero_frac = version >= 3 ? get_f64(&rr) : NAN;
         if (nsteps) {
             double *sn = out->step_norms + i * out->nsteps;
             for (size_t j = 0; j < nsteps; j++)

@@ -1,7 +1,8 @@
 /* core/checkpoint.h - resumable checkpoints and saved models.
  *
  * One binary file (little-endian), version 3 (versions 1 and 2 are still
- * read: 2 lacks the data shape, 1 also the step count and step norms):
+ * read: 2 lacks the data shape and the rows' weight statistics, 1 also
+ * the step count and step norms):
  *   "BPLABCK\n"                      magic
  *   u32 version, u32 flags           bit 0: the model holds restored best
  *                                    weights and `best` the last ones
@@ -16,8 +17,11 @@
  *   u64 n + n f32                    buffers (batch-norm running stats)
  *   u64 n + n f32                    optimizer state (m, then v)
  *   u64 n + n f32                    the early-stopping snapshot, or 0
- *   u64 n, u64 T, n rows             per-epoch metrics (wall time not kept),
- *                                    each with T step norms (recurrent
+ *   u64 n, u64 T, n rows             per-epoch metrics (wall time not kept):
+ *                                    u64 epoch, f64 lr, the losses and
+ *                                    accuracies (8), the grad norms
+ *                                    (BP_MAX_DENSE), weight norm, zero
+ *                                    share, then T step norms (recurrent
  *                                    nets; T = 0 otherwise)
  *   u32 CRC-32 of everything before it
  * Nothing in it depends on the time or the thread count, so two identical

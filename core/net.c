@@ -415,6 +415,25 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
     return BP_OK;
 }
 
+void bp_net_weight_stats(const bp_net *net, double *norm, double *zero_frac)
+{
+    double ss = 0;
+    size_t z = 0, n = 0;
+    for (size_t i = 0; i < net->nlayers; i++) {
+        const bp_layer *l = &net->layers[i];
+        if (!bp_layer_has_weights(l))
+            continue;
+        const float *w = net->params + l->w;
+        for (size_t j = 0; j < l->nw; j++) {
+            ss += (double)w[j] * w[j];
+            z += fabsf(w[j]) < 1e-3f;
+        }
+        n += l->nw;
+    }
+    *norm = sqrt(ss);
+    *zero_frac = n ? (double)z / (double)n : 0;
+}
+
 size_t bp_net_count_params(const bp_net *net)
 {
     size_t n = 0;

@@ -153,6 +153,10 @@ void bp_net_destroy(bp_net *net);
  * is padded to a multiple of 16 floats. */
 size_t bp_net_count_params(const bp_net *net);
 
+/* The L2 norm of all weights of the weight layers (biases and BN scales
+ * left out) and the share of them with |w| < 1e-3. */
+void bp_net_weight_stats(const bp_net *net, double *norm, double *zero_frac);
+
 /* Bytes bp_net_create would allocate (0 on overflow). */
 size_t bp_net_bytes(const bp_net_spec *spec, size_t max_batch);
 

@@ -657,43 +657,68 @@ static size_t put_num(char *buf, size_t size, double v, bool last)
     return w < 0 ? 0 : (size_t)w;
 }
 
-bp_status bp_write_metrics(bp_outfile *f, const bp_epoch_stats *h,
-                           size_t n, size_t ndense, size_t nsteps,
-                           bp_err *err)
+size_t bp_metrics_row_max(size_t lead, size_t ndense, size_t nsteps)
 {
-    size_t row = 32 * (12 + ndense + nsteps);
-    size_t size = bp_mul_size(row, n + 1) + 1;
-    char *buf = size > 1 ? bp_alloc(size) : NULL;
-    if (!buf)
-        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the metrics");
+    /* 24 characters a number ("%.9g" of a double and its comma) */
+    return lead + 32 * (16 + ndense + nsteps) + 2;
+}
+
+size_t bp_metrics_header(char *buf, size_t size, const char *lead,
+                         size_t ndense, size_t nsteps)
+{
     size_t used = (size_t)snprintf(buf, size,
-                                   "epoch,lr,train_loss,train_acc,train_eval_loss,"
-                                   "train_eval_acc,val_loss,val_acc,test_loss,"
-                                   "test_acc");
+                                   "%sepoch,lr,train_loss,train_acc,"
+                                   "train_eval_loss,train_eval_acc,val_loss,"
+                                   "val_acc,test_loss,test_acc", lead);
     for (size_t l = 0; l < ndense; l++)
         used += (size_t)snprintf(buf + used, size - used, ",grad_norm_%zu", l + 1);
     for (size_t t = 0; t < nsteps; t++)
         used += (size_t)snprintf(buf + used, size - used, ",dh_norm_%zu", t + 1);
-    used += (size_t)snprintf(buf + used, size - used, ",seconds,samples_per_s\n");
-    for (size_t i = 0; i < n; i++) {
-        const bp_epoch_stats *e = &h[i];
-        used += (size_t)snprintf(buf + used, size - used, "%llu,",
-                                 (unsigned long long)e->epoch);
-        /* the rate is a float in the optimizer: its shortest form */
-        used += put_float(buf + used, size - used, (float)e->lr, false);
-        const double v[8] = {e->train_loss, e->train_acc,
-                             e->train_eval_loss, e->train_eval_acc,
-                             e->val_loss, e->val_acc, e->test_loss, e->test_acc};
-        for (int j = 0; j < 8; j++)
-            used += put_num(buf + used, size - used, v[j], false);
-        for (size_t l = 0; l < ndense; l++)
-            used += put_num(buf + used, size - used, e->grad_norm[l], false);
-        for (size_t t = 0; t < nsteps; t++)
-            used += put_num(buf + used, size - used,
-                            e->step_norm ? e->step_norm[t] : NAN, false);
-        used += put_num(buf + used, size - used, e->seconds, false);
-        used += put_num(buf + used, size - used, e->samples_per_s, true);
-    }
+    used += (size_t)snprintf(buf + used, size - used,
+                             ",weight_norm,zero_frac,seconds,samples_per_s\n");
+    return used;
+}
+
+size_t bp_metrics_row(char *buf, size_t size, const char *lead,
+                      const bp_epoch_stats *e, size_t ndense, size_t nsteps,
+                      size_t own_dense, size_t own_steps)
+{
+    size_t used = (size_t)snprintf(buf, size, "%s%llu,", lead,
+                                   (unsigned long long)e->epoch);
+    /* the rate is a float in the optimizer: its shortest form */
+    used += put_float(buf + used, size - used, (float)e->lr, false);
+    const double v[8] = {e->train_loss, e->train_acc, e->train_eval_loss,
+                         e->train_eval_acc, e->val_loss, e->val_acc,
+                         e->test_loss, e->test_acc};
+    for (int j = 0; j < 8; j++)
+        used += put_num(buf + used, size - used, v[j], false);
+    for (size_t l = 0; l < ndense; l++)
+        used += put_num(buf + used, size - used,
+                        l < own_dense ? e->grad_norm[l] : NAN, false);
+    for (size_t t = 0; t < nsteps; t++)
+        used += put_num(buf + used, size - used,
+                        t < own_steps && e->step_norm ? e->step_norm[t] : NAN,
+                        false);
+    used += put_num(buf + used, size - used, e->weight_norm, false);
+    used += put_num(buf + used, size - used, e->zero_frac, false);
+    used += put_num(buf + used, size - used, e->seconds, false);
+    used += put_num(buf + used, size - used, e->samples_per_s, true);
+    return used;
+}
+
+bp_status bp_write_metrics(bp_outfile *f, const bp_epoch_stats *h,
+                           size_t n, size_t ndense, size_t nsteps,
+                           bp_err *err)
+{
+    size_t row = bp_metrics_row_max(0, ndense, nsteps);
+    size_t size = bp_mul_size(row, n + 1) + 1;
+    char *buf = size > 1 ? bp_alloc(size) : NULL;
+    if (!buf)
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the metrics");
+    size_t used = bp_metrics_header(buf, size, "", ndense, nsteps);
+    for (size_t i = 0; i < n; i++)
+        used += bp_metrics_row(buf + used, size - used, "", &h[i], ndense,
+                               nsteps, ndense, nsteps);
     bp_status s = bp_outfile_write(f, buf, used, err);
     bp_free(buf);
     return s;

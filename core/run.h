@@ -134,12 +134,26 @@ void bp_model_free(bp_model *m);
 bp_status bp_run_init_from(const bp_run_opts *o, const bp_data *data,
                            const bp_ckpt *ck, bp_net *net, bp_err *err);
 
+/* The metrics CSV, one schema for bplab train (no leading columns) and
+ * the experiments ("variant,seed,"): the leading columns, then epoch, lr,
+ * train_loss, train_acc, train_eval_loss, train_eval_acc, val_loss,
+ * val_acc, test_loss, test_acc, grad_norm_1..grad_norm_<ndense>, for
+ * recurrent nets dh_norm_1..dh_norm_<nsteps> (the mean ||dL/dh_t|| of each
+ * time step), weight_norm, zero_frac, seconds, samples_per_s. Unknown
+ * values (and a run's columns beyond its own own_dense layers or
+ * own_steps steps) are empty fields. `lead` is the leading text, commas
+ * included. Each returns its length; buf must hold bp_metrics_row_max
+ * bytes (with strlen(lead) as `lead`). */
+size_t bp_metrics_row_max(size_t lead, size_t ndense, size_t nsteps);
+size_t bp_metrics_header(char *buf, size_t size, const char *lead,
+                         size_t ndense, size_t nsteps);
+size_t bp_metrics_row(char *buf, size_t size, const char *lead,
+                      const bp_epoch_stats *e, size_t ndense, size_t nsteps,
+                      size_t own_dense, size_t own_steps);
+
 /* Write the history as CSV to `f` (core/outfile.h: a file is replaced
- * atomically, a stream gets the rows it has not had yet): epoch, lr, train_loss, train_acc,
- * train_eval_loss, train_eval_acc, val_loss, val_acc, test_loss, test_acc,
- * grad_norm_1..grad_norm_<ndense>, for recurrent nets (nsteps > 0)
- * dh_norm_1..dh_norm_<nsteps> (the mean ||dL/dh_t|| of each time step),
- * seconds, samples_per_s. Unknown values are empty fields. */
+ * atomically, a stream gets the rows it has not had yet), no leading
+ * columns. */
 bp_status bp_write_metrics(bp_outfile *f, const bp_epoch_stats *h,
                            size_t n, size_t ndense, size_t nsteps,
                            bp_err *err);

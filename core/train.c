@@ -316,6 +316,7 @@ bp_status bp_trainer_run(bp_trainer *t, bp_err *err)
         if (d->val.n)
             bp_net_evaluate(net, &d->val, &e.val_loss, &e.val_acc, NULL);
         bp_net_evaluate(net, &d->test, &e.test_loss, &e.test_acc, NULL);
+        bp_net_weight_stats(net, &e.weight_norm, &e.zero_frac);
         t->epoch++;
         if (t->spec.patience) {
             if (e.val_loss < t->best_val) {

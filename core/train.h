@@ -48,6 +48,10 @@ typedef struct bp_epoch_stats {
                                        row (the trainer's history, a loaded
                                        checkpoint); NULL without a
                                        recurrent layer */
+    double weight_norm;             /* ||W||_2 over every weight layer's
+                                       weights after the epoch */
+    double zero_frac;               /* share of those weights with
+                                       |w| < 1e-3 (L1's sparsity) */
     double seconds;                 /* training wall time (NAN if unknown) */
     double samples_per_s;
 } bp_epoch_stats;

@@ -217,14 +217,6 @@ static bool text_save(text *t, const char *dir, const char *name)
     return ok;
 }
 
-static void num(text *t, double v, const char *sep)
-{
-    if (isfinite(v))
-        tprintf(t, "%.6g%s", v, sep);
-    else
-        tprintf(t, "%s", sep);
-}
-
 static size_t max_dense(const experiment *e)
 {
     size_t m = 0;
@@ -234,46 +226,40 @@ static size_t max_dense(const experiment *e)
     return m;
 }
 
+/* metrics.csv: the schema of bplab train --metrics (core/run.h, one
+ * writer) after the variant and seed columns; every run has the columns
+ * of the widest (empty where it has fewer layers or time steps). */
 static bool write_metrics(const experiment *e)
 {
     text t = {0};
-    size_t nd = max_dense(e);
-    tprintf(&t, "variant,seed,epoch,lr,train_loss,train_acc,train_eval_loss,"
-                "train_eval_acc,val_loss,val_acc,test_loss,test_acc,"
-                "weight_norm,zero_frac,seconds");
-    bool rec = false;
+    size_t nd = max_dense(e), ns = 0, lead_max = 0;
+    for (size_t v = 0; v < e->nvariants; v++)
+        if (strlen(e->variants[v].name) > lead_max)
+            lead_max = strlen(e->variants[v].name);
     for (size_t i = 0; i < e->nvariants * e->nseeds; i++)
-        rec |= e->runs[i].nsteps > 0;
-    for (size_t l = 0; l < nd; l++)
-        tprintf(&t, ",grad_norm_%zu", l + 1);
-    /* recurrent nets: ||dL/dh_t|| at the first and the last time step (the
-     * whole profile would be a column per step) */
-    if (rec)
-        tprintf(&t, ",dh_norm_first,dh_norm_last");
-    tprintf(&t, "\n");
+        if (e->runs[i].nsteps > ns)
+            ns = e->runs[i].nsteps;
+    lead_max += 32;
+    size_t cap = bp_metrics_row_max(lead_max, nd, ns);
+    char *row = bp_alloc(cap);
+    if (!row) {
+        fprintf(stderr, "%s: error: out of memory for metrics.csv\n", e->name);
+        return false;
+    }
+    bp_metrics_header(row, cap, "variant,seed,", nd, ns);
+    tprintf(&t, "%s", row);
     for (size_t i = 0; i < e->nvariants * e->nseeds; i++) {
         const exp_run *r = &e->runs[i];
+        char lead[96];
+        snprintf(lead, sizeof lead, "%s,%u,", e->variants[r->variant].name,
+                 r->seed);
         for (size_t k = 0; k < r->nepochs; k++) {
-            const bp_epoch_stats *s = &r->epochs[k];
-            tprintf(&t, "%s,%u,%llu,", e->variants[r->variant].name, r->seed,
-                    (unsigned long long)s->epoch);
-            const double v[] = {s->lr, s->train_loss, s->train_acc,
-                                s->train_eval_loss, s->train_eval_acc,
-                                s->val_loss, s->val_acc, s->test_loss,
-                                s->test_acc, r->weight_norm[k],
-                                r->zero_frac[k], s->seconds};
-            for (size_t j = 0; j < sizeof v / sizeof *v; j++)
-                num(&t, v[j], j + 1 < sizeof v / sizeof *v || nd || rec ? "," : "");
-            for (size_t l = 0; l < nd; l++)
-                num(&t, l < r->ndense ? s->grad_norm[l] : NAN,
-                    l + 1 < nd || rec ? "," : "");
-            if (rec) {
-                num(&t, r->nsteps ? s->step_norm[0] : NAN, ",");
-                num(&t, r->nsteps ? s->step_norm[r->nsteps - 1] : NAN, "");
-            }
-            tprintf(&t, "\n");
+            bp_metrics_row(row, cap, lead, &r->epochs[k], nd, ns, r->ndense,
+                           r->nsteps);
+            tprintf(&t, "%s", row);
         }
     }
+    bp_free(row);
     return text_save(&t, e->out, "metrics.csv");
 }
 
@@ -621,27 +607,9 @@ typedef struct cb_ctx {
     size_t index, total;
 } cb_ctx;
 
-static void weight_stats(const bp_net *net, double *norm, double *zero)
-{
-    double ss = 0;
-    size_t z = 0, n = 0;
-    for (size_t i = 0; i < net->nlayers; i++) {
-        const bp_layer *l = &net->layers[i];
-        if (!bp_layer_has_weights(l))
-            continue;
-        const float *w = net->params + l->w;
-        for (size_t j = 0; j < l->nw; j++) {
-            ss += (double)w[j] * w[j];
-            z += fabsf(w[j]) < 1e-3f;
-        }
-        n += l->nw;
-    }
-    *norm = sqrt(ss);
-    *zero = n ? (double)z / (double)n : 0;
-}
-
 static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *s)
 {
+    (void)t;
     cb_ctx *c = ctx;
     exp_run *r = c->r;
     size_t k = r->nepochs;
@@ -654,7 +622,6 @@ static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *s)
                    r->nsteps * sizeof *r->step_norms);
             r->epochs[k].step_norm = r->step_norms + k * r->nsteps;
         }
-        weight_stats(t->net, &r->weight_norm[k], &r->zero_frac[k]);
         r->nepochs++;
     }
     if (isatty(2)) {
@@ -717,11 +684,9 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
         goto done;
     size_t ne = (size_t)o.epochs;
     r->epochs = bp_alloc(ne * sizeof *r->epochs);
-    r->weight_norm = bp_alloc(ne * sizeof(double));
-    r->zero_frac = bp_alloc(ne * sizeof(double));
     if (net->steps)
         r->step_norms = bp_alloc(bp_mul_size(ne, net->steps * sizeof(double)));
-    if (!r->epochs || !r->weight_norm || !r->zero_frac ||
+    if (!r->epochs ||
         (net->steps && !r->step_norms)) {
         st = bp_fail(err, BP_ERR_NOMEM, "out of memory");
         goto done;
@@ -995,8 +960,6 @@ int exp_run_all(experiment *e)
             complete ? "done" : "INCOMPLETE", e->wall_seconds, e->out);
     for (size_t i = 0; i < total; i++) {
         bp_free(e->runs[i].epochs);
-        bp_free(e->runs[i].weight_norm);
-        bp_free(e->runs[i].zero_frac);
         bp_free(e->runs[i].step_norms);
     }
     bp_data_free(&cache);

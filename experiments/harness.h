@@ -41,7 +41,6 @@ typedef struct exp_run {
     char fault[256];  /* why it stopped, if it did */
     size_t nepochs;   /* epochs recorded */
     bp_epoch_stats *epochs;
-    double *weight_norm, *zero_frac; /* per epoch: ||W||_2 and |w| < 1e-3 */
     size_t ndense;
     size_t nsteps;       /* recurrent nets: time steps (epochs[k].step_norm) */
     double *step_norms;  /* nepochs x nsteps: where epochs[k].step_norm point */

@@ -7,12 +7,12 @@
 
 static double final_weight_norm(const exp_run *r)
 {
-    return r->nepochs ? r->weight_norm[r->nepochs - 1] : NAN;
+    return r->nepochs ? r->epochs[r->nepochs - 1].weight_norm : NAN;
 }
 
 static double final_zero_frac(const exp_run *r)
 {
-    return r->nepochs ? r->zero_frac[r->nepochs - 1] : NAN;
+    return r->nepochs ? r->epochs[r->nepochs - 1].zero_frac : NAN;
 }
 
 static double final_test_loss(const exp_run *r)
@@ -49,7 +49,7 @@ static size_t series_wnorm(const experiment *e, size_t v, double *x,
         for (size_t j = 0; j < e->nseeds; j++) {
             const exp_run *r = exp_get(e, v, j);
             if (k < r->nepochs)
-                s += r->weight_norm[k], c++;
+                s += r->epochs[k].weight_norm, c++;
         }
         if (!c)
             break;

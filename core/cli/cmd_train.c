@@ -170,6 +170,9 @@ static void usage(const bp_opt *t, size_t n, size_t ns)
            "                         layer k (1 = nearest the input)\n"
            "  dh_norm_t              recurrent nets: mean of ||dL/dh_t|| "
            "per time step\n"
+           "  weight_norm, zero_frac ||W||_2 of all weight matrices after "
+           "the epoch;\n"
+           "                         the share of weights with |w| < 1e-3\n"
            "  seconds, samples_per_s the epoch's training time and "
            "throughput\n");
 }
