@@ -146,56 +146,51 @@ typedef struct text {
     bool oom;
 } text;
 
+/* Make room for `need` more bytes (and a NUL); false when out of memory. */
+static bool tgrow(text *t, size_t need)
+{
+    if (t->oom)
+        return false;
+    if (t->p && t->cap - t->used > need)
+        return true;
+    size_t cap = t->cap ? 2 * t->cap : 65536;
+    while (cap - t->used <= need)
+        cap *= 2;
+    char *n = bp_alloc(cap);
+    if (!n) {
+        t->oom = true;
+        return false;
+    }
+    if (t->used)
+        memcpy(n, t->p, t->used);
+    bp_free(t->p);
+    t->p = n;
+    t->cap = cap;
+    return true;
+}
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
 static void tprintf(text *t, const char *fmt, ...)
 {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int w = t->p ? vsnprintf(t->p + t->used, t->cap - t->used, fmt, ap) : -1;
-        va_end(ap);
-        if (w >= 0 && (size_t)w < t->cap - t->used) {
-            t->used += (size_t)w;
-            return;
-        }
-        size_t cap = t->cap ? 2 * t->cap : 65536;
-        while (w >= 0 && cap < t->used + (size_t)w + 1)
-            cap *= 2;
-        char *n = bp_alloc(cap);
-        if (!n) {
-            t->oom = true;
-            return;
-        }
-        if (t->used)
-            memcpy(n, t->p, t->used);
-        bp_free(t->p);
-        t->p = n;
-        t->cap = cap;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (w < 0 || !tgrow(t, (size_t)w))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(t->p + t->used, t->cap - t->used, fmt, ap);
+    va_end(ap);
+    t->used += (size_t)w;
 }
 
 /* Append n bytes (binary data: a drawn plot). */
 static void tappend(text *t, const void *p, size_t n)
 {
-    if (t->oom || !n)
+    if (!n || !tgrow(t, n))
         return;
-    if (t->cap - t->used < n) {
-        size_t cap = t->cap ? 2 * t->cap : 65536;
-        while (cap - t->used < n)
-            cap *= 2;
-        char *d = bp_alloc(cap);
-        if (!d) {
-            t->oom = true;
-            return;
-        }
-        if (t->used)
-            memcpy(d, t->p, t->used);
-        bp_free(t->p);
-        t->p = d;
-        t->cap = cap;
-    }
     memcpy(t->p + t->used, p, n);
     t->used += n;
 }
