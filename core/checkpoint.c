@@ -395,27 +395,37 @@ bp_status bp_ckpt_restore_model(const bp_ckpt *c, const char *path,
 }
 
 /* "784 features and 10 classes", "10 features and real targets" */
-static void shape_text(size_t inputs, size_t classes, char *buf, size_t size)
+static void shape_text(size_t inputs, size_t classes, bool per_step,
+                       char *buf, size_t size)
 {
+    const char *unit = inputs == 1 ? "feature" : "features";
+    const char *step = per_step ? " per time step" : "";
     if (classes)
-        snprintf(buf, size, "%zu feature%s and %zu classes", inputs,
-                 inputs == 1 ? "" : "s", classes);
+        snprintf(buf, size, "%zu %s%s and %zu classes", inputs, unit, step,
+                 classes);
     else
-        snprintf(buf, size, "%zu feature%s and real targets", inputs,
-                 inputs == 1 ? "" : "s");
+        snprintf(buf, size, "%zu %s%s and real targets", inputs, unit, step);
 }
 
 bp_status bp_ckpt_check_data(const bp_ckpt *c, const char *path,
-                             const char *what, const bp_dataset *set,
+                             const char *what, const bp_data *data,
                              bp_err *err)
 {
-    if (c->inputs == 0 || (set->dim == c->inputs && set->classes == c->classes))
+    const bp_dataset *set = &data->train;
+    if (c->inputs == 0)
         return BP_OK;
-    char have[80], want[80];
-    shape_text(set->dim, set->classes, have, sizeof have);
-    shape_text(c->inputs, c->classes, want, sizeof want);
+    /* a recurrent model: the features of one step, whatever the length */
+    bool seq = c->nsteps > 0 && data->steps > 0 &&
+               c->inputs % c->nsteps == 0 && set->dim % data->steps == 0;
+    size_t have = seq ? set->dim / data->steps : set->dim;
+    size_t want = seq ? c->inputs / c->nsteps : c->inputs;
+    if (have == want && set->classes == c->classes)
+        return BP_OK;
+    char h[80], w[80];
+    shape_text(have, set->classes, seq, h, sizeof h);
+    shape_text(want, c->classes, seq, w, sizeof w);
     return bp_fail(err, BP_ERR_INVALID_ARG, "%.80s: %s, the model %.80s expects %s",
-                   what, have, path, want);
+                   what, h, path, w);
 }
 
 bp_status bp_ckpt_restore(const bp_ckpt *c, const char *path, bp_trainer *t,

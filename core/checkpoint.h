@@ -81,11 +81,13 @@ bp_status bp_ckpt_restore(const bp_ckpt *c, const char *path, bp_trainer *t,
 /* Refuse data of another shape than the model's, before a net is built
  * from it: a feature count or class count that differs is a
  * BP_ERR_INVALID_ARG naming `what` (the data, e.g. "--data xor"), both
- * shapes and the model. A checkpoint that does not record its shape
- * (version < 3) passes; bp_ckpt_restore_model then compares parameter
- * counts. */
+ * shapes and the model. A recurrent model (history rows with step norms:
+ * c->nsteps > 0) runs over sequences of any length, so for it the
+ * features per time step are compared (adding:6's model evaluates
+ * adding:9). A checkpoint that does not record its shape (version < 3)
+ * passes; bp_ckpt_restore_model then compares parameter counts. */
 bp_status bp_ckpt_check_data(const bp_ckpt *c, const char *path,
-                             const char *what, const bp_dataset *set,
+                             const char *what, const bp_data *data,
                              bp_err *err);
 
 /* Put only the model (parameters, BN statistics) into a net. */

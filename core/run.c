@@ -544,7 +544,7 @@ bp_status bp_model_load(const char *path, const char *data, size_t max_batch,
     snprintf(what, sizeof what, "%s%s", data ? "--data " : "", m->o.data);
     if ((s = bp_run_data_opts(&m->o, &dopts, err)) != BP_OK ||
         (s = bp_data_load(&dopts, &m->data, err)) != BP_OK ||
-        (s = bp_ckpt_check_data(&m->ck, path, what, &m->data.train, err)) != BP_OK ||
+        (s = bp_ckpt_check_data(&m->ck, path, what, &m->data, err)) != BP_OK ||
         (s = bp_run_net_spec(&m->o, &m->data, &m->spec, err)) != BP_OK ||
         (s = bp_net_create(&m->spec, max_batch, 0, NULL, &m->net, err)) != BP_OK ||
         (s = bp_ckpt_restore_model(&m->ck, path, m->net, err)) != BP_OK)

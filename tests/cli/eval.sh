@@ -104,6 +104,12 @@ expect_error() { # exit pattern args...
     [ ! -s "$t/out" ] || fail "bplab $*: printed on stdout"
     grep -Eq -- "$pattern" "$t/err" || fail "bplab $*: $(cat "$t/err") does not match /$pattern/"
 }
+# a recurrent model runs over sequences of any length: the features per
+# step are what must match
+"$bp" eval "$t/reg.ckpt" --data adding:9 > "$t/out" 2> "$t/err" ||
+    fail "an adding:5 model on adding:9: $(cat "$t/err")"
+expect_error 2 "^bplab: error: --data fashion-mnist-rows: 28 features per time step and 10 classes, the model .*reg.ckpt expects 2 features per time step and real targets$" \
+    eval "$t/reg.ckpt" --data fashion-mnist-rows
 expect_error 2 "^bplab: error: --data circles: 2 features and 2 classes, the model .*fm.ckpt expects 784 features and 10 classes$" \
     eval "$t/fm.ckpt" --data circles
 expect_error 2 "^bplab: error: --data adding:5: 10 features and real targets, the model .*fm.ckpt expects 784 features and 10 classes$" \
