@@ -1627,7 +1627,8 @@ void bp_kcheck_tolerance_str(bp_kernel_id k, char *buf, size_t size)
                  d->tol_factor);
         break;
     case BP_TOL_SUM:
-        snprintf(buf, size, "<= %g*K*u*sum|terms|", d->tol_factor);
+        snprintf(buf, size, "<= %g ulp or %g*K*u*sum|terms|", d->tol_factor,
+                 d->tol_factor);
         break;
     }
 }
