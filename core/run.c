@@ -243,9 +243,14 @@ size_t bp_run_command(const bp_run_opts *o, char *buf, size_t size)
     resolve(&d);
     if (o->loss != BP_LOSS_CE && o->data && strncmp(o->data, "adding:", 7) == 0)
         d.loss = o->loss; /* mse is regression's default */
-    bp_opt ta[64], td[64];
+    /* the data set and the model are compared with the true defaults; the
+     * options whose default depends on them with those dependent ones */
+    bp_run_opts d0;
+    bp_run_defaults(&d0);
+    bp_opt ta[64], td[64], t0[64];
     size_t ns, n = bp_run_options(&a, ta, 64, &ns);
     bp_run_options(&d, td, 64, &ns);
+    bp_run_options(&d0, t0, 64, &ns);
     size_t used = 0;
     int w = snprintf(buf, size, "bplab train");
     if (w < 0 || (size_t)w >= size)
@@ -258,8 +263,9 @@ size_t bp_run_command(const bp_run_opts *o, char *buf, size_t size)
         if (i >= ns && !always && strcmp(name, "--isa") != 0)
             continue;
         char va[512], vd[512];
+        bool pristine = strcmp(name, "--data") == 0 || strcmp(name, "--model") == 0;
         value_text(&ta[i], va, sizeof va);
-        value_text(&td[i], vd, sizeof vd);
+        value_text(pristine ? &t0[i] : &td[i], vd, sizeof vd);
         if (ta[i].kind == BP_ARG_STR && !*(const char **)ta[i].dest)
             continue;
         if (!always && strcmp(va, vd) == 0)

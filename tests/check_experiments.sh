@@ -21,16 +21,22 @@ if "$build/experiments/loss" --seeds 99 2> "$t/err"; then echo "FAIL: --seeds 99
 grep -q -- "--seeds 99: must be between 1 and 16" "$t/err" || { cat "$t/err"; exit 1; }
 # provenance names, per variant and seed, the `bplab train` command that
 # reruns that run: the first variant's first command gives the same test
-# loss and accuracy as its row in metrics.csv
-cmd=$(python3 -c '
+# loss and accuracy as its row in metrics.csv (an MLP on the default data,
+# and an RNN on the adding problem, whose --model and --data differ from
+# the defaults)
+"$build/experiments/recurrent" --quick --seeds 1 --epochs 1 --out "$t/recurrent" 2> /dev/null
+rerun() { # EXPERIMENT
+    local cmd name line
+    cmd=$(python3 -c '
 import json, sys
 v = json.load(open(sys.argv[1]))["variants"][0]
-print(v["name"]); print(v["commands"][0])' "$t/loss/provenance.json")
-name=$(echo "$cmd" | head -n 1)
-line=$(echo "$cmd" | tail -n 1)
-case "$line" in "bplab train "*) ;; *) echo "FAIL: provenance command '$line'"; exit 1 ;; esac
-eval "\"$build/bplab\" ${line#bplab } --metrics \"$t/rerun.csv\" --quiet" > /dev/null
-python3 - "$t/loss/metrics.csv" "$t/rerun.csv" "$name" <<'PY'
+print(v["name"]); print(v["commands"][0])' "$t/$1/provenance.json")
+    name=$(echo "$cmd" | head -n 1)
+    line=$(echo "$cmd" | tail -n 1)
+    case "$line" in "bplab train "*) ;; *) echo "FAIL: provenance command '$line'"; exit 1 ;; esac
+    eval "\"$build/bplab\" ${line#bplab } --metrics \"$t/rerun.csv\" --quiet" > /dev/null ||
+        { echo "FAIL: $1's provenance command failed: $line"; exit 1; }
+    python3 - "$t/$1/metrics.csv" "$t/rerun.csv" "$name" "$line" <<'PY'
 import csv, sys
 exp = [r for r in csv.DictReader(open(sys.argv[1]))
        if r["variant"] == sys.argv[3] and r["seed"] == "0"][-1]
@@ -38,9 +44,11 @@ run = list(csv.DictReader(open(sys.argv[2])))[-1]
 for k in ("test_loss", "test_acc"):
     a, b = float(exp[k]), float(run[k])
     if abs(a - b) > 5e-6 * max(1.0, abs(a)):
-        sys.exit("FAIL: provenance command for %s gives %s %s, metrics.csv %s"
-                 % (sys.argv[3], k, b, a))
+        sys.exit("FAIL: %s gives %s %s, metrics.csv %s" % (sys.argv[4], k, b, a))
 print("provenance command reruns %s seed 0: test loss %s, accuracy %s"
       % (sys.argv[3], run["test_loss"], run["test_acc"]))
 PY
+}
+rerun loss || exit 1
+rerun recurrent || exit 1
 echo "experiment harness: outputs complete and well formed"
