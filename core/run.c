@@ -209,6 +209,22 @@ size_t bp_run_spec_text(const bp_run_opts *o, char *buf, size_t size)
     return used;
 }
 
+/* What kind of set a --data value names: "generated", "csv" or
+ * "regression". */
+static bool data_is(const char *data, const char *what)
+{
+    if (!data)
+        return false;
+    if (strcmp(what, "generated") == 0)
+        return strcmp(data, "xor") == 0 || strcmp(data, "spirals") == 0 ||
+               strcmp(data, "circles") == 0 || strncmp(data, "adding:", 7) == 0;
+    if (strcmp(what, "csv") == 0) {
+        size_t n = strlen(data);
+        return n >= 4 && strcmp(data + n - 4, ".csv") == 0;
+    }
+    return strncmp(data, "adding:", 7) == 0; /* "regression" */
+}
+
 /* Append `s` to buf, single-quoted for a POSIX shell when it holds
  * anything but plain characters. */
 static bool put_word(char *buf, size_t size, size_t *used, const char *s)
@@ -241,8 +257,8 @@ size_t bp_run_command(const bp_run_opts *o, char *buf, size_t size)
     d.data = o->data, d.model = o->model; /* their dependent defaults */
     resolve(&a);
     resolve(&d);
-    if (o->loss != BP_LOSS_CE && o->data && strncmp(o->data, "adding:", 7) == 0)
-        d.loss = o->loss; /* mse is regression's default */
+    if (data_is(o->data, "regression"))
+        d.loss = BP_LOSS_MSE; /* regression's default (bp_run_finish) */
     /* the data set and the model are compared with the true defaults; the
      * options whose default depends on them with those dependent ones */
     bp_run_opts d0;
@@ -352,20 +368,6 @@ static bool given(const bp_opt *t, size_t n, const char *name)
         if (strcmp(t[i].name, name) == 0)
             return t[i].seen && *t[i].seen;
     return false;
-}
-
-static bool data_is(const char *data, const char *what)
-{
-    if (!data)
-        return false;
-    if (strcmp(what, "generated") == 0)
-        return strcmp(data, "xor") == 0 || strcmp(data, "spirals") == 0 ||
-               strcmp(data, "circles") == 0 || strncmp(data, "adding:", 7) == 0;
-    if (strcmp(what, "csv") == 0) {
-        size_t n = strlen(data);
-        return n >= 4 && strcmp(data + n - 4, ".csv") == 0;
-    }
-    return strncmp(data, "adding:", 7) == 0; /* "regression" */
 }
 
 bp_status bp_run_finish(bp_run_opts *o, const bp_opt *t, size_t n,
