@@ -742,7 +742,9 @@ static void bm_step(bp_bench_state *st, void *vctx)
         y[i] = i % 10;
     set_threads(c->threads);
     bool flushed = bp_flush_denormals(true);
-    if (!x || bp_net_create(&spec, B, 0, c->t, &net, &err) != BP_OK ||
+    bp_ctx *ctx = NULL;
+    if (!x || bp_ctx_create_for(c->t, c->threads, &ctx, &err) != BP_OK ||
+        bp_net_create(&spec, B, 0, ctx, &net, &err) != BP_OK ||
         bp_optim_create(&os, net->nparams, &opt, &err) != BP_OK) {
         bp_bench_skip(st, "cannot build the network");
         goto done;
@@ -788,6 +790,7 @@ done:
     set_threads(1);
     bp_optim_destroy(opt);
     bp_net_destroy(net);
+    bp_ctx_destroy(ctx);
     free(x);
 }
 

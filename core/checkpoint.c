@@ -84,7 +84,7 @@ bp_status bp_ckpt_encode(const char *spec, const bp_trainer *t,
     put_u64(&w, nspec);
     put(&w, spec, nspec);
     char isa[16] = {0};
-    snprintf(isa, sizeof isa, "%s", net->k->isa_name);
+    snprintf(isa, sizeof isa, "%s", net->ctx->k->isa_name);
     put(&w, isa, 16);
     put_u64(&w, t->epoch);
     put_u64(&w, t->step);

@@ -308,7 +308,7 @@ static void init_weights(bp_net *net, uint64_t seed)
 }
 
 bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
-                        uint64_t seed, const bp_kernels *k, bp_net **out,
+                        uint64_t seed, const bp_ctx *ctx, bp_net **out,
                         bp_err *err)
 {
     *out = NULL;
@@ -321,7 +321,11 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
     if (!net)
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for the network");
     net->spec = *spec;
-    net->k = k ? k : bp_kernels_active();
+    if (!ctx && (s = bp_ctx_create_for(NULL, 0, &net->own_ctx, err)) != BP_OK) {
+        bp_free(net);
+        return s;
+    }
+    net->ctx = ctx ? ctx : net->own_ctx;
     net->max_batch = max_batch;
     net->nlayers = build_layers(spec, net->layers, &net->outputs);
     sizes z = measure(net->layers, net->nlayers, max_batch);
@@ -458,6 +462,7 @@ void bp_net_destroy(bp_net *net)
     if (!net)
         return;
     bp_free(net->mem);
+    bp_ctx_destroy(net->own_ctx);
     bp_free(net);
 }
 
@@ -475,18 +480,18 @@ static size_t gates_of(const bp_layer *l)
 /* The recurrent layer's forward pass over b sequences (x: b x T*F). */
 static void rec_forward(bp_net *net, bp_layer *l, const float *x, size_t b)
 {
-    const bp_kernels *k = net->k;
+    const bp_kernels *k = net->ctx->k;
     size_t f = l->in, h = l->out, T = l->steps, g = gates_of(l);
     const float *wx = net->params + l->w, *wh = wx + f * g;
     size_t ldz = T * g, ldh = T * h;
-    k->gemm(false, false, b * T, g, f, 1.0f, x, f, wx, g, 0.0f, l->z, g);
+    bp_gemm(net->ctx, false, false, b * T, g, f, 1.0f, x, f, wx, g, 0.0f, l->z, g);
     k->bias_add(b * T, g, net->params + l->b, l->z, g);
     for (size_t r = 0; r < b; r++)
         memset(l->hs + r * ldh, 0, h * sizeof(float)); /* h_0 = 0 */
     for (size_t t = 0; t < T; t++) {
         float *zt = l->z + t * g;
         if (t > 0)
-            k->gemm(false, false, b, g, h, 1.0f, l->hs + t * h, ldh, wh, g,
+            bp_gemm(net->ctx, false, false, b, g, h, 1.0f, l->hs + t * h, ldh, wh, g,
                     1.0f, zt, ldz);
         bool last = t + 1 == T;
         float *ho = last ? l->y : l->hs + (t + 1) * h;
@@ -505,7 +510,7 @@ static void rec_forward(bp_net *net, bp_layer *l, const float *x, size_t b)
 static void rec_backward(bp_net *net, bp_layer *l, const float *x, size_t b,
                          float *d)
 {
-    const bp_kernels *k = net->k;
+    const bp_kernels *k = net->ctx->k;
     size_t f = l->in, h = l->out, T = l->steps, g = gates_of(l);
     const float *wh = net->params + l->w + f * g;
     float *gwx = net->grads + l->w, *gwh = gwx + f * g;
@@ -526,24 +531,24 @@ static void rec_backward(bp_net *net, bp_layer *l, const float *x, size_t b,
                 k->tanh_bwd(h, ht + r * ldo, d + r * h, zt + r * ldz);
         }
         if (t > 0)
-            k->gemm(false, true, b, h, g, 1.0f, zt, ldz, wh, g, 0.0f, d, h);
+            bp_gemm(net->ctx, false, true, b, h, g, 1.0f, zt, ldz, wh, g, 0.0f, d, h);
     }
-    k->gemm(true, false, f, g, b * T, 1.0f, x, f, l->z, g, 0.0f, gwx, g);
-    k->gemm(true, false, h, g, b * T, 1.0f, l->hs, h, l->z, g, 0.0f, gwh, g);
+    bp_gemm(net->ctx, true, false, f, g, b * T, 1.0f, x, f, l->z, g, 0.0f, gwx, g);
+    bp_gemm(net->ctx, true, false, h, g, b * T, 1.0f, l->hs, h, l->z, g, 0.0f, gwh, g);
     k->bias_grad(b * T, g, l->z, g, net->grads + l->b);
 }
 
 void bp_net_forward(bp_net *net, const float *x, size_t batch, bool train,
                     uint64_t dropout_key)
 {
-    const bp_kernels *k = net->k;
+    const bp_kernels *k = net->ctx->k;
     const float *in = x;
     for (size_t i = 0; i < net->nlayers; i++) {
         bp_layer *l = &net->layers[i];
         size_t n = batch * l->out;
         switch (l->kind) {
         case BP_L_DENSE:
-            k->gemm(false, false, batch, l->out, l->in, 1.0f, in, l->in,
+            bp_gemm(net->ctx, false, false, batch, l->out, l->in, 1.0f, in, l->in,
                     net->params + l->w, l->out, 0.0f, l->y, l->out);
             k->bias_add(batch, l->out, net->params + l->b, l->y, l->out);
             break;
@@ -605,7 +610,7 @@ int32_t bp_net_predict(const bp_net *net, size_t r)
 double bp_net_loss(bp_net *net, const int32_t *labels, const float *targets,
                    size_t batch, bool want_grad, size_t *correct)
 {
-    const bp_kernels *k = net->k;
+    const bp_kernels *k = net->ctx->k;
     const float *z = bp_net_output(net);
     size_t c = net->outputs;
     float scale = 1.0f / (float)batch;
@@ -656,7 +661,7 @@ double bp_net_loss(bp_net *net, const int32_t *labels, const float *targets,
 
 void bp_net_backward(bp_net *net, const float *x, size_t batch)
 {
-    const bp_kernels *k = net->k;
+    const bp_kernels *k = net->ctx->k;
     int cur = 0;
     for (size_t i = net->nlayers; i-- > 0;) {
         bp_layer *l = &net->layers[i];
@@ -669,11 +674,11 @@ void bp_net_backward(bp_net *net, const float *x, size_t batch)
             rec_backward(net, l, in, batch, d);
             break;
         case BP_L_DENSE:
-            k->gemm(true, false, l->in, l->out, batch, 1.0f, in, l->in, d,
+            bp_gemm(net->ctx, true, false, l->in, l->out, batch, 1.0f, in, l->in, d,
                     l->out, 0.0f, net->grads + l->w, l->out);
             k->bias_grad(batch, l->out, d, l->out, net->grads + l->b);
             if (i > 0) {
-                k->gemm(false, true, batch, l->in, l->out, 1.0f, d, l->out,
+                bp_gemm(net->ctx, false, true, batch, l->in, l->out, 1.0f, d, l->out,
                         net->params + l->w, l->out, 0.0f, net->delta[!cur],
                         l->in);
                 cur = !cur;
@@ -702,13 +707,12 @@ void bp_net_backward(bp_net *net, const float *x, size_t batch)
 
 double bp_net_grad_sumsq(const bp_net *net, double *dense_sumsq)
 {
-    const bp_kernels *k = net->k;
     for (size_t i = 0; i < net->nlayers; i++) {
         const bp_layer *l = &net->layers[i];
         if (bp_layer_has_weights(l))
-            dense_sumsq[l->dense] = bp_par_sumsq(k, l->nw, net->grads + l->w);
+            dense_sumsq[l->dense] = bp_par_sumsq(net->ctx, l->nw, net->grads + l->w);
     }
-    return bp_par_sumsq(k, net->nparams - net->ndecay, net->grads + net->ndecay);
+    return bp_par_sumsq(net->ctx, net->nparams - net->ndecay, net->grads + net->ndecay);
 }
 
 void bp_net_evaluate(bp_net *net, const bp_dataset *d, double *loss,

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ctx.h"
 #include "core/data.h"
 #include "core/status.h"
 #include "kernels/kernels.h"
@@ -113,7 +114,8 @@ static inline int bp_layer_has_weights(const bp_layer *l)
 
 typedef struct bp_net {
     bp_net_spec spec;
-    const bp_kernels *k;
+    const bp_ctx *ctx; /* kernels and threads every call uses */
+    bp_ctx *own_ctx;   /* the context the net made itself, if any */
     size_t nlayers, ndense, outputs, max_batch, max_width;
     bp_layer layers[BP_MAX_LAYERS];
     size_t nparams, ndecay, nbuffers; /* arena lengths, tensors padded
@@ -138,10 +140,11 @@ void bp_net_describe(const bp_net_spec *s, char *buf, size_t size);
 
 /* Build the network for batches of up to max_batch rows, initialise the
  * weights from `seed` (biases 0, BN gamma 1 beta 0, running var 1), and
- * use the kernel table `k` (NULL: the active table). The memory it needs
+ * compute in `ctx`, which must outlive the net (NULL: a context of the net's
+ * own, on the active table with the OpenMP default thread count). The memory it needs
  * is checked against BP_ALLOC_MAX before allocating. */
 bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
-                        uint64_t seed, const bp_kernels *k, bp_net **out,
+                        uint64_t seed, const bp_ctx *ctx, bp_net **out,
                         bp_err *err);
 void bp_net_destroy(bp_net *net);
 

@@ -116,7 +116,7 @@ bool bp_optim_clips(const bp_optim_spec *s)
 double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
                      double *dense_sumsq)
 {
-    const bp_kernels *k = net->k;
+    const bp_ctx *k = net->ctx;
     const bp_optim_spec *s = &o->spec;
     float *g = net->grads;
     size_t n = net->nparams, nd = net->ndecay;

@@ -14,15 +14,16 @@ static size_t len_of(size_t n, size_t c)
     return n - lo < BP_PAR_CHUNK ? n - lo : BP_PAR_CHUNK;
 }
 
-double bp_par_sumsq(const bp_kernels *k, size_t n, const float *x)
+double bp_par_sumsq(const bp_ctx *ctx, size_t n, const float *x)
 {
+    const bp_kernels *k = ctx->k;
     size_t nc = chunks_of(n);
     if (nc <= 1)
         return k->sumsq(n, x);
     double part[4096];
     if (nc > sizeof part / sizeof *part)
         return k->sumsq(n, x);
-#pragma omp parallel for schedule(static) if (nc >= 2)
+#pragma omp parallel for schedule(static) num_threads(ctx->threads) if (nc >= 2)
     for (size_t c = 0; c < nc; c++)
         part[c] = k->sumsq(len_of(n, c), x + c * BP_PAR_CHUNK);
     double s = 0.0;
@@ -31,18 +32,20 @@ double bp_par_sumsq(const bp_kernels *k, size_t n, const float *x)
     return s;
 }
 
-void bp_par_scale(const bp_kernels *k, size_t n, float s, float *x)
+void bp_par_scale(const bp_ctx *ctx, size_t n, float s, float *x)
 {
+    const bp_kernels *k = ctx->k;
     size_t nc = chunks_of(n);
-#pragma omp parallel for schedule(static) if (nc >= 2)
+#pragma omp parallel for schedule(static) num_threads(ctx->threads) if (nc >= 2)
     for (size_t c = 0; c < nc; c++)
         k->scale(len_of(n, c), s, x + c * BP_PAR_CHUNK);
 }
 
-void bp_par_clip(const bp_kernels *k, size_t n, float cv, float *x)
+void bp_par_clip(const bp_ctx *ctx, size_t n, float cv, float *x)
 {
+    const bp_kernels *k = ctx->k;
     size_t nc = chunks_of(n);
-#pragma omp parallel for schedule(static) if (nc >= 2)
+#pragma omp parallel for schedule(static) num_threads(ctx->threads) if (nc >= 2)
     for (size_t c = 0; c < nc; c++)
         k->clip_value(len_of(n, c), cv, x + c * BP_PAR_CHUNK);
 }
@@ -58,18 +61,18 @@ static double update_chunk(const bp_kernels *k, int kind, size_t len,
     return k->adam_update(len, w, g, m, v, p);
 }
 
-double bp_par_update(const bp_kernels *k, int kind, size_t n, float *w,
+double bp_par_update(const bp_ctx *ctx, int kind, size_t n, float *w,
                      const float *g, float *m, float *v,
                      const bp_opt_params *p)
 {
     size_t nc = chunks_of(n);
     double part[4096];
     if (nc <= 1 || nc > sizeof part / sizeof *part)
-        return update_chunk(k, kind, n, w, g, m, v, p);
-#pragma omp parallel for schedule(static)
+        return update_chunk(ctx->k, kind, n, w, g, m, v, p);
+#pragma omp parallel for schedule(static) num_threads(ctx->threads)
     for (size_t c = 0; c < nc; c++) {
         size_t o = c * BP_PAR_CHUNK;
-        part[c] = update_chunk(k, kind, len_of(n, c), w + o, g + o,
+        part[c] = update_chunk(ctx->k, kind, len_of(n, c), w + o, g + o,
                                m ? m + o : NULL, v ? v + o : NULL, p);
     }
     double s = 0.0;

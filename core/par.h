@@ -1,7 +1,7 @@
 /* core/par.h - thread-count-independent parallel loops for the core.
  *
  * Element-wise work on a long array is split into fixed chunks of
- * BP_PAR_CHUNK elements, handed to OpenMP threads statically. Reductions
+ * BP_PAR_CHUNK elements, handed to the context's threads statically. Reductions
  * keep one partial per chunk and add the partials in chunk order, so the
  * result depends on the chunk size (a constant) and never on the thread
  * count. Arrays shorter than two chunks run on the calling thread.
@@ -11,21 +11,21 @@
 
 #include <stddef.h>
 
-#include "kernels/kernels.h"
+#include "core/ctx.h"
 
 #define BP_PAR_CHUNK ((size_t)16384)
 
 /* sum of squares of x[0:n] through the table's sumsq, chunk by chunk */
-double bp_par_sumsq(const bp_kernels *k, size_t n, const float *x);
+double bp_par_sumsq(const bp_ctx *c, size_t n, const float *x);
 
 /* x[0:n] *= s, and clip to [-c, c], in chunks */
-void bp_par_scale(const bp_kernels *k, size_t n, float s, float *x);
-void bp_par_clip(const bp_kernels *k, size_t n, float c, float *x);
+void bp_par_scale(const bp_ctx *c, size_t n, float s, float *x);
+void bp_par_clip(const bp_ctx *c, size_t n, float cv, float *x);
 
 /* One optimizer update over [0, n) in chunks (m, v may be NULL when the
  * optimizer does not use them). kind: 0 sgd, 1 momentum, 2 adam. Returns
  * the sum of squares of g (chunk partials added in order). */
-double bp_par_update(const bp_kernels *k, int kind, size_t n, float *w,
+double bp_par_update(const bp_ctx *c, int kind, size_t n, float *w,
                      const float *g, float *m, float *v,
                      const bp_opt_params *p);
 

@@ -523,8 +523,15 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
         (s = bp_run_optim_spec(o, &os, err)) != BP_OK)
         return s;
     bp_run_train_spec(o, &ts);
-    if ((s = bp_net_create(&ns, ts.batch, ts.seed, NULL, net, err)) != BP_OK ||
-        (s = bp_optim_create(&os, (*net)->nparams, opt, err)) != BP_OK ||
+    bp_ctx *ctx;
+    if ((s = bp_ctx_create(o->isa, "--isa", o->threads, &ctx, err)) != BP_OK)
+        return s;
+    if ((s = bp_net_create(&ns, ts.batch, ts.seed, ctx, net, err)) != BP_OK) {
+        bp_ctx_destroy(ctx);
+        return s;
+    }
+    (*net)->own_ctx = ctx; /* the net frees it */
+    if ((s = bp_optim_create(&os, (*net)->nparams, opt, err)) != BP_OK ||
         (s = bp_trainer_create(&ts, *net, *opt, data, trainer, err)) != BP_OK) {
         bp_optim_destroy(*opt);
         bp_net_destroy(*net);

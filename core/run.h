@@ -100,8 +100,9 @@ bp_status bp_run_optim_spec(const bp_run_opts *o, bp_optim_spec *s,
                             bp_err *err);
 void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s);
 
-/* The network (for batches of o->batch rows, weights from o->seed, the
- * active kernel table), optimizer and trainer of the run `o` on `data`.
+/* The network (for batches of o->batch rows, weights from o->seed, in a
+ * context of its own on o->isa, else BPLAB_ISA, else the best table, with
+ * o->threads threads), optimizer and trainer of the run `o` on `data`.
  * On failure all three are NULL. */
 bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
                        bp_net **net, bp_optim **opt, bp_trainer **trainer,

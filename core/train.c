@@ -221,7 +221,8 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
         size_t r0 = s * bsz, b = n - r0 < bsz ? n - r0 : bsz;
         /* gather the batch: random rows, memory-latency bound, so spread
          * over the threads when it is worth a fork */
-#pragma omp parallel for schedule(static) if (b * dim >= BP_PAR_CHUNK)
+#pragma omp parallel for schedule(static) num_threads(net->ctx->threads) \
+    if (b * dim >= BP_PAR_CHUNK)
         for (size_t i = 0; i < b; i++) {
             size_t src = t->order[r0 + i];
             memcpy(t->xb + i * dim, tr->x + src * dim, dim * sizeof(float));

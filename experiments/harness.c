@@ -651,6 +651,8 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
     r->seed = s;
     bp_run_opts o = var->o;
     o.seed = s;
+    o.isa = var->isa ? var->isa : e->isa;
+    o.threads = var->threads ? var->threads : e->threads;
     if (epochs_override)
         o.epochs = epochs_override;
     bp_data_opts dopts;

@@ -381,14 +381,15 @@ static void list_isas(char *buf, size_t size, bool only_usable)
     }
 }
 
-bp_status bp_kernels_select(const char *name, const char *what, bp_err *err)
+bp_status bp_kernels_lookup(const char *name, const char *what,
+                            const bp_kernels **out, bp_err *err)
 {
     ensure_init();
     if (!what)
         what = "ISA";
     char names[64];
     if (!name || !*name || strcmp(name, "auto") == 0) {
-        atomic_store(&active, &tables[bp_isa_best()]);
+        *out = &tables[bp_isa_best()];
         return BP_OK;
     }
     bp_isa isa = bp_isa_parse(name);
@@ -404,8 +405,17 @@ bp_status bp_kernels_select(const char *name, const char *what, bp_err *err)
                        what, isa_names[isa], bp_isa_unsupported_reason(isa),
                        names);
     }
-    atomic_store(&active, &tables[isa]);
+    *out = &tables[isa];
     return BP_OK;
+}
+
+bp_status bp_kernels_select(const char *name, const char *what, bp_err *err)
+{
+    const bp_kernels *t;
+    bp_status s = bp_kernels_lookup(name, what, &t, err);
+    if (s == BP_OK)
+        atomic_store(&active, t);
+    return s;
 }
 
 bp_status bp_kernels_select_env(bp_err *err)

@@ -360,6 +360,11 @@ const bp_kernels *bp_kernels_active(void);
  * message (e.g. "--isa" or "BPLAB_ISA"); NULL means "ISA". */
 bp_status bp_kernels_select(const char *name, const char *what, bp_err *err);
 
+/* The table bp_kernels_select would make active, without changing
+ * anything (same names, same errors). */
+bp_status bp_kernels_lookup(const char *name, const char *what,
+                            const bp_kernels **out, bp_err *err);
+
 /* Apply the BPLAB_ISA environment variable, if set (see bp_kernels_select). */
 bp_status bp_kernels_select_env(bp_err *err);
 

@@ -204,7 +204,10 @@ START_TEST(test_recurrent_threads)
         bp_optim *opt;
         bp_optim_spec os;
         bp_optim_defaults(&os);
-        ck_assert(bp_net_create(&spec, NB, 5, t, &net[r], &err) == BP_OK);
+        bp_ctx *ctx;
+        ck_assert(bp_ctx_create_for(t, threads[r], &ctx, &err) == BP_OK);
+        ck_assert(bp_net_create(&spec, NB, 5, ctx, &net[r], &err) == BP_OK);
+        net[r]->own_ctx = ctx;
         ck_assert(bp_optim_create(&os, net[r]->nparams, &opt, &err) == BP_OK);
         omp_set_num_threads(threads[r]);
         for (int s = 0; s < 3; s++) {

@@ -186,8 +186,11 @@ static void check_gradients(const bp_net_spec *sp, const bp_kernels *k, int id)
     bp_net_spec spec = *sp;
     bp_net *net;
     bp_err err = {0};
-    ck_assert_msg(bp_net_create(&spec, B, 11 + (uint64_t)id, k, &net, &err) == BP_OK,
+    bp_ctx *ctx;
+    ck_assert(bp_ctx_create_for(k, 0, &ctx, &err) == BP_OK);
+    ck_assert_msg(bp_net_create(&spec, B, 11 + (uint64_t)id, ctx, &net, &err) == BP_OK,
                   "%s", err.msg);
+    net->own_ctx = ctx;
     bp_rng g = bp_rng_stream(5, (uint64_t)id);
     float x[B * T * F], tg[B];
     int32_t y[B];

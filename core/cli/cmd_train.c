@@ -248,7 +248,7 @@ int bp_cmd_train(int argc, char **argv)
         if (!o.isa && !(env && *env)) {
             bp_isa isa = bp_isa_parse(ck.isa);
             if (bp_isa_supported(isa))
-                bp_kernels_select(ck.isa, "checkpoint ISA", NULL);
+                o.isa = ck.isa; /* ck lives as long as the run */
             else if (!o.quiet)
                 fprintf(stderr, "bplab: note: %s was trained with the %s table, "
                                 "which this machine cannot run; continuing on "
@@ -316,7 +316,7 @@ int bp_cmd_train(int argc, char **argv)
                 bp_net_count_params(net));
         fprintf(out, "training %s lr %g, batch %lld, seed %lld, %s, %d "
                      "thread%s%s\n",
-                bp_opt_names[o.opt], o.lr, o.batch, o.seed, net->k->isa_name,
+                bp_opt_names[o.opt], o.lr, o.batch, o.seed, net->ctx->k->isa_name,
                 bp_threads(), bp_threads() == 1 ? "" : "s",
                 o.resume ? ", resumed" : "");
         if (o.resume)
