@@ -728,9 +728,9 @@ static void bm_step(bp_bench_state *st, void *vctx)
 {
     const step_ctx *c = vctx;
     enum { B = 128 };
-    bp_net_spec spec = {.inputs = 784, .classes = 10, .nhidden = 2,
-                        .hidden = {256, 128}, .act = BP_ACT_RELU,
+    bp_net_spec spec = {.input = {1, 1, 784}, .classes = 10,
                         .loss = BP_LOSS_CE, .init_gain = 1.0f};
+    bp_net_spec_parse("dense:256,relu,dense:128,relu", &spec, NULL);
     bp_optim_spec os;
     bp_optim_defaults(&os);
     bp_net *net = NULL;
@@ -760,21 +760,20 @@ static void bm_step(bp_bench_state *st, void *vctx)
         if (c->gemms_only) {
             const float *in = x;
             for (int l = 0; l < 3; l++) {
-                const bp_layer *L = &net->layers[l == 0 ? 0 : l == 1 ? 2 : 4];
                 c->t->gemm(false, false, B, dims[l + 1], dims[l], 1.0f, in,
-                           dims[l], net->params + L->w, dims[l + 1], 0.0f,
+                           dims[l], net->params + net->wt[l].off, dims[l + 1], 0.0f,
                            act[l], dims[l + 1]);
                 in = act[l];
             }
             for (int l = 2; l >= 0; l--) {
-                const bp_layer *L = &net->layers[l == 0 ? 0 : l == 1 ? 2 : 4];
                 const float *input = l ? act[l - 1] : x;
                 c->t->gemm(true, false, dims[l], dims[l + 1], B, 1.0f, input,
                            dims[l], net->delta[0], dims[l + 1], 0.0f,
-                           net->grads + L->w, dims[l + 1]);
+                           net->grads + net->wt[l].off, dims[l + 1]);
                 if (l)
                     c->t->gemm(false, true, B, dims[l], dims[l + 1], 1.0f,
-                               net->delta[0], dims[l + 1], net->params + L->w,
+                               net->delta[0], dims[l + 1],
+                               net->params + net->wt[l].off,
                                dims[l + 1], 0.0f, net->delta[1], dims[l]);
             }
         } else {

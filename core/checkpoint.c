@@ -93,7 +93,7 @@ bp_status bp_ckpt_encode(const char *spec, const bp_trainer *t,
     put_u64(&w, t->opt->t);
     put_f64(&w, t->best_val);
     put_u64(&w, t->stopped_early);
-    put_u64(&w, net->spec.inputs);
+    put_u64(&w, net->inputs);
     put_u64(&w, net->spec.classes);
     put_floats(&w, net->params, net->nparams);
     put_floats(&w, net->buffers, net->nbuffers);

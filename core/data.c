@@ -38,6 +38,7 @@ bp_status bp_dataset_alloc(size_t n, size_t dim, size_t classes,
                        "GiB limit",
                        n, dim, (double)n * (double)dim * 4.0 / (1 << 30),
                        BP_DATA_MAX_BYTES >> 30);
+    out->shape = bp_shape_vec(dim);
     out->x = bp_alloc(xb);
     out->y = bp_alloc_zero(n * sizeof(int32_t));
     if (!out->x || !out->y) {
@@ -392,6 +393,10 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
         goto fail;
     }
     out->train.classes = out->val.classes = out->test.classes = classes;
+    out->shape = bp_shape_size(all.shape) == all.dim ? all.shape
+                                                     : bp_shape_vec(all.dim);
+    if (out->steps)
+        out->shape = (bp_shape){out->steps, 1, all.dim / out->steps};
     if (fashion && classes == 10)
         out->class_names = fashion_classes;
     if (o->normalize)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/shape.h"
 #include "core/status.h"
 
 /* Largest feature matrix a loader will allocate (4 GiB of floats). */
@@ -27,6 +28,7 @@
 
 typedef struct bp_dataset {
     size_t n, dim, classes;
+    bp_shape shape; /* of a sample as the file gives it (dim = its size) */
     float *x;   /* n x dim */
     int32_t *y; /* n */
     float *t;   /* n regression targets when classes == 0, else NULL */
@@ -35,6 +37,9 @@ typedef struct bp_dataset {
 typedef struct bp_data {
     bp_dataset train, val, test;
     size_t steps;      /* sequence sets: time steps per sample; else 0 */
+    bp_shape shape;    /* of a sample: T x 1 x C for a sequence set, H x W
+                          x C for IDX images (Fashion-MNIST 28 x 28 x 1),
+                          else 1 x 1 x dim (core/shape.h) */
     /* the name of each of the `classes` classes (static strings, not
      * owned), or NULL for sets whose classes are only numbers */
     const char *const *class_names;

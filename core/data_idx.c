@@ -168,6 +168,10 @@ bp_status bp_idx_load(const char *images, const char *labels,
         goto fail;
     if ((s = bp_dataset_alloc(fi.count, fi.per, 0, out, err)) != BP_OK)
         goto fail;
+    if (fi.ndims == 3) /* count x rows x columns: grey images */
+        out->shape = (bp_shape){fi.dims[1], fi.dims[2], 1};
+    else if (fi.ndims == 4) /* count x rows x columns x channels */
+        out->shape = (bp_shape){fi.dims[1], fi.dims[2], fi.dims[3]};
     for (size_t i = 0; i < cells; i++)
         out->x[i] = (float)raw[i] * (1.0f / 255.0f);
     /* labels: read into the raw buffer's start (count <= cells) */

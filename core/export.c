@@ -184,12 +184,12 @@ static void put_json_str(wr *w, const char *s)
 /* The entries                                                             */
 
 static void add_tensor(entry *e, size_t *n, size_t layer, const char *role,
-                       int ndim, size_t d0, size_t d1, const float *f)
+                       size_t ndim, size_t d0, size_t d1, const float *f)
 {
     entry *t = &e[(*n)++];
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "%zu.%s", layer, role);
-    t->ndim = ndim;
+    t->ndim = (int)ndim;
     t->dim[0] = d0;
     t->dim[1] = d1;
     t->f = f;
@@ -213,33 +213,11 @@ static size_t collect(const bp_net *net, const char *spec, const char *desc,
     const float *P = net->params, *B = net->buffers;
     for (size_t i = 0; i < net->nlayers; i++) {
         const bp_layer *l = &net->layers[i];
-        switch (l->kind) {
-        case BP_L_DENSE:
-            add_tensor(e, &n, i, "dense.weight", 2, l->in, l->out, P + l->w);
-            add_tensor(e, &n, i, "dense.bias", 1, l->out, 0, P + l->b);
-            break;
-        case BP_L_BN:
-            add_tensor(e, &n, i, "bn.weight", 1, l->out, 0, P + l->w);
-            add_tensor(e, &n, i, "bn.bias", 1, l->out, 0, P + l->b);
-            add_tensor(e, &n, i, "bn.running_mean", 1, l->out, 0, B + l->rm);
-            add_tensor(e, &n, i, "bn.running_var", 1, l->out, 0, B + l->rv);
-            break;
-        case BP_L_RNN:
-        case BP_L_LSTM: {
-            bool lstm = l->kind == BP_L_LSTM;
-            size_t g = lstm ? 4 * l->out : l->out;
-            add_tensor(e, &n, i, lstm ? "lstm.weight_ih" : "rnn.weight_ih", 2,
-                       l->in, g, P + l->w);
-            add_tensor(e, &n, i, lstm ? "lstm.weight_hh" : "rnn.weight_hh", 2,
-                       l->out, g, P + l->w + l->in * g);
-            add_tensor(e, &n, i, lstm ? "lstm.bias" : "rnn.bias", 1, g, 0,
-                       P + l->b);
-            break;
-        }
-        case BP_L_ACT:
-        case BP_L_DROPOUT:
-            break;
-        }
+        bp_tensor_view v[4];
+        size_t nv = l->ops->views ? l->ops->views(l, P, B, v) : 0;
+        for (size_t j = 0; j < nv; j++)
+            add_tensor(e, &n, i, v[j].name, v[j].ndim, v[j].dim[0],
+                       v[j].dim[1], v[j].data);
     }
     add_text(e, &n, "format", "bplab");
     add_text(e, &n, "net", desc);

@@ -1,32 +1,11 @@
 /* core/net.c - building, running and differentiating a network (net.h).
  *
- * Forward, for each layer, reading the previous layer's output:
- *   dense    y = x W + b                      gemm NN, bias_add
- *   bn       y = gamma xhat + beta             bn_fwd_train / bn_fwd_infer
- *   act      y = f(x), in place on x           sigmoid/tanh/relu_fwd
- *   dropout  y = x * mask                      dropout_fwd
- * Backward, from the loss's delta d = dL/dy of the last layer:
- *   dense    dW = x^T d, db = colsum(d), dx = d W^T   gemm TN, bias_grad,
- *                                                     gemm NT (skipped for
- *                                                     the first layer)
- *   bn       dx, dgamma, dbeta                 bn_bwd
- *   act      dx = d * f'(y), in place          *_bwd (from the output y)
- *   dropout  dx = d * mask, in place           dropout_bwd
- *
- * A recurrent layer (always the first) over T steps of F features, for a
- * batch of B sequences, with G = H (RNN) or 4H (LSTM) gate columns:
- *   Z = X Wx + b over all B*T rows at once     gemm NN, bias_add
- *   per step t: Z_t += h_{t-1} Wh (t > 0)      gemm NN, beta 1
- *     RNN   h_t = tanh(Z_t)                    tanh_fwd
- *     LSTM  gates, c_t, h_t from Z_t, c_{t-1}  lstm_fwd
- * and backward through time from dh = dL/dh_T (dc = 0):
- *   per step t = T..1:
- *     RNN   dZ_t = dh * (1 - h_t^2)            tanh_bwd
- *     LSTM  dZ_t, dc <- dc_{t-1}               lstm_bwd
- *     dh = dZ_t Wh^T (t > 1)                   gemm NT
- *   dWx = X^T dZ, dWh = Hin^T dZ, db = colsum(dZ) over all B*T rows
- *                                              gemm TN, bias_grad
- * where Hin holds the state entering each step (zero for the first).
+ * The network knows layers only through their ops (core/layer.h): it
+ * parses and prints the spec grammar, lays out the memory the plans ask
+ * for, and runs forward (first to last, each layer reading the previous
+ * one's output) and backward (last to first, from the loss's delta,
+ * ping-ponging between two delta buffers when a layer writes its input
+ * gradient elsewhere). The loss is the net's own: it is not a layer.
  */
 #include "core/net.h"
 
@@ -36,73 +15,75 @@
 
 #include "core/alloc.h"
 #include "core/par.h"
-#include "core/rng.h"
 
-const char *const bp_act_names[] = {"relu", "sigmoid", "tanh", NULL};
 const char *const bp_loss_names[] = {"ce", "mse", "bce", NULL};
-const char *const bp_init_names[] = {"auto", "he", "xavier", NULL};
 const char *const bp_cell_names[] = {"mlp", "rnn", "lstm", NULL};
+
+extern const bp_layer_ops bp_layer_dense;
 
 /* ---------------------------------------------------------------------- */
 /* Spec                                                                    */
 
-bp_status bp_net_spec_check(const bp_net_spec *s, bp_err *err)
+bp_status bp_net_spec_parse(const char *text, bp_net_spec *s, bp_err *err)
 {
-    if (s->inputs == 0 || s->inputs > BP_MAX_WIDTH)
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "inputs %zu: must be between 1 and %d", s->inputs,
-                       BP_MAX_WIDTH);
-    if (s->classes == 1 || s->classes > BP_MAX_WIDTH)
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "classes %zu: must be between 2 and %d (or 0: "
-                       "regression)",
-                       s->classes, BP_MAX_WIDTH);
-    if (s->classes == 0 && s->loss != BP_LOSS_MSE)
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "--loss %s: the data set is a regression (real "
-                       "targets); use --loss mse",
-                       bp_loss_names[s->loss]);
-    if (s->loss == BP_LOSS_BCE && s->classes != 2)
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "--loss bce needs two classes, the data has %zu "
-                       "(use ce)",
-                       s->classes);
-    if (s->nhidden > BP_MAX_HIDDEN)
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "--layers: %zu hidden layers, at most %d", s->nhidden,
-                       BP_MAX_HIDDEN);
-    for (size_t i = 0; i < s->nhidden; i++)
-        if (s->hidden[i] == 0 || s->hidden[i] > BP_MAX_WIDTH)
+    s->nlayers = 0;
+    if (!text || !*text || strcmp(text, "none") == 0)
+        return BP_OK;
+    const char *p = text;
+    for (;;) {
+        size_t len = strcspn(p, ","), nlen = strcspn(p, ":,");
+        char tok[64];
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < 63 ? len : 63), p);
+        if (len == 0)
             return bp_fail(err, BP_ERR_INVALID_ARG,
-                           "--layers: width %zu: must be between 1 and %d",
-                           s->hidden[i], BP_MAX_WIDTH);
-    if (!(s->dropout >= 0.0f && s->dropout < 1.0f))
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "--dropout %g: must be in [0, 1)", (double)s->dropout);
-    if (!(s->init_gain > 0.0f && s->init_gain <= 1000.0f))
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "--init-gain %g: must be in (0, 1000]",
-                       (double)s->init_gain);
-    if ((unsigned)s->act > BP_ACT_TANH || (unsigned)s->loss > BP_LOSS_BCE ||
-        (unsigned)s->init > BP_INIT_XAVIER || (unsigned)s->cell > BP_CELL_LSTM)
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "bad activation, loss, init or cell");
-    if (s->cell != BP_CELL_NONE) {
-        const char *m = bp_cell_names[s->cell];
-        if (s->steps == 0 || s->steps > BP_MAX_STEPS ||
-            s->inputs % s->steps != 0)
+                           "%s: an empty layer%s", text,
+                           *p ? " (two commas)" : " (a trailing comma)");
+        const bp_layer_ops *ops = bp_layer_find(p, nlen);
+        if (!ops) {
+            char names[256];
+            size_t used = 0;
+            for (const bp_layer_ops *const *k = bp_layer_kinds; *k; k++)
+                used += (size_t)snprintf(names + used, sizeof names - used,
+                                         "%s%s", used ? ", " : "", (*k)->name);
             return bp_fail(err, BP_ERR_INVALID_ARG,
-                           "--model %s: %zu time steps for %zu inputs (must "
-                           "divide them, at most %d)",
-                           m, s->steps, s->inputs, BP_MAX_STEPS);
-        if (s->nhidden == 0)
+                           "'%s': unknown layer (layers: %s)", tok, names);
+        }
+        if (s->nlayers == BP_MAX_LAYERS - 1)
             return bp_fail(err, BP_ERR_INVALID_ARG,
-                           "--model %s: no recurrent width", m);
-        if (s->batchnorm)
+                           "more than %d layers", BP_MAX_LAYERS - 1);
+        bp_layer_spec *l = &s->layers[s->nlayers];
+        memset(l, 0, sizeof *l);
+        l->ops = ops;
+        bp_status st = ops->parse(nlen < len ? tok + nlen + 1 : NULL, l, err);
+        if (st != BP_OK)
+            return st;
+        s->nlayers++;
+        p += len;
+        if (!*p)
+            return BP_OK;
+        p++; /* the comma */
+        if (!*p)
             return bp_fail(err, BP_ERR_INVALID_ARG,
-                           "--batchnorm: not with --model %s", m);
+                           "%s: an empty layer (a trailing comma)", text);
     }
-    return BP_OK;
+}
+
+size_t bp_net_spec_format(const bp_net_spec *s, char *buf, size_t size)
+{
+    size_t used = 0;
+    if (size)
+        buf[0] = '\0';
+    if (s->nlayers == 0)
+        return (size_t)snprintf(buf, size, "none");
+    for (size_t i = 0; i < s->nlayers; i++) {
+        const bp_layer_spec *l = &s->layers[i];
+        if (i)
+            used += (size_t)snprintf(buf + (used < size ? used : size),
+                                     used < size ? size - used : 0, ",");
+        used += (size_t)l->ops->format(l, buf + (used < size ? used : size),
+                                       used < size ? size - used : 0);
+    }
+    return used;
 }
 
 static size_t outputs_of(const bp_net_spec *s)
@@ -110,73 +91,84 @@ static size_t outputs_of(const bp_net_spec *s)
     return s->loss == BP_LOSS_BCE || s->classes == 0 ? 1 : s->classes;
 }
 
-/* "784-256-128-10 relu ce", "28x28-lstm128-10 relu ce" */
-void bp_net_describe(const bp_net_spec *s, char *buf, size_t size)
+/* The checks that do not need the layers' plans. */
+static bp_status check_head(const bp_net_spec *s, bp_err *err)
 {
-    size_t used, first = 0;
-    if (s->cell != BP_CELL_NONE && s->steps && s->nhidden) {
-        used = (size_t)snprintf(buf, size, "%zux%zu-%s%zu", s->steps,
-                                s->inputs / s->steps, bp_cell_names[s->cell],
-                                s->hidden[0]);
-        first = 1;
-    } else {
-        used = (size_t)snprintf(buf, size, "%zu", s->inputs);
-    }
-    for (size_t i = first; i < s->nhidden && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "-%zu", s->hidden[i]);
-    bool dense_hidden = s->nhidden > first; /* --act applies to these */
-    if (used < size)
-        snprintf(buf + used, size - used, "-%zu%s%s %s%s%s", outputs_of(s),
-                 dense_hidden ? " " : "",
-                 dense_hidden ? bp_act_names[s->act] : "",
-                 bp_loss_names[s->loss],
-                 s->batchnorm ? " batchnorm" : "",
-                 s->dropout > 0 ? " dropout" : "");
+    size_t inputs = bp_shape_size(s->input);
+    if (inputs == 0 || inputs > BP_MAX_WIDTH * (size_t)16)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "inputs %zu: must be between 1 and %zu", inputs,
+                       BP_MAX_WIDTH * (size_t)16);
+    if (s->classes == 1 || s->classes > BP_MAX_WIDTH)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "classes %zu: must be between 2 and %d (or 0: "
+                       "regression)",
+                       s->classes, BP_MAX_WIDTH);
+    if ((unsigned)s->loss > BP_LOSS_BCE || (unsigned)s->init > BP_INIT_XAVIER)
+        return bp_fail(err, BP_ERR_INVALID_ARG, "loss or init: out of range");
+    if (s->classes == 0 && s->loss != BP_LOSS_MSE)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "loss %s: the data set is a regression (real "
+                       "targets); use mse",
+                       bp_loss_names[s->loss]);
+    if (s->loss == BP_LOSS_BCE && s->classes != 2)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "loss bce needs two classes, the data has %zu (use ce)",
+                       s->classes);
+    if (!(s->init_gain > 0.0f && s->init_gain <= 1000.0f))
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "init gain %g: must be in (0, 1000]",
+                       (double)s->init_gain);
+    if (s->nlayers > BP_MAX_LAYERS - 1)
+        return bp_fail(err, BP_ERR_INVALID_ARG, "more than %d layers",
+                       BP_MAX_LAYERS - 1);
+    return BP_OK;
 }
 
 /* ---------------------------------------------------------------------- */
-/* Layout                                                                  */
+/* Planning and layout                                                     */
 
-/* The layer list of a spec (offsets and buffers are filled later). */
-static size_t build_layers(const bp_net_spec *s, bp_layer *L, size_t *outputs)
+/* The layers of a spec with their shapes and plans: the hidden layers,
+ * then the dense output layer. */
+typedef struct plans {
+    size_t n;
+    bp_layer_spec spec[BP_MAX_LAYERS];
+    bp_shape in[BP_MAX_LAYERS];
+    bp_layer_plan p[BP_MAX_LAYERS];
+} plans;
+
+static bp_status plan_all(const bp_net_spec *s, size_t max_batch, plans *P,
+                          bp_err *err)
 {
-    size_t n = 0, in = s->inputs;
-    int dense = 0;
-    for (size_t h = 0; h <= s->nhidden; h++) {
-        bool last = h == s->nhidden;
-        size_t out = last ? outputs_of(s) : s->hidden[h];
-        if (h == 0 && !last && s->cell != BP_CELL_NONE) {
-            bool lstm = s->cell == BP_CELL_LSTM;
-            size_t f = in / s->steps, gates = lstm ? 4 * out : out;
-            L[n++] = (bp_layer){.kind = lstm ? BP_L_LSTM : BP_L_RNN, .in = f,
-                                .out = out, .steps = s->steps,
-                                .nw = (f + out) * gates, .dense = dense++};
-            if (s->dropout > 0)
-                L[n++] = (bp_layer){.kind = BP_L_DROPOUT, .in = out,
-                                    .out = out, .p = s->dropout};
-            in = out;
-            continue;
-        }
-        L[n++] = (bp_layer){.kind = BP_L_DENSE, .in = in, .out = out,
-                            .nw = in * out, .dense = dense++};
-        if (!last) {
-            if (s->batchnorm)
-                L[n++] = (bp_layer){.kind = BP_L_BN, .in = out, .out = out};
-            L[n++] = (bp_layer){.kind = BP_L_ACT, .in = out, .out = out,
-                                .act = s->act};
-            if (s->dropout > 0)
-                L[n++] = (bp_layer){.kind = BP_L_DROPOUT, .in = out,
-                                    .out = out, .p = s->dropout};
-        }
-        in = out;
-        *outputs = out;
+    bp_status st = check_head(s, err);
+    if (st != BP_OK)
+        return st;
+    P->n = s->nlayers + 1;
+    memcpy(P->spec, s->layers, s->nlayers * sizeof *s->layers);
+    P->spec[s->nlayers] = (bp_layer_spec){.ops = &bp_layer_dense,
+                                          .units = outputs_of(s)};
+    bp_shape in = s->input;
+    size_t weighted = 0;
+    for (size_t i = 0; i < P->n; i++) {
+        const bp_layer_spec *l = &P->spec[i];
+        bp_layer_plan *p = &P->p[i];
+        memset(p, 0, sizeof *p);
+        P->in[i] = in;
+        if ((st = l->ops->plan(l, in, max_batch, p, err)) != BP_OK)
+            return st;
+        for (size_t t = 0; t < p->ntensors; t++)
+            weighted += p->t[t].role == BP_T_WEIGHT;
+        if (weighted > BP_MAX_DENSE)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "more than %d layers with weights", BP_MAX_DENSE);
+        in = p->out;
     }
-    return n;
+    return BP_OK;
 }
 
-/* Float counts of everything the net allocates, with overflow checks. */
+/* Float counts of everything the net allocates. */
 typedef struct sizes {
-    size_t params, ndecay, buffers, acts, width;
+    size_t params, ndecay, buffers, acts, width, steps, total;
     bool overflow;
 } sizes;
 
@@ -187,123 +179,215 @@ static size_t add_sz(sizes *z, size_t a, size_t b)
     return a + b;
 }
 
-static size_t mul_sz(sizes *z, size_t a, size_t b)
+/* Round a float count up to a 64-byte boundary. */
+static size_t pad16(sizes *z, size_t n)
 {
-    if (a && b > (size_t)-1 / a)
-        z->overflow = true;
-    return a * b;
+    return add_sz(z, n, 15) & ~(size_t)15;
 }
 
-/* Round a float count up to a 64-byte boundary. */
-static size_t pad16(size_t n) { return (n + 15) & ~(size_t)15; }
-
-static sizes measure(const bp_layer *L, size_t n, size_t batch)
+/* The layout: with net == NULL, only the sizes; with a net whose mem is
+ * allocated, the same walk assigns every tensor (so the two cannot
+ * disagree). Order in the block: params (WEIGHT tensors, then PARAM
+ * ones), grads (the same offsets), buffers, activations, 2 deltas and 2
+ * loss scratch buffers of max_batch x width, then the step norms. */
+static sizes place(const plans *P, size_t max_batch, bp_net *net)
 {
     sizes z = {0};
     z.width = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (L[i].out > z.width)
-            z.width = L[i].out;
-        if (L[i].in > z.width)
-            z.width = L[i].in;
-        size_t act = pad16(mul_sz(&z, batch, L[i].out));
-        switch (L[i].kind) {
-        case BP_L_DENSE:
-            z.ndecay = add_sz(&z, z.ndecay, pad16(mul_sz(&z, L[i].in, L[i].out)));
-            z.params = add_sz(&z, z.params, pad16(L[i].out));
-            z.acts = add_sz(&z, z.acts, act);
-            break;
-        case BP_L_BN:
-            z.params = add_sz(&z, z.params, 2 * pad16(L[i].out));
-            z.buffers = add_sz(&z, z.buffers, 2 * pad16(L[i].out));
-            z.acts = add_sz(&z, z.acts, add_sz(&z, act, 2 * pad16(L[i].out)));
-            break;
-        case BP_L_ACT:
-            break;
-        case BP_L_DROPOUT:
-            z.acts = add_sz(&z, z.acts, 2 * act);
-            break;
-        case BP_L_RNN:
-        case BP_L_LSTM: {
-            bool lstm = L[i].kind == BP_L_LSTM;
-            size_t gates = lstm ? 4 * L[i].out : L[i].out;
-            size_t seq = mul_sz(&z, batch, L[i].steps);
-            size_t zs = pad16(mul_sz(&z, seq, gates));
-            size_t hs = pad16(mul_sz(&z, seq, L[i].out));
-            z.ndecay = add_sz(&z, z.ndecay, pad16(L[i].nw));
-            z.params = add_sz(&z, z.params, pad16(gates));
-            z.acts = add_sz(&z, z.acts, add_sz(&z, act, add_sz(&z, zs, hs)));
-            if (lstm)
-                z.acts = add_sz(&z, z.acts, add_sz(&z, hs, act));
-            break;
+    for (size_t i = 0; i < P->n; i++) {
+        const bp_layer_plan *p = &P->p[i];
+        size_t win = bp_shape_size(P->in[i]), wout = bp_shape_size(p->out);
+        if (win > z.width)
+            z.width = win;
+        if (wout > z.width)
+            z.width = wout;
+        for (size_t t = 0; t < p->ntensors; t++) {
+            size_t n = pad16(&z, p->t[t].n);
+            switch (p->t[t].role) {
+            case BP_T_WEIGHT: z.ndecay = add_sz(&z, z.ndecay, n); break;
+            case BP_T_PARAM: z.params = add_sz(&z, z.params, n); break;
+            case BP_T_BUFFER: z.buffers = add_sz(&z, z.buffers, n); break;
+            case BP_T_ACT:
+                if (!(t == 0 && p->in_place && i > 0))
+                    z.acts = add_sz(&z, z.acts, n);
+                break;
+            }
         }
-        }
+        z.steps = add_sz(&z, z.steps, p->nsteps);
     }
     z.params = add_sz(&z, z.params, z.ndecay);
+    size_t delta = pad16(&z, bp_satmul(max_batch, z.width));
+    size_t n = add_sz(&z, z.params, z.params);
+    n = add_sz(&z, n, z.buffers);
+    n = add_sz(&z, n, z.acts);
+    n = add_sz(&z, n, bp_satmul(4, delta));
+    z.total = add_sz(&z, n, bp_satmul(2, z.steps)); /* doubles */
+    if (!net || z.overflow)
+        return z;
+
+    float *params = net->mem, *grads = params + z.params;
+    float *buffers = grads + z.params, *acts = buffers + z.buffers;
+    size_t woff = 0, poff = z.ndecay, boff = 0;
+    double *steps = (double *)(acts + z.acts + 4 * delta);
+    const float *prev_y = NULL;
+    for (size_t i = 0; i < P->n; i++) {
+        const bp_layer_plan *p = &P->p[i];
+        bp_layer *l = &net->layers[i];
+        memset(l, 0, sizeof *l);
+        l->ops = P->spec[i].ops;
+        l->spec = P->spec[i];
+        l->in = P->in[i];
+        l->out = p->out;
+        l->index = i;
+        l->wl = -1;
+        l->ntensors = p->ntensors;
+        for (size_t t = 0; t < p->ntensors; t++) {
+            size_t n = p->t[t].n, padded = (n + 15) & ~(size_t)15;
+            l->role[t] = p->t[t].role;
+            l->n[t] = n;
+            switch (p->t[t].role) {
+            case BP_T_WEIGHT:
+                l->off[t] = woff, woff += padded;
+                l->wl = (int)net->ndense;
+                net->wl[net->ndense] = l;
+                net->wt[net->ndense].off = l->off[t];
+                net->wt[net->ndense].n = n;
+                net->ndense++;
+                break;
+            case BP_T_PARAM: l->off[t] = poff, poff += padded; break;
+            case BP_T_BUFFER: l->off[t] = boff, boff += padded; break;
+            case BP_T_ACT:
+                if (t == 0 && p->in_place && i > 0) {
+                    l->t[t] = (float *)prev_y; /* runs in place */
+                } else {
+                    l->t[t] = acts;
+                    acts += padded;
+                }
+                break;
+            }
+            if (p->t[t].role == BP_T_WEIGHT || p->t[t].role == BP_T_PARAM) {
+                l->t[t] = params + l->off[t];
+                l->g[t] = grads + l->off[t];
+            } else if (p->t[t].role == BP_T_BUFFER) {
+                l->t[t] = buffers + l->off[t];
+            }
+        }
+        l->y = l->t[0];
+        l->steps = steps;
+        l->nsteps = p->nsteps;
+        steps += p->nsteps;
+        prev_y = l->y;
+    }
+    net->params = params;
+    net->grads = grads;
+    net->buffers = buffers;
+    net->delta[0] = acts;
+    net->delta[1] = acts + delta;
+    net->aux = acts + 2 * delta;
+    net->aux2 = acts + 3 * delta;
+    net->step_sumsq = (double *)(acts + 4 * delta);
+    net->steps = z.steps;
     return z;
 }
 
-static size_t total_floats(const sizes *z, size_t batch)
+bp_status bp_net_spec_check(const bp_net_spec *s, bp_err *err)
 {
-    sizes t = *z;
-    size_t delta = pad16(mul_sz(&t, batch, z->width));
-    size_t n = add_sz(&t, 2 * z->params, z->buffers);
-    n = add_sz(&t, n, z->acts);
-    n = add_sz(&t, n, mul_sz(&t, 4, delta)); /* 2 deltas + 2 aux */
-    return t.overflow ? 0 : n;
+    static _Thread_local plans P;
+    return plan_all(s, 1, &P, err);
 }
 
 size_t bp_net_bytes(const bp_net_spec *spec, size_t max_batch)
 {
-    bp_layer L[BP_MAX_LAYERS];
-    size_t outputs;
-    size_t n = build_layers(spec, L, &outputs);
-    sizes z = measure(L, n, max_batch);
-    if (z.overflow)
+    static _Thread_local plans P;
+    if (plan_all(spec, max_batch, &P, NULL) != BP_OK)
         return 0;
-    return bp_mul_size(total_floats(&z, max_batch), sizeof(float));
+    sizes z = place(&P, max_batch, NULL);
+    return z.overflow ? 0 : bp_mul_size(z.total, sizeof(float));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Description                                                             */
+
+void bp_net_describe(const bp_net_spec *s, char *buf, size_t size)
+{
+    size_t used;
+    const bp_layer_ops *first = s->nlayers ? s->layers[0].ops : NULL;
+    if (first && first->sequence && s->input.w == 1)
+        used = (size_t)snprintf(buf, size, "%zux%zu", s->input.h, s->input.c);
+    else
+        used = (size_t)snprintf(buf, size, "%zu", bp_shape_size(s->input));
+    /* the chain of widths, then the activations named once each, the
+     * loss, and the other layers' words */
+    const char *acts[BP_MAX_LAYERS], *words[BP_MAX_LAYERS];
+    size_t nacts = 0, nwords = 0;
+    for (size_t i = 0; i <= s->nlayers; i++) {
+        bp_layer_spec out = {.ops = &bp_layer_dense, .units = outputs_of(s)};
+        const bp_layer_spec *l = i < s->nlayers ? &s->layers[i] : &out;
+        if (l->ops->chain && used < size)
+            used += (size_t)l->ops->chain(l, buf + used, size - used);
+        const char *w = l->ops->word;
+        if (!w)
+            continue;
+        const char **list = l->ops->is_activation ? acts : words;
+        size_t *n = l->ops->is_activation ? &nacts : &nwords;
+        bool seen = false;
+        for (size_t j = 0; j < *n; j++)
+            seen |= strcmp(list[j], w) == 0;
+        if (!seen)
+            list[(*n)++] = w;
+    }
+    for (size_t j = 0; j < nacts && used < size; j++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s",
+                                 j ? "/" : " ", acts[j]);
+    if (used < size)
+        used += (size_t)snprintf(buf + used, size - used, " %s",
+                                 bp_loss_names[s->loss]);
+    for (size_t j = 0; j < nwords && used < size; j++)
+        used += (size_t)snprintf(buf + used, size - used, " %s", words[j]);
+}
+
+void bp_net_layer_name(const bp_net *net, size_t i, char *buf, size_t size)
+{
+    const bp_layer *l = &net->layers[i];
+    size_t in = l->ops->sequence ? l->in.c : bp_shape_size(l->in);
+    snprintf(buf, size, "layer %zu (%s %zu->%zu)", i + 1, l->ops->title, in,
+             bp_shape_size(l->out));
 }
 
 /* ---------------------------------------------------------------------- */
 /* Create / destroy                                                        */
 
+/* The auto rule for layer i's weights: the activation after it (before
+ * the next layer with weights), else the last one before it, else ReLU's. */
+static bp_init auto_init(const bp_net *net, size_t i)
+{
+    const bp_layer_ops *after = NULL, *before = NULL;
+    for (size_t j = i + 1; j < net->nlayers && !after; j++) {
+        if (net->layers[j].wl >= 0)
+            break;
+        if (net->layers[j].ops->is_activation)
+            after = net->layers[j].ops;
+    }
+    for (size_t j = i; j-- > 0 && !before;)
+        if (net->layers[j].ops->is_activation)
+            before = net->layers[j].ops;
+    const bp_layer_ops *a = after ? after : before;
+    return !a || a->act == BP_ACT_RELU ? BP_INIT_HE : BP_INIT_XAVIER;
+}
+
 static void init_weights(bp_net *net, uint64_t seed)
 {
     const bp_net_spec *s = &net->spec;
-    bp_init init = s->init;
-    if (init == BP_INIT_AUTO)
-        init = s->act == BP_ACT_RELU ? BP_INIT_HE : BP_INIT_XAVIER;
     memset(net->params, 0, net->nparams * sizeof(float));
+    memset(net->buffers, 0, net->nbuffers * sizeof(float));
     for (size_t i = 0; i < net->nlayers; i++) {
         bp_layer *l = &net->layers[i];
-        if (l->kind == BP_L_BN) {
-            for (size_t j = 0; j < l->out; j++) {
-                net->params[l->w + j] = 1.0f;       /* gamma */
-                net->buffers[l->rv + j] = 1.0f;     /* running var */
-            }
+        if (!l->ops->init)
             continue;
-        }
-        if (!bp_layer_has_weights(l))
-            continue;
-        bp_rng g = bp_rng_stream(seed, 1000 + (uint64_t)l->dense);
-        float *w = net->params + l->w;
-        size_t n = l->nw;
-        if (l->kind != BP_L_DENSE) {
-            double a = s->init_gain / sqrt((double)l->out);
-            for (size_t j = 0; j < n; j++)
-                w[j] = (float)(a * (2.0 * bp_rng_uniform(&g) - 1.0));
-            if (l->kind == BP_L_LSTM)
-                for (size_t j = 0; j < l->out; j++)
-                    net->params[l->b + l->out + j] = 1.0f; /* forget gate */
-        } else if (init == BP_INIT_HE) {
-            double sd = s->init_gain * sqrt(2.0 / (double)l->in);
-            for (size_t j = 0; j < n; j++)
-                w[j] = (float)(sd * bp_rng_normal(&g));
-        } else {
-            double a = s->init_gain * sqrt(6.0 / (double)(l->in + l->out));
-            for (size_t j = 0; j < n; j++)
-                w[j] = (float)(a * (2.0 * bp_rng_uniform(&g) - 1.0));
-        }
+        bp_init_args a = {.seed = seed, .wl = l->wl, .gain = s->init_gain,
+                          .rule = s->init == BP_INIT_AUTO ? auto_init(net, i)
+                                                          : s->init};
+        l->ops->init(l, &a);
     }
 }
 
@@ -312,149 +396,64 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
                         bp_err *err)
 {
     *out = NULL;
-    bp_status s = bp_net_spec_check(spec, err);
-    if (s != BP_OK)
-        return s;
     if (max_batch == 0)
         return bp_fail(err, BP_ERR_INVALID_ARG, "batch 0: must be >= 1");
-    bp_net *net = bp_alloc_zero(sizeof *net);
-    if (!net)
+    plans *P = bp_alloc(sizeof *P);
+    if (!P)
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for the network");
-    net->spec = *spec;
-    if (!ctx && (s = bp_ctx_create_for(NULL, 0, &net->own_ctx, err)) != BP_OK) {
-        bp_free(net);
+    bp_status s = plan_all(spec, max_batch, P, err);
+    if (s != BP_OK) {
+        bp_free(P);
         return s;
     }
-    net->ctx = ctx ? ctx : net->own_ctx;
-    net->max_batch = max_batch;
-    net->nlayers = build_layers(spec, net->layers, &net->outputs);
-    sizes z = measure(net->layers, net->nlayers, max_batch);
-    size_t floats = total_floats(&z, max_batch);
-    size_t bytes = bp_mul_size(floats, sizeof(float));
+    sizes z = place(P, max_batch, NULL);
+    size_t bytes = z.overflow ? 0 : bp_mul_size(z.total, sizeof(float));
     size_t limit = bp_mem_limit();
-    if (z.overflow || bytes == 0 || bytes > limit || z.params > BP_MAX_PARAMS) {
+    if (bytes == 0 || bytes > limit || z.params > BP_MAX_PARAMS) {
         char d[256];
         bp_net_describe(spec, d, sizeof d);
-        bp_net_destroy(net);
+        bp_free(P);
         return bp_fail(err, BP_ERR_NOMEM,
                        "network %s at batch %zu needs %.1f GiB (%zu parameters "
                        "and their activations); this machine allows %.1f GiB",
                        d, max_batch,
-                       z.overflow ? INFINITY : (double)bytes / (1 << 30),
+                       bytes == 0 ? INFINITY : (double)bytes / (1 << 30),
                        z.params, (double)limit / (1 << 30));
+    }
+    bp_net *net = bp_alloc_zero(sizeof *net);
+    if (!net) {
+        bp_free(P);
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the network");
     }
     net->mem = bp_alloc(bytes);
     if (!net->mem) {
+        bp_free(P);
         bp_net_destroy(net);
         return bp_fail(err, BP_ERR_NOMEM,
                        "out of memory for the network (%.1f MiB)",
                        (double)bytes / (1 << 20));
     }
+    if (!ctx && (s = bp_ctx_create_for(NULL, 0, &net->own_ctx, err)) != BP_OK) {
+        bp_free(P);
+        bp_net_destroy(net);
+        return s;
+    }
+    net->ctx = ctx ? ctx : net->own_ctx;
+    net->spec = *spec;
+    net->inputs = bp_shape_size(spec->input);
+    net->max_batch = max_batch;
+    net->nlayers = P->n;
+    net->outputs = outputs_of(spec);
     net->max_width = z.width;
     net->nparams = z.params;
     net->ndecay = z.ndecay;
     net->nbuffers = z.buffers;
-    float *p = net->mem;
-    net->params = p, p += z.params;
-    net->grads = p, p += z.params;
-    net->buffers = p, p += z.buffers;
-    memset(net->grads, 0, z.params * sizeof(float));
-    memset(net->buffers, 0, z.buffers * sizeof(float));
-    /* weights first, then biases and BN parameters */
-    size_t woff = 0, boff = z.ndecay, roff = 0;
-    float *prev_y = NULL;
-    for (size_t i = 0; i < net->nlayers; i++) {
-        bp_layer *l = &net->layers[i];
-        size_t act = pad16(max_batch * l->out);
-        switch (l->kind) {
-        case BP_L_DENSE:
-            l->w = woff, woff += pad16(l->nw);
-            l->b = boff, boff += pad16(l->out);
-            l->y = p, p += act;
-            net->ndense++;
-            break;
-        case BP_L_RNN:
-        case BP_L_LSTM: {
-            size_t gates = l->kind == BP_L_LSTM ? 4 * l->out : l->out;
-            size_t seq = max_batch * l->steps;
-            l->w = woff, woff += pad16(l->nw);
-            l->b = boff, boff += pad16(gates);
-            l->y = p, p += act;
-            l->z = p, p += pad16(seq * gates);
-            l->hs = p, p += pad16(seq * l->out);
-            if (l->kind == BP_L_LSTM) {
-                l->cs = p, p += pad16(seq * l->out);
-                l->dc = p, p += act;
-            }
-            net->steps = l->steps;
-            net->ndense++;
-            break;
-        }
-        case BP_L_BN:
-            l->w = boff, boff += pad16(l->out);
-            l->b = boff, boff += pad16(l->out);
-            l->rm = roff, roff += pad16(l->out);
-            l->rv = roff, roff += pad16(l->out);
-            l->y = p, p += act;
-            l->mean = p, p += pad16(l->out);
-            l->invstd = p, p += pad16(l->out);
-            break;
-        case BP_L_ACT:
-            l->y = prev_y; /* in place */
-            break;
-        case BP_L_DROPOUT:
-            l->y = p, p += act;
-            l->mask = p, p += act;
-            break;
-        }
-        prev_y = l->y;
-    }
-    size_t delta = pad16(max_batch * z.width);
-    net->delta[0] = p, p += delta;
-    net->delta[1] = p, p += delta;
-    net->aux = p, p += delta;
-    net->aux2 = p;
+    place(P, max_batch, net);
+    bp_free(P);
+    memset(net->grads, 0, net->nparams * sizeof(float));
     init_weights(net, seed);
     *out = net;
     return BP_OK;
-}
-
-void bp_net_weight_stats(const bp_net *net, double *norm, double *zero_frac)
-{
-    double ss = 0;
-    size_t z = 0, n = 0;
-    for (size_t i = 0; i < net->nlayers; i++) {
-        const bp_layer *l = &net->layers[i];
-        if (!bp_layer_has_weights(l))
-            continue;
-        const float *w = net->params + l->w;
-        for (size_t j = 0; j < l->nw; j++) {
-            ss += (double)w[j] * w[j];
-            z += fabsf(w[j]) < 1e-3f;
-        }
-        n += l->nw;
-    }
-    *norm = sqrt(ss);
-    *zero_frac = n ? (double)z / (double)n : 0;
-}
-
-size_t bp_net_count_params(const bp_net *net)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < net->nlayers; i++) {
-        const bp_layer *l = &net->layers[i];
-        switch (l->kind) {
-        case BP_L_DENSE: n += l->nw + l->out; break; /* nw = in x out */
-        case BP_L_RNN:
-        case BP_L_LSTM: /* nw = G(F + H), G gate columns */
-            n += l->nw + (l->kind == BP_L_LSTM ? 4 : 1) * l->out;
-            break;
-        case BP_L_BN: n += 2 * l->out; break;
-        case BP_L_ACT:
-        case BP_L_DROPOUT: break;
-        }
-    }
-    return n;
 }
 
 void bp_net_destroy(bp_net *net)
@@ -466,123 +465,44 @@ void bp_net_destroy(bp_net *net)
     bp_free(net);
 }
 
+size_t bp_net_count_params(const bp_net *net)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < net->nlayers; i++) {
+        const bp_layer *l = &net->layers[i];
+        for (size_t t = 0; t < l->ntensors; t++)
+            if (l->role[t] == BP_T_WEIGHT || l->role[t] == BP_T_PARAM)
+                n += l->n[t];
+    }
+    return n;
+}
+
+void bp_net_weight_stats(const bp_net *net, double *norm, double *zero_frac)
+{
+    double ss = 0;
+    size_t z = 0, n = 0;
+    for (size_t i = 0; i < net->ndense; i++) {
+        const float *w = net->params + net->wt[i].off;
+        for (size_t j = 0; j < net->wt[i].n; j++) {
+            ss += (double)w[j] * w[j];
+            z += fabsf(w[j]) < 1e-3f;
+        }
+        n += net->wt[i].n;
+    }
+    *norm = sqrt(ss);
+    *zero_frac = n ? (double)z / (double)n : 0;
+}
+
 /* ---------------------------------------------------------------------- */
-/* Forward                                                                 */
-
-#define BN_EPS 1e-5f
-#define BN_MOMENTUM 0.1f
-
-static size_t gates_of(const bp_layer *l)
-{
-    return l->kind == BP_L_LSTM ? 4 * l->out : l->out;
-}
-
-/* The recurrent layer's forward pass over b sequences (x: b x T*F). */
-static void rec_forward(bp_net *net, bp_layer *l, const float *x, size_t b)
-{
-    const bp_kernels *k = net->ctx->k;
-    size_t f = l->in, h = l->out, T = l->steps, g = gates_of(l);
-    const float *wx = net->params + l->w, *wh = wx + f * g;
-    size_t ldz = T * g, ldh = T * h;
-    bp_gemm(net->ctx, false, false, b * T, g, f, 1.0f, x, f, wx, g, 0.0f, l->z, g);
-    k->bias_add(b * T, g, net->params + l->b, l->z, g);
-    for (size_t r = 0; r < b; r++)
-        memset(l->hs + r * ldh, 0, h * sizeof(float)); /* h_0 = 0 */
-    for (size_t t = 0; t < T; t++) {
-        float *zt = l->z + t * g;
-        if (t > 0)
-            bp_gemm(net->ctx, false, false, b, g, h, 1.0f, l->hs + t * h, ldh, wh, g,
-                    1.0f, zt, ldz);
-        bool last = t + 1 == T;
-        float *ho = last ? l->y : l->hs + (t + 1) * h;
-        size_t ldo = last ? h : ldh;
-        if (l->kind == BP_L_LSTM) {
-            k->lstm_fwd(b, h, zt, ldz, t ? l->cs + (t - 1) * h : NULL,
-                        l->cs + t * h, ldh, ho, ldo);
-        } else {
-            for (size_t r = 0; r < b; r++)
-                k->tanh_fwd(h, zt + r * ldz, ho + r * ldo);
-        }
-    }
-}
-
-/* Backward through time from d = dL/dh_T (b x out, overwritten). */
-static void rec_backward(bp_net *net, bp_layer *l, const float *x, size_t b,
-                         float *d)
-{
-    const bp_kernels *k = net->ctx->k;
-    size_t f = l->in, h = l->out, T = l->steps, g = gates_of(l);
-    const float *wh = net->params + l->w + f * g;
-    float *gwx = net->grads + l->w, *gwh = gwx + f * g;
-    size_t ldz = T * g, ldh = T * h;
-    if (l->kind == BP_L_LSTM)
-        memset(l->dc, 0, b * h * sizeof(float));
-    for (size_t t = T; t-- > 0;) {
-        net->step_sumsq[t] = k->sumsq(b * h, d);
-        float *zt = l->z + t * g;
-        if (l->kind == BP_L_LSTM) {
-            k->lstm_bwd(b, h, zt, ldz, t ? l->cs + (t - 1) * h : NULL,
-                        l->cs + t * h, ldh, d, h, l->dc, h);
-        } else {
-            bool last = t + 1 == T;
-            const float *ht = last ? l->y : l->hs + (t + 1) * h;
-            size_t ldo = last ? h : ldh;
-            for (size_t r = 0; r < b; r++)
-                k->tanh_bwd(h, ht + r * ldo, d + r * h, zt + r * ldz);
-        }
-        if (t > 0)
-            bp_gemm(net->ctx, false, true, b, h, g, 1.0f, zt, ldz, wh, g, 0.0f, d, h);
-    }
-    bp_gemm(net->ctx, true, false, f, g, b * T, 1.0f, x, f, l->z, g, 0.0f, gwx, g);
-    bp_gemm(net->ctx, true, false, h, g, b * T, 1.0f, l->hs, h, l->z, g, 0.0f, gwh, g);
-    k->bias_grad(b * T, g, l->z, g, net->grads + l->b);
-}
+/* Forward, loss, backward                                                 */
 
 void bp_net_forward(bp_net *net, const float *x, size_t batch, bool train,
                     uint64_t dropout_key)
 {
-    const bp_kernels *k = net->ctx->k;
     const float *in = x;
     for (size_t i = 0; i < net->nlayers; i++) {
         bp_layer *l = &net->layers[i];
-        size_t n = batch * l->out;
-        switch (l->kind) {
-        case BP_L_DENSE:
-            bp_gemm(net->ctx, false, false, batch, l->out, l->in, 1.0f, in, l->in,
-                    net->params + l->w, l->out, 0.0f, l->y, l->out);
-            k->bias_add(batch, l->out, net->params + l->b, l->y, l->out);
-            break;
-        case BP_L_BN:
-            if (train)
-                k->bn_fwd_train(batch, l->out, in, l->out, net->params + l->w,
-                                net->params + l->b, BN_EPS, BN_MOMENTUM, l->y,
-                                l->out, l->mean, l->invstd,
-                                net->buffers + l->rm, net->buffers + l->rv);
-            else
-                k->bn_fwd_infer(batch, l->out, in, l->out, net->params + l->w,
-                                net->params + l->b, net->buffers + l->rm,
-                                net->buffers + l->rv, BN_EPS, l->y, l->out);
-            break;
-        case BP_L_ACT:
-            if (l->act == BP_ACT_RELU)
-                k->relu_fwd(n, l->y, l->y);
-            else if (l->act == BP_ACT_SIGMOID)
-                k->sigmoid_fwd(n, l->y, l->y);
-            else
-                k->tanh_fwd(n, l->y, l->y);
-            break;
-        case BP_L_DROPOUT:
-            if (train)
-                k->dropout_fwd(n, bp_rng_key(dropout_key, i), l->p, in, l->y,
-                               l->mask);
-            else
-                memcpy(l->y, in, n * sizeof(float));
-            break;
-        case BP_L_RNN:
-        case BP_L_LSTM:
-            rec_forward(net, l, in, batch);
-            break;
-        }
+        l->ops->forward(l, net->ctx, in, batch, train, dropout_key);
         in = l->y;
     }
 }
@@ -603,9 +523,6 @@ int32_t bp_net_predict(const bp_net *net, size_t r)
             best = (int32_t)c;
     return best;
 }
-
-/* ---------------------------------------------------------------------- */
-/* Loss and backward                                                       */
 
 double bp_net_loss(bp_net *net, const int32_t *labels, const float *targets,
                    size_t batch, bool want_grad, size_t *correct)
@@ -661,58 +578,24 @@ double bp_net_loss(bp_net *net, const int32_t *labels, const float *targets,
 
 void bp_net_backward(bp_net *net, const float *x, size_t batch)
 {
-    const bp_kernels *k = net->ctx->k;
     int cur = 0;
     for (size_t i = net->nlayers; i-- > 0;) {
         bp_layer *l = &net->layers[i];
-        float *d = net->delta[cur];
         const float *in = i ? net->layers[i - 1].y : x;
-        size_t n = batch * l->out;
-        switch (l->kind) {
-        case BP_L_RNN:
-        case BP_L_LSTM:
-            rec_backward(net, l, in, batch, d);
-            break;
-        case BP_L_DENSE:
-            bp_gemm(net->ctx, true, false, l->in, l->out, batch, 1.0f, in, l->in, d,
-                    l->out, 0.0f, net->grads + l->w, l->out);
-            k->bias_grad(batch, l->out, d, l->out, net->grads + l->b);
-            if (i > 0) {
-                bp_gemm(net->ctx, false, true, batch, l->in, l->out, 1.0f, d, l->out,
-                        net->params + l->w, l->out, 0.0f, net->delta[!cur],
-                        l->in);
-                cur = !cur;
-            }
-            break;
-        case BP_L_BN:
-            k->bn_bwd(batch, l->out, in, l->out, d, l->out, net->params + l->w,
-                      l->mean, l->invstd, net->delta[!cur], l->out,
-                      net->grads + l->w, net->grads + l->b);
+        float *r = l->ops->backward(l, net->ctx, in, batch, net->delta[cur],
+                                    net->delta[!cur], i > 0);
+        if (r == net->delta[!cur])
             cur = !cur;
-            break;
-        case BP_L_ACT:
-            if (l->act == BP_ACT_RELU)
-                k->relu_bwd(n, l->y, d, d);
-            else if (l->act == BP_ACT_SIGMOID)
-                k->sigmoid_bwd(n, l->y, d, d);
-            else
-                k->tanh_bwd(n, l->y, d, d);
-            break;
-        case BP_L_DROPOUT:
-            k->dropout_bwd(n, d, l->mask, d);
-            break;
-        }
     }
 }
 
 double bp_net_grad_sumsq(const bp_net *net, double *dense_sumsq)
 {
-    for (size_t i = 0; i < net->nlayers; i++) {
-        const bp_layer *l = &net->layers[i];
-        if (bp_layer_has_weights(l))
-            dense_sumsq[l->dense] = bp_par_sumsq(net->ctx, l->nw, net->grads + l->w);
-    }
-    return bp_par_sumsq(net->ctx, net->nparams - net->ndecay, net->grads + net->ndecay);
+    for (size_t i = 0; i < net->ndense; i++)
+        dense_sumsq[i] = bp_par_sumsq(net->ctx, net->wt[i].n,
+                                      net->grads + net->wt[i].off);
+    return bp_par_sumsq(net->ctx, net->nparams - net->ndecay,
+                        net->grads + net->ndecay);
 }
 
 void bp_net_evaluate(bp_net *net, const bp_dataset *d, double *loss,

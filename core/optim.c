@@ -116,18 +116,18 @@ bool bp_optim_clips(const bp_optim_spec *s)
 double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
                      double *dense_sumsq)
 {
-    const bp_ctx *k = net->ctx;
+    const bp_ctx *c = net->ctx;
     const bp_optim_spec *s = &o->spec;
     float *g = net->grads;
     size_t n = net->nparams, nd = net->ndecay;
     if (s->clip_value > 0.0f)
-        bp_par_clip(k, n, s->clip_value, g);
+        bp_par_clip(c, n, s->clip_value, g);
     if (s->clip_norm > 0.0f) {
         /* after value clipping the norm must be measured again */
-        double ss = s->clip_value > 0.0f ? bp_par_sumsq(k, n, g) : grad_sumsq;
+        double ss = s->clip_value > 0.0f ? bp_par_sumsq(c, n, g) : grad_sumsq;
         double norm = sqrt(ss);
         if (norm > s->clip_norm)
-            bp_par_scale(k, n, (float)(s->clip_norm / norm), g);
+            bp_par_scale(c, n, (float)(s->clip_norm / norm), g);
     }
     o->t++;
     bp_opt_params p = {.lr = lr, .l2 = s->l2, .l1 = s->l1,
@@ -143,18 +143,15 @@ double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
         /* layer by layer, so each layer's gradient norm comes back; last
          * layer first, so that the first layer's weights, which the next
          * forward pass starts with, are the ones left in cache */
-        for (size_t i = net->nlayers; i-- > 0;) {
-            const bp_layer *l = &net->layers[i];
-            if (!bp_layer_has_weights(l))
-                continue;
-            size_t off = l->w;
-            dense_sumsq[l->dense] = bp_par_update(
-                k, kind, l->nw, w + off, g + off, m ? m + off : NULL,
+        for (size_t i = net->ndense; i-- > 0;) {
+            size_t off = net->wt[i].off;
+            dense_sumsq[i] = bp_par_update(
+                c, kind, net->wt[i].n, w + off, g + off, m ? m + off : NULL,
                 v ? v + off : NULL, &p);
         }
     } else {
-        bp_par_update(k, kind, nd, w, g, m, v, &p);
+        bp_par_update(c, kind, nd, w, g, m, v, &p);
     }
-    return bp_par_update(k, kind, n - nd, w + nd, g + nd, m ? m + nd : NULL,
+    return bp_par_update(c, kind, n - nd, w + nd, g + nd, m ? m + nd : NULL,
                          v ? v + nd : NULL, &nodecay);
 }

@@ -9,6 +9,8 @@
 #include "core/alloc.h"
 #include "kernels/kernels.h"
 
+extern const bp_layer_ops bp_layer_dropout;
+
 static const char *const schedule_names[] = {"const", "step", "cosine", NULL};
 
 void bp_run_defaults(bp_run_opts *o)
@@ -56,6 +58,11 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "generated sets only: samples to train on, and as many to test "
          "(adding: a fifth); default 0: the set's own (1000; adding:T "
          "10000); for part of any set see --limit-train", NULL},
+        {"--net", BP_ARG_STR, &o->net, 0, 0, NULL, "L1,L2,...",
+         "the hidden layers in the layer grammar below, e.g. "
+         "dense:256,bn,relu,dropout:0.2,dense:128,relu or lstm:128 (the "
+         "output layer is added); instead of --model, --hidden, --layers, "
+         "--act, --batchnorm and --dropout, which are its shorthands", NULL},
         {"--model", BP_ARG_CHOICE, &o->model, 0, 0, bp_cell_names,
          "mlp|rnn|lstm", "first hidden layer: dense (mlp, the default), or "
          "an Elman RNN or LSTM over the data's time steps, trained through time",
@@ -174,7 +181,7 @@ static void value_text(const bp_opt *o, char *buf, size_t size)
  * same as leaving it out. */
 static void resolve(bp_run_opts *o)
 {
-    if (!o->layers)
+    if (!o->layers && !o->net)
         o->layers = o->model == BP_CELL_NONE ? "256,128" : "none";
     if (o->gen_samples == 0)
         o->gen_samples =
@@ -378,6 +385,15 @@ bp_status bp_run_finish(bp_run_opts *o, const bp_opt *t, size_t n,
         o->loss = BP_LOSS_MSE;
     const char *opt = NULL, *why = NULL;
     char buf[160];
+    static const char *const shorthands[] = {"--model", "--hidden", "--layers",
+                                             "--act", "--batchnorm",
+                                             "--dropout"};
+    for (size_t i = 0; i < sizeof shorthands / sizeof *shorthands; i++)
+        if (o->net && given(t, n, shorthands[i]))
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "%s with --net: --net lists every hidden layer "
+                           "(e.g. --net dense:256,bn,relu,dropout:0.2); give "
+                           "one or the other", shorthands[i]);
     if (given(t, n, "--samples") && !data_is(o->data, "generated")) {
         snprintf(buf, sizeof buf, "applies to generated sets (xor, spirals, "
                                   "circles, adding:T); to train on part of "
@@ -424,56 +440,119 @@ bp_status bp_run_data_opts(const bp_run_opts *o, bp_data_opts *d, bp_err *err)
     return BP_OK;
 }
 
-bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
-                          bp_net_spec *s, bp_err *err)
+/* Library messages name fields; the command line names flags. */
+static bp_status flag_error(bp_status st, bp_err *err)
 {
-    memset(s, 0, sizeof *s);
-    s->inputs = data->train.dim;
-    s->classes = data->train.classes;
-    s->act = (bp_act)o->act;
-    s->loss = (bp_loss)o->loss;
-    s->init = (bp_init)o->init;
-    s->init_gain = (float)o->init_gain;
-    s->dropout = (float)o->dropout;
-    s->batchnorm = o->batchnorm;
-    s->cell = (bp_cell)o->model;
+    static const char *const fields[][2] = {
+        {"loss ", "--loss "}, {"init gain ", "--init-gain "}};
+    if (st == BP_OK || !err)
+        return st;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        size_t n = strlen(fields[i][0]);
+        if (strncmp(err->msg, fields[i][0], n) == 0) {
+            char rest[BP_ERR_MSG_MAX];
+            snprintf(rest, sizeof rest, "%s", err->msg + n);
+            return bp_fail(err, st, "%s%s", fields[i][1], rest);
+        }
+    }
+    return st;
+}
+
+/* The layer grammar of the shorthands: --model and --hidden give the
+ * recurrent first layer, then for each width of --layers dense:W, bn with
+ * --batchnorm, the --act activation, dropout:P with --dropout P (after
+ * the recurrent layer too). */
+static bp_status shorthand_text(const bp_run_opts *o, const bp_data *data,
+                                char *buf, size_t size, bp_err *err)
+{
+    size_t used = 0;
+    char drop[48] = "";
+    if (o->dropout > 0) {
+        bp_layer_spec d = {.ops = &bp_layer_dropout, .rate = (float)o->dropout};
+        drop[0] = ',';
+        bp_layer_format_rate(&d, drop + 1, sizeof drop - 1);
+    }
+    buf[0] = '\0';
     const char *layers = o->layers;
-    if (s->cell != BP_CELL_NONE) {
+    if (o->model != BP_CELL_NONE) {
         if (data->steps == 0)
             return bp_fail(err, BP_ERR_INVALID_ARG,
                            "--model %s: %s is not a sequence set (use "
                            "fashion-mnist-rows or adding:T)",
-                           bp_cell_names[s->cell], o->data);
-        s->steps = data->steps;
-        s->hidden[s->nhidden++] = (size_t)o->hidden;
+                           bp_cell_names[o->model], o->data);
+        if (o->batchnorm)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--batchnorm: not with --model %s",
+                           bp_cell_names[o->model]);
+        used += (size_t)snprintf(buf + used, size - used, "%s:%lld%s",
+                                 bp_cell_names[o->model], o->hidden, drop);
         if (!layers)
             layers = "none";
     } else if (!layers) {
         layers = "256,128";
     }
-    if (strcmp(layers, "none") != 0) {
-        const char *p = layers;
-        while (*p) {
-            if (s->nhidden == BP_MAX_HIDDEN)
-                return bp_fail(err, BP_ERR_INVALID_ARG,
-                               "--layers %.60s: more than %d hidden layers",
-                               layers, BP_MAX_HIDDEN);
-            char *end;
-            long long w = strtoll(p, &end, 10);
-            if (end == p || (*end != ',' && *end != '\0') || w < 1 ||
-                w > BP_MAX_WIDTH)
-                return bp_fail(err, BP_ERR_INVALID_ARG,
-                               "--layers %.60s: widths must be integers "
-                               "between 1 and %d, separated by commas",
-                               layers, BP_MAX_WIDTH);
-            s->hidden[s->nhidden++] = (size_t)w;
-            p = *end ? end + 1 : end;
-            if (*end == ',' && !*p)
-                return bp_fail(err, BP_ERR_INVALID_ARG,
-                               "--layers %.60s: trailing comma", layers);
-        }
+    if (strcmp(layers, "none") == 0)
+        return BP_OK;
+    const char *p = layers;
+    size_t count = 0;
+    while (*p) {
+        if (++count > (BP_MAX_LAYERS - 1) / 4)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--layers %.60s: more than %d hidden layers",
+                           layers, (BP_MAX_LAYERS - 1) / 4);
+        char *end;
+        long long w = strtoll(p, &end, 10);
+        if (end == p || (*end != ',' && *end != '\0') || w < 1 ||
+            w > BP_MAX_WIDTH)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--layers %.60s: widths must be integers "
+                           "between 1 and %d, separated by commas",
+                           layers, BP_MAX_WIDTH);
+        int n = snprintf(buf + used, size - used, "%sdense:%lld%s,%s%s",
+                         used ? "," : "", w, o->batchnorm ? ",bn" : "",
+                         bp_act_names[o->act], drop);
+        if (n < 0 || (size_t)n >= size - used)
+            return bp_fail(err, BP_ERR_INVALID_ARG, "--layers: too long");
+        used += (size_t)n;
+        p = *end ? end + 1 : end;
+        if (*end == ',' && !*p)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--layers %.60s: trailing comma", layers);
     }
-    return bp_net_spec_check(s, err);
+    return BP_OK;
+}
+
+bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
+                          bp_net_spec *s, bp_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->input = data->shape;
+    s->classes = data->train.classes;
+    s->loss = (bp_loss)o->loss;
+    s->init = (bp_init)o->init;
+    s->init_gain = (float)o->init_gain;
+    bp_status st;
+    if (o->net) {
+        if ((st = bp_net_spec_parse(o->net, s, err)) != BP_OK ||
+            (st = bp_net_spec_check(s, err)) != BP_OK) {
+            char why[BP_ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", err ? err->msg : "");
+            if (strncmp(why, "loss ", 5) == 0 || strncmp(why, "init ", 5) == 0)
+                return flag_error(st, err);
+            return bp_fail(err, st, "--net %.80s: %s", o->net, why);
+        }
+        return BP_OK;
+    }
+    /* the shorthands' auto rule: He for ReLU, else Xavier, for every dense
+     * layer, the output one included (what --act says, even with no
+     * hidden dense layer) */
+    if (s->init == BP_INIT_AUTO)
+        s->init = o->act == BP_ACT_RELU ? BP_INIT_HE : BP_INIT_XAVIER;
+    char text[8192];
+    if ((st = shorthand_text(o, data, text, sizeof text, err)) != BP_OK ||
+        (st = bp_net_spec_parse(text, s, err)) != BP_OK)
+        return st;
+    return flag_error(bp_net_spec_check(s, err), err);
 }
 
 bp_status bp_run_optim_spec(const bp_run_opts *o, bp_optim_spec *s,
@@ -587,22 +666,34 @@ static void shape_text(const bp_net_spec *s, char *buf, size_t size)
 {
     char d[256];
     bp_net_describe(s, d, sizeof d);
+    bool bn = strstr(d, " batchnorm") != NULL;
     d[strcspn(d, " ")] = '\0';
-    snprintf(buf, size, "%s%s", d, s->batchnorm ? " with batch norm" : "");
+    snprintf(buf, size, "%s%s", d, bn ? " with batch norm" : "");
 }
 
+/* Do two specs build the same tensors (layers with tensors of the same
+ * kinds and widths, on inputs of the same size)? Activations and dropout
+ * hold none and may differ. */
 static bool same_shapes(const bp_net_spec *a, const bp_net_spec *b)
 {
     size_t oa = a->loss == BP_LOSS_BCE || a->classes == 0 ? 1 : a->classes;
     size_t ob = b->loss == BP_LOSS_BCE || b->classes == 0 ? 1 : b->classes;
-    if (a->inputs != b->inputs || oa != ob || a->cell != b->cell ||
-        (a->cell != BP_CELL_NONE && a->steps != b->steps) ||
-        a->nhidden != b->nhidden || a->batchnorm != b->batchnorm)
+    if (bp_shape_size(a->input) != bp_shape_size(b->input) || oa != ob)
         return false;
-    for (size_t i = 0; i < a->nhidden; i++)
-        if (a->hidden[i] != b->hidden[i])
+    size_t i = 0, j = 0;
+    for (;;) {
+        while (i < a->nlayers && !a->layers[i].ops->views)
+            i++;
+        while (j < b->nlayers && !b->layers[j].ops->views)
+            j++;
+        if (i == a->nlayers || j == b->nlayers)
+            return i == a->nlayers && j == b->nlayers;
+        if (a->layers[i].ops != b->layers[j].ops ||
+            a->layers[i].units != b->layers[j].units ||
+            (a->layers[i].ops->sequence && a->input.h != b->input.h))
             return false;
-    return true;
+        i++, j++;
+    }
 }
 
 bp_status bp_run_init_from(const bp_run_opts *o, const bp_data *data,

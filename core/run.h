@@ -27,7 +27,9 @@ typedef struct bp_run_opts {
     long long limit_train, data_seed, gen_samples;
     double val;
     bool normalize;
-    /* network */
+    /* network: --net in the layer grammar (core/net.h), or the shorthands
+     * that expand into it */
+    const char *net;
     int model;          /* bp_cell: mlp, rnn or lstm */
     long long hidden;   /* rnn, lstm: the recurrent width */
     const char *layers; /* NULL: 256,128 for mlp, none after a cell */

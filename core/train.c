@@ -33,12 +33,12 @@ bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,
                        net->max_batch);
     if (data->train.n == 0)
         return bp_fail(err, BP_ERR_INVALID_ARG, "the training set is empty");
-    if (data->train.dim != net->spec.inputs ||
+    if (data->train.dim != net->inputs ||
         data->train.classes != net->spec.classes)
         return bp_fail(err, BP_ERR_INVALID_ARG,
                        "the data has %zu features and %zu classes, the network "
                        "expects %zu and %zu",
-                       data->train.dim, data->train.classes, net->spec.inputs,
+                       data->train.dim, data->train.classes, net->inputs,
                        net->spec.classes);
     if (spec->patience && data->val.n == 0)
         return bp_fail(err, BP_ERR_INVALID_ARG,
@@ -164,23 +164,6 @@ void bp_trainer_swap_best(bp_trainer *t)
     t->restored = !t->restored;
 }
 
-static const char *const kinds[] = {"dense",   "batch norm", "activation",
-                                    "dropout", "rnn",        "lstm"};
-
-/* "layer 3 (dense 256->128)" */
-static void layer_name(const bp_net *net, int dense, char *buf, size_t size)
-{
-    for (size_t i = 0; i < net->nlayers; i++) {
-        const bp_layer *l = &net->layers[i];
-        if (bp_layer_has_weights(l) && l->dense == dense) {
-            snprintf(buf, size, "layer %zu (%s %zu->%zu)", i + 1,
-                     kinds[l->kind], l->in, l->out);
-            return;
-        }
-    }
-    snprintf(buf, size, "weight layer %d", dense + 1);
-}
-
 /* After a non-finite loss: ", first in the output of layer L (kind)" for
  * the first layer whose forward output holds a NaN or an infinity. Runs
  * only on the failure path. */
@@ -189,11 +172,12 @@ static void first_bad_layer(const bp_net *net, size_t batch, char *buf,
 {
     for (size_t i = 0; i < net->nlayers; i++) {
         const bp_layer *l = &net->layers[i];
-        for (size_t j = 0; j < batch * l->out; j++)
+        size_t n = batch * bp_shape_size(l->out);
+        for (size_t j = 0; j < n; j++)
             if (!isfinite(l->y[j])) {
-                snprintf(buf, size, ", first in the output of layer %zu (%s "
-                                    "%zu->%zu)",
-                         i + 1, kinds[l->kind], l->in, l->out);
+                char name[96];
+                bp_net_layer_name(net, i, name, sizeof name);
+                snprintf(buf, size, ", first in the output of %s", name);
                 return;
             }
     }
@@ -236,7 +220,7 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
         double loss = bp_net_loss(net, t->yb, tr->t ? t->tb : NULL, b, true,
                                   &ok);
         if (!isfinite(loss)) {
-            char where[96] = "";
+            char where[160] = "";
             first_bad_layer(net, b, where, sizeof where);
             return bp_fail(err, BP_ERR_NUMERIC,
                            "epoch %llu, step %zu: the loss is %s%s (diverged; "
@@ -259,8 +243,8 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
             ss = bp_optim_step(t->opt, net, lr, 0.0, dense_ss);
         for (size_t l = 0; l < net->ndense; l++) {
             if (!isfinite(dense_ss[l])) {
-                char name[64];
-                layer_name(net, (int)l, name, sizeof name);
+                char name[96];
+                bp_net_layer_name(net, net->wl[l]->index, name, sizeof name);
                 return bp_fail(err, BP_ERR_NUMERIC,
                                "epoch %llu, step %zu: the gradient of %s is "
                                "not finite",

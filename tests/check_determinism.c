@@ -7,13 +7,14 @@
  *     nest, in all four layouts, run with 1, 2 and 3 OpenMP threads (3
  *     oversubscribes a 2-core machine on purpose: another partition of C),
  *     must match to the bit (memcmp);
- *   - three full training steps of the reference MLP (784-256-128-10,
- *     ReLU, softmax cross-entropy, momentum) written directly on the
- *     kernel table must leave bit-identical weights at 1 and 2 threads, and
- *     again on a second run (no hidden state);
- *   - the same for three steps of a recurrent net (an Elman RNN and an LSTM
- *     of width 64 over 16 steps, batch 64, through core/net.c), with the
- *     per-step gradient norms.
+ *   - three full training steps (core/net.c and core/optim.c: forward,
+ *     loss, backward, momentum with L2, with and without clipping) of the
+ *     reference MLP (784-256-128-10, ReLU, softmax cross-entropy, batch
+ *     128), of an MLP with batch norm, dropout and tanh, of an Elman RNN
+ *     and of an LSTM with a dense head (width 64 over 16 steps, batch 64)
+ *     must leave bit-identical weights, batch-norm statistics, per-layer
+ *     gradient norms and per-step norms at 1 and 2 threads, and again on a
+ *     second run at 1 (no hidden state).
  */
 #include <omp.h>
 #include <stdlib.h>
@@ -74,160 +75,98 @@ START_TEST(test_gemm_threads)
 }
 END_TEST
 
-/* ---- a training step of the reference MLP on the kernel table */
+/* ---- training steps of real networks (core/net.c, core/optim.c) */
 
-enum { BATCH = 128, D0 = 784, D1 = 256, D2 = 128, D3 = 10 };
+static const struct {
+    const char *layers;
+    bp_shape in;
+    size_t batch;
+    bool clip; /* measure the norms first and clip (the other step path) */
+} nets[] = {
+    /* the reference workload's MLP */
+    {"dense:256,relu,dense:128,relu", {1, 1, 784}, 128, false},
+    /* every element-wise kind, batch norm's reductions, dropout's masks */
+    {"dense:256,bn,relu,dropout:0.2,dense:128,bn,tanh,dropout:0.1",
+     {28, 28, 1}, 128, true},
+    {"rnn:64", {16, 1, 16}, 64, false},
+    {"lstm:64,dropout:0.2,dense:32,sigmoid", {16, 1, 16}, 64, true},
+};
+#define NNETS (sizeof nets / sizeof *nets)
 
-typedef struct mlp {
-    float *w[3], *b[3], *vw[3], *vb[3];      /* parameters, momenta */
-    float *z[3], *h[2], *dz[3], *dh[2];      /* activations, deltas */
-    float *gw[3], *gb[3];                    /* gradients */
-} mlp;
-
-static const size_t dims[4] = {D0, D1, D2, D3};
-
-static void mlp_init(mlp *m)
-{
-    for (int l = 0; l < 3; l++) {
-        size_t in = dims[l], out = dims[l + 1];
-        m->w[l] = randn(in * out, 100 + (uint64_t)l, 0.05f);
-        m->b[l] = randn(out, 200 + (uint64_t)l, 0.01f);
-        m->vw[l] = calloc(in * out, sizeof(float));
-        m->vb[l] = calloc(out, sizeof(float));
-        m->gw[l] = malloc(in * out * sizeof(float));
-        m->gb[l] = malloc(out * sizeof(float));
-        m->z[l] = malloc(BATCH * out * sizeof(float));
-        m->dz[l] = malloc(BATCH * out * sizeof(float));
-        if (l < 2) {
-            m->h[l] = malloc(BATCH * out * sizeof(float));
-            m->dh[l] = malloc(BATCH * out * sizeof(float));
-        }
-    }
-}
-
-static void mlp_free(mlp *m)
-{
-    for (int l = 0; l < 3; l++) {
-        free(m->w[l]), free(m->b[l]), free(m->vw[l]), free(m->vb[l]);
-        free(m->gw[l]), free(m->gb[l]), free(m->z[l]), free(m->dz[l]);
-        if (l < 2)
-            free(m->h[l]), free(m->dh[l]);
-    }
-}
-
-static void mlp_step(const bp_kernels *t, mlp *m, const float *x,
-                     const int32_t *labels)
-{
-    const float *in = x;
-    for (int l = 0; l < 3; l++) {
-        size_t a = dims[l], b = dims[l + 1];
-        t->gemm(false, false, BATCH, b, a, 1.0f, in, a, m->w[l], b, 0.0f,
-                m->z[l], b);
-        t->bias_add(BATCH, b, m->b[l], m->z[l], b);
-        if (l < 2) {
-            t->relu_fwd(BATCH * b, m->z[l], m->h[l]);
-            in = m->h[l];
-        }
-    }
-    t->softmax_xent(BATCH, D3, m->z[2], D3, labels, 1.0f / BATCH, m->dz[2],
-                    D3);
-    bp_opt_params p = {.lr = 0.05f, .momentum = 0.9f, .l2 = 1e-4f};
-    for (int l = 2; l >= 0; l--) {
-        size_t a = dims[l], b = dims[l + 1];
-        const float *input = l ? m->h[l - 1] : x;
-        t->gemm(true, false, a, b, BATCH, 1.0f, input, a, m->dz[l], b, 0.0f,
-                m->gw[l], b);
-        t->bias_grad(BATCH, b, m->dz[l], b, m->gb[l]);
-        if (l > 0) {
-            t->gemm(false, true, BATCH, a, b, 1.0f, m->dz[l], b, m->w[l], b,
-                    0.0f, m->dh[l - 1], a);
-            t->relu_bwd(BATCH * a, m->h[l - 1], m->dh[l - 1], m->dz[l - 1]);
-        }
-        t->momentum_update(a * b, m->w[l], m->gw[l], m->vw[l], &p);
-        t->momentum_update(b, m->b[l], m->gb[l], m->vb[l], &p);
-    }
-}
-
+/* _i: isa x net. Three steps (forward, loss, backward, momentum with L2
+ * and, for some, clipping) at 1, 2 and again 1 threads: the weights, BN
+ * statistics, per-layer gradient norms and per-step norms must match to
+ * the bit. */
 START_TEST(test_training_step_threads)
 {
-    const bp_kernels *t = bp_kernels_for((bp_isa)usable[_i]);
-    float *x = randn(BATCH * D0, 42, 1.0f);
-    int32_t labels[BATCH];
-    for (int i = 0; i < BATCH; i++)
-        labels[i] = (i * 7) % D3;
-    const int threads[3] = {1, 2, 1};
-    mlp m[3];
-    for (int r = 0; r < 3; r++) {
-        mlp_init(&m[r]);
-        omp_set_num_threads(threads[r]);
-        for (int s = 0; s < 3; s++)
-            mlp_step(t, &m[r], x, labels);
-    }
-    for (int r = 1; r < 3; r++)
-        for (int l = 0; l < 3; l++) {
-            size_t nw = dims[l] * dims[l + 1];
-            ck_assert_msg(memcmp(m[0].w[l], m[r].w[l], nw * sizeof(float)) == 0 &&
-                              memcmp(m[0].b[l], m[r].b[l],
-                                     dims[l + 1] * sizeof(float)) == 0,
-                          "%s: layer %d weights after 3 steps differ (run %d, "
-                          "%d threads)",
-                          t->isa_name, l, r, threads[r]);
-        }
-    /* the steps did something: weights moved */
-    float *w0 = randn(D0 * D1, 100, 0.05f);
-    ck_assert(memcmp(w0, m[0].w[0], D0 * D1 * sizeof(float)) != 0);
-    free(w0);
-    for (int r = 0; r < 3; r++)
-        mlp_free(&m[r]);
-    free(x);
-}
-END_TEST
-
-/* _i: isa x cell (rnn, lstm) */
-START_TEST(test_recurrent_threads)
-{
-    const bp_kernels *t = bp_kernels_for((bp_isa)usable[_i / 2]);
-    bp_cell cell = _i % 2 ? BP_CELL_LSTM : BP_CELL_RNN;
-    enum { NB = 64, STEPS = 16, FEAT = 16 };
-    bp_net_spec spec = {.inputs = STEPS * FEAT, .classes = 10, .nhidden = 1,
-                        .hidden = {64}, .cell = cell, .steps = STEPS,
+    const bp_kernels *t = bp_kernels_for((bp_isa)usable[_i / NNETS]);
+    size_t c = (size_t)_i % NNETS;
+    bp_net_spec spec = {.input = nets[c].in, .classes = 10,
                         .loss = BP_LOSS_CE, .init_gain = 1.0f};
-    float *x = randn(NB * STEPS * FEAT, 43, 1.0f);
-    int32_t labels[NB];
-    for (int i = 0; i < NB; i++)
-        labels[i] = (i * 7) % 10;
+    bp_err err = {0};
+    ck_assert_msg(bp_net_spec_parse(nets[c].layers, &spec, &err) == BP_OK,
+                  "%s", err.msg);
+    size_t nb = nets[c].batch, dim = bp_shape_size(nets[c].in);
+    float *x = randn(nb * dim, 43, 1.0f);
+    int32_t labels[128];
+    for (size_t i = 0; i < nb; i++)
+        labels[i] = (int32_t)((i * 7) % 10);
     const int threads[3] = {1, 2, 1};
     bp_net *net[3];
-    double norms[3][STEPS];
+    double norms[3][BP_MAX_DENSE + 1], steps[3][16];
     for (int r = 0; r < 3; r++) {
-        bp_err err = {0};
         bp_optim *opt;
         bp_optim_spec os;
         bp_optim_defaults(&os);
+        os.l2 = 1e-4f;
+        if (nets[c].clip)
+            os.clip_norm = 0.5f;
         bp_ctx *ctx;
         ck_assert(bp_ctx_create_for(t, threads[r], &ctx, &err) == BP_OK);
-        ck_assert(bp_net_create(&spec, NB, 5, ctx, &net[r], &err) == BP_OK);
+        ck_assert_msg(bp_net_create(&spec, nb, 5, ctx, &net[r], &err) == BP_OK,
+                      "%s", err.msg);
         net[r]->own_ctx = ctx;
         ck_assert(bp_optim_create(&os, net[r]->nparams, &opt, &err) == BP_OK);
         omp_set_num_threads(threads[r]);
+        memset(norms[r], 0, sizeof norms[r]);
         for (int s = 0; s < 3; s++) {
-            bp_net_forward(net[r], x, NB, true, 0);
-            bp_net_loss(net[r], labels, NULL, NB, true, NULL);
-            bp_net_backward(net[r], x, NB);
-            bp_optim_step(opt, net[r], 0.05f, 0.0, NULL);
+            bp_net_forward(net[r], x, nb, true, (uint64_t)s);
+            bp_net_loss(net[r], labels, NULL, nb, true, NULL);
+            bp_net_backward(net[r], x, nb);
+            if (nets[c].clip) {
+                double ss = bp_net_grad_sumsq(net[r], norms[r]);
+                for (size_t l = 0; l < net[r]->ndense; l++)
+                    ss += norms[r][l];
+                norms[r][BP_MAX_DENSE] = ss;
+                bp_optim_step(opt, net[r], 0.05f, ss, NULL);
+            } else {
+                norms[r][BP_MAX_DENSE] =
+                    bp_optim_step(opt, net[r], 0.05f, 0.0, norms[r]);
+            }
         }
-        memcpy(norms[r], net[r]->step_sumsq, sizeof norms[r]);
+        memset(steps[r], 0, sizeof steps[r]);
+        memcpy(steps[r], net[r]->step_sumsq,
+               net[r]->steps * sizeof *net[r]->step_sumsq);
         bp_optim_destroy(opt);
     }
-    for (int r = 1; r < 3; r++) {
+    for (int r = 1; r < 3; r++)
         ck_assert_msg(memcmp(net[0]->params, net[r]->params,
                              net[0]->nparams * sizeof(float)) == 0 &&
-                          memcmp(norms[0], norms[r], sizeof norms[0]) == 0,
-                      "%s %s: weights or step norms after 3 steps differ "
-                      "(run %d, %d threads)",
-                      t->isa_name, bp_cell_names[cell], r, threads[r]);
-    }
-    ck_assert(norms[0][0] > 0 && norms[0][STEPS - 1] > 0);
+                          memcmp(net[0]->buffers, net[r]->buffers,
+                                 net[0]->nbuffers * sizeof(float)) == 0 &&
+                          memcmp(norms[0], norms[r], sizeof norms[0]) == 0 &&
+                          memcmp(steps[0], steps[r], sizeof steps[0]) == 0,
+                      "%s %s: weights, statistics or norms after 3 steps "
+                      "differ (run %d, %d threads)",
+                      t->isa_name, nets[c].layers, r, threads[r]);
+    /* the steps did something: the norms were measured, weights moved */
+    ck_assert(norms[0][0] > 0 && norms[0][BP_MAX_DENSE] > 0);
+    ck_assert(net[0]->steps == 0 || (steps[0][0] > 0 && steps[0][15] > 0));
+    bp_net *fresh;
+    ck_assert(bp_net_create(&spec, nb, 5, NULL, &fresh, &err) == BP_OK);
+    ck_assert(memcmp(fresh->params, net[0]->params,
+                     net[0]->nparams * sizeof(float)) != 0);
+    bp_net_destroy(fresh);
     for (int r = 0; r < 3; r++)
         bp_net_destroy(net[r]);
     free(x);
@@ -240,8 +179,8 @@ static Suite *suite(void)
     TCase *tc = tcase_create("threads");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_gemm_threads, 0, nusable * (int)NSHAPES);
-    tcase_add_loop_test(tc, test_training_step_threads, 0, nusable);
-    tcase_add_loop_test(tc, test_recurrent_threads, 0, 2 * nusable);
+    tcase_add_loop_test(tc, test_training_step_threads, 0,
+                        nusable * (int)NNETS);
     suite_add_tcase(s, tc);
     return s;
 }

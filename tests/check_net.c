@@ -1,11 +1,15 @@
 /* tests/check_net.c - the network's gradients and its ability to learn.
  *
- * Gradient check: for small networks with every layer type (dense, batch
- * norm, each activation, dropout) and each loss (ce, mse, bce), the
+ * Gradient check, driven by the layer list: each layer kind of
+ * bp_layer_kinds has a double-precision reference forward here, written
+ * from its definition (refs[]; test_coverage fails for a kind without one
+ * or one that no spec uses). For small networks of every kind (dense,
+ * batch norm, each activation, dropout, rnn, lstm), in the orders the
+ * shorthands build and in others (every kind first, batch norm feeding a
+ * recurrent layer, mixed activations), and each loss (ce, mse, bce), the
  * analytic gradients from bp_net_backward (float, on the scalar table and
- * on the best table) are compared with central differences of an
- * independent double-precision forward pass written here (h = 1e-6; the
- * dropout masks of the float pass are reused). Bound: relative error
+ * on the best table) are compared with central differences of the double
+ * forward (h = 1e-6; the dropout masks of the float pass are reused). Bound: relative error
  * < 1e-3 of max(|analytic|, |numeric|, 1e-3 * max|gradient|): a float
  * gradient's error scales with the sum of its terms, not with its own
  * value, so components a thousand times smaller than the largest (or
@@ -42,35 +46,99 @@
 
 enum { B = 6, IN = 5, T = 5, F = 3 };
 
-/* ---- a double-precision forward of the same network */
+extern const bp_layer_ops bp_layer_dense, bp_layer_bn, bp_layer_relu,
+    bp_layer_sigmoid, bp_layer_tanh, bp_layer_dropout, bp_layer_rnn,
+    bp_layer_lstm;
+
+/* A spec from the layer grammar (init auto, gain 1 unless changed). */
+static bp_net_spec spec_of(const char *layers, bp_shape in, size_t classes,
+                           bp_loss loss)
+{
+    bp_net_spec s = {.input = in, .classes = classes, .loss = loss,
+                     .init_gain = 1.0f};
+    bp_err err = {0};
+    ck_assert_msg(bp_net_spec_parse(layers, &s, &err) == BP_OK, "%s: %s",
+                  layers, err.msg);
+    return s;
+}
+
+/* ---- a double-precision forward of the same network: one reference per
+ * layer kind, written from the definitions, reading the float net's
+ * tensors (in the order each layer file declares them) */
 
 typedef struct dnet {
     const bp_net *net; /* structure, masks */
     const double *p;   /* parameters (same layout as net->params) */
 } dnet;
 
-static double act_d(bp_act a, double x)
+typedef void ref_fn(const dnet *d, const bp_layer *l, const double *in,
+                    double *out);
+
+static void ref_dense(const dnet *d, const bp_layer *l, const double *in,
+                      double *out)
 {
-    switch (a) {
-    case BP_ACT_RELU: return x > 0 ? x : 0;
-    case BP_ACT_SIGMOID: return 1 / (1 + exp(-x));
-    case BP_ACT_TANH: return tanh(x);
+    size_t ni = bp_shape_size(l->in), no = l->spec.units;
+    const double *w = d->p + l->off[1], *b = d->p + l->off[2];
+    for (size_t r = 0; r < B; r++)
+        for (size_t o = 0; o < no; o++) {
+            double s = b[o];
+            for (size_t i = 0; i < ni; i++)
+                s += in[r * ni + i] * w[i * no + o];
+            out[r * no + o] = s;
+        }
+}
+
+static void ref_bn(const dnet *d, const bp_layer *l, const double *in,
+                   double *out)
+{
+    size_t C = l->in.c, rows = B * l->in.h * l->in.w;
+    const double *gamma = d->p + l->off[1], *beta = d->p + l->off[2];
+    for (size_t c = 0; c < C; c++) {
+        double mu = 0, var = 0;
+        for (size_t r = 0; r < rows; r++)
+            mu += in[r * C + c];
+        mu /= (double)rows;
+        for (size_t r = 0; r < rows; r++)
+            var += (in[r * C + c] - mu) * (in[r * C + c] - mu);
+        var /= (double)rows;
+        for (size_t r = 0; r < rows; r++)
+            out[r * C + c] =
+                (in[r * C + c] - mu) / sqrt(var + 1e-5) * gamma[c] + beta[c];
     }
-    return x;
 }
 
 static double sig_d(double x) { return 1 / (1 + exp(-x)); }
 
-/* A recurrent layer over B sequences: out = h_T of each. */
-static void rec_d(const dnet *d, const bp_layer *l, const double *in,
-                  double *out)
+static void ref_act(const dnet *d, const bp_layer *l, const double *in,
+                    double *out)
 {
-    size_t f = l->in, h = l->out, G = l->kind == BP_L_LSTM ? 4 * h : h;
-    const double *wx = d->p + l->w, *wh = wx + f * G, *b = d->p + l->b;
+    (void)d;
+    for (size_t i = 0; i < B * bp_shape_size(l->out); i++)
+        out[i] = l->ops == &bp_layer_relu      ? (in[i] > 0 ? in[i] : 0)
+                 : l->ops == &bp_layer_sigmoid ? sig_d(in[i])
+                                               : tanh(in[i]);
+}
+
+static void ref_dropout(const dnet *d, const bp_layer *l, const double *in,
+                        double *out)
+{
+    (void)d;
+    for (size_t i = 0; i < B * bp_shape_size(l->out); i++)
+        out[i] = in[i] * l->t[1][i]; /* the float pass's mask */
+}
+
+/* A recurrent layer over B sequences: out = h_T of each. */
+static void ref_rec(const dnet *d, const bp_layer *l, const double *in,
+                    double *out)
+{
+    bool lstm = l->ops == &bp_layer_lstm;
+    size_t f = l->in.c, h = l->spec.units, G = lstm ? 4 * h : h;
+    size_t steps = l->in.h;
+    const double *wx = d->p + l->off[1], *wh = wx + f * G, *b = d->p + l->off[2];
     for (size_t r = 0; r < B; r++) {
         double hs[16] = {0}, cs[16] = {0}, z[64];
-        for (size_t t = 0; t < l->steps; t++) {
-            const double *xt = in + r * l->steps * f + t * f;
+        for (size_t t = 0; t < steps; t++) {
+            const double *xt = in + r * steps * f + t * f;
             for (size_t g = 0; g < G; g++) {
                 double s = b[g];
                 for (size_t i = 0; i < f; i++)
@@ -80,7 +148,7 @@ static void rec_d(const dnet *d, const bp_layer *l, const double *in,
                 z[g] = s;
             }
             for (size_t j = 0; j < h; j++) {
-                if (l->kind == BP_L_RNN) {
+                if (!lstm) {
                     hs[j] = tanh(z[j]);
                 } else {
                     cs[j] = sig_d(z[h + j]) * cs[j] +
@@ -94,60 +162,42 @@ static void rec_d(const dnet *d, const bp_layer *l, const double *in,
     }
 }
 
+/* Every kind of bp_layer_kinds needs its reference here (test_coverage
+ * fails otherwise). */
+static const struct {
+    const bp_layer_ops *ops;
+    ref_fn *ref;
+} refs[] = {
+    {&bp_layer_dense, ref_dense},     {&bp_layer_bn, ref_bn},
+    {&bp_layer_relu, ref_act},        {&bp_layer_sigmoid, ref_act},
+    {&bp_layer_tanh, ref_act},        {&bp_layer_dropout, ref_dropout},
+    {&bp_layer_rnn, ref_rec},         {&bp_layer_lstm, ref_rec},
+};
+
+static ref_fn *ref_of(const bp_layer_ops *ops)
+{
+    for (size_t i = 0; i < sizeof refs / sizeof *refs; i++)
+        if (refs[i].ops == ops)
+            return refs[i].ref;
+    return NULL;
+}
+
 /* mean loss over the batch (targets: regression) */
 static double loss_d(const dnet *d, const float *x, const int32_t *y,
                      const float *targets)
 {
     const bp_net *net = d->net;
-    double buf[2][B * 64];
-    const size_t w0 = net->spec.inputs;
-    for (size_t i = 0; i < B * w0; i++)
+    static double buf[2][B * 64];
+    for (size_t i = 0; i < B * net->inputs; i++)
         buf[0][i] = x[i];
     int cur = 0;
-    size_t width = w0;
+    size_t width = net->inputs;
     for (size_t li = 0; li < net->nlayers; li++) {
         const bp_layer *l = &net->layers[li];
-        double *in = buf[cur], *out = buf[!cur];
-        switch (l->kind) {
-        case BP_L_DENSE:
-            for (size_t r = 0; r < B; r++)
-                for (size_t o = 0; o < l->out; o++) {
-                    double s = d->p[l->b + o];
-                    for (size_t i = 0; i < l->in; i++)
-                        s += in[r * l->in + i] * d->p[l->w + i * l->out + o];
-                    out[r * l->out + o] = s;
-                }
-            break;
-        case BP_L_BN:
-            for (size_t c = 0; c < l->out; c++) {
-                double mu = 0, var = 0;
-                for (size_t r = 0; r < B; r++)
-                    mu += in[r * l->out + c];
-                mu /= B;
-                for (size_t r = 0; r < B; r++)
-                    var += (in[r * l->out + c] - mu) * (in[r * l->out + c] - mu);
-                var /= B;
-                for (size_t r = 0; r < B; r++)
-                    out[r * l->out + c] = (in[r * l->out + c] - mu) /
-                                              sqrt(var + 1e-5) * d->p[l->w + c] +
-                                          d->p[l->b + c];
-            }
-            break;
-        case BP_L_ACT:
-            for (size_t i = 0; i < B * l->out; i++)
-                out[i] = act_d(l->act, in[i]);
-            break;
-        case BP_L_DROPOUT:
-            for (size_t i = 0; i < B * l->out; i++)
-                out[i] = in[i] * l->mask[i];
-            break;
-        case BP_L_RNN:
-        case BP_L_LSTM:
-            rec_d(d, l, in, out);
-            break;
-        }
+        ck_assert_uint_le(bp_shape_size(l->out), 64);
+        ref_of(l->ops)(d, l, buf[cur], buf[!cur]);
         cur = !cur;
-        width = l->out;
+        width = bp_shape_size(l->out);
     }
     const double *z = buf[cur];
     double total = 0;
@@ -194,8 +244,8 @@ static void check_gradients(const bp_net_spec *sp, const bp_kernels *k, int id)
     bp_rng g = bp_rng_stream(5, (uint64_t)id);
     float x[B * T * F], tg[B];
     int32_t y[B];
-    ck_assert_uint_le(spec.inputs, T * F);
-    for (size_t j = 0; j < B * spec.inputs; j++)
+    ck_assert_uint_le(net->inputs, T * F);
+    for (size_t j = 0; j < B * net->inputs; j++)
         x[j] = (float)bp_rng_normal(&g);
     bp_rng gt = bp_rng_stream(6, (uint64_t)id); /* g's draws stay as they were */
     for (int r = 0; r < B; r++) {
@@ -275,13 +325,15 @@ START_TEST(test_gradients)
     int i = _i;
     int variant = i % 4; i /= 4;
     bp_loss loss = (bp_loss)(i % 3); i /= 3;
-    bp_act act = (bp_act)(i % 3); i /= 3;
+    const char *act = bp_act_names[i % 3]; i /= 3;
     const bp_kernels *k = i ? bp_kernels_active() : bp_kernels_for(BP_ISA_SCALAR);
-    bp_net_spec spec = {.inputs = IN, .classes = loss == BP_LOSS_BCE ? 2 : 3,
-                        .nhidden = 2, .hidden = {4, 3}, .act = act,
-                        .loss = loss, .init_gain = 1.0f,
-                        .batchnorm = variant & 1,
-                        .dropout = variant & 2 ? 0.3f : 0.0f};
+    const char *bn = variant & 1 ? ",bn" : "";
+    const char *drop = variant & 2 ? ",dropout:0.3" : "";
+    char text[128];
+    snprintf(text, sizeof text, "dense:4%s,%s%s,dense:3%s,%s%s", bn, act, drop,
+             bn, act, drop);
+    bp_net_spec spec = spec_of(text, bp_shape_vec(IN),
+                               loss == BP_LOSS_BCE ? 2 : 3, loss);
     check_gradients(&spec, k, _i);
 }
 END_TEST
@@ -293,14 +345,71 @@ START_TEST(test_rec_gradients)
     int i = _i;
     int head = i % 2; i /= 2;
     bool regression = i % 2; i /= 2;
-    bp_cell cell = i % 2 ? BP_CELL_LSTM : BP_CELL_RNN; i /= 2;
+    const char *cell = i % 2 ? "lstm" : "rnn"; i /= 2;
     const bp_kernels *k = i ? bp_kernels_active() : bp_kernels_for(BP_ISA_SCALAR);
-    bp_net_spec spec = {.inputs = T * F, .classes = regression ? 0 : 3,
-                        .nhidden = head ? 2 : 1, .hidden = {4, 3},
-                        .cell = cell, .steps = T, .act = BP_ACT_TANH,
-                        .loss = regression ? BP_LOSS_MSE : BP_LOSS_CE,
-                        .init_gain = 1.5f, .dropout = head ? 0.3f : 0.0f};
+    char text[128];
+    snprintf(text, sizeof text, "%s:4%s", cell,
+             head ? ",dropout:0.3,dense:3,tanh" : "");
+    bp_net_spec spec = spec_of(text, (bp_shape){T, 1, F}, regression ? 0 : 3,
+                               regression ? BP_LOSS_MSE : BP_LOSS_CE);
+    spec.init_gain = 1.5f;
     check_gradients(&spec, k, 100 + _i);
+}
+END_TEST
+
+/* Layer orders the shorthands never build: every kind first (an
+ * activation or dropout in front of the data must not write into it),
+ * batch norm over a sequence's time steps feeding a recurrent layer (so
+ * that the recurrent layer's input gradient is checked), mixed
+ * activations, two dropouts in a row, batch norm after an activation. */
+static const struct {
+    const char *layers;
+    bool sequence;
+} mixed[] = {
+    {"tanh,dense:4,relu", false},
+    {"sigmoid,bn,dense:4", false},
+    {"dropout:0.2,dense:4,sigmoid,dense:3", false},
+    {"bn,dense:4,relu,bn,dense:3,tanh", false},
+    {"dense:4,relu,dropout:0.1,dropout:0.2,dense:3,sigmoid", false},
+    {"dense:5,tanh,bn,relu", false},
+    {"bn,lstm:4", true},
+    {"bn,rnn:4,relu", true},
+    {"dropout:0.2,tanh,lstm:3,dense:4,sigmoid", true},
+};
+#define NMIXED (sizeof mixed / sizeof *mixed)
+
+/* _i: table (scalar, best) x mixed spec */
+START_TEST(test_mixed_gradients)
+{
+    const bp_kernels *k = _i / (int)NMIXED ? bp_kernels_active()
+                                           : bp_kernels_for(BP_ISA_SCALAR);
+    size_t c = (size_t)_i % NMIXED;
+    bp_net_spec spec = spec_of(mixed[c].layers,
+                               mixed[c].sequence ? (bp_shape){T, 1, F}
+                                                 : bp_shape_vec(IN),
+                               3, BP_LOSS_CE);
+    check_gradients(&spec, k, 200 + _i);
+}
+END_TEST
+
+/* Every layer kind has a double-precision reference here and appears in
+ * at least one of the mixed specs (a new kind joins them). */
+START_TEST(test_coverage)
+{
+    for (const bp_layer_ops *const *k = bp_layer_kinds; *k; k++) {
+        ck_assert_msg(ref_of(*k) != NULL,
+                      "layer kind %s has no reference in check_net.c",
+                      (*k)->name);
+        bool used = false;
+        for (size_t c = 0; c < NMIXED && !used; c++) {
+            bp_net_spec s = {0};
+            ck_assert(bp_net_spec_parse(mixed[c].layers, &s, NULL) == BP_OK);
+            for (size_t i = 0; i < s.nlayers; i++)
+                used |= s.layers[i].ops == *k;
+        }
+        ck_assert_msg(used, "layer kind %s is in no gradient check",
+                      (*k)->name);
+    }
 }
 END_TEST
 
@@ -314,7 +423,7 @@ static double train_and_test(const char *set, const bp_net_spec *base,
     bp_data_opts o = {.spec = set, .gen_samples = 1000};
     ck_assert_msg(bp_data_load(&o, &d, &err) == BP_OK, "%s", err.msg);
     bp_net_spec spec = *base;
-    spec.inputs = d.train.dim;
+    spec.input = d.shape;
     spec.classes = d.train.classes;
     bp_net *net;
     bp_optim *opt;
@@ -338,8 +447,8 @@ static double train_and_test(const char *set, const bp_net_spec *base,
 
 START_TEST(test_xor)
 {
-    bp_net_spec s = {.nhidden = 1, .hidden = {2}, .act = BP_ACT_SIGMOID,
-                     .loss = BP_LOSS_BCE, .init_gain = 1.0f};
+    bp_net_spec s = spec_of("dense:2,sigmoid", bp_shape_vec(2), 2,
+                            BP_LOSS_BCE);
     double acc = train_and_test("xor", &s, 0.5f, 4, 2000);
     ck_assert_msg(acc == 1.0, "xor 2-2-1 sigmoid: accuracy %.2f", acc);
 }
@@ -347,8 +456,8 @@ END_TEST
 
 START_TEST(test_spirals)
 {
-    bp_net_spec s = {.nhidden = 2, .hidden = {64, 64}, .act = BP_ACT_RELU,
-                     .loss = BP_LOSS_CE, .init_gain = 1.0f};
+    bp_net_spec s = spec_of("dense:64,relu,dense:64,relu", bp_shape_vec(2), 2,
+                            BP_LOSS_CE);
     double acc = train_and_test("spirals", &s, 0.05f, 32, 200);
     ck_assert_msg(acc >= 0.95, "spirals 2-64-64-2 relu: accuracy %.3f", acc);
 }
@@ -361,9 +470,8 @@ START_TEST(test_adding_lstm)
     bp_data_opts o = {.spec = "adding:10", .gen_samples = 2000};
     ck_assert_msg(bp_data_load(&o, &d, &err) == BP_OK, "%s", err.msg);
     ck_assert_uint_eq(d.steps, 10);
-    bp_net_spec spec = {.inputs = d.train.dim, .classes = 0, .nhidden = 1,
-                        .hidden = {32}, .cell = BP_CELL_LSTM, .steps = 10,
-                        .loss = BP_LOSS_MSE, .init_gain = 1.0f};
+    bp_net_spec spec = spec_of("lstm:32", d.shape, 0, BP_LOSS_MSE);
+    spec.init = BP_INIT_HE; /* what --model lstm builds */
     bp_net *net;
     bp_optim *opt;
     bp_trainer *t;
@@ -451,12 +559,11 @@ START_TEST(test_export)
 {
     bp_export_format fmt = _i % 2 ? BP_EXPORT_SAFETENSORS : BP_EXPORT_NPZ;
     bool rec = _i / 2;
-    bp_net_spec spec = {.inputs = rec ? 6 : 3, .classes = 3, .nhidden = 2,
-                        .hidden = {5, 4}, .act = BP_ACT_TANH,
-                        .loss = BP_LOSS_CE, .dropout = 0.1f,
-                        .batchnorm = !rec, .cell = rec ? BP_CELL_LSTM
-                                                       : BP_CELL_NONE,
-                        .steps = rec ? 2 : 0, .init_gain = 1.0f};
+    bp_net_spec spec = spec_of(rec ? "lstm:5,dropout:0.1,dense:4,tanh,dropout:0.1"
+                                   : "dense:5,bn,tanh,dropout:0.1,dense:4,bn,"
+                                     "tanh,dropout:0.1",
+                               rec ? (bp_shape){2, 1, 3} : bp_shape_vec(3), 3,
+                               BP_LOSS_CE);
     bp_net *net = NULL;
     bp_err err = {0};
     ck_assert_int_eq(bp_net_create(&spec, 4, 1, NULL, &net, &err), BP_OK);
@@ -478,25 +585,28 @@ START_TEST(test_export)
     for (size_t i = 0; i < net->nlayers; i++) {
         const bp_layer *l = &net->layers[i];
         char name[64];
-        const char *kind = l->kind == BP_L_LSTM ? "lstm" : "dense";
-        size_t g = l->kind == BP_L_LSTM ? 4 * l->out : l->out;
+        bool lstm = l->ops == &bp_layer_lstm;
+        const char *kind = lstm ? "lstm" : "dense";
+        size_t in = lstm ? l->in.c : bp_shape_size(l->in), out = l->spec.units;
+        size_t g = lstm ? 4 * out : out;
         tensor t[4];
         size_t nt = 0;
-        if (l->kind == BP_L_DENSE || l->kind == BP_L_LSTM) {
-            const float *w = net->params + l->w;
-            if (l->kind == BP_L_DENSE) {
-                t[nt++] = (tensor){"weight", w, l->in, l->out};
+        if (l->ops == &bp_layer_dense || lstm) {
+            const float *w = l->t[1];
+            if (!lstm) {
+                t[nt++] = (tensor){"weight", w, in, out};
             } else {
-                t[nt++] = (tensor){"weight_ih", w, l->in, g};
-                t[nt++] = (tensor){"weight_hh", w + l->in * g, l->out, g};
+                t[nt++] = (tensor){"weight_ih", w, in, g};
+                t[nt++] = (tensor){"weight_hh", w + in * g, out, g};
             }
-            t[nt++] = (tensor){"bias", net->params + l->b, g, 0};
-        } else if (l->kind == BP_L_BN) {
+            t[nt++] = (tensor){"bias", l->t[2], g, 0};
+        } else if (l->ops == &bp_layer_bn) {
             kind = "bn";
-            t[nt++] = (tensor){"weight", net->params + l->w, l->out, 0};
-            t[nt++] = (tensor){"bias", net->params + l->b, l->out, 0};
-            t[nt++] = (tensor){"running_mean", net->buffers + l->rm, l->out, 0};
-            t[nt++] = (tensor){"running_var", net->buffers + l->rv, l->out, 0};
+            size_t c = l->in.c;
+            t[nt++] = (tensor){"weight", l->t[1], c, 0};
+            t[nt++] = (tensor){"bias", l->t[2], c, 0};
+            t[nt++] = (tensor){"running_mean", l->t[3], c, 0};
+            t[nt++] = (tensor){"running_var", l->t[4], c, 0};
         }
         for (size_t j = 0; j < nt; j++, tensors++) {
             snprintf(name, sizeof name, "%zu.%s.%s", i, kind, t[j].role);
@@ -567,37 +677,33 @@ END_TEST
 START_TEST(test_count_params)
 {
     static const struct {
-        const char *what;
-        bp_net_spec s;
+        const char *what, *layers;
+        bp_shape in;
+        size_t classes;
+        bp_loss loss;
         size_t want;
     } cases[] = {
-        {"xor 2-2-1 bce", {.inputs = 2, .classes = 2, .nhidden = 1,
-                           .hidden = {2}, .act = BP_ACT_SIGMOID,
-                           .loss = BP_LOSS_BCE, .init_gain = 1},
+        {"xor 2-2-1 bce", "dense:2,sigmoid", {1, 1, 2}, 2, BP_LOSS_BCE,
          2 * 2 + 2 + 2 * 1 + 1},
-        {"2-8-2 ce", {.inputs = 2, .classes = 2, .nhidden = 1, .hidden = {8},
-                      .init_gain = 1},
+        {"2-8-2 ce", "dense:8,relu", {1, 1, 2}, 2, BP_LOSS_CE,
          2 * 8 + 8 + 8 * 2 + 2},
-        {"784-256-128-10", {.inputs = 784, .classes = 10, .nhidden = 2,
-                            .hidden = {256, 128}, .init_gain = 1},
-         235146},
-        {"784-256-128-10 batchnorm",
-         {.inputs = 784, .classes = 10, .nhidden = 2, .hidden = {256, 128},
-          .batchnorm = true, .init_gain = 1},
-         235146 + 2 * (256 + 128)},
-        {"5x2-rnn8-3", {.inputs = 10, .classes = 3, .nhidden = 1,
-                        .hidden = {8}, .cell = BP_CELL_RNN, .steps = 5,
-                        .init_gain = 1},
+        {"784-256-128-10", "dense:256,relu,dense:128,relu", {28, 28, 1}, 10,
+         BP_LOSS_CE, 235146},
+        {"784-256-128-10 batchnorm", "dense:256,bn,relu,dense:128,bn,relu",
+         {1, 1, 784}, 10, BP_LOSS_CE, 235146 + 2 * (256 + 128)},
+        {"5x2-rnn8-3", "rnn:8", {5, 1, 2}, 3, BP_LOSS_CE,
          8 * (2 + 8) + 8 + 8 * 3 + 3},
-        {"28x28-lstm128-10", {.inputs = 784, .classes = 10, .nhidden = 1,
-                              .hidden = {128}, .cell = BP_CELL_LSTM,
-                              .steps = 28, .init_gain = 1},
+        {"28x28-lstm128-10", "lstm:128", {28, 1, 28}, 10, BP_LOSS_CE,
          4 * 128 * (28 + 128) + 4 * 128 + 128 * 10 + 10},
+        {"bn over a sequence", "bn,rnn:4", {5, 1, 3}, 3, BP_LOSS_CE,
+         2 * 3 + 4 * (3 + 4) + 4 + 4 * 3 + 3},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         bp_net *net = NULL;
         bp_err err = {0};
-        ck_assert_msg(bp_net_create(&cases[i].s, 1, 0, NULL, &net, &err) ==
+        bp_net_spec spec = spec_of(cases[i].layers, cases[i].in,
+                                   cases[i].classes, cases[i].loss);
+        ck_assert_msg(bp_net_create(&spec, 1, 0, NULL, &net, &err) ==
                           BP_OK,
                       "%s: %s", cases[i].what, err.msg);
         size_t got = bp_net_count_params(net);
@@ -616,6 +722,8 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_gradients, 0, 2 * 3 * 3 * 4);
     tcase_add_loop_test(tc, test_rec_gradients, 0, 2 * 2 * 2 * 2);
+    tcase_add_loop_test(tc, test_mixed_gradients, 0, 2 * (int)NMIXED);
+    tcase_add_test(tc, test_coverage);
     suite_add_tcase(s, tc);
     tc = tcase_create("learning");
     tcase_set_timeout(tc, 120);

@@ -51,10 +51,15 @@ typedef struct cfg {
 static void run_make(run *r, const cfg *c)
 {
     bp_err err = {0};
-    bp_net_spec s = {.inputs = 2, .classes = 2, .nhidden = 2,
-                     .hidden = {c->width, c->width}, .act = BP_ACT_RELU,
-                     .loss = BP_LOSS_CE, .init_gain = 1.0f,
-                     .dropout = c->dropout, .batchnorm = c->batchnorm};
+    bp_net_spec s = {.input = bp_shape_vec(2), .classes = 2,
+                     .loss = BP_LOSS_CE, .init_gain = 1.0f};
+    char text[128], drop[32] = "";
+    if (c->dropout > 0)
+        snprintf(drop, sizeof drop, ",dropout:%g", (double)c->dropout);
+    snprintf(text, sizeof text, "dense:%zu%s,relu%s,dense:%zu%s,relu%s",
+             c->width, c->batchnorm ? ",bn" : "", drop, c->width,
+             c->batchnorm ? ",bn" : "", drop);
+    ck_assert(bp_net_spec_parse(text, &s, &err) == BP_OK);
     bp_optim_spec os;
     bp_optim_defaults(&os);
     os.kind = c->opt;
@@ -262,9 +267,10 @@ START_TEST(test_bn_degenerate_batches)
     cfg c = {.width = 8, .epochs = 2, .opt = BP_OPT_MOMENTUM, .lr = 0.05f,
              .batchnorm = true};
     bp_err err = {0};
-    bp_net_spec s = {.inputs = 2, .classes = 2, .nhidden = 2, .hidden = {8, 8},
-                     .act = BP_ACT_RELU, .loss = BP_LOSS_CE, .init_gain = 1.0f,
-                     .batchnorm = true};
+    bp_net_spec s = {.input = bp_shape_vec(2), .classes = 2,
+                     .loss = BP_LOSS_CE, .init_gain = 1.0f};
+    ck_assert(bp_net_spec_parse("dense:8,bn,relu,dense:8,bn,relu", &s, &err) ==
+              BP_OK);
     bp_optim_spec os;
     bp_optim_defaults(&os);
     bp_train_spec ts = {.epochs = c.epochs, .batch = 1, .seed = 1};
@@ -403,10 +409,9 @@ START_TEST(test_step_norms_checkpoint)
     bp_data seq;
     bp_data_opts o = {.spec = "adding:5", .gen_samples = 200};
     ck_assert_msg(bp_data_load(&o, &seq, &err) == BP_OK, "%s", err.msg);
-    bp_net_spec s = {.inputs = seq.train.dim, .classes = 0, .nhidden = 1,
-                     .hidden = {6}, .cell = BP_CELL_LSTM,
-                     .steps = seq.steps, .act = BP_ACT_RELU,
-                     .loss = BP_LOSS_MSE, .init_gain = 1.0f};
+    bp_net_spec s = {.input = seq.shape, .classes = 0, .loss = BP_LOSS_MSE,
+                     .init_gain = 1.0f};
+    ck_assert(bp_net_spec_parse("lstm:6", &s, &err) == BP_OK);
     bp_optim_spec os;
     bp_optim_defaults(&os);
     bp_train_spec ts = {.epochs = 2, .batch = 20, .seed = 1};

@@ -40,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             bp_data d = {0};
             /* a recurrent model reads the two features as two steps */
             d.steps = o.model != BP_CELL_NONE ? 2 : 0;
+            d.shape = d.steps ? (bp_shape){2, 1, 1} : bp_shape_vec(2);
             if (bp_dataset_alloc(4, 2, 2, &d.train, &err) == BP_OK) {
                 bp_net_spec spec;
                 bp_net *net = NULL;

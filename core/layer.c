@@ -1,0 +1,105 @@
+/* core/layer.c - the list of layer kinds and the helpers they share
+ * (layer.h). */
+#include "core/layer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const bp_layer_ops bp_layer_dense, bp_layer_relu, bp_layer_sigmoid,
+    bp_layer_tanh, bp_layer_bn, bp_layer_dropout, bp_layer_rnn,
+    bp_layer_lstm;
+
+const bp_layer_ops *const bp_layer_kinds[] = {
+    &bp_layer_dense,   /* core/layers/dense.c */
+    &bp_layer_bn,      /* core/layers/batchnorm.c */
+    &bp_layer_relu,    /* core/layers/activation.c */
+    &bp_layer_sigmoid, /* core/layers/activation.c */
+    &bp_layer_tanh,    /* core/layers/activation.c */
+    &bp_layer_dropout, /* core/layers/dropout.c */
+    &bp_layer_rnn,     /* core/layers/rnn.c */
+    &bp_layer_lstm,    /* core/layers/lstm.c */
+    NULL,
+};
+
+const char *const bp_act_names[] = {"relu", "sigmoid", "tanh", NULL};
+const char *const bp_init_names[] = {"auto", "he", "xavier", NULL};
+
+const bp_layer_ops *bp_layer_find(const char *name, size_t n)
+{
+    for (const bp_layer_ops *const *k = bp_layer_kinds; *k; k++)
+        if (strlen((*k)->name) == n && memcmp((*k)->name, name, n) == 0)
+            return *k;
+    return NULL;
+}
+
+int bp_shape_text(bp_shape s, char *buf, size_t size)
+{
+    return snprintf(buf, size, "%zux%zux%zu", s.h, s.w, s.c);
+}
+
+bp_status bp_layer_parse_none(const char *args, bp_layer_spec *s, bp_err *err)
+{
+    if (args)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "'%s:%.40s': %s takes no argument", s->ops->name, args,
+                       s->ops->name);
+    return BP_OK;
+}
+
+bp_status bp_layer_parse_units(const char *args, bp_layer_spec *s,
+                               bp_err *err)
+{
+    char *end = NULL;
+    long long v = 0;
+    if (args && *args >= '0' && *args <= '9') {
+        errno = 0;
+        v = strtoll(args, &end, 10);
+    }
+    if (!end || *end || errno || v < 1 || v > BP_MAX_WIDTH)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "'%s%s%.40s': %s needs a width from 1 to %d (%s:N)",
+                       s->ops->name, args ? ":" : "", args ? args : "",
+                       s->ops->name, BP_MAX_WIDTH, s->ops->name);
+    s->units = (size_t)v;
+    return BP_OK;
+}
+
+bp_status bp_layer_parse_rate(const char *args, bp_layer_spec *s, bp_err *err)
+{
+    char *end = NULL;
+    double v = -1;
+    if (args && ((*args >= '0' && *args <= '9') || *args == '.'))
+        v = strtod(args, &end);
+    if (!end || *end || !(v >= 0 && v <= BP_MAX_RATE))
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "'%s%s%.40s': %s needs a rate between 0 and %g (%s:P)",
+                       s->ops->name, args ? ":" : "", args ? args : "",
+                       s->ops->name, BP_MAX_RATE, s->ops->name);
+    s->rate = (float)v;
+    return BP_OK;
+}
+
+int bp_layer_format_name(const bp_layer_spec *s, char *buf, size_t size)
+{
+    return snprintf(buf, size, "%s", s->ops->name);
+}
+
+int bp_layer_format_units(const bp_layer_spec *s, char *buf, size_t size)
+{
+    return snprintf(buf, size, "%s:%zu", s->ops->name, s->units);
+}
+
+/* The shortest decimal that reads back as the same float (0.2, not
+ * 0.200000003), so that a spec written and read again is the same. */
+int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size)
+{
+    char v[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(v, sizeof v, "%.*g", prec, (double)s->rate);
+        if (strtof(v, NULL) == s->rate)
+            break;
+    }
+    return snprintf(buf, size, "%s:%s", s->ops->name, v);
+}

@@ -1,0 +1,187 @@
+/* core/layer.h - layers as operations: the interface every layer kind
+ * implements, and the one list of kinds.
+ *
+ * A layer kind is one file under core/layers/ exporting one bp_layer_ops
+ * (KANN's op list is the model): how its token in a network spec is read
+ * and written, its plan, init, forward and backward, and the named tensors
+ * it exports. The network (core/net.c) walks a list of layers and never
+ * asks which kind a layer is. Adding a kind: one file, one line in
+ * bp_layer_kinds (core/layer.c), and its gradient check (tests/check_net.c
+ * runs the generic one over every kind).
+ *
+ * plan() maps the input shape to the output shape and declares the
+ * tensors the layer needs, in a fixed order, each with a role:
+ *   BP_T_WEIGHT  trained, decayed by L1/L2, its gradient norm reported
+ *                (at most one per layer: the layer's "weights");
+ *   BP_T_PARAM   trained, not decayed (biases, batch-norm scale/shift);
+ *   BP_T_BUFFER  saved with the model, not trained (running statistics);
+ *   BP_T_ACT     per batch (sized for max_batch), kept from the forward
+ *                pass to the backward one; tensor 0 is the layer's output
+ *                unless the layer runs in place.
+ * One layout pass (core/net.c) sums the plans to size the arenas and the
+ * same pass assigns them, so the sizes and the offsets cannot disagree.
+ * The parameter arena holds every WEIGHT tensor first, in layer order,
+ * then every PARAM tensor, each padded to 16 floats; the optimizer walks
+ * that list (bp_net.wt) and the contiguous rest.
+ */
+#ifndef BPLAB_LAYER_H
+#define BPLAB_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+#include "core/shape.h"
+#include "core/status.h"
+
+/* Tensors one layer may declare. */
+#define BP_LAYER_TENSORS 8
+
+typedef enum bp_role { BP_T_WEIGHT, BP_T_PARAM, BP_T_BUFFER, BP_T_ACT } bp_role;
+
+typedef enum bp_act { BP_ACT_RELU, BP_ACT_SIGMOID, BP_ACT_TANH } bp_act;
+typedef enum bp_init { BP_INIT_AUTO, BP_INIT_HE, BP_INIT_XAVIER } bp_init;
+
+extern const char *const bp_act_names[];  /* "relu", "sigmoid", "tanh", NULL */
+extern const char *const bp_init_names[]; /* "auto", "he", "xavier", NULL */
+
+typedef struct bp_layer_ops bp_layer_ops;
+
+/* One layer as a network spec names it: "dense:256", "dropout:0.2". */
+typedef struct bp_layer_spec {
+    const bp_layer_ops *ops;
+    size_t units; /* dense, rnn, lstm: output width */
+    float rate;   /* dropout: the probability of dropping */
+} bp_layer_spec;
+
+typedef struct bp_tensor_req {
+    bp_role role;
+    size_t n; /* floats (SIZE_MAX: too many; the layout refuses it) */
+} bp_tensor_req;
+
+typedef struct bp_layer_plan {
+    bp_shape out;
+    size_t ntensors;
+    bp_tensor_req t[BP_LAYER_TENSORS];
+    bool in_place; /* the output overwrites the input (no tensor 0 needed;
+                      the layout gives the first layer one anyway, so the
+                      data is never written) */
+    size_t nsteps; /* per-step gradient norms it reports (recurrent: T) */
+} bp_layer_plan;
+
+/* Weight initialisation, as the network resolves it for each layer. */
+typedef struct bp_init_args {
+    uint64_t seed;  /* the run's seed */
+    int wl;         /* the layer's number among layers with weights: its
+                       generator stream is 1000 + wl */
+    bp_init rule;   /* HE or XAVIER (auto resolved by the network) */
+    float gain;     /* multiplies the initial weights */
+} bp_init_args;
+
+/* A layer of a built network: its spec, shapes, and its tensors. */
+typedef struct bp_layer {
+    const bp_layer_ops *ops;
+    bp_layer_spec spec;
+    bp_shape in, out;
+    size_t index;   /* position in the network (keys dropout masks) */
+    int wl;         /* number among layers with weights, or -1 */
+    size_t ntensors;
+    bp_role role[BP_LAYER_TENSORS];
+    size_t n[BP_LAYER_TENSORS];   /* true lengths (the arena pads them) */
+    size_t off[BP_LAYER_TENSORS]; /* WEIGHT/PARAM: offset in the parameter
+                                     arena; BUFFER: in the buffer arena */
+    float *t[BP_LAYER_TENSORS];   /* the tensors */
+    float *g[BP_LAYER_TENSORS];   /* gradients of WEIGHT/PARAM, else NULL */
+    float *y;       /* the output, max_batch x size(out) */
+    double *steps;  /* nsteps: ||dL/dh_t||^2 of the last backward pass */
+    size_t nsteps;
+} bp_layer;
+
+/* A named view of a tensor for export ("dense.weight", 2-D in x out). */
+typedef struct bp_tensor_view {
+    const char *name;
+    size_t ndim, dim[2];
+    const float *data;
+} bp_tensor_view;
+
+struct bp_layer_ops {
+    const char *name;  /* its token in a network spec: "dense" */
+    const char *title; /* in messages: "batch norm" */
+    bool sequence;     /* consumes a sequence (T x 1 x C): messages show
+                          its input width per time step */
+
+    /* Read the token's arguments (what follows "name:", NULL if none) into
+     * s->units / s->rate; the message names the token and the rule. */
+    bp_status (*parse)(const char *args, bp_layer_spec *s, bp_err *err);
+    /* Write the token back ("dense:256"); returns snprintf's count. */
+    int (*format)(const bp_layer_spec *s, char *buf, size_t size);
+    /* Output shape and tensors for an input shape and a batch bound. */
+    bp_status (*plan)(const bp_layer_spec *s, bp_shape in, size_t max_batch,
+                      bp_layer_plan *p, bp_err *err);
+    /* Fill the parameters and buffers (they start at zero); NULL: zeros. */
+    void (*init)(bp_layer *l, const bp_init_args *a);
+    /* Forward `batch` rows of x into l->y. train: dropout on, batch norm
+     * on batch statistics; key: the step's dropout key. */
+    void (*forward)(bp_layer *l, const bp_ctx *c, const float *x,
+                    size_t batch, bool train, uint64_t key);
+    /* Backward from d = dL/dy (batch x size(out); it may be overwritten):
+     * fill the gradients of the layer's tensors and return where dL/dx
+     * is: d itself (in place) or dx (batch x size(in), another buffer).
+     * With !need_dx (the first layer) the input gradient may be skipped. */
+    float *(*backward)(bp_layer *l, const bp_ctx *c, const float *x,
+                       size_t batch, float *d, float *dx, bool need_dx);
+    /* The tensors to export, in order; returns their count (<= 4). */
+    size_t (*views)(const bp_layer *l, const float *params,
+                    const float *buffers, bp_tensor_view *v);
+    /* In a one-line description of a network "784-256-128-10 relu ce":
+     * the text this layer adds to the chain of widths (dense "-256", lstm
+     * "-lstm128"; NULL: nothing) and the word it adds after it (an
+     * activation's name, "batchnorm", "dropout"; NULL: nothing). */
+    int (*chain)(const bp_layer_spec *s, char *buf, size_t size);
+    const char *word;
+    bool is_activation; /* its word is an activation (for the description
+                           and for initialisation's auto rule) */
+    bp_act act;         /* which, when is_activation */
+};
+
+/* The kinds, in the order `bplab train --help` lists them. */
+extern const bp_layer_ops *const bp_layer_kinds[];
+
+/* The kind whose token is `name` (n characters), or NULL. */
+const bp_layer_ops *bp_layer_find(const char *name, size_t n);
+
+/* Shared helpers for layer files ------------------------------------- */
+
+/* a * b, saturating at SIZE_MAX. */
+static inline size_t bp_satmul(size_t a, size_t b)
+{
+    return a && b > (size_t)-1 / a ? (size_t)-1 : a * b;
+}
+
+/* Append a tensor request to a plan. */
+static inline void bp_plan_add(bp_layer_plan *p, bp_role role, size_t n)
+{
+    p->t[p->ntensors].role = role;
+    p->t[p->ntensors].n = n;
+    p->ntensors++;
+}
+
+/* Arguments: none; a width 1..BP_MAX_WIDTH; a rate in [0, BP_MAX_RATE]. */
+bp_status bp_layer_parse_none(const char *args, bp_layer_spec *s, bp_err *err);
+bp_status bp_layer_parse_units(const char *args, bp_layer_spec *s,
+                               bp_err *err);
+bp_status bp_layer_parse_rate(const char *args, bp_layer_spec *s, bp_err *err);
+int bp_layer_format_name(const bp_layer_spec *s, char *buf, size_t size);
+int bp_layer_format_units(const bp_layer_spec *s, char *buf, size_t size);
+int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size);
+
+/* Largest layer width and parameter count a spec may ask for. */
+#define BP_MAX_WIDTH 65536
+#define BP_MAX_PARAMS ((size_t)1 << 30)
+/* Longest sequence a recurrent layer unrolls. */
+#define BP_MAX_STEPS 1000
+/* Highest dropout rate (1/(1-p) must stay a sane scale). */
+#define BP_MAX_RATE 0.99
+
+#endif
