@@ -108,6 +108,8 @@ typedef struct bp_tensor_view {
 struct bp_layer_ops {
     const char *name;  /* its token in a network spec: "dense" */
     const char *title; /* in messages: "batch norm" */
+    const char *syntax; /* `bplab train --help`: "dense:N" */
+    const char *help;   /* and what it is, one line */
     bool sequence;     /* consumes a sequence (T x 1 x C): messages show
                           its input width per time step */
 

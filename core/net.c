@@ -311,8 +311,10 @@ size_t bp_net_bytes(const bp_net_spec *spec, size_t max_batch)
 void bp_net_describe(const bp_net_spec *s, char *buf, size_t size)
 {
     size_t used;
-    const bp_layer_ops *first = s->nlayers ? s->layers[0].ops : NULL;
-    if (first && first->sequence && s->input.w == 1)
+    bool sequence = false; /* input read as T steps (by a recurrent layer) */
+    for (size_t i = 0; i < s->nlayers; i++)
+        sequence |= s->layers[i].ops->sequence;
+    if (sequence && s->input.w == 1)
         used = (size_t)snprintf(buf, size, "%zux%zu", s->input.h, s->input.c);
     else
         used = (size_t)snprintf(buf, size, "%zu", bp_shape_size(s->input));

@@ -43,10 +43,12 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
     return d;
 }
 
-#define ACTIVATION(NAME, ACT)                                                 \
+#define ACTIVATION(NAME, ACT, HELP)                                           \
     const bp_layer_ops bp_layer_##NAME = {                                    \
         .name = #NAME,                                                        \
         .title = "activation",                                                \
+        .syntax = #NAME,                                                      \
+        .help = HELP,                                                         \
         .parse = bp_layer_parse_none,                                         \
         .format = bp_layer_format_name,                                       \
         .plan = plan,                                                         \
@@ -57,6 +59,6 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
         .act = ACT,                                                           \
     };
 
-ACTIVATION(relu, BP_ACT_RELU)
-ACTIVATION(sigmoid, BP_ACT_SIGMOID)
-ACTIVATION(tanh, BP_ACT_TANH)
+ACTIVATION(relu, BP_ACT_RELU, "max(x, 0), element-wise")
+ACTIVATION(sigmoid, BP_ACT_SIGMOID, "1 / (1 + exp(-x)), element-wise")
+ACTIVATION(tanh, BP_ACT_TANH, "tanh(x), element-wise")

@@ -84,6 +84,8 @@ static size_t views(const bp_layer *l, const float *params,
 const bp_layer_ops bp_layer_bn = {
     .name = "bn",
     .title = "batch norm",
+    .syntax = "bn",
+    .help = "batch normalisation per channel (put it before an activation)",
     .parse = bp_layer_parse_none,
     .format = bp_layer_format_name,
     .plan = plan,

@@ -83,6 +83,8 @@ static int chain(const bp_layer_spec *s, char *buf, size_t size)
 const bp_layer_ops bp_layer_dense = {
     .name = "dense",
     .title = "dense",
+    .syntax = "dense:N",
+    .help = "fully connected, N units: y = x W + b (flattens its input)",
     .parse = bp_layer_parse_units,
     .format = bp_layer_format_units,
     .plan = plan,

@@ -48,6 +48,8 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
 const bp_layer_ops bp_layer_dropout = {
     .name = "dropout",
     .title = "dropout",
+    .syntax = "dropout:P",
+    .help = "inverted dropout: drop with probability P while training",
     .parse = bp_layer_parse_rate,
     .format = bp_layer_format_rate,
     .plan = plan,

@@ -56,6 +56,8 @@ static int chain(const bp_layer_spec *s, char *buf, size_t size)
 const bp_layer_ops bp_layer_lstm = {
     .name = "lstm",
     .title = "lstm",
+    .syntax = "lstm:N",
+    .help = "LSTM, N units, over a sequence; its last state goes on",
     .sequence = true,
     .parse = bp_layer_parse_units,
     .format = bp_layer_format_units,

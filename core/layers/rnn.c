@@ -53,6 +53,8 @@ static int chain(const bp_layer_spec *s, char *buf, size_t size)
 const bp_layer_ops bp_layer_rnn = {
     .name = "rnn",
     .title = "rnn",
+    .syntax = "rnn:N",
+    .help = "Elman RNN, N units, over a sequence; its last state goes on",
     .sequence = true,
     .parse = bp_layer_parse_units,
     .format = bp_layer_format_units,
