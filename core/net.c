@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/bounds.h"
 #include "core/par.h"
 
 const char *const bp_loss_names[] = {"ce", "mse", "bce", NULL};
@@ -115,10 +116,10 @@ static bp_status check_head(const bp_net_spec *s, bp_err *err)
         return bp_fail(err, BP_ERR_INVALID_ARG,
                        "loss bce needs two classes, the data has %zu (use ce)",
                        s->classes);
-    if (!(s->init_gain > 0.0f && s->init_gain <= 1000.0f))
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "init gain %g: must be in (0, 1000]",
-                       (double)s->init_gain);
+    bp_status st = bp_check_range("init_gain", s->init_gain, BP_INIT_GAIN_MIN,
+                                  BP_INIT_GAIN_MAX, err);
+    if (st != BP_OK)
+        return st;
     if (s->nlayers > BP_MAX_LAYERS - 1)
         return bp_fail(err, BP_ERR_INVALID_ARG, "more than %d layers",
                        BP_MAX_LAYERS - 1);

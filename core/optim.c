@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/bounds.h"
 #include "core/par.h"
 
 const char *const bp_opt_names[] = {"sgd", "momentum", "adam", NULL};
@@ -26,29 +27,29 @@ void bp_optim_defaults(bp_optim_spec *s)
 
 bp_status bp_optim_spec_check(const bp_optim_spec *s, bp_err *err)
 {
-    if (!(s->lr > 0.0f && s->lr <= 100.0f))
-        return bp_fail(err, BP_ERR_INVALID_ARG, "--lr %g: must be in (0, 100]",
-                       (double)s->lr);
-    if (!(s->momentum >= 0.0f && s->momentum < 1.0f))
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "--momentum %g: must be in [0, 1)", (double)s->momentum);
-    if (!(s->beta1 >= 0.0f && s->beta1 < 1.0f) ||
-        !(s->beta2 >= 0.0f && s->beta2 < 1.0f) || !(s->eps > 0.0f))
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "Adam: beta1 and beta2 must be in [0, 1), eps > 0");
-    if (!(s->l2 >= 0.0f && s->l2 < 1.0f))
-        return bp_fail(err, BP_ERR_INVALID_ARG, "--l2 %g: must be in [0, 1)",
-                       (double)s->l2);
-    if (!(s->l1 >= 0.0f && s->l1 < 1.0f))
-        return bp_fail(err, BP_ERR_INVALID_ARG, "--l1 %g: must be in [0, 1)",
-                       (double)s->l1);
-    if (!(s->clip_norm >= 0.0f) || !(s->clip_value >= 0.0f))
-        return bp_fail(err, BP_ERR_INVALID_ARG, "clipping thresholds must be >= 0");
-    if (s->sched == BP_SCHED_STEP && (s->step_epochs == 0 ||
-                                      !(s->gamma > 0.0f && s->gamma <= 1.0f)))
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "--lr-schedule step: --lr-step must be >= 1 and "
-                       "--lr-gamma in (0, 1]");
+    bp_status st;
+    if ((unsigned)s->kind > BP_OPT_ADAM || (unsigned)s->sched > BP_SCHED_COSINE)
+        return bp_fail(err, BP_ERR_INVALID_ARG, "optimizer or schedule: out "
+                                                "of range");
+    if ((st = bp_check_range("lr", s->lr, BP_LR_MIN, BP_LR_MAX, err)) ||
+        (st = bp_check_range("momentum", s->momentum, 0, BP_MOMENTUM_MAX,
+                             err)) ||
+        (st = bp_check_range("beta1", s->beta1, 0, BP_BETA1_MAX, err)) ||
+        (st = bp_check_range("beta2", s->beta2, 0, BP_BETA2_MAX, err)) ||
+        (st = bp_check_range("eps", s->eps, BP_EPS_MIN, BP_EPS_MAX, err)) ||
+        (st = bp_check_range("l2", s->l2, 0, BP_DECAY_MAX, err)) ||
+        (st = bp_check_range("l1", s->l1, 0, BP_DECAY_MAX, err)) ||
+        (st = bp_check_range("clip_norm", s->clip_norm, 0, BP_CLIP_MAX, err)) ||
+        (st = bp_check_range("clip_value", s->clip_value, 0, BP_CLIP_MAX, err)))
+        return st;
+    if (s->sched == BP_SCHED_STEP) {
+        if (s->step_epochs == 0)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "lr_step 0: must be at least 1");
+        if ((st = bp_check_range("lr_gamma", s->gamma, BP_GAMMA_MIN,
+                                 BP_GAMMA_MAX, err)))
+            return st;
+    }
     return BP_OK;
 }
 

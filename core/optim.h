@@ -1,7 +1,11 @@
 /* core/optim.h - optimizers, regularisation, clipping and schedules.
  *
- * One step, on the whole parameter arena at once (two kernel calls: the
- * decayed weights, then biases and BN parameters without L1/L2):
+ * One step walks the parameters the layers declared (core/layer.h): each
+ * layer's weight tensor (net->wt, decayed by L1/L2, last layer first, its
+ * gradient norm measured on the way), then every other trained tensor
+ * (biases, batch-norm scales and shifts: params[ndecay : nparams], one
+ * contiguous block) without decay. The settings' ranges are in
+ * core/bounds.h. In order:
  *   1. clip by value (every gradient into [-clip_value, clip_value]);
  *   2. clip by global norm (scale all gradients by clip_norm / ||g|| when
  *      ||g|| > clip_norm; Pascanu et al. 2013);

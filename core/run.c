@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/bounds.h"
 #include "kernels/kernels.h"
 
 extern const bp_layer_ops bp_layer_dropout;
@@ -80,9 +81,10 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--init", BP_ARG_CHOICE, &o->init, 0, 0, bp_init_names, "auto|he|xavier",
          "weight init (default auto: He for relu, Xavier for "
          "sigmoid/tanh)", NULL},
-        {"--init-gain", BP_ARG_FLOAT, &o->init_gain, 1e-6, 1000, NULL, "G",
+        {"--init-gain", BP_ARG_FLOAT, &o->init_gain, BP_INIT_GAIN_MIN,
+         BP_INIT_GAIN_MAX, NULL, "G",
          "multiply the initial weights by G (default 1)", NULL},
-        {"--dropout", BP_ARG_FLOAT, &o->dropout, 0, 0.99, NULL, "P",
+        {"--dropout", BP_ARG_FLOAT, &o->dropout, 0, BP_MAX_RATE, NULL, "P",
          "inverted dropout after each hidden activation (default 0)", NULL},
         {"--batchnorm", BP_ARG_FLAG, &o->batchnorm, 0, 0, NULL, NULL,
          "batch normalisation before each hidden activation", NULL},
@@ -92,30 +94,31 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "epochs, counted from 0 (not with --resume)", NULL},
         {"--opt", BP_ARG_CHOICE, &o->opt, 0, 0, bp_opt_names, "sgd|momentum|adam",
          "optimizer (default momentum)", NULL},
-        {"--lr", BP_ARG_FLOAT, &o->lr, 1e-9, 100, NULL, "RATE",
+        {"--lr", BP_ARG_FLOAT, &o->lr, BP_LR_MIN, BP_LR_MAX, NULL, "RATE",
          "learning rate (default 0.05)", NULL},
-        {"--momentum", BP_ARG_FLOAT, &o->momentum, 0, 0.999, NULL, "MU",
+        {"--momentum", BP_ARG_FLOAT, &o->momentum, 0, BP_MOMENTUM_MAX, NULL, "MU",
          "momentum (default 0.9)", NULL},
         {"--nesterov", BP_ARG_FLAG, &o->nesterov, 0, 0, NULL, NULL,
          "Nesterov momentum", NULL},
-        {"--beta1", BP_ARG_FLOAT, &o->beta1, 0, 0.9999, NULL, "B", "Adam beta1 (default 0.9)", NULL},
-        {"--beta2", BP_ARG_FLOAT, &o->beta2, 0, 0.999999, NULL, "B", "Adam beta2 (default 0.999)", NULL},
-        {"--eps", BP_ARG_FLOAT, &o->eps, 1e-12, 1, NULL, "E", "Adam epsilon (default 1e-8)", NULL},
-        {"--l2", BP_ARG_FLOAT, &o->l2, 0, 0.5, NULL, "LAMBDA",
+        {"--beta1", BP_ARG_FLOAT, &o->beta1, 0, BP_BETA1_MAX, NULL, "B", "Adam beta1 (default 0.9)", NULL},
+        {"--beta2", BP_ARG_FLOAT, &o->beta2, 0, BP_BETA2_MAX, NULL, "B", "Adam beta2 (default 0.999)", NULL},
+        {"--eps", BP_ARG_FLOAT, &o->eps, BP_EPS_MIN, BP_EPS_MAX, NULL, "E", "Adam epsilon (default 1e-8)", NULL},
+        {"--l2", BP_ARG_FLOAT, &o->l2, 0, BP_DECAY_MAX, NULL, "LAMBDA",
          "L2 weight decay on the weights (default 0)", NULL},
-        {"--l1", BP_ARG_FLOAT, &o->l1, 0, 0.5, NULL, "LAMBDA",
+        {"--l1", BP_ARG_FLOAT, &o->l1, 0, BP_DECAY_MAX, NULL, "LAMBDA",
          "L1 penalty on the weights (default 0)", NULL},
-        {"--clip-norm", BP_ARG_FLOAT, &o->clip_norm, 0, 1e9, NULL, "C",
+        {"--clip-norm", BP_ARG_FLOAT, &o->clip_norm, 0, BP_CLIP_MAX, NULL, "C",
          "clip the global gradient norm to C (default 0: off)", NULL},
-        {"--clip-value", BP_ARG_FLOAT, &o->clip_value, 0, 1e9, NULL, "C",
+        {"--clip-value", BP_ARG_FLOAT, &o->clip_value, 0, BP_CLIP_MAX, NULL, "C",
          "clip every gradient to [-C, C] (default 0: off)", NULL},
         {"--lr-schedule", BP_ARG_CHOICE, &o->schedule, 0, 0, schedule_names,
          "const|step|cosine", "learning-rate schedule (default const)", NULL},
         {"--lr-step", BP_ARG_INT, &o->lr_step, 1, LIMIT, NULL, "EPOCHS",
          "step schedule: every EPOCHS epochs (default 10)", NULL},
-        {"--lr-gamma", BP_ARG_FLOAT, &o->lr_gamma, 1e-6, 1, NULL, "G",
+        {"--lr-gamma", BP_ARG_FLOAT, &o->lr_gamma, BP_GAMMA_MIN, BP_GAMMA_MAX,
+         NULL, "G",
          "step schedule: multiply the rate by G (default 0.1)", NULL},
-        {"--batch", BP_ARG_INT, &o->batch, 1, 1 << 20, NULL, "N",
+        {"--batch", BP_ARG_INT, &o->batch, 1, BP_MAX_BATCH, NULL, "N",
          "mini-batch size (default 128)", NULL},
         {"--seed", BP_ARG_INT, &o->seed, 0, LIMIT, NULL, "N",
          "seed of weights, shuffling and dropout (default 0)", NULL},
@@ -129,7 +132,7 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "faster on x86 when momentum buffers decay)", NULL},
     };
     const bp_opt run[] = {
-        {"--epochs", BP_ARG_INT, &o->epochs, 1, 1000000, NULL, "N",
+        {"--epochs", BP_ARG_INT, &o->epochs, 1, BP_MAX_EPOCHS, NULL, "N",
          "total epochs, counting those before --resume (default 10)", NULL},
         {"--save", BP_ARG_STR, &o->save, 0, 0, NULL, "FILE",
          "write a resumable checkpoint at the end (on Ctrl-C: that of "
@@ -440,22 +443,34 @@ bp_status bp_run_data_opts(const bp_run_opts *o, bp_data_opts *d, bp_err *err)
     return BP_OK;
 }
 
-/* Library messages name fields; the command line names flags. */
-static bp_status flag_error(bp_status st, bp_err *err)
+bp_status bp_run_flag_error(bp_status st, bp_err *err)
 {
-    static const char *const fields[][2] = {
-        {"loss ", "--loss "}, {"init gain ", "--init-gain "}};
+    static const char *const alias[][2] = {{"patience", "--early-stop"}};
     if (st == BP_OK || !err)
         return st;
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
-        size_t n = strlen(fields[i][0]);
-        if (strncmp(err->msg, fields[i][0], n) == 0) {
-            char rest[BP_ERR_MSG_MAX];
-            snprintf(rest, sizeof rest, "%s", err->msg + n);
-            return bp_fail(err, st, "%s%s", fields[i][1], rest);
-        }
+    size_t n = strcspn(err->msg, " :");
+    char flag[64] = "";
+    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
+        if (strlen(alias[i][0]) == n && strncmp(err->msg, alias[i][0], n) == 0)
+            snprintf(flag, sizeof flag, "%s", alias[i][1]);
+    if (!flag[0] && n + 3 < sizeof flag) {
+        /* lr_gamma -> --lr-gamma, when the command line has that option */
+        snprintf(flag, sizeof flag, "--%.*s", (int)n, err->msg);
+        for (char *c = flag; *c; c++)
+            if (*c == '_')
+                *c = '-';
+        bp_run_opts o;
+        bp_opt t[64];
+        size_t ns, nt = bp_run_options(&o, t, 64, &ns);
+        bool known = false;
+        for (size_t i = 0; i < nt && !known; i++)
+            known = strcmp(t[i].name, flag) == 0;
+        if (!known)
+            return st;
     }
-    return st;
+    char rest[BP_ERR_MSG_MAX];
+    snprintf(rest, sizeof rest, "%s", err->msg + n);
+    return bp_fail(err, st, "%s%s", flag, rest);
 }
 
 /* The layer grammar of the shorthands: --model and --hidden give the
@@ -537,8 +552,8 @@ bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
             (st = bp_net_spec_check(s, err)) != BP_OK) {
             char why[BP_ERR_MSG_MAX];
             snprintf(why, sizeof why, "%s", err ? err->msg : "");
-            if (strncmp(why, "loss ", 5) == 0 || strncmp(why, "init ", 5) == 0)
-                return flag_error(st, err);
+            if (strncmp(why, "loss ", 5) == 0 || strncmp(why, "init_", 5) == 0)
+                return bp_run_flag_error(st, err);
             return bp_fail(err, st, "--net %.80s: %s", o->net, why);
         }
         return BP_OK;
@@ -552,7 +567,7 @@ bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
     if ((st = shorthand_text(o, data, text, sizeof text, err)) != BP_OK ||
         (st = bp_net_spec_parse(text, s, err)) != BP_OK)
         return st;
-    return flag_error(bp_net_spec_check(s, err), err);
+    return bp_run_flag_error(bp_net_spec_check(s, err), err);
 }
 
 bp_status bp_run_optim_spec(const bp_run_opts *o, bp_optim_spec *s,
@@ -575,7 +590,7 @@ bp_status bp_run_optim_spec(const bp_run_opts *o, bp_optim_spec *s,
     s->gamma = (float)o->lr_gamma;
     if (o->nesterov && o->opt != BP_OPT_MOMENTUM)
         return bp_fail(err, BP_ERR_INVALID_ARG, "--nesterov needs --opt momentum");
-    return bp_optim_spec_check(s, err);
+    return bp_run_flag_error(bp_optim_spec_check(s, err), err);
 }
 
 void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s)
@@ -611,7 +626,8 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
     }
     (*net)->own_ctx = ctx; /* the net frees it */
     if ((s = bp_optim_create(&os, (*net)->nparams, opt, err)) != BP_OK ||
-        (s = bp_trainer_create(&ts, *net, *opt, data, trainer, err)) != BP_OK) {
+        (s = bp_run_flag_error(bp_trainer_create(&ts, *net, *opt, data,
+                                                 trainer, err), err)) != BP_OK) {
         bp_optim_destroy(*opt);
         bp_net_destroy(*net);
         *net = NULL, *opt = NULL;

@@ -102,6 +102,11 @@ bp_status bp_run_optim_spec(const bp_run_opts *o, bp_optim_spec *s,
                             bp_err *err);
 void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s);
 
+/* A library message names a field ("lr_gamma 2: must be between ...");
+ * rewrite it to name the command line's flag ("--lr-gamma 2: ..."), when
+ * `bplab train` has one. Returns st. */
+bp_status bp_run_flag_error(bp_status st, bp_err *err);
+
 /* The network (for batches of o->batch rows, weights from o->seed, in a
  * context of its own on o->isa, else BPLAB_ISA, else the best table, with
  * o->threads threads), optimizer and trainer of the run `o` on `data`.

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/bounds.h"
 #include "core/par.h"
 #include "core/rng.h"
 #include "core/runtime.h"
@@ -27,6 +28,10 @@ bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,
                             bp_trainer **out, bp_err *err)
 {
     *out = NULL;
+    if (spec->epochs > BP_MAX_EPOCHS)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "epochs %zu: must be between 0 and %d", spec->epochs,
+                       BP_MAX_EPOCHS);
     if (spec->batch == 0 || spec->batch > net->max_batch)
         return bp_fail(err, BP_ERR_INVALID_ARG,
                        "batch %zu: must be between 1 and %zu", spec->batch,
@@ -42,7 +47,8 @@ bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,
                        net->spec.classes);
     if (spec->patience && data->val.n == 0)
         return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "--early-stop needs a validation set (--val)");
+                       "patience %zu: early stopping needs a validation set",
+                       spec->patience);
     bp_trainer *t = bp_alloc_zero(sizeof *t);
     if (!t)
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for the trainer");

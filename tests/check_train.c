@@ -21,6 +21,7 @@
 #include "core/checkpoint.h"
 #include "core/net.h"
 #include "core/optim.h"
+#include "core/run.h"
 #include "core/train.h"
 #include "test_util.h"
 
@@ -439,6 +440,74 @@ START_TEST(test_step_norms_checkpoint)
 }
 END_TEST
 
+/* One validation path: every numeric option of `bplab train` that a spec
+ * holds takes its limits from core/bounds.h, so the library accepts the
+ * option table's extremes and refuses what lies beyond them, with the
+ * field named by the library and the flag by bp_run_flag_error. */
+START_TEST(test_bounds_one_place)
+{
+    static const struct {
+        const char *flag;
+        int opt, sched; /* what the setting needs to apply */
+    } rows[] = {
+        {"--lr", BP_OPT_MOMENTUM, BP_SCHED_CONST},
+        {"--momentum", BP_OPT_MOMENTUM, BP_SCHED_CONST},
+        {"--beta1", BP_OPT_ADAM, BP_SCHED_CONST},
+        {"--beta2", BP_OPT_ADAM, BP_SCHED_CONST},
+        {"--eps", BP_OPT_ADAM, BP_SCHED_CONST},
+        {"--l2", BP_OPT_SGD, BP_SCHED_CONST},
+        {"--l1", BP_OPT_SGD, BP_SCHED_CONST},
+        {"--clip-norm", BP_OPT_SGD, BP_SCHED_CONST},
+        {"--clip-value", BP_OPT_SGD, BP_SCHED_CONST},
+        {"--lr-gamma", BP_OPT_SGD, BP_SCHED_STEP},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+        bp_run_opts o;
+        bp_opt t[64];
+        bp_run_defaults(&o);
+        size_t ns, n = bp_run_options(&o, t, 64, &ns);
+        const bp_opt *row = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(t[i].name, rows[r].flag) == 0)
+                row = &t[i];
+        ck_assert_msg(row && row->kind == BP_ARG_FLOAT, "%s", rows[r].flag);
+        o.opt = rows[r].opt;
+        o.schedule = rows[r].sched;
+        const double probe[4] = {row->min, row->max, row->min * (1 - 1e-3) - 1e-30,
+                                 row->max * (1 + 1e-3)};
+        for (int k = 0; k < 4; k++) {
+            *(double *)row->dest = probe[k];
+            bp_optim_spec os;
+            bp_err err = {0};
+            bp_status st = bp_run_optim_spec(&o, &os, &err);
+            if (k < 2) {
+                ck_assert_msg(st == BP_OK, "%s %g (the option table's %s): "
+                              "the library says %s", rows[r].flag, probe[k],
+                              k ? "max" : "min", err.msg);
+            } else if (probe[k] >= 0 || row->min > 0) {
+                ck_assert_msg(st == BP_ERR_INVALID_ARG &&
+                                  strncmp(err.msg, rows[r].flag,
+                                          strlen(rows[r].flag)) == 0 &&
+                                  err.msg[strlen(rows[r].flag)] == ' ',
+                              "%s %g: accepted or not named (%s)",
+                              rows[r].flag, probe[k], err.msg);
+            }
+        }
+    }
+    /* the net's and the trainer's fields map to flags too */
+    bp_err err = {0};
+    bp_fail(&err, BP_ERR_INVALID_ARG, "init_gain 0: must be between 1e-06 and 1000");
+    bp_run_flag_error(BP_ERR_INVALID_ARG, &err);
+    ck_assert_str_eq(err.msg, "--init-gain 0: must be between 1e-06 and 1000");
+    bp_fail(&err, BP_ERR_INVALID_ARG, "patience 3: early stopping needs a validation set");
+    bp_run_flag_error(BP_ERR_INVALID_ARG, &err);
+    ck_assert_str_eq(err.msg, "--early-stop 3: early stopping needs a validation set");
+    bp_fail(&err, BP_ERR_INVALID_ARG, "the training set is empty");
+    bp_run_flag_error(BP_ERR_INVALID_ARG, &err);
+    ck_assert_str_eq(err.msg, "the training set is empty");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -454,6 +523,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_corrupt_checkpoints);
     tcase_add_test(tc, test_history_memory);
     tcase_add_test(tc, test_step_norms_checkpoint);
+    tcase_add_test(tc, test_bounds_one_place);
     suite_add_tcase(s, tc);
     return s;
 }
