@@ -7,21 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const bp_layer_ops bp_layer_dense, bp_layer_relu, bp_layer_sigmoid,
-    bp_layer_tanh, bp_layer_bn, bp_layer_dropout, bp_layer_rnn,
-    bp_layer_lstm;
-
-const bp_layer_ops *const bp_layer_kinds[] = {
-    &bp_layer_dense,   /* core/layers/dense.c */
-    &bp_layer_bn,      /* core/layers/batchnorm.c */
-    &bp_layer_relu,    /* core/layers/activation.c */
-    &bp_layer_sigmoid, /* core/layers/activation.c */
-    &bp_layer_tanh,    /* core/layers/activation.c */
-    &bp_layer_dropout, /* core/layers/dropout.c */
-    &bp_layer_rnn,     /* core/layers/rnn.c */
-    &bp_layer_lstm,    /* core/layers/lstm.c */
-    NULL,
-};
+#define BP__LAYER_PTR(name) &bp_layer_##name,
+const bp_layer_ops *const bp_layer_kinds[] = {BP_LAYER_KINDS(BP__LAYER_PTR) NULL};
+#undef BP__LAYER_PTR
 
 const char *const bp_act_names[] = {"relu", "sigmoid", "tanh", NULL};
 const char *const bp_init_names[] = {"auto", "he", "xavier", NULL};

@@ -147,7 +147,12 @@ struct bp_layer_ops {
     bp_act act;         /* which, when is_activation */
 };
 
-/* The kinds, in the order `bplab train --help` lists them. */
+/* Every kind (core/layers/list.h), as bp_layer_<name>, and all of them in
+ * a NULL-ended list. */
+#include "core/layers/list.h"
+#define BP__LAYER_DECL(name) extern const bp_layer_ops bp_layer_##name;
+BP_LAYER_KINDS(BP__LAYER_DECL)
+#undef BP__LAYER_DECL
 extern const bp_layer_ops *const bp_layer_kinds[];
 
 /* The kind whose token is `name` (n characters), or NULL. */

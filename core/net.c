@@ -20,8 +20,6 @@
 const char *const bp_loss_names[] = {"ce", "mse", "bce", NULL};
 const char *const bp_cell_names[] = {"mlp", "rnn", "lstm", NULL};
 
-extern const bp_layer_ops bp_layer_dense;
-
 /* ---------------------------------------------------------------------- */
 /* Spec                                                                    */
 

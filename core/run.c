@@ -10,8 +10,6 @@
 #include "core/bounds.h"
 #include "kernels/kernels.h"
 
-extern const bp_layer_ops bp_layer_dropout;
-
 static const char *const schedule_names[] = {"const", "step", "cosine", NULL};
 
 void bp_run_defaults(bp_run_opts *o)

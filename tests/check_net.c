@@ -46,10 +46,6 @@
 
 enum { B = 6, IN = 5, T = 5, F = 3 };
 
-extern const bp_layer_ops bp_layer_dense, bp_layer_bn, bp_layer_relu,
-    bp_layer_sigmoid, bp_layer_tanh, bp_layer_dropout, bp_layer_rnn,
-    bp_layer_lstm;
-
 /* A spec from the layer grammar (init auto, gain 1 unless changed). */
 static bp_net_spec spec_of(const char *layers, bp_shape in, size_t classes,
                            bp_loss loss)
