@@ -145,6 +145,7 @@ struct bp_layer_ops {
     bool is_activation; /* its word is an activation (for the description
                            and for initialisation's auto rule) */
     bp_act act;         /* which, when is_activation */
+    const void *impl;   /* constants of the kind's file (a recurrent cell) */
 };
 
 /* Every kind (core/layers/list.h), as bp_layer_<name>, and all of them in

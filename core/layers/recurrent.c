@@ -3,14 +3,15 @@
 #include "core/layers/recurrent.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/rng.h"
 
-bp_status bp__rec_plan(const bp__cell *cell, const bp_layer_spec *s,
-                       bp_shape in, size_t max_batch, bp_layer_plan *p,
-                       bp_err *err)
+bp_status bp__rec_plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
+                       bp_layer_plan *p, bp_err *err)
 {
+    const bp__cell *cell = s->ops->impl;
     char sh[64];
     bp_shape_text(in, sh, sizeof sh);
     if (in.w != 1 || in.h < 2)
@@ -40,8 +41,9 @@ bp_status bp__rec_plan(const bp__cell *cell, const bp_layer_spec *s,
     return BP_OK;
 }
 
-void bp__rec_init(const bp__cell *cell, bp_layer *l, const bp_init_args *a)
+void bp__rec_init(bp_layer *l, const bp_init_args *a)
 {
+    const bp__cell *cell = l->ops->impl;
     bp_rng g = bp_rng_stream(a->seed, 1000 + (uint64_t)a->wl);
     size_t H = l->spec.units;
     double r = a->gain / sqrt((double)H);
@@ -53,9 +55,11 @@ void bp__rec_init(const bp__cell *cell, bp_layer *l, const bp_init_args *a)
             l->t[BP__REC_B][H + j] = 1.0f; /* the forget gate */
 }
 
-void bp__rec_forward(const bp__cell *cell, bp_layer *l, const bp_ctx *c,
-                     const float *x, size_t b)
+void bp__rec_forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
+                     bool train, uint64_t key)
 {
+    (void)train, (void)key;
+    const bp__cell *cell = l->ops->impl;
     const bp_kernels *k = c->k;
     size_t T = l->in.h, f = l->in.c, h = l->spec.units, g = cell->gates * h;
     const float *wx = l->t[BP__REC_W], *wh = wx + f * g;
@@ -74,19 +78,15 @@ void bp__rec_forward(const bp__cell *cell, bp_layer *l, const bp_ctx *c,
         bool last = t + 1 == T;
         float *ho = last ? l->y : hs + (t + 1) * h;
         size_t ldo = last ? h : ldh;
-        if (cell->cells)
-            k->lstm_fwd(b, h, zt, ldz, t ? cs + (t - 1) * h : NULL,
-                        cs + t * h, ldh, ho, ldo);
-        else
-            for (size_t r = 0; r < b; r++)
-                k->tanh_fwd(h, zt + r * ldz, ho + r * ldo);
+        cell->fwd(k, b, h, zt, ldz, cs && t ? cs + (t - 1) * h : NULL,
+                  cs ? cs + t * h : NULL, ldh, ho, ldo);
     }
 }
 
-float *bp__rec_backward(const bp__cell *cell, bp_layer *l, const bp_ctx *c,
-                        const float *x, size_t b, float *d, float *dx,
-                        bool need_dx)
+float *bp__rec_backward(bp_layer *l, const bp_ctx *c, const float *x,
+                        size_t b, float *d, float *dx, bool need_dx)
 {
+    const bp__cell *cell = l->ops->impl;
     const bp_kernels *k = c->k;
     size_t T = l->in.h, f = l->in.c, h = l->spec.units, g = cell->gates * h;
     const float *wx = l->t[BP__REC_W], *wh = wx + f * g;
@@ -100,16 +100,10 @@ float *bp__rec_backward(const bp__cell *cell, bp_layer *l, const bp_ctx *c,
     for (size_t t = T; t-- > 0;) {
         l->steps[t] = k->sumsq(b * h, d);
         float *zt = z + t * g;
-        if (cell->cells) {
-            k->lstm_bwd(b, h, zt, ldz, t ? cs + (t - 1) * h : NULL,
-                        cs + t * h, ldh, d, h, dc, h);
-        } else {
-            bool last = t + 1 == T;
-            const float *ht = last ? l->y : hs + (t + 1) * h;
-            size_t ldo = last ? h : ldh;
-            for (size_t r = 0; r < b; r++)
-                k->tanh_bwd(h, ht + r * ldo, d + r * h, zt + r * ldz);
-        }
+        bool last = t + 1 == T;
+        cell->bwd(k, b, h, zt, ldz, cs && t ? cs + (t - 1) * h : NULL,
+                  cs ? cs + t * h : NULL, ldh, last ? l->y : hs + (t + 1) * h,
+                  last ? h : ldh, d, dc);
         if (t > 0)
             bp_gemm(c, false, true, b, h, g, 1.0f, zt, ldz, wh, g, 0.0f, d, h);
     }
@@ -122,9 +116,11 @@ float *bp__rec_backward(const bp__cell *cell, bp_layer *l, const bp_ctx *c,
     return dx;
 }
 
-size_t bp__rec_views(const bp__cell *cell, const bp_layer *l,
-                     const float *params, bp_tensor_view *v)
+size_t bp__rec_views(const bp_layer *l, const float *params,
+                     const float *buffers, bp_tensor_view *v)
 {
+    (void)buffers;
+    const bp__cell *cell = l->ops->impl;
     size_t f = l->in.c, h = l->spec.units, g = cell->gates * h;
     const float *w = params + l->off[BP__REC_W];
     v[0] = (bp_tensor_view){cell->names[0], 2, {f, g}, w};
@@ -132,4 +128,9 @@ size_t bp__rec_views(const bp__cell *cell, const bp_layer *l,
     v[2] = (bp_tensor_view){cell->names[2], 1, {g, 0},
                             params + l->off[BP__REC_B]};
     return 3;
+}
+
+int bp__rec_chain(const bp_layer_spec *s, char *buf, size_t size)
+{
+    return snprintf(buf, size, "-%s%zu", s->ops->name, s->units);
 }

@@ -4,64 +4,35 @@
  * Unrolled and trained through time by core/layers/recurrent.c (shapes,
  * passes and initialisation are described there).
  */
-#include <stdio.h>
-
 #include "core/layers/recurrent.h"
+
+static void step_fwd(const bp_kernels *k, size_t b, size_t h, float *z,
+                     size_t ldz, const float *c_prev, float *c, size_t ldc,
+                     float *h_out, size_t ldo)
+{
+    (void)c_prev, (void)c, (void)ldc;
+    for (size_t r = 0; r < b; r++)
+        k->tanh_fwd(h, z + r * ldz, h_out + r * ldo);
+}
+
+/* dz = dh * (1 - h_t^2), from the step's output */
+static void step_bwd(const bp_kernels *k, size_t b, size_t h, float *z,
+                     size_t ldz, const float *c_prev, const float *c,
+                     size_t ldc, const float *h_out, size_t ldo,
+                     const float *dh, float *dc)
+{
+    (void)c_prev, (void)c, (void)ldc, (void)dc;
+    for (size_t r = 0; r < b; r++)
+        k->tanh_bwd(h, h_out + r * ldo, dh + r * h, z + r * ldz);
+}
 
 static const bp__cell cell = {
     .gates = 1,
     .cells = false,
+    .fwd = step_fwd,
+    .bwd = step_bwd,
     .names = {"rnn.weight_ih", "rnn.weight_hh", "rnn.bias"},
 };
 
-static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
-                      bp_layer_plan *p, bp_err *err)
-{
-    return bp__rec_plan(&cell, s, in, max_batch, p, err);
-}
-
-static void init(bp_layer *l, const bp_init_args *a)
-{
-    bp__rec_init(&cell, l, a);
-}
-
-static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
-                    bool train, uint64_t key)
-{
-    (void)train, (void)key;
-    bp__rec_forward(&cell, l, c, x, b);
-}
-
-static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
-                       size_t b, float *d, float *dx, bool need_dx)
-{
-    return bp__rec_backward(&cell, l, c, x, b, d, dx, need_dx);
-}
-
-static size_t views(const bp_layer *l, const float *params,
-                    const float *buffers, bp_tensor_view *v)
-{
-    (void)buffers;
-    return bp__rec_views(&cell, l, params, v);
-}
-
-static int chain(const bp_layer_spec *s, char *buf, size_t size)
-{
-    return snprintf(buf, size, "-rnn%zu", s->units);
-}
-
-const bp_layer_ops bp_layer_rnn = {
-    .name = "rnn",
-    .title = "rnn",
-    .syntax = "rnn:N",
-    .help = "Elman RNN, N units, over a sequence; its last state goes on",
-    .sequence = true,
-    .parse = bp_layer_parse_units,
-    .format = bp_layer_format_units,
-    .plan = plan,
-    .init = init,
-    .forward = forward,
-    .backward = backward,
-    .views = views,
-    .chain = chain,
-};
+const bp_layer_ops bp_layer_rnn = BP__RECURRENT_OPS(
+    "rnn", &cell, "Elman RNN, N units, over a sequence; its last state goes on");
