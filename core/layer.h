@@ -17,7 +17,12 @@
  *   BP_T_BUFFER  saved with the model, not trained (running statistics);
  *   BP_T_ACT     per batch (sized for max_batch), kept from the forward
  *                pass to the backward one; tensor 0 is the layer's output
- *                unless the layer runs in place.
+ *                unless the layer runs in place;
+ *   BP_T_WORK    scratch for the duration of one forward or backward call
+ *                (an im2col buffer), at most one per layer: every layer's
+ *                points at the same block, as large as the largest.
+ * The optimizer's state follows from the trained tensors (none for SGD,
+ * one float per parameter for momentum, two for Adam).
  * One layout pass (core/net.c) sums the plans to size the arenas and the
  * same pass assigns them, so the sizes and the offsets cannot disagree.
  * The parameter arena holds every WEIGHT tensor first, in layer order,
@@ -38,7 +43,13 @@
 /* Tensors one layer may declare. */
 #define BP_LAYER_TENSORS 8
 
-typedef enum bp_role { BP_T_WEIGHT, BP_T_PARAM, BP_T_BUFFER, BP_T_ACT } bp_role;
+typedef enum bp_role {
+    BP_T_WEIGHT,
+    BP_T_PARAM,
+    BP_T_BUFFER,
+    BP_T_ACT,
+    BP_T_WORK
+} bp_role;
 
 typedef enum bp_act { BP_ACT_RELU, BP_ACT_SIGMOID, BP_ACT_TANH } bp_act;
 typedef enum bp_init { BP_INIT_AUTO, BP_INIT_HE, BP_INIT_XAVIER } bp_init;

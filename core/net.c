@@ -167,7 +167,7 @@ static bp_status plan_all(const bp_net_spec *s, size_t max_batch, plans *P,
 
 /* Float counts of everything the net allocates. */
 typedef struct sizes {
-    size_t params, ndecay, buffers, acts, width, steps, total;
+    size_t params, ndecay, buffers, acts, work, width, steps, total;
     bool overflow;
 } sizes;
 
@@ -188,7 +188,8 @@ static size_t pad16(sizes *z, size_t n)
  * allocated, the same walk assigns every tensor (so the two cannot
  * disagree). Order in the block: params (WEIGHT tensors, then PARAM
  * ones), grads (the same offsets), buffers, activations, 2 deltas and 2
- * loss scratch buffers of max_batch x width, then the step norms. */
+ * loss scratch buffers of max_batch x width, the shared work block, then
+ * the step norms. */
 static sizes place(const plans *P, size_t max_batch, bp_net *net)
 {
     sizes z = {0};
@@ -210,6 +211,10 @@ static sizes place(const plans *P, size_t max_batch, bp_net *net)
                 if (!(t == 0 && p->in_place && i > 0))
                     z.acts = add_sz(&z, z.acts, n);
                 break;
+            case BP_T_WORK:
+                if (n > z.work)
+                    z.work = n;
+                break;
             }
         }
         z.steps = add_sz(&z, z.steps, p->nsteps);
@@ -220,6 +225,7 @@ static sizes place(const plans *P, size_t max_batch, bp_net *net)
     n = add_sz(&z, n, z.buffers);
     n = add_sz(&z, n, z.acts);
     n = add_sz(&z, n, bp_satmul(4, delta));
+    n = add_sz(&z, n, z.work);
     z.total = add_sz(&z, n, bp_satmul(2, z.steps)); /* doubles */
     if (!net || z.overflow)
         return z;
@@ -227,7 +233,8 @@ static sizes place(const plans *P, size_t max_batch, bp_net *net)
     float *params = net->mem, *grads = params + z.params;
     float *buffers = grads + z.params, *acts = buffers + z.buffers;
     size_t woff = 0, poff = z.ndecay, boff = 0;
-    double *steps = (double *)(acts + z.acts + 4 * delta);
+    float *work = acts + z.acts + 4 * delta;
+    double *steps0 = (double *)(work + z.work), *steps = steps0;
     const float *prev_y = NULL;
     for (size_t i = 0; i < P->n; i++) {
         const bp_layer_plan *p = &P->p[i];
@@ -255,6 +262,7 @@ static sizes place(const plans *P, size_t max_batch, bp_net *net)
                 break;
             case BP_T_PARAM: l->off[t] = poff, poff += padded; break;
             case BP_T_BUFFER: l->off[t] = boff, boff += padded; break;
+            case BP_T_WORK: l->t[t] = work; break;
             case BP_T_ACT:
                 if (t == 0 && p->in_place && i > 0) {
                     l->t[t] = (float *)prev_y; /* runs in place */
@@ -284,7 +292,7 @@ static sizes place(const plans *P, size_t max_batch, bp_net *net)
     net->delta[1] = acts + delta;
     net->aux = acts + 2 * delta;
     net->aux2 = acts + 3 * delta;
-    net->step_sumsq = (double *)(acts + 4 * delta);
+    net->step_sumsq = steps0;
     net->steps = z.steps;
     return z;
 }
