@@ -158,6 +158,53 @@ static void ref_rec(const dnet *d, const bp_layer *l, const double *in,
     }
 }
 
+/* A kind defined here, outside core/, to show that one needs nothing but
+ * its ops: y = 2 x through a work tensor (the shared scratch block). */
+static bp_status twice_plan(const bp_layer_spec *s, bp_shape in,
+                            size_t max_batch, bp_layer_plan *p, bp_err *err)
+{
+    (void)err;
+    size_t n = bp_satmul(max_batch, bp_shape_size(in));
+    p->out = in;
+    bp_plan_add(p, BP_T_ACT, n);
+    bp_plan_add(p, BP_T_WORK, n + s->units); /* units: extra scratch asked */
+    return BP_OK;
+}
+
+static void twice_forward(bp_layer *l, const bp_ctx *c, const float *x,
+                          size_t b, bool train, uint64_t key)
+{
+    (void)c, (void)train, (void)key;
+    size_t n = b * bp_shape_size(l->in);
+    for (size_t i = 0; i < n; i++)
+        l->t[1][i] = x[i];
+    for (size_t i = 0; i < n; i++)
+        l->y[i] = 2.0f * l->t[1][i];
+}
+
+static float *twice_backward(bp_layer *l, const bp_ctx *c, const float *x,
+                             size_t b, float *d, float *dx, bool need_dx)
+{
+    (void)c, (void)x, (void)need_dx;
+    for (size_t i = 0; i < b * bp_shape_size(l->in); i++)
+        dx[i] = 2.0f * d[i];
+    return dx;
+}
+
+static const bp_layer_ops test_twice = {
+    .name = "twice", .title = "twice", .parse = bp_layer_parse_none,
+    .format = bp_layer_format_name, .plan = twice_plan,
+    .forward = twice_forward, .backward = twice_backward,
+};
+
+static void ref_twice(const dnet *d, const bp_layer *l, const double *in,
+                      double *out)
+{
+    (void)d;
+    for (size_t i = 0; i < B * bp_shape_size(l->in); i++)
+        out[i] = 2 * in[i];
+}
+
 /* Every kind of bp_layer_kinds needs its reference here (test_coverage
  * fails otherwise). */
 static const struct {
@@ -168,6 +215,7 @@ static const struct {
     {&bp_layer_relu, ref_act},        {&bp_layer_sigmoid, ref_act},
     {&bp_layer_tanh, ref_act},        {&bp_layer_dropout, ref_dropout},
     {&bp_layer_rnn, ref_rec},         {&bp_layer_lstm, ref_rec},
+    {&test_twice, ref_twice},
 };
 
 static ref_fn *ref_of(const bp_layer_ops *ops)
@@ -385,6 +433,36 @@ START_TEST(test_mixed_gradients)
                                                  : bp_shape_vec(IN),
                                3, BP_LOSS_CE);
     check_gradients(&spec, k, 200 + _i);
+}
+END_TEST
+
+/* A kind from outside core/ (test_twice) trains inside a network: its
+ * gradients pass the check, and the work tensors of two such layers are
+ * one block, as large as the larger request. */
+START_TEST(test_outside_kind)
+{
+    bp_net_spec spec = spec_of("dense:4,relu,dense:3", bp_shape_vec(IN), 3,
+                               BP_LOSS_CE);
+    /* dense:4, twice, relu, dense:3, twice(+40 floats of scratch) */
+    bp_layer_spec tw = {.ops = &test_twice};
+    memmove(&spec.layers[2], &spec.layers[1], 2 * sizeof *spec.layers);
+    spec.layers[1] = tw;
+    tw.units = 40;
+    spec.layers[4] = tw;
+    spec.nlayers = 5;
+    char text[128];
+    bp_net_spec_format(&spec, text, sizeof text);
+    ck_assert_str_eq(text, "dense:4,twice,relu,dense:3,twice");
+    check_gradients(&spec, bp_kernels_for(BP_ISA_SCALAR), 300);
+    bp_net *net;
+    bp_err err = {0};
+    ck_assert(bp_net_create(&spec, B, 1, NULL, &net, &err) == BP_OK);
+    ck_assert_ptr_eq(net->layers[1].t[1], net->layers[4].t[1]);
+    ck_assert_ptr_nonnull(net->layers[1].t[1]);
+    size_t small = bp_net_bytes(&spec, B);
+    spec.layers[4].units = 40 + 160; /* 160 more floats: 640 more bytes */
+    ck_assert_uint_eq(bp_net_bytes(&spec, B), small + 640);
+    bp_net_destroy(net);
 }
 END_TEST
 
@@ -720,6 +798,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_rec_gradients, 0, 2 * 2 * 2 * 2);
     tcase_add_loop_test(tc, test_mixed_gradients, 0, 2 * (int)NMIXED);
     tcase_add_test(tc, test_coverage);
+    tcase_add_test(tc, test_outside_kind);
     suite_add_tcase(s, tc);
     tc = tcase_create("learning");
     tcase_set_timeout(tc, 120);
