@@ -360,6 +360,11 @@ bp_status bp_run_check_same(const bp_run_opts *given, const bool *seen,
         char va[512], vb[512];
         value_text(&ta[i], va, sizeof va);
         value_text(&tb[i], vb, sizeof vb);
+        if (strcmp(va, vb) != 0 && !*vb)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "%s %.60s: the checkpoint was trained without %s "
+                           "(a resumed run keeps its options)",
+                           ta[i].name, va, ta[i].name);
         if (strcmp(va, vb) != 0)
             return bp_fail(err, BP_ERR_INVALID_ARG,
                            "%s %.60s: the checkpoint was trained with %.60s "

@@ -244,7 +244,8 @@ int bp_cmd_train(int argc, char **argv)
     if (o.resume) {
         if (bp_ckpt_load(o.resume, &ck, &err) != BP_OK)
             goto fail;
-        bp_run_opts saved = o;
+        bp_run_opts saved; /* the defaults, then what the checkpoint says */
+        bp_run_defaults(&saved);
         if (bp_run_parse_spec(ck.spec, &saved, &spec_storage, &err) != BP_OK ||
             bp_run_check_same(&o, seen, &saved, &err) != BP_OK)
             goto fail;

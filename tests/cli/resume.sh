@@ -32,6 +32,19 @@ if "$bp" train --resume "$t/b.ckpt" --epochs 5 --lr 0.2 2> "$t/err"; then
     fail "a changed --lr was accepted on resume"
 fi
 grep -q "^bplab: error: --lr 0.2: the checkpoint was trained with 0.05" "$t/err" || fail "$(cat "$t/err")"
+# a flag or option the checkpoint's run did not set is a change too (the
+# command line's value must not fill in what the checkpoint left out)
+if "$bp" train --resume "$t/b.ckpt" --epochs 5 --batchnorm 2> "$t/err"; then
+    fail "an added --batchnorm was accepted on resume"
+fi
+grep -q "^bplab: error: --batchnorm 1: the checkpoint was trained with 0" "$t/err" || fail "$(cat "$t/err")"
+"$bp" train --data spirals --samples 400 --net dense:8,tanh --epochs 1 --save "$t/n.ckpt" --quiet > /dev/null
+if "$bp" train --resume "$t/n.ckpt" --epochs 2 --layers 8 2> "$t/err"; then
+    fail "--layers was accepted on resuming a --net run"
+fi
+grep -q "^bplab: error: --layers 8: the checkpoint was trained without --layers" "$t/err" || fail "$(cat "$t/err")"
+"$bp" train --resume "$t/n.ckpt" --epochs 2 --net dense:8,tanh --quiet > /dev/null ||
+    fail "resuming a --net run with its own --net was refused"
 if "$bp" train --resume "$t/b.ckpt" --epochs 3 2> "$t/err"; then
     fail "resuming below the checkpoint's epochs was accepted"
 fi
