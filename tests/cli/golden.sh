@@ -23,6 +23,13 @@ nowall() {
              { s = ""; for (i = 1; i <= NF; i++) if (keep[i]) s = s (s == "" ? "" : ",") $i; print s }' "$1"
 }
 hash() { sha256sum | cut -c1-64; }
+# the fixtures are x86-64's: elsewhere even the scalar table may round
+# differently (another libm), so the test does not apply
+arch=$("$bp" info | sed -n 's/^cpu .*(\([a-z0-9_]*\))$/\1/p')
+if [ "$arch" != x86_64 ]; then
+    echo "skipped: the fixtures are x86_64's, this is ${arch:-unknown}"
+    exit 77
+fi
 isas=$("$bp" info | sed -n 's/^isas *//p' | tr ',' '\n' | grep -v '(' | tr -d ' ')
 for isa in $(awk '!/^#/ { print $2 }' "$dir/expected.txt" | sort -u); do
     echo "$isas" | grep -qx "$isa" || echo "skipped: $isa (this CPU or build cannot run it)"
