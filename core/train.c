@@ -63,7 +63,7 @@ bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,
     t->yb = bp_alloc(spec->batch * sizeof *t->yb);
     t->tb = bp_alloc(spec->batch * sizeof *t->tb);
     if (spec->patience)
-        t->best = bp_alloc((net->nparams + net->nbuffers) * sizeof(float));
+        t->best = bp_alloc_zero((net->nparams + net->nbuffers) * sizeof(float));
     t->nsteps = net->steps;
     if (t->nsteps)
         t->step_scratch = bp_alloc(t->nsteps * sizeof *t->step_scratch);
