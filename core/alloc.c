@@ -12,12 +12,18 @@
 
 static atomic_size_t count;
 static atomic_size_t fail_at;
+static atomic_size_t live;
 
 size_t bp_alloc_fail_at(size_t nth)
 {
     size_t made = atomic_exchange(&count, 0);
     atomic_store(&fail_at, nth);
     return made;
+}
+
+size_t bp_alloc_live(void)
+{
+    return atomic_load(&live);
 }
 
 size_t bp_mem_limit(void)
@@ -58,6 +64,7 @@ void *bp_alloc(size_t bytes)
     if (align == HUGE_PAGE)
         madvise(p, rounded & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
 #endif
+    atomic_fetch_add(&live, 1);
     return p;
 }
 
@@ -71,5 +78,7 @@ void *bp_alloc_zero(size_t bytes)
 
 void bp_free(void *p)
 {
+    if (p)
+        atomic_fetch_sub(&live, 1);
     free(p);
 }

@@ -30,4 +30,8 @@ size_t bp_mul_size(size_t n, size_t size);
  * call, so a test can first count, then fail each one in turn. */
 size_t bp_alloc_fail_at(size_t nth);
 
+/* Test hook: blocks bp_alloc (or bp_alloc_zero) returned that bp_free has
+ * not freed yet, so a test can check that a failed call freed all it took. */
+size_t bp_alloc_live(void);
+
 #endif

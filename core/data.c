@@ -411,5 +411,6 @@ fail:
     bp_dataset_free(&all);
     bp_dataset_free(&test);
     bp_data_free(out);
+    memset(out, 0, sizeof *out); /* source and steps too (data.h) */
     return s;
 }

@@ -103,9 +103,13 @@ static bp_status resolve(const char *path, out_target *t, bp_err *err)
             }
             size_t cap = (size_t)(st.st_size > 0 ? st.st_size : 255) + 1;
             char *link = bp_alloc(cap + 1);
-            ssize_t n = link ? readlink(cur, link, cap) : -1;
+            if (!link) {
+                bp_free(cur);
+                return bp_fail(err, BP_ERR_NOMEM, "out of memory");
+            }
+            ssize_t n = readlink(cur, link, cap);
             if (n < 0 || (size_t)n >= cap) { /* gone or grown meanwhile */
-                int e = link ? (n < 0 ? errno : EAGAIN) : ENOMEM;
+                int e = n < 0 ? errno : EAGAIN;
                 bp_free(link);
                 bp_free(cur);
                 return bp_fail(err, BP_ERR_IO, "%s: cannot follow the link: %s",

@@ -738,7 +738,9 @@ bp_status bp_run_init_from(const bp_run_opts *o, const bp_data *data,
     if (s != BP_OK) {
         char why[BP_ERR_MSG_MAX];
         snprintf(why, sizeof why, "%s", err ? err->msg : "");
-        bp_fail(err, BP_ERR_FORMAT, "--init-from %s: %s", path, why);
+        /* the checkpoint is at fault, unless memory ran out */
+        s = bp_fail(err, s == BP_ERR_NOMEM ? s : BP_ERR_FORMAT,
+                    "--init-from %s: %s", path, why);
     } else if (!same_shapes(&cs, &net->spec)) {
         char a[300], b[300];
         shape_text(&cs, a, sizeof a);

@@ -63,7 +63,7 @@ bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,
     t->yb = bp_alloc(spec->batch * sizeof *t->yb);
     t->tb = bp_alloc(spec->batch * sizeof *t->tb);
     if (spec->patience)
-        t->best = bp_alloc((net->nparams + net->nbuffers) * sizeof(float));
+        t->best = bp_alloc_zero((net->nparams + net->nbuffers) * sizeof(float));
     t->nsteps = net->steps;
     if (t->nsteps)
         t->step_scratch = bp_alloc(t->nsteps * sizeof *t->step_scratch);
@@ -91,32 +91,42 @@ void bp_trainer_destroy(bp_trainer *t)
     bp_free(t);
 }
 
+/* Room for one more history row (on failure the history is unchanged). */
+static bp_status reserve_history(bp_trainer *t, bp_err *err)
+{
+    size_t ns = t->nsteps;
+    if (t->nhistory < t->cap)
+        return BP_OK;
+    size_t cap = t->cap ? 2 * t->cap : 64;
+    bp_epoch_stats *h = bp_alloc(cap * sizeof *h);
+    double *sn = ns ? bp_alloc(bp_mul_size(cap, ns * sizeof *sn)) : NULL;
+    if (!h || (ns && !sn)) {
+        bp_free(h);
+        bp_free(sn);
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the metrics");
+    }
+    if (t->nhistory) {
+        memcpy(h, t->history, t->nhistory * sizeof *h);
+        if (ns)
+            memcpy(sn, t->step_norms, t->nhistory * ns * sizeof *sn);
+    }
+    for (size_t i = 0; i < t->nhistory; i++)
+        h[i].step_norm = ns ? sn + i * ns : NULL;
+    bp_free(t->history);
+    bp_free(t->step_norms);
+    t->history = h;
+    t->step_norms = sn;
+    t->cap = cap;
+    return BP_OK;
+}
+
 bp_status bp_trainer_push_history(bp_trainer *t, const bp_epoch_stats *e,
                                   bp_err *err)
 {
     size_t ns = t->nsteps;
-    if (t->nhistory == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 64;
-        bp_epoch_stats *h = bp_alloc(cap * sizeof *h);
-        double *sn = ns ? bp_alloc(bp_mul_size(cap, ns * sizeof *sn)) : NULL;
-        if (!h || (ns && !sn)) {
-            bp_free(h);
-            bp_free(sn);
-            return bp_fail(err, BP_ERR_NOMEM, "out of memory for the metrics");
-        }
-        if (t->nhistory) {
-            memcpy(h, t->history, t->nhistory * sizeof *h);
-            if (ns)
-                memcpy(sn, t->step_norms, t->nhistory * ns * sizeof *sn);
-        }
-        for (size_t i = 0; i < t->nhistory; i++)
-            h[i].step_norm = ns ? sn + i * ns : NULL;
-        bp_free(t->history);
-        bp_free(t->step_norms);
-        t->history = h;
-        t->step_norms = sn;
-        t->cap = cap;
-    }
+    bp_status s = reserve_history(t, err);
+    if (s != BP_OK)
+        return s;
     bp_epoch_stats *row = &t->history[t->nhistory];
     *row = *e;
     row->step_norm = NULL;
@@ -296,6 +306,9 @@ bp_status bp_trainer_run(bp_trainer *t, bp_err *err)
     bool flushed = bp_flush_denormals(!t->spec.keep_denormals);
     while (t->epoch < t->spec.epochs && !t->stopped_early) {
         bp_epoch_stats e;
+        /* the row's room first: an epoch that ran is in the history */
+        if ((s = reserve_history(t, err)) != BP_OK)
+            break;
         s = run_epoch(t, &e, err);
         if (s != BP_OK)
             break;
