@@ -34,7 +34,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/rng.h"
+#include "kernels/base/rng.h"
 
 #define U 0x1.0p-24
 #define PRE 16 /* sentinel floats before every buffer */

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/status.h"
+#include "kernels/base/status.h"
 #include "kernels/kernel_list.h"
 
 /* ---------------------------------------------------------------------- */

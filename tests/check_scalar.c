@@ -66,7 +66,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "kernels/base/rng.h"
 #include "kernels/kernels.h"
 #include "kernels/scalar/scalar.h"
 #include "test_util.h"
