@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "build_info.h"
+#include "core/ctx.h"
 #include "kernels/kernels.h"
 
 bp_status bp_set_threads(long long n, bp_err *err)
@@ -62,7 +63,9 @@ bool bp_flush_denormals(bool on)
 {
     bool was = get_flush();
     set_flush(on);
-#pragma omp parallel
+    /* every worker a context may fork: a context's thread count is not
+     * the OpenMP default */
+#pragma omp parallel num_threads(bp_ctx_threads_max())
     set_flush(on);
     return was;
 }

@@ -23,7 +23,8 @@ bp_status bp_runtime_select_isa(const char *isa, bp_err *err);
  * microcode, and momentum buffers of weights whose gradient is exactly 0
  * (dead ReLU units) decay through the denormal range for ~150 steps, which
  * made the optimizer step 8x slower. Values that small are zero for any
- * purpose of training. Returns the previous setting. */
+ * purpose of training. Reaches as many workers as the largest context
+ * forks (bp_ctx_threads_max). Returns the previous setting. */
 bool bp_flush_denormals(bool on);
 
 /* Build facts, fixed at build time. */

@@ -31,16 +31,46 @@
 /* Kernel signatures (function types: a table field is `bp_x_fn *name`,   */
 /* and `bp_x_fn bp_name__isa;` declares an implementation)                 */
 
-/* C = alpha * op(A) * op(B) + beta * C, row-major.
+/* What a GEMM call may use besides its operands (BLIS passes the same in
+ * its context): how many threads it may fork, and one workspace per thread.
+ * The caller makes it (the core's bp_ctx owns one, allocated when the run
+ * is built), so GEMM never allocates and never reads a global to learn
+ * the thread count.
+ *   threads  the most threads a call forks (>= 1); fewer for small
+ *            products, and 1 when called inside a parallel region;
+ *   ws[t]    thread t's workspace (t < threads): bp_gemm_workspace_floats()
+ *            floats, 64-byte aligned, not shared with anything else.
+ * A context serves one call at a time, except that the threads of one
+ * parallel region may call together: thread t of the team runs alone in
+ * ws[t] (t >= threads: as without a context). Other concurrent calls need
+ * a context each.
+ * gc == NULL is valid: the call runs on the calling thread in the nest
+ * that reads the operands in place, with its two panel buffers (96 KiB)
+ * on the stack. Every element gets the same bits as with any context and
+ * any thread count (kernels/gemm/gemm_internal.h); large products only
+ * run slower. */
+typedef struct bp_gemm_ctx {
+    int threads;
+    float *const *ws;
+} bp_gemm_ctx;
+
+/* Floats in one thread's GEMM workspace: the packed nest's A and B blocks
+ * plus a B micro-panel and an A edge tile (kernels/gemm/gemm_internal.h).
+ * The same for every table, so one context serves any of them. */
+size_t bp_gemm_workspace_floats(void);
+
+/* C = alpha * op(A) * op(B) + beta * C, row-major, in context gc (above;
+ * NULL: one thread, no workspace).
  * op(A) is m x k: A is m x k (lda >= k) when !ta, else A is k x m (lda >= m).
  * op(B) is k x n: B is k x n (ldb >= n) when !tb, else B is n x k (ldb >= k).
  * C is m x n, ldc >= n. When beta == 0, C is write-only (it is never read,
  * so NaN garbage in C is harmless). When alpha == 0 or k == 0, A and B are
- * not read and C = beta * C. */
-typedef void bp_gemm_fn(bool ta, bool tb, size_t m, size_t n, size_t k,
-                           float alpha, const float *A, size_t lda,
-                           const float *B, size_t ldb, float beta, float *C,
-                           size_t ldc);
+ * not read and C = beta * C. Every element of C gets the same bits
+ * whatever gc says (threads, workspaces or NULL). */
+typedef void bp_gemm_fn(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
+                        size_t n, size_t k, float alpha, const float *A,
+                        size_t lda, const float *B, size_t ldb, float beta,
+                        float *C, size_t ldc);
 
 /* y[i] = f(x[i]) for i < n. In place (y == x) allowed. ReLU is
  * x <= 0 ? +0 : x, so a NaN propagates. */
