@@ -52,16 +52,20 @@ bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
     return BP_OK;
 }
 
+bp_status bp_ctx_lookup(const char *isa, const char *what,
+                        const bp_kernels **out, bp_err *err)
+{
+    if (!isa && getenv("BPLAB_ISA"))
+        return bp_kernels_lookup(getenv("BPLAB_ISA"), "BPLAB_ISA", out, err);
+    return bp_kernels_lookup(isa, what ? what : "--isa", out, err);
+}
+
 bp_status bp_ctx_create(const char *isa, const char *what, long long threads,
                         bp_ctx **out, bp_err *err)
 {
     *out = NULL;
     const bp_kernels *k;
-    bp_status s;
-    if (!isa && getenv("BPLAB_ISA"))
-        s = bp_kernels_lookup(getenv("BPLAB_ISA"), "BPLAB_ISA", &k, err);
-    else
-        s = bp_kernels_lookup(isa, what ? what : "--isa", &k, err);
+    bp_status s = bp_ctx_lookup(isa, what, &k, err);
     if (s != BP_OK)
         return s;
     return bp_ctx_create_for(k, threads, out, err);

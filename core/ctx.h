@@ -42,6 +42,11 @@ typedef struct bp_ctx {
 bp_status bp_ctx_create(const char *isa, const char *what, long long threads,
                         bp_ctx **out, bp_err *err);
 
+/* The table bp_ctx_create(isa, what, ...) would use, with the same
+ * errors, without making a context. */
+bp_status bp_ctx_lookup(const char *isa, const char *what,
+                        const bp_kernels **out, bp_err *err);
+
 /* A context on a given table (NULL: the default one, bp_kernels_active). */
 bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
                             bp_ctx **out, bp_err *err);

@@ -1,4 +1,4 @@
-/* core/runtime.c - threads, ISA selection and build facts. */
+/* core/runtime.c - denormal flushing and build facts. */
 #include "core/runtime.h"
 
 #include <omp.h>
@@ -6,29 +6,6 @@
 
 #include "build_info.h"
 #include "core/ctx.h"
-#include "kernels/kernels.h"
-
-bp_status bp_set_threads(long long n, bp_err *err)
-{
-    if (n < 0 || n > 1024)
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "threads %lld: must be between 1 and 1024", n);
-    if (n > 0)
-        omp_set_num_threads((int)n);
-    return BP_OK;
-}
-
-int bp_threads(void)
-{
-    return omp_get_max_threads();
-}
-
-bp_status bp_runtime_select_isa(const char *isa, bp_err *err)
-{
-    if (isa)
-        return bp_kernels_select(isa, "--isa", err);
-    return bp_kernels_select_env(err);
-}
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>

@@ -379,24 +379,19 @@ bp_isa bp_isa_best(void);
 /* The table for `isa`, or NULL if it is not built or not supported. */
 const bp_kernels *bp_kernels_for(bp_isa isa);
 
-/* The active table: the best supported one unless bp_kernels_select()
- * chose another. Never NULL. */
+/* The default table: the one the BPLAB_ISA environment variable names,
+ * when it names one this CPU runs, else the best supported one. Never
+ * NULL. Nothing changes it: a run names its table in its context
+ * (core/ctx.h), which is where a bad BPLAB_ISA is reported. */
 const bp_kernels *bp_kernels_active(void);
 
-/* Make the named table active. Names are case-insensitive; "auto" or an
- * empty name picks the best supported table. Unknown name:
+/* The table named `name`. Names are case-insensitive; "auto", an empty
+ * name or NULL give the best supported table. Unknown name:
  * BP_ERR_INVALID_ARG with the valid names; a table the CPU or this build
  * lacks: BP_ERR_UNSUPPORTED with the usable ones. `what` prefixes the
  * message (e.g. "--isa" or "BPLAB_ISA"); NULL means "ISA". */
-bp_status bp_kernels_select(const char *name, const char *what, bp_err *err);
-
-/* The table bp_kernels_select would make active, without changing
- * anything (same names, same errors). */
 bp_status bp_kernels_lookup(const char *name, const char *what,
                             const bp_kernels **out, bp_err *err);
-
-/* Apply the BPLAB_ISA environment variable, if set (see bp_kernels_select). */
-bp_status bp_kernels_select_env(bp_err *err);
 
 /* Static description of kernel k (name, signature, tolerance). */
 const bp_kernel_desc *bp_kernel_desc_of(bp_kernel_id k);

@@ -60,8 +60,9 @@ int bp_cmd_check(int argc, char **argv)
     if (isa_name) {
         only = bp_isa_parse(isa_name);
         if (only == BP_ISA_COUNT || !bp_isa_supported(only)) {
-            /* reuse the selector's messages for unknown/unsupported */
-            if (bp_kernels_select(isa_name, "--isa", &err) != BP_OK)
+            /* the lookup's messages for unknown/unsupported */
+            const bp_kernels *t;
+            if (bp_kernels_lookup(isa_name, "--isa", &t, &err) != BP_OK)
                 return bp_cli_fail(&err);
         }
     }
