@@ -89,6 +89,7 @@ typedef struct bench_io {
     size_t n, rows, cols;
     size_t m, k; /* GEMM */
     bool ta, tb; /* GEMM */
+    const bp_gemm_ctx *gc; /* GEMM: its threads and workspaces */
     /* x in [-4, 4] (the activations' useful range); y, z, w, v in (0, 1),
      * so that y is a valid sigmoid/tanh output and w a positive second
      * moment. z holds zlen floats (4n for the LSTM's gates), v n floats
@@ -283,8 +284,8 @@ static const sig_bench sig_BP_SIG_GEMM = {.shape = SHAPE_GEMM};
 static void run_BP_SIG_GEMM(bp_gemm_fn *f, bench_io *io)
 {
     size_t lda = io->ta ? io->m : io->k, ldb = io->tb ? io->k : io->n;
-    f(io->ta, io->tb, io->m, io->n, io->k, 1.0f, io->x, lda, io->y, ldb, 0.0f,
-      io->z, io->n);
+    f(io->gc, io->ta, io->tb, io->m, io->n, io->k, 1.0f, io->x, lda, io->y,
+      ldb, 0.0f, io->z, io->n);
 }
 
 /* One entry per kernel of the list: its signature's shape and a call of
@@ -323,6 +324,7 @@ typedef struct gemm_ctx {
     int threads;
 } gemm_ctx;
 
+/* The peers' threads (bplab's GEMM takes its own from its context). */
 static void set_threads(int n)
 {
     omp_set_num_threads(n);
@@ -331,14 +333,15 @@ static void set_threads(int n)
 #endif
 }
 
-static void run_gemm(const gemm_ctx *g, const float *A, const float *B,
-                     float *C)
+static void run_gemm(const gemm_ctx *g, const bp_gemm_ctx *gc, const float *A,
+                     const float *B, float *C)
 {
     size_t lda = g->ta ? g->m : g->k, ldb = g->tb ? g->k : g->n;
     switch (g->impl) {
     case IMPL_BPLAB: {
         bench_io io = {.m = g->m, .n = g->n, .k = g->k, .ta = g->ta,
-                       .tb = g->tb, .x = (float *)A, .y = (float *)B, .z = C};
+                       .tb = g->tb, .gc = gc, .x = (float *)A,
+                       .y = (float *)B, .z = C};
         g->kb->call(g->t, &io);
         break;
     }
@@ -367,7 +370,10 @@ static void bm_gemm(bp_bench_state *st, void *vctx)
     size_t m = g->m, n = g->n, k = g->k;
     float *A = alloc_fill(m * k, 1, -1, 1), *B = alloc_fill(k * n, 2, -1, 1);
     float *C = alloc_fill(m * n, 3, 0, 0), *R = alloc_fill(m * n, 4, 0, 0);
-    if (!A || !B || !C || !R) {
+    /* bplab's threads and workspaces, made before the timing */
+    bp_ctx *ctx = NULL;
+    if (!A || !B || !C || !R ||
+        bp_ctx_create_for(g->t, g->threads, &ctx, NULL) != BP_OK) {
         bp_bench_skip(st, "out of memory");
         goto done;
     }
@@ -377,8 +383,8 @@ static void bm_gemm(bp_bench_state *st, void *vctx)
         gemm_ctx ref = *g;
         ref.impl = IMPL_BPLAB;
         ref.t = bp_kernels_for(BP_ISA_SCALAR);
-        run_gemm(&ref, A, B, R);
-        run_gemm(g, A, B, C);
+        run_gemm(&ref, &ctx->gemm, A, B, R);
+        run_gemm(g, &ctx->gemm, A, B, C);
         for (size_t i = 0; i < m * n; i++)
             if (fabsf(C[i] - R[i]) > 1e-3f * (1.0f + fabsf(R[i])) ||
                 isnan(C[i])) {
@@ -387,11 +393,12 @@ static void bm_gemm(bp_bench_state *st, void *vctx)
             }
     }
     while (bp_bench_keep_running(st))
-        run_gemm(g, A, B, C);
+        run_gemm(g, &ctx->gemm, A, B, C);
     bp_bench_counter(st, "GFLOP/s", 2e-9 * (double)m * n * k,
                      BP_BENCH_RATE | BP_BENCH_PER_ITER);
 done:
     set_threads(1);
+    bp_ctx_destroy(ctx);
     free(A), free(B), free(C), free(R);
 }
 
@@ -740,7 +747,6 @@ static void bm_step(bp_bench_state *st, void *vctx)
     int32_t y[B];
     for (int i = 0; i < B; i++)
         y[i] = i % 10;
-    set_threads(c->threads);
     bool flushed = bp_flush_denormals(true);
     bp_ctx *ctx = NULL;
     if (!x || bp_ctx_create_for(c->t, c->threads, &ctx, &err) != BP_OK ||
@@ -760,21 +766,21 @@ static void bm_step(bp_bench_state *st, void *vctx)
         if (c->gemms_only) {
             const float *in = x;
             for (int l = 0; l < 3; l++) {
-                c->t->gemm(false, false, B, dims[l + 1], dims[l], 1.0f, in,
-                           dims[l], net->params + net->wt[l].off, dims[l + 1], 0.0f,
-                           act[l], dims[l + 1]);
+                bp_gemm(ctx, false, false, B, dims[l + 1], dims[l], 1.0f, in,
+                        dims[l], net->params + net->wt[l].off, dims[l + 1],
+                        0.0f, act[l], dims[l + 1]);
                 in = act[l];
             }
             for (int l = 2; l >= 0; l--) {
                 const float *input = l ? act[l - 1] : x;
-                c->t->gemm(true, false, dims[l], dims[l + 1], B, 1.0f, input,
-                           dims[l], net->delta[0], dims[l + 1], 0.0f,
-                           net->grads + net->wt[l].off, dims[l + 1]);
+                bp_gemm(ctx, true, false, dims[l], dims[l + 1], B, 1.0f, input,
+                        dims[l], net->delta[0], dims[l + 1], 0.0f,
+                        net->grads + net->wt[l].off, dims[l + 1]);
                 if (l)
-                    c->t->gemm(false, true, B, dims[l], dims[l + 1], 1.0f,
-                               net->delta[0], dims[l + 1],
-                               net->params + net->wt[l].off,
-                               dims[l + 1], 0.0f, net->delta[1], dims[l]);
+                    bp_gemm(ctx, false, true, B, dims[l], dims[l + 1], 1.0f,
+                            net->delta[0], dims[l + 1],
+                            net->params + net->wt[l].off, dims[l + 1], 0.0f,
+                            net->delta[1], dims[l]);
             }
         } else {
             bp_net_forward(net, x, B, true, 1);
@@ -786,7 +792,6 @@ static void bm_step(bp_bench_state *st, void *vctx)
     bp_bench_counter(st, "samples/s", (double)B, BP_BENCH_RATE | BP_BENCH_PER_ITER);
 done:
     bp_flush_denormals(flushed);
-    set_threads(1);
     bp_optim_destroy(opt);
     bp_net_destroy(net);
     bp_ctx_destroy(ctx);

@@ -2,9 +2,13 @@
 #include "core/ctx.h"
 
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "core/alloc.h"
+
+/* the most threads a context has had (bp_ctx_threads_max) */
+static atomic_int threads_max;
 
 bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
                             bp_ctx **out, bp_err *err)
@@ -21,8 +25,39 @@ bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
     c->threads = threads > 0 ? (int)threads : omp_get_max_threads();
     if (c->threads > BP_MAX_THREADS)
         c->threads = BP_MAX_THREADS;
+    /* the GEMM's workspaces, one per thread, allocated now so that no
+     * kernel call ever allocates */
+    size_t n = (size_t)c->threads;
+    size_t bytes = bp_gemm_workspace_floats() * sizeof(float);
+    float **ws = bp_alloc_zero(n * sizeof *ws);
+    c->gemm.threads = c->threads;
+    c->gemm.ws = ws;
+    for (size_t t = 0; ws && t < n; t++)
+        if (!(ws[t] = bp_alloc(bytes))) {
+            ws = NULL;
+            break;
+        }
+    if (!ws) {
+        bp_ctx_destroy(c);
+        return bp_fail(err, BP_ERR_NOMEM,
+                       "out of memory for the GEMM workspaces of %d "
+                       "thread%s (%.1f MB each)",
+                       (int)n, n == 1 ? "" : "s", (double)bytes / 1048576.0);
+    }
+    int seen = atomic_load(&threads_max);
+    while (c->threads > seen &&
+           !atomic_compare_exchange_weak(&threads_max, &seen, c->threads))
+        ;
     *out = c;
     return BP_OK;
+}
+
+bp_status bp_ctx_lookup(const char *isa, const char *what,
+                        const bp_kernels **out, bp_err *err)
+{
+    if (!isa && getenv("BPLAB_ISA"))
+        return bp_kernels_lookup(getenv("BPLAB_ISA"), "BPLAB_ISA", out, err);
+    return bp_kernels_lookup(isa, what ? what : "--isa", out, err);
 }
 
 bp_status bp_ctx_create(const char *isa, const char *what, long long threads,
@@ -30,11 +65,7 @@ bp_status bp_ctx_create(const char *isa, const char *what, long long threads,
 {
     *out = NULL;
     const bp_kernels *k;
-    bp_status s;
-    if (!isa && getenv("BPLAB_ISA"))
-        s = bp_kernels_lookup(getenv("BPLAB_ISA"), "BPLAB_ISA", &k, err);
-    else
-        s = bp_kernels_lookup(isa, what ? what : "--isa", &k, err);
+    bp_status s = bp_ctx_lookup(isa, what, &k, err);
     if (s != BP_OK)
         return s;
     return bp_ctx_create_for(k, threads, out, err);
@@ -42,5 +73,17 @@ bp_status bp_ctx_create(const char *isa, const char *what, long long threads,
 
 void bp_ctx_destroy(bp_ctx *c)
 {
+    if (!c)
+        return;
+    float *const *ws = c->gemm.ws;
+    for (int t = 0; ws && t < c->gemm.threads; t++)
+        bp_free(ws[t]);
+    bp_free((void *)ws);
     bp_free(c);
+}
+
+int bp_ctx_threads_max(void)
+{
+    int seen = atomic_load(&threads_max), omp = omp_get_max_threads();
+    return seen > omp ? seen : omp;
 }

@@ -1,5 +1,5 @@
 /* core/ctx.h - the context a run computes in: which kernel table, how many
- * threads.
+ * threads, and the GEMM's per-thread workspaces.
  *
  * BLIS hands a context (cntx_t) to every call instead of letting code read
  * a global; bplab does the same. A bp_ctx is made once per run (from --isa
@@ -7,8 +7,12 @@
  * and the trainer compute through it, every parallel region forks
  * ctx->threads threads, and nothing flips a process-wide setting. Two runs
  * with different instruction sets or thread counts can therefore live in
- * one process (the experiment programs do). A context is read-only after
- * creation and may be shared by any number of networks.
+ * one process (the experiment programs do). The GEMM's packing buffers
+ * (one workspace per thread, kernels.h bp_gemm_ctx) are allocated when the
+ * context is created, so no kernel allocates and a training step never
+ * does. A context is read-only after creation and may be shared by any
+ * number of networks that do not compute at the same time (its workspaces
+ * serve one GEMM at a time).
  */
 #ifndef BPLAB_CTX_H
 #define BPLAB_CTX_H
@@ -22,6 +26,8 @@
 typedef struct bp_ctx {
     const bp_kernels *k; /* the kernel table every call goes through */
     int threads;         /* OpenMP threads of parallel regions, >= 1 */
+    bp_gemm_ctx gemm;    /* what bp_gemm hands the table's gemm: `threads`
+                            threads and a workspace for each, owned here */
 } bp_ctx;
 
 /* Most threads a context may ask for. */
@@ -30,23 +36,37 @@ typedef struct bp_ctx {
 /* A context on the table named `isa` ("scalar", "avx2", ..., "auto"; NULL:
  * the BPLAB_ISA environment variable if set, else the best the CPU runs)
  * with `threads` threads (0: the OpenMP default, OMP_NUM_THREADS or one
- * per CPU). `what` names the setting in messages (e.g. "--isa"). */
+ * per CPU). `what` names the setting in messages (e.g. "--isa"). Fails
+ * with BP_ERR_INVALID_ARG or BP_ERR_UNSUPPORTED for a table it cannot
+ * use, BP_ERR_NOMEM when the workspaces cannot be allocated. */
 bp_status bp_ctx_create(const char *isa, const char *what, long long threads,
                         bp_ctx **out, bp_err *err);
 
-/* A context on a given table (NULL: the active one, bp_kernels_active). */
+/* The table bp_ctx_create(isa, what, ...) would use, with the same
+ * errors, without making a context. */
+bp_status bp_ctx_lookup(const char *isa, const char *what,
+                        const bp_kernels **out, bp_err *err);
+
+/* A context on a given table (NULL: the default one, bp_kernels_active). */
 bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
                             bp_ctx **out, bp_err *err);
 
 void bp_ctx_destroy(bp_ctx *c);
 
-/* C = alpha op(A) op(B) + beta C through the context (kernels.h bp_gemm_fn). */
+/* The most threads any context of this process has had (at least the
+ * OpenMP default): how many OpenMP workers a process-wide setting such as
+ * bp_flush_denormals must reach. */
+int bp_ctx_threads_max(void);
+
+/* C = alpha op(A) op(B) + beta C through the context (kernels.h bp_gemm_fn):
+ * its table, its threads and its workspaces. */
 static inline void bp_gemm(const bp_ctx *c, bool ta, bool tb, size_t m,
                            size_t n, size_t k, float alpha, const float *A,
                            size_t lda, const float *B, size_t ldb, float beta,
                            float *C, size_t ldc)
 {
-    c->k->gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    c->k->gemm(&c->gemm, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+               ldc);
 }
 
 #endif

@@ -639,7 +639,7 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
 }
 
 bp_status bp_model_load(const char *path, const char *data, size_t max_batch,
-                        bp_model *m, bp_err *err)
+                        const bp_ctx *ctx, bp_model *m, bp_err *err)
 {
     memset(m, 0, sizeof *m);
     bp_run_defaults(&m->o);
@@ -659,7 +659,7 @@ bp_status bp_model_load(const char *path, const char *data, size_t max_batch,
         (s = bp_data_load(&dopts, &m->data, err)) != BP_OK ||
         (s = bp_ckpt_check_data(&m->ck, path, what, &m->data, err)) != BP_OK ||
         (s = bp_run_net_spec(&m->o, &m->data, &m->spec, err)) != BP_OK ||
-        (s = bp_net_create(&m->spec, max_batch, 0, NULL, &m->net, err)) != BP_OK ||
+        (s = bp_net_create(&m->spec, max_batch, 0, ctx, &m->net, err)) != BP_OK ||
         (s = bp_ckpt_restore_model(&m->ck, path, m->net, err)) != BP_OK)
         goto fail;
     return BP_OK;

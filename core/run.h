@@ -118,7 +118,10 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
 /* A saved model ready to use: its checkpoint, the options in it, its data
  * set (or `data` instead: one with the same features and classes), and
  * the network with the saved weights, for batches of up to max_batch
- * rows. Used by bplab eval and export. On failure all is freed. */
+ * rows, computing in `ctx` (bplab eval's --isa and --threads), which must
+ * outlive the model; NULL: a context of the net's own on the default
+ * table (bp_kernels_active) and the OpenMP default threads. Used by bplab
+ * eval and export. On failure all is freed. */
 typedef struct bp_model {
     bp_ckpt ck;
     bp_run_opts o;
@@ -129,7 +132,7 @@ typedef struct bp_model {
 } bp_model;
 
 bp_status bp_model_load(const char *path, const char *data, size_t max_batch,
-                        bp_model *m, bp_err *err);
+                        const bp_ctx *ctx, bp_model *m, bp_err *err);
 void bp_model_free(bp_model *m);
 
 /* --init-from: put the model saved in `ck` (read from o->init_from)

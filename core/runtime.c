@@ -1,33 +1,11 @@
-/* core/runtime.c - threads, ISA selection and build facts. */
+/* core/runtime.c - denormal flushing and build facts. */
 #include "core/runtime.h"
 
 #include <omp.h>
 #include <stdint.h>
 
 #include "build_info.h"
-#include "kernels/kernels.h"
-
-bp_status bp_set_threads(long long n, bp_err *err)
-{
-    if (n < 0 || n > 1024)
-        return bp_fail(err, BP_ERR_INVALID_ARG,
-                       "threads %lld: must be between 1 and 1024", n);
-    if (n > 0)
-        omp_set_num_threads((int)n);
-    return BP_OK;
-}
-
-int bp_threads(void)
-{
-    return omp_get_max_threads();
-}
-
-bp_status bp_runtime_select_isa(const char *isa, bp_err *err)
-{
-    if (isa)
-        return bp_kernels_select(isa, "--isa", err);
-    return bp_kernels_select_env(err);
-}
+#include "core/ctx.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
@@ -62,7 +40,9 @@ bool bp_flush_denormals(bool on)
 {
     bool was = get_flush();
     set_flush(on);
-#pragma omp parallel
+    /* every worker a context may fork: a context's thread count is not
+     * the OpenMP default */
+#pragma omp parallel num_threads(bp_ctx_threads_max())
     set_flush(on);
     return was;
 }

@@ -1,4 +1,6 @@
-/* core/runtime.h - process-wide settings: threads, ISA choice, build facts. */
+/* core/runtime.h - the one process-wide setting (denormal flushing) and
+ * build facts. The kernel table and the thread count are not here: they
+ * belong to a run's context (core/ctx.h). */
 #ifndef BPLAB_RUNTIME_H
 #define BPLAB_RUNTIME_H
 
@@ -6,24 +8,14 @@
 
 #include "core/status.h"
 
-/* Use `n` OpenMP threads (1 <= n <= 1024); 0 keeps the OpenMP default
- * (OMP_NUM_THREADS, else one per CPU). */
-bp_status bp_set_threads(long long n, bp_err *err);
-
-/* The number of threads parallel kernels will use. */
-int bp_threads(void);
-
-/* Choose the kernel table: `isa` (from --isa) wins, else BPLAB_ISA, else
- * the best the CPU supports. */
-bp_status bp_runtime_select_isa(const char *isa, bp_err *err);
-
 /* Flush denormals to zero (x86: MXCSR FTZ and DAZ; AArch64: FPCR.FZ) in
  * the calling thread and every OpenMP worker, or restore IEEE behaviour.
  * Training runs flushed: a denormal operand costs x86 ~100 cycles of
  * microcode, and momentum buffers of weights whose gradient is exactly 0
  * (dead ReLU units) decay through the denormal range for ~150 steps, which
  * made the optimizer step 8x slower. Values that small are zero for any
- * purpose of training. Returns the previous setting. */
+ * purpose of training. Reaches as many workers as the largest context
+ * forks (bp_ctx_threads_max). Returns the previous setting. */
 bool bp_flush_denormals(bool on);
 
 /* Build facts, fixed at build time. */

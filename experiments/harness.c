@@ -14,6 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/checkpoint.h"
+#include "core/ctx.h"
 #include "core/outfile.h"
 #include "core/runtime.h"
 
@@ -81,11 +82,16 @@ int exp_init(experiment *e, const char *name, int argc, char **argv)
     if (seeds)
         e->nseeds = (unsigned)seeds;
     e->threads = (int)threads;
-    if (bp_set_threads(threads, &err) != BP_OK ||
-        bp_runtime_select_isa(e->isa, &err) != BP_OK) {
+    /* what --isa (else BPLAB_ISA) and --threads give, refused now if they
+     * cannot work; each run makes its own context (bp_run_build) */
+    bp_ctx *ctx;
+    if (bp_ctx_create(e->isa, "--isa", threads, &ctx, &err) != BP_OK) {
         fprintf(stderr, "%s: error: %s\n", name, err.msg);
         return 2;
     }
+    e->isa_name = ctx->k->isa_name;
+    e->run_threads = ctx->threads;
+    bp_ctx_destroy(ctx);
     return 0;
 }
 
@@ -660,11 +666,8 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
     bp_optim *opt = NULL;
     bp_trainer *t = NULL;
     bp_status st;
-    int threads_was = bp_threads();
-    if (var->threads && (st = bp_set_threads(var->threads, err)) != BP_OK)
-        return st;
-    if (var->isa && (st = bp_kernels_select(var->isa, "isa", err)) != BP_OK)
-        return st;
+    /* the variant's table and threads reach the run through o: its
+     * context comes from bp_run_build */
     if ((st = bp_run_data_opts(&o, &dopts, err)) != BP_OK)
         goto done;
     if (!cache_ok || !same_data(&dopts, &cache_opts)) {
@@ -718,10 +721,6 @@ done:
     bp_trainer_destroy(t);
     bp_optim_destroy(opt);
     bp_net_destroy(net);
-    if (var->threads)
-        bp_set_threads(threads_was, NULL);
-    if (var->isa)
-        bp_runtime_select_isa(e->isa, NULL);
     return st;
 }
 
@@ -743,8 +742,8 @@ static void write_provenance(const experiment *e, bool complete)
     tprintf(&t, "  \"bplab_version\": \"%s\",\n", bp_version());
     tprintf(&t, "  \"cpu\": \"%s\",\n  \"arch\": \"%s\",\n  \"kernel\": \"%s %s\",\n",
             bp_cpu()->model, bp_cpu()->arch, u.sysname, u.release);
-    tprintf(&t, "  \"isa\": \"%s\",\n  \"threads\": %d,\n",
-            bp_kernels_active()->isa_name, bp_threads());
+    tprintf(&t, "  \"isa\": \"%s\",\n  \"threads\": %d,\n", e->isa_name,
+            e->run_threads);
     tprintf(&t, "  \"compiler\": \"%s\",\n  \"build_type\": \"%s\",\n  \"flags\": \"%s\",\n",
             bp_compiler(), bp_build_type(), bp_c_flags());
     tprintf(&t, "  \"date\": \"%s\",\n", date);
@@ -760,12 +759,14 @@ static void write_provenance(const experiment *e, bool complete)
         bp_run_opts o = e->variants[v].o;
         if (epochs_override)
             o.epochs = epochs_override;
-        /* the table the run used: the variant's, else the program's */
-        o.isa = e->variants[v].isa ? e->variants[v].isa
-                                   : bp_kernels_active()->isa_name;
+        /* the table and threads the runs used: the variant's, else the
+         * program's */
+        o.isa = e->variants[v].isa ? e->variants[v].isa : e->isa_name;
+        int threads = e->variants[v].threads ? e->variants[v].threads
+                                             : e->run_threads;
         tprintf(&t, "    {\"name\": \"%s\", \"epochs\": %lld, \"isa\": "
-                    "\"%s\",\n     \"commands\": [",
-                e->variants[v].name, o.epochs, o.isa);
+                    "\"%s\", \"threads\": %d,\n     \"commands\": [",
+                e->variants[v].name, o.epochs, o.isa, threads);
         /* one `bplab train` line per seed: each reruns one run of the
          * table, to the same bits on the same ISA */
         for (unsigned sd = 0; sd < e->nseeds; sd++) {
@@ -892,8 +893,8 @@ static void write_summary(const experiment *e, bool complete)
                 "provenance.json, every epoch of every run in metrics.csv.\n",
             e->cmdline, bp_version(), bp_git_commit(),
             bp_git_dirty() ? ", modified" : "", bp_cpu()->model,
-            bp_kernels_active()->isa_name, bp_threads(),
-            bp_threads() == 1 ? "" : "s", e->data_source, e->data_checksum,
+            e->isa_name, e->run_threads, e->run_threads == 1 ? "" : "s",
+            e->data_source, e->data_checksum,
             e->wall_seconds);
     mem_save(e, &m, "summary.md");
 }

@@ -72,8 +72,10 @@ struct experiment {
     unsigned nseeds;
     bool quick, force, interrupted;
     const char *out;
-    const char *isa;
-    int threads;
+    const char *isa;        /* --isa (NULL: BPLAB_ISA or the best) */
+    int threads;            /* --threads (0: the OpenMP default) */
+    const char *isa_name;   /* the table and threads they give: what a run */
+    int run_threads;        /* computes in unless its variant says */
     char cmdline[2048];
     /* results: runs[v * nseeds + s] */
     exp_run runs[EXP_MAX_VARIANTS * EXP_MAX_SEEDS];

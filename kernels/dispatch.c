@@ -15,7 +15,6 @@
  */
 #include <ctype.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,7 +255,6 @@ static const char *cpu_lacks(bp_isa isa)
 static bp_kernels tables[BP_ISA_COUNT];
 static bool usable[BP_ISA_COUNT];
 static uint32_t test_disabled; /* bit per ISA, see dispatch_internal.h */
-static _Atomic(const bp_kernels *) active;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void fill_scalar(bp_kernels *t)
@@ -308,11 +306,6 @@ static void init(void)
         tables[i].isa_name = isa_names[i];
         usable[i] = bp_isa_built((bp_isa)i) && cpu_lacks((bp_isa)i) == NULL;
     }
-    bp_isa best = BP_ISA_SCALAR;
-    for (int i = 0; i < BP_ISA_COUNT; i++)
-        if (usable[i])
-            best = (bp_isa)i; /* the list is ordered from least to most capable per arch */
-    atomic_store(&active, &tables[best]);
 }
 
 static void ensure_init(void)
@@ -359,11 +352,6 @@ const bp_kernels *bp_kernels_for(bp_isa isa)
     return bp_isa_supported(isa) ? &tables[isa] : NULL;
 }
 
-const bp_kernels *bp_kernels_active(void)
-{
-    ensure_init();
-    return atomic_load(&active);
-}
 
 /* "scalar avx2 avx512" style lists for messages. */
 static void list_isas(char *buf, size_t size, bool only_usable)
@@ -409,27 +397,17 @@ bp_status bp_kernels_lookup(const char *name, const char *what,
     return BP_OK;
 }
 
-bp_status bp_kernels_select(const char *name, const char *what, bp_err *err)
+const bp_kernels *bp_kernels_active(void)
 {
     const bp_kernels *t;
-    bp_status s = bp_kernels_lookup(name, what, &t, err);
-    if (s == BP_OK)
-        atomic_store(&active, t);
-    return s;
-}
-
-bp_status bp_kernels_select_env(bp_err *err)
-{
     const char *env = getenv("BPLAB_ISA");
-    if (!env)
-        return BP_OK;
-    return bp_kernels_select(env, "BPLAB_ISA", err);
+    if (env && bp_kernels_lookup(env, "BPLAB_ISA", &t, NULL) == BP_OK)
+        return t;
+    return &tables[bp_isa_best()];
 }
 
 void bp__dispatch_disable_for_test(uint32_t isa_mask)
 {
     ensure_init();
     test_disabled = isa_mask;
-    if (!bp_isa_supported(atomic_load(&active)->isa))
-        atomic_store(&active, &tables[bp_isa_best()]);
 }

@@ -6,9 +6,8 @@
 
 /* Pretend the ISAs in `isa_mask` (bit 1 << bp_isa) are not supported by
  * this CPU, so tests can exercise the "CPU lacks X" paths on any machine.
- * 0 restores the truth. If the active table becomes unsupported, the best
- * remaining one is made active. Not thread-safe: call from the test's main
- * thread between runs. */
+ * 0 restores the truth (bp_isa_best and bp_kernels_active follow at
+ * once). Not thread-safe: call from the test's main thread between runs. */
 void bp__dispatch_disable_for_test(uint32_t isa_mask);
 
 #endif

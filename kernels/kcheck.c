@@ -34,7 +34,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/rng.h"
+#include "kernels/base/rng.h"
 
 #define U 0x1.0p-24
 #define PRE 16 /* sentinel floats before every buffer */
@@ -126,6 +126,7 @@ static size_t mat_len(size_t rows, size_t cols, size_t ld)
 typedef struct ctx {
     const bp_kernel_desc *d;
     bp_kcheck_stats *st;
+    const bp_gemm_ctx *gc; /* the GEMM's threads and workspaces */
     char name[200]; /* kernel, isa and case, for messages */
 } ctx;
 
@@ -627,10 +628,10 @@ static bool run_gemm(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
         free(mag);
         return false;
     }
-    ref->gemm(c->ta, c->tb, m, n, kk, c->alpha, A, lda, B, ldb, c->beta, Cr,
-              ldc);
-    test->gemm(c->ta, c->tb, m, n, kk, c->alpha, A, lda, B, ldb, c->beta, Ct,
-               ldc);
+    ref->gemm(cx->gc, c->ta, c->tb, m, n, kk, c->alpha, A, lda, B, ldb,
+              c->beta, Cr, ldc);
+    test->gemm(cx->gc, c->ta, c->tb, m, n, kk, c->alpha, A, lda, B, ldb,
+               c->beta, Ct, ldc);
     cmp_mat(cx, "C", Cr, Ct, m, n, ldc, mag, (double)kk + 2);
     untouched(cx, "C", &bs, Ct, m, n, ldc);
     untouched(cx, "C (reference)", &bs, Cr, m, n, ldc);
@@ -1577,13 +1578,13 @@ void bp_kcheck_case_name(bp_kernel_id k, size_t i, bool quick, char *buf,
 }
 
 bp_status bp_kcheck_case(const bp_kernels *ref, const bp_kernels *test,
-                         bp_kernel_id k, size_t i, bool quick,
-                         bp_kcheck_stats *st, bp_err *err)
+                         const bp_gemm_ctx *gc, bp_kernel_id k, size_t i,
+                         bool quick, bp_kcheck_stats *st, bp_err *err)
 {
     const harness *h = harness_of(k);
     if (!h || !ref || !test)
         return bp_fail(err, BP_ERR_INVALID_ARG, "kcheck: bad kernel or table");
-    ctx cx = {.d = bp_kernel_desc_of(k), .st = st};
+    ctx cx = {.d = bp_kernel_desc_of(k), .st = st, .gc = gc};
     char cname[160];
     bp_kcheck_case_name(k, i, quick, cname, sizeof cname);
     snprintf(cx.name, sizeof cx.name, "%s/%s [%s]", cx.d->name,
@@ -1599,13 +1600,13 @@ bp_status bp_kcheck_case(const bp_kernels *ref, const bp_kernels *test,
 }
 
 bp_status bp_kcheck_kernel(const bp_kernels *ref, const bp_kernels *test,
-                           bp_kernel_id k, bool quick, bp_kcheck_stats *st,
-                           bp_err *err)
+                           const bp_gemm_ctx *gc, bp_kernel_id k, bool quick,
+                           bp_kcheck_stats *st, bp_err *err)
 {
     memset(st, 0, sizeof *st);
     size_t n = bp_kcheck_num_cases(k, quick);
     for (size_t i = 0; i < n; i++) {
-        bp_status s = bp_kcheck_case(ref, test, k, i, quick, st, err);
+        bp_status s = bp_kcheck_case(ref, test, gc, k, i, quick, st, err);
         if (s != BP_OK)
             return s;
     }

@@ -64,16 +64,19 @@ void bp_kcheck_case_name(bp_kernel_id k, size_t i, bool quick, char *buf,
                          size_t size);
 
 /* Run case i of kernel k, comparing `test` with `ref`, and fold the result
- * into *st. Returns BP_ERR_NOMEM if buffers could not be mapped; a
- * numerical mismatch is not an error: it shows up in st->failures. */
+ * into *st. Both tables' GEMMs run in the context gc (kernels.h; its
+ * threads and workspaces: NULL runs them on one thread without a
+ * workspace, which leaves the packed nest unchecked). Returns
+ * BP_ERR_NOMEM if buffers could not be mapped; a numerical mismatch is
+ * not an error: it shows up in st->failures. */
 bp_status bp_kcheck_case(const bp_kernels *ref, const bp_kernels *test,
-                         bp_kernel_id k, size_t i, bool quick,
-                         bp_kcheck_stats *st, bp_err *err);
+                         const bp_gemm_ctx *gc, bp_kernel_id k, size_t i,
+                         bool quick, bp_kcheck_stats *st, bp_err *err);
 
 /* All cases of kernel k (stats are reset first). */
 bp_status bp_kcheck_kernel(const bp_kernels *ref, const bp_kernels *test,
-                           bp_kernel_id k, bool quick, bp_kcheck_stats *st,
-                           bp_err *err);
+                           const bp_gemm_ctx *gc, bp_kernel_id k, bool quick,
+                           bp_kcheck_stats *st, bp_err *err);
 
 /* The tolerance of kernel k as one line, e.g. "<= 2*K*u*sum|terms|". */
 void bp_kcheck_tolerance_str(bp_kernel_id k, char *buf, size_t size);

@@ -24,23 +24,53 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/status.h"
+#include "kernels/base/status.h"
 #include "kernels/kernel_list.h"
 
 /* ---------------------------------------------------------------------- */
 /* Kernel signatures (function types: a table field is `bp_x_fn *name`,   */
 /* and `bp_x_fn bp_name__isa;` declares an implementation)                 */
 
-/* C = alpha * op(A) * op(B) + beta * C, row-major.
+/* What a GEMM call may use besides its operands (BLIS passes the same in
+ * its context): how many threads it may fork, and one workspace per thread.
+ * The caller makes it (the core's bp_ctx owns one, allocated when the run
+ * is built), so GEMM never allocates and never reads a global to learn
+ * the thread count.
+ *   threads  the most threads a call forks (>= 1); fewer for small
+ *            products, and 1 when called inside a parallel region;
+ *   ws[t]    thread t's workspace (t < threads): bp_gemm_workspace_floats()
+ *            floats, 64-byte aligned, not shared with anything else.
+ * A context serves one call at a time, except that the threads of one
+ * parallel region may call together: thread t of the team runs alone in
+ * ws[t] (t >= threads: as without a context). Other concurrent calls need
+ * a context each.
+ * gc == NULL is valid: the call runs on the calling thread in the nest
+ * that reads the operands in place, with its two panel buffers (96 KiB)
+ * on the stack. Every element gets the same bits as with any context and
+ * any thread count (kernels/gemm/gemm_internal.h); large products only
+ * run slower. */
+typedef struct bp_gemm_ctx {
+    int threads;
+    float *const *ws;
+} bp_gemm_ctx;
+
+/* Floats in one thread's GEMM workspace: the packed nest's A and B blocks
+ * plus a B micro-panel and an A edge tile (kernels/gemm/gemm_internal.h).
+ * The same for every table, so one context serves any of them. */
+size_t bp_gemm_workspace_floats(void);
+
+/* C = alpha * op(A) * op(B) + beta * C, row-major, in context gc (above;
+ * NULL: one thread, no workspace).
  * op(A) is m x k: A is m x k (lda >= k) when !ta, else A is k x m (lda >= m).
  * op(B) is k x n: B is k x n (ldb >= n) when !tb, else B is n x k (ldb >= k).
  * C is m x n, ldc >= n. When beta == 0, C is write-only (it is never read,
  * so NaN garbage in C is harmless). When alpha == 0 or k == 0, A and B are
- * not read and C = beta * C. */
-typedef void bp_gemm_fn(bool ta, bool tb, size_t m, size_t n, size_t k,
-                           float alpha, const float *A, size_t lda,
-                           const float *B, size_t ldb, float beta, float *C,
-                           size_t ldc);
+ * not read and C = beta * C. Every element of C gets the same bits
+ * whatever gc says (threads, workspaces or NULL). */
+typedef void bp_gemm_fn(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
+                        size_t n, size_t k, float alpha, const float *A,
+                        size_t lda, const float *B, size_t ldb, float beta,
+                        float *C, size_t ldc);
 
 /* y[i] = f(x[i]) for i < n. In place (y == x) allowed. ReLU is
  * x <= 0 ? +0 : x, so a NaN propagates. */
@@ -349,24 +379,19 @@ bp_isa bp_isa_best(void);
 /* The table for `isa`, or NULL if it is not built or not supported. */
 const bp_kernels *bp_kernels_for(bp_isa isa);
 
-/* The active table: the best supported one unless bp_kernels_select()
- * chose another. Never NULL. */
+/* The default table: the one the BPLAB_ISA environment variable names,
+ * when it names one this CPU runs, else the best supported one. Never
+ * NULL. Nothing changes it: a run names its table in its context
+ * (core/ctx.h), which is where a bad BPLAB_ISA is reported. */
 const bp_kernels *bp_kernels_active(void);
 
-/* Make the named table active. Names are case-insensitive; "auto" or an
- * empty name picks the best supported table. Unknown name:
+/* The table named `name`. Names are case-insensitive; "auto", an empty
+ * name or NULL give the best supported table. Unknown name:
  * BP_ERR_INVALID_ARG with the valid names; a table the CPU or this build
  * lacks: BP_ERR_UNSUPPORTED with the usable ones. `what` prefixes the
  * message (e.g. "--isa" or "BPLAB_ISA"); NULL means "ISA". */
-bp_status bp_kernels_select(const char *name, const char *what, bp_err *err);
-
-/* The table bp_kernels_select would make active, without changing
- * anything (same names, same errors). */
 bp_status bp_kernels_lookup(const char *name, const char *what,
                             const bp_kernels **out, bp_err *err);
-
-/* Apply the BPLAB_ISA environment variable, if set (see bp_kernels_select). */
-bp_status bp_kernels_select_env(bp_err *err);
 
 /* Static description of kernel k (name, signature, tolerance). */
 const bp_kernel_desc *bp_kernel_desc_of(bp_kernel_id k);

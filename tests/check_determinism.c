@@ -4,9 +4,10 @@
  * For every usable kernel table:
  *   - GEMM on the reference workload's shapes, odd shapes, a shape large
  *     enough for the packed nest and a narrow one for the column-vector
- *     nest, in all four layouts, run with 1, 2 and 3 OpenMP threads (3
- *     oversubscribes a 2-core machine on purpose: another partition of C),
- *     must match to the bit (memcmp);
+ *     nest, in all four layouts, run in contexts of 1, 2 and 3 threads (3
+ *     oversubscribes a 2-core machine on purpose: another partition of C)
+ *     and without a context (no workspace: the direct nest on the calling
+ *     thread), must match to the bit (memcmp);
  *   - three full training steps (core/net.c and core/optim.c: forward,
  *     loss, backward, momentum with L2, with and without clipping) of the
  *     reference MLP (784-256-128-10, ReLU, softmax cross-entropy, batch
@@ -16,7 +17,6 @@
  *     gradient norms and per-step norms at 1 and 2 threads, and again on a
  *     second run at 1 (no hidden state).
  */
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,27 +51,32 @@ START_TEST(test_gemm_threads)
     const bp_kernels *t = bp_kernels_for((bp_isa)usable[_i / NSHAPES]);
     const size_t *s = shapes[_i % NSHAPES];
     size_t m = s[0], n = s[1], k = s[2];
+    /* gc[r]: r + 1 threads; gc[3]: no context */
+    bp_gemm_ctx *gc[4] = {bp_test_gemm_ctx(1), bp_test_gemm_ctx(2),
+                          bp_test_gemm_ctx(3), NULL};
     for (int layout = 0; layout < 4; layout++) {
         bool ta = layout & 2, tb = layout & 1;
         float *A = randn(m * k, 1 + _i, 1.0f), *B = randn(k * n, 2 + _i, 1.0f);
-        float *C[3];
-        for (int r = 0; r < 3; r++) {
+        float *C[4];
+        for (int r = 0; r < 4; r++) {
             C[r] = randn(m * n, 3, 1.0f); /* same initial C: beta = 0.5 */
-            omp_set_num_threads(r + 1);
-            t->gemm(ta, tb, m, n, k, 1.25f, A, ta ? m : k, B, tb ? k : n,
-                    0.5f, C[r], n);
+            t->gemm(gc[r], ta, tb, m, n, k, 1.25f, A, ta ? m : k, B,
+                    tb ? k : n, 0.5f, C[r], n);
         }
-        for (int r = 1; r < 3; r++)
+        for (int r = 1; r < 4; r++)
             ck_assert_msg(memcmp(C[0], C[r], m * n * sizeof(float)) == 0,
-                          "gemm/%s %c%c m=%zu n=%zu k=%zu: %d threads differ "
-                          "from 1",
+                          "gemm/%s %c%c m=%zu n=%zu k=%zu: %s differ from "
+                          "1 thread",
                           t->isa_name, ta ? 'T' : 'N', tb ? 'T' : 'N', m, n,
-                          k, r + 1);
-        for (int r = 0; r < 3; r++)
+                          k, r == 1 ? "2 threads" : r == 2 ? "3 threads"
+                                                           : "no context");
+        for (int r = 0; r < 4; r++)
             free(C[r]);
         free(A);
         free(B);
     }
+    for (int r = 0; r < 3; r++)
+        bp_test_gemm_ctx_free(gc[r]);
 }
 END_TEST
 
@@ -127,7 +132,6 @@ START_TEST(test_training_step_threads)
                       "%s", err.msg);
         net[r]->own_ctx = ctx;
         ck_assert(bp_optim_create(&os, net[r]->nparams, &opt, &err) == BP_OK);
-        omp_set_num_threads(threads[r]);
         memset(norms[r], 0, sizeof norms[r]);
         for (int s = 0; s < 3; s++) {
             bp_net_forward(net[r], x, nb, true, (uint64_t)s);

@@ -1,12 +1,15 @@
-/* tests/check_dispatch.c - ISA names, CPU detection, table selection and
- * the BPLAB_ISA override, including the error paths: an unknown name and a
- * table the CPU (or the build) lacks are clear errors, never a crash. */
+/* tests/check_dispatch.c - ISA names, CPU detection, table lookup, the
+ * BPLAB_ISA default and a run context's table and GEMM workspaces,
+ * including the error paths: an unknown name and a table the CPU (or the
+ * build) lacks are clear errors, never a crash; a workspace that cannot be
+ * allocated is BP_ERR_NOMEM. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/runtime.h"
+#include "core/alloc.h"
+#include "core/ctx.h"
 #include "kernels/dispatch_internal.h"
 #include "kernels/kernels.h"
 #include "test_util.h"
@@ -96,14 +99,17 @@ START_TEST(test_detection)
 }
 END_TEST
 
-START_TEST(test_select)
+START_TEST(test_lookup)
 {
     bp_err err = {0};
+    const bp_kernels *t;
     for (int i = 0; i < BP_ISA_COUNT; i++) {
-        bp_status s = bp_kernels_select(bp_isa_name((bp_isa)i), NULL, &err);
+        t = NULL;
+        bp_status s = bp_kernels_lookup(bp_isa_name((bp_isa)i), NULL, &t, &err);
         if (bp_isa_supported((bp_isa)i)) {
             ck_assert_int_eq(s, BP_OK);
-            ck_assert_int_eq(bp_kernels_active()->isa, i);
+            ck_assert_int_eq(t->isa, i);
+            ck_assert_ptr_eq(t, bp_kernels_for((bp_isa)i));
         } else {
             ck_assert_int_eq(s, BP_ERR_UNSUPPORTED);
             ck_assert_msg(strstr(err.msg, bp_isa_name((bp_isa)i)) &&
@@ -111,19 +117,22 @@ START_TEST(test_select)
                           "message: %s", err.msg);
         }
     }
-    ck_assert_int_eq(bp_kernels_select("auto", NULL, &err), BP_OK);
-    ck_assert_int_eq(bp_kernels_active()->isa, bp_isa_best());
-    ck_assert_int_eq(bp_kernels_select("SCALAR", NULL, &err), BP_OK);
-    ck_assert_int_eq(bp_kernels_active()->isa, BP_ISA_SCALAR);
-    ck_assert_int_eq(bp_kernels_select(NULL, NULL, &err), BP_OK);
+    ck_assert_int_eq(bp_kernels_lookup("auto", NULL, &t, &err), BP_OK);
+    ck_assert_int_eq(t->isa, bp_isa_best());
+    ck_assert_int_eq(bp_kernels_lookup("SCALAR", NULL, &t, &err), BP_OK);
+    ck_assert_int_eq(t->isa, BP_ISA_SCALAR);
+    ck_assert_int_eq(bp_kernels_lookup(NULL, NULL, &t, &err), BP_OK);
+    ck_assert_int_eq(t->isa, bp_isa_best());
+    /* looking up changes nothing: the default stays the best */
     ck_assert_int_eq(bp_kernels_active()->isa, bp_isa_best());
 }
 END_TEST
 
-START_TEST(test_select_errors)
+START_TEST(test_lookup_errors)
 {
     bp_err err = {0};
-    ck_assert_int_eq(bp_kernels_select("bogus", "--isa", &err),
+    const bp_kernels *t;
+    ck_assert_int_eq(bp_kernels_lookup("bogus", "--isa", &t, &err),
                      BP_ERR_INVALID_ARG);
     ck_assert_int_eq(err.code, BP_ERR_INVALID_ARG);
     char names[128];
@@ -132,7 +141,6 @@ START_TEST(test_select_errors)
                       strstr(err.msg, "unknown instruction set") &&
                       strstr(err.msg, names),
                   "message: %s (should list %s)", err.msg, names);
-    /* a failed selection leaves the active table alone */
     ck_assert_int_eq(bp_kernels_active()->isa, bp_isa_best());
     /* a table this binary does not contain */
     const char *foreign = NULL;
@@ -140,7 +148,7 @@ START_TEST(test_select_errors)
         if (!bp_isa_built((bp_isa)i))
             foreign = bp_isa_name((bp_isa)i);
     ck_assert_ptr_nonnull(foreign);
-    ck_assert_int_eq(bp_kernels_select(foreign, "--isa", &err),
+    ck_assert_int_eq(bp_kernels_lookup(foreign, "--isa", &t, &err),
                      BP_ERR_UNSUPPORTED);
     ck_assert_msg(strstr(err.msg, "not built into this binary"), "message: %s",
                   err.msg);
@@ -148,57 +156,115 @@ START_TEST(test_select_errors)
     char longname[2000];
     memset(longname, 'x', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    ck_assert_int_eq(bp_kernels_select(longname, "--isa", &err),
+    ck_assert_int_eq(bp_kernels_lookup(longname, "--isa", &t, &err),
                      BP_ERR_INVALID_ARG);
     ck_assert(strlen(err.msg) < BP_ERR_MSG_MAX);
     /* a NULL error record is allowed */
-    ck_assert_int_eq(bp_kernels_select("bogus", NULL, NULL),
+    ck_assert_int_eq(bp_kernels_lookup("bogus", NULL, &t, NULL),
                      BP_ERR_INVALID_ARG);
 }
 END_TEST
 
-/* Pretend the CPU lacks every SIMD table: selecting one is refused with
- * the reason, the active table falls back to scalar, and "auto" too. */
+/* Pretend the CPU lacks every SIMD table: looking one up is refused with
+ * the reason, the default table falls back to scalar, and "auto" too. */
 START_TEST(test_cpu_lacks)
 {
     bp_err err = {0};
+    const bp_kernels *t;
     bp__dispatch_disable_for_test(~1u);
     ck_assert_int_eq(bp_isa_best(), BP_ISA_SCALAR);
     ck_assert_int_eq(bp_kernels_active()->isa, BP_ISA_SCALAR);
     for (int i = 1; i < BP_ISA_COUNT; i++) {
         ck_assert_ptr_null(bp_kernels_for((bp_isa)i));
-        ck_assert_int_eq(bp_kernels_select(bp_isa_name((bp_isa)i), "BPLAB_ISA",
-                                           &err),
+        ck_assert_int_eq(bp_kernels_lookup(bp_isa_name((bp_isa)i), "BPLAB_ISA",
+                                           &t, &err),
                          BP_ERR_UNSUPPORTED);
         ck_assert_msg(strstr(err.msg, "BPLAB_ISA=") &&
                           strstr(err.msg, "(usable: scalar)"),
                       "message: %s", err.msg);
     }
-    ck_assert_int_eq(bp_kernels_select("auto", NULL, &err), BP_OK);
-    ck_assert_int_eq(bp_kernels_active()->isa, BP_ISA_SCALAR);
+    ck_assert_int_eq(bp_kernels_lookup("auto", NULL, &t, &err), BP_OK);
+    ck_assert_int_eq(t->isa, BP_ISA_SCALAR);
+    /* a context without a named table gets scalar too */
+    bp_ctx *ctx;
+    ck_assert_int_eq(bp_ctx_create(NULL, "--isa", 1, &ctx, &err), BP_OK);
+    ck_assert_int_eq(ctx->k->isa, BP_ISA_SCALAR);
+    bp_ctx_destroy(ctx);
     bp__dispatch_disable_for_test(0);
     ck_assert_int_eq(bp_isa_best(), bp_kernels_for(bp_isa_best())->isa);
+    ck_assert_int_eq(bp_kernels_active()->isa, bp_isa_best());
 }
 END_TEST
 
+/* BPLAB_ISA: the default table of bp_kernels_active (a bad value ignored
+ * there), the table of a context made without --isa (a bad value refused
+ * there), and --isa wins over it. */
 START_TEST(test_env)
 {
     bp_err err = {0};
+    bp_ctx *ctx;
     unsetenv("BPLAB_ISA");
-    ck_assert_int_eq(bp_kernels_select_env(&err), BP_OK);
     ck_assert_int_eq(bp_kernels_active()->isa, bp_isa_best());
+    ck_assert_int_eq(bp_ctx_create(NULL, "--isa", 1, &ctx, &err), BP_OK);
+    ck_assert_int_eq(ctx->k->isa, bp_isa_best());
+    bp_ctx_destroy(ctx);
     setenv("BPLAB_ISA", "scalar", 1);
-    ck_assert_int_eq(bp_kernels_select_env(&err), BP_OK);
     ck_assert_int_eq(bp_kernels_active()->isa, BP_ISA_SCALAR);
-    setenv("BPLAB_ISA", "Bogus", 1);
-    ck_assert_int_eq(bp_kernels_select_env(&err), BP_ERR_INVALID_ARG);
-    ck_assert_msg(strstr(err.msg, "BPLAB_ISA=Bogus"), "message: %s", err.msg);
+    ck_assert_int_eq(bp_ctx_create(NULL, "--isa", 1, &ctx, &err), BP_OK);
+    ck_assert_int_eq(ctx->k->isa, BP_ISA_SCALAR);
+    bp_ctx_destroy(ctx);
     /* --isa wins over the environment */
-    ck_assert_int_eq(bp_runtime_select_isa("auto", &err), BP_OK);
+    ck_assert_int_eq(bp_ctx_create("auto", "--isa", 1, &ctx, &err), BP_OK);
+    ck_assert_int_eq(ctx->k->isa, bp_isa_best());
+    bp_ctx_destroy(ctx);
+    setenv("BPLAB_ISA", "Bogus", 1);
     ck_assert_int_eq(bp_kernels_active()->isa, bp_isa_best());
-    setenv("BPLAB_ISA", "scalar", 1);
-    ck_assert_int_eq(bp_runtime_select_isa(NULL, &err), BP_OK);
-    ck_assert_int_eq(bp_kernels_active()->isa, BP_ISA_SCALAR);
+    ctx = (bp_ctx *)1;
+    ck_assert_int_eq(bp_ctx_create(NULL, "--isa", 1, &ctx, &err),
+                     BP_ERR_INVALID_ARG);
+    ck_assert_ptr_null(ctx);
+    ck_assert_msg(strstr(err.msg, "BPLAB_ISA=Bogus"), "message: %s", err.msg);
+    ck_assert_int_eq(bp_ctx_create("scalar", "--isa", 1, &ctx, &err), BP_OK);
+    ck_assert_int_eq(ctx->k->isa, BP_ISA_SCALAR);
+    bp_ctx_destroy(ctx);
+    unsetenv("BPLAB_ISA");
+}
+END_TEST
+
+/* A context owns one GEMM workspace per thread, allocated through
+ * core/alloc: each of its allocations failing in turn is BP_ERR_NOMEM
+ * with nothing made (and nothing leaked, under ASan and valgrind). */
+START_TEST(test_ctx_workspaces)
+{
+    bp_err err = {0};
+    bp_ctx *ctx;
+    bp_alloc_fail_at(0);
+    ck_assert_int_eq(bp_ctx_create_for(NULL, 3, &ctx, &err), BP_OK);
+    size_t allocs = bp_alloc_fail_at(0);
+    ck_assert_int_eq(ctx->threads, 3);
+    ck_assert_int_eq(ctx->gemm.threads, 3);
+    for (int t = 0; t < 3; t++) {
+        ck_assert_ptr_nonnull(ctx->gemm.ws[t]);
+        ck_assert_uint_eq((uintptr_t)ctx->gemm.ws[t] % 64, 0);
+        /* the whole workspace is writable */
+        memset(ctx->gemm.ws[t], 0, bp_gemm_workspace_floats() * sizeof(float));
+    }
+    bp_ctx_destroy(ctx);
+    bp_ctx_destroy(NULL);
+    ck_assert_uint_ge(allocs, 2 + 3);
+    for (size_t k = 1; k <= allocs; k++) {
+        bp_alloc_fail_at(k);
+        ctx = (bp_ctx *)1;
+        bp_status s = bp_ctx_create_for(NULL, 3, &ctx, &err);
+        bp_alloc_fail_at(0);
+        ck_assert_int_eq(s, BP_ERR_NOMEM);
+        ck_assert_ptr_null(ctx);
+    }
+    /* the thread count is checked */
+    ck_assert_int_eq(bp_ctx_create_for(NULL, BP_MAX_THREADS + 1, &ctx, &err),
+                     BP_ERR_INVALID_ARG);
+    ck_assert_int_eq(bp_ctx_create_for(NULL, -1, &ctx, &err),
+                     BP_ERR_INVALID_ARG);
 }
 END_TEST
 
@@ -209,10 +275,11 @@ static Suite *suite(void)
     tcase_add_test(tc, test_isa_names);
     tcase_add_test(tc, test_kernel_names);
     tcase_add_test(tc, test_detection);
-    tcase_add_test(tc, test_select);
-    tcase_add_test(tc, test_select_errors);
+    tcase_add_test(tc, test_lookup);
+    tcase_add_test(tc, test_lookup_errors);
     tcase_add_test(tc, test_cpu_lacks);
     tcase_add_test(tc, test_env);
+    tcase_add_test(tc, test_ctx_workspaces);
     suite_add_tcase(s, tc);
     return s;
 }

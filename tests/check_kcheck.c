@@ -30,7 +30,8 @@ static bp_kcheck_stats run_check(const bp_kernels *t, bp_kernel_id k,
     bp_kcheck_stats st;
     bp_err err = {0};
     bp_status s =
-        bp_kcheck_kernel(bp_kernels_for(BP_ISA_SCALAR), t, k, quick, &st, &err);
+        bp_kcheck_kernel(bp_kernels_for(BP_ISA_SCALAR), t, NULL, k, quick, &st,
+                         &err);
     ck_assert_msg(s == BP_OK, "kcheck: %s", err.msg);
     ck_assert_msg(st.compared > 0, "nothing compared");
     return st;
@@ -56,11 +57,12 @@ static bp_kcheck_stats run_check(const bp_kernels *t, bp_kernel_id k,
 /* ---- GEMM mutants */
 
 /* Reads C even when beta == 0 (0 * NaN = NaN). */
-static void gemm_reads_c(bool ta, bool tb, size_t m, size_t n, size_t k,
-                         float alpha, const float *A, size_t lda,
-                         const float *B, size_t ldb, float beta, float *C,
-                         size_t ldc)
+static void gemm_reads_c(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
+                         size_t n, size_t k, float alpha, const float *A,
+                         size_t lda, const float *B, size_t ldb, float beta,
+                         float *C, size_t ldc)
 {
+    (void)gc;
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) {
             float acc = 0;
@@ -72,11 +74,12 @@ static void gemm_reads_c(bool ta, bool tb, size_t m, size_t n, size_t k,
 }
 
 /* Sums p in reverse: a legitimate reordering, must pass. */
-static void gemm_reversed(bool ta, bool tb, size_t m, size_t n, size_t k,
-                          float alpha, const float *A, size_t lda,
-                          const float *B, size_t ldb, float beta, float *C,
-                          size_t ldc)
+static void gemm_reversed(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
+                          size_t n, size_t k, float alpha, const float *A,
+                          size_t lda, const float *B, size_t ldb, float beta,
+                          float *C, size_t ldc)
 {
+    (void)gc;
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) {
             float acc = 0;
@@ -91,26 +94,30 @@ static void gemm_reversed(bool ta, bool tb, size_t m, size_t n, size_t k,
 }
 
 /* Off by a relative 1e-4: far beyond K*u for the battery's k. */
-static void gemm_sloppy(bool ta, bool tb, size_t m, size_t n, size_t k,
-                        float alpha, const float *A, size_t lda,
-                        const float *B, size_t ldb, float beta, float *C,
-                        size_t ldc)
+static void gemm_sloppy(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
+                        size_t n, size_t k, float alpha, const float *A,
+                        size_t lda, const float *B, size_t ldb, float beta,
+                        float *C, size_t ldc)
 {
-    bp_gemm__scalar(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    (void)gc;
+    bp_gemm__scalar(NULL, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                    ldc);
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++)
             C[i * ldc + j] *= 1.0001f;
 }
 
 /* Ignores the NT layout (treats B as not transposed). */
-static void gemm_no_nt(bool ta, bool tb, size_t m, size_t n, size_t k,
-                       float alpha, const float *A, size_t lda,
-                       const float *B, size_t ldb, float beta, float *C,
-                       size_t ldc)
+static void gemm_no_nt(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
+                       size_t n, size_t k, float alpha, const float *A,
+                       size_t lda, const float *B, size_t ldb, float beta,
+                       float *C, size_t ldc)
 {
+    (void)gc;
     if (!ta && tb && k > 1 && n > 1)
         tb = false, ldb = ldb < n ? n : ldb;
-    bp_gemm__scalar(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    bp_gemm__scalar(NULL, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                    ldc);
 }
 
 START_TEST(test_gemm_mutants)
@@ -126,13 +133,14 @@ START_TEST(test_gemm_mutants)
 END_TEST
 
 /* Treats alpha as 1 whenever beta != 0. */
-static void gemm_drops_alpha(bool ta, bool tb, size_t m, size_t n, size_t k,
-                             float alpha, const float *A, size_t lda,
-                             const float *B, size_t ldb, float beta, float *C,
-                             size_t ldc)
+static void gemm_drops_alpha(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
+                             size_t n, size_t k, float alpha, const float *A,
+                             size_t lda, const float *B, size_t ldb, float beta,
+                             float *C, size_t ldc)
 {
-    bp_gemm__scalar(ta, tb, m, n, k, beta != 0 ? 1.0f : alpha, A, lda, B, ldb,
-                    beta, C, ldc);
+    (void)gc;
+    bp_gemm__scalar(NULL, ta, tb, m, n, k, beta != 0 ? 1.0f : alpha, A, lda, B,
+                    ldb, beta, C, ldc);
 }
 
 START_TEST(test_gemm_alpha_mutant)

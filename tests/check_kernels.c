@@ -22,6 +22,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -76,9 +77,14 @@ START_TEST(test_pair)
     ck_assert_ptr_nonnull(t);
     bp_kcheck_stats st;
     bp_err err = {0};
-    ck_assert_msg(bp_kcheck_kernel(ref, t, pairs[_i].k, false, &st, &err) ==
-                      BP_OK,
+    /* the GEMM with workspaces (its packed nest) and two threads or more
+     * (its splits of C) */
+    int threads = omp_get_max_threads() > 2 ? omp_get_max_threads() : 2;
+    bp_gemm_ctx *gc = bp_test_gemm_ctx(threads);
+    ck_assert_msg(bp_kcheck_kernel(ref, t, gc, pairs[_i].k, false, &st,
+                                   &err) == BP_OK,
                   "%s/%s: %s", name, t->isa_name, err.msg);
+    bp_test_gemm_ctx_free(gc);
     ck_assert_msg(st.compared > 0, "%s/%s: no values compared", name,
                   t->isa_name);
     ck_assert_msg(st.failures == 0,

@@ -66,7 +66,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "kernels/base/rng.h"
 #include "kernels/kernels.h"
 #include "kernels/scalar/scalar.h"
 #include "test_util.h"
@@ -335,8 +335,8 @@ START_TEST(gemm_oracle)
                       "alpha=%g beta=%g",
                       ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, lda, ldb, ldc,
                       (double)alpha, (double)beta);
-                bp_gemm__scalar(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta,
-                                C, ldc);
+                bp_gemm__scalar(NULL, ta, tb, m, n, k, alpha, A, lda, B, ldb,
+                                beta, C, ldc);
                 for (size_t i = 0; i < m; i++)
                     for (size_t j = 0; j < n; j++) {
                         double sum = 0.0, mag = 0.0;
@@ -385,14 +385,14 @@ START_TEST(gemm_hand)
         bool ta = l & 1, tb = (l >> 1) & 1;
         float C[4] = {1, 1, 1, 1};
         SHAPE("%c%c 2x3 * 3x2 alpha=1 beta=0", ta ? 'T' : 'N', tb ? 'T' : 'N');
-        bp_gemm__scalar(ta, tb, 2, 2, 3, 1.0f, ta ? At : A, ta ? 2 : 3,
+        bp_gemm__scalar(NULL, ta, tb, 2, 2, 3, 1.0f, ta ? At : A, ta ? 2 : 3,
                         tb ? Bt : B, tb ? 3 : 2, 0.0f, C, 2);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], want1[i], 0, TOL_EXACT);
         fill(C, 4, 1.0f);
         SHAPE("%c%c 2x3 * 3x2 alpha=2 beta=-1", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
-        bp_gemm__scalar(ta, tb, 2, 2, 3, 2.0f, ta ? At : A, ta ? 2 : 3,
+        bp_gemm__scalar(NULL, ta, tb, 2, 2, 3, 2.0f, ta ? At : A, ta ? 2 : 3,
                         tb ? Bt : B, tb ? 3 : 2, -1.0f, C, 2);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], want2[i], 0, TOL_EXACT);
@@ -401,7 +401,7 @@ START_TEST(gemm_hand)
     const float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8};
     float c[3] = {NAN, SENTINEL, SENTINEL};
     SHAPE("NN 1x4 * 4x1 ldc=3");
-    bp_gemm__scalar(false, false, 1, 1, 4, 1.0f, a, 4, b, 1, 0.0f, c, 3);
+    bp_gemm__scalar(NULL, false, false, 1, 1, 4, 1.0f, a, 4, b, 1, 0.0f, c, 3);
     EXPECT("gemm", "C", 0, c[0], 70, 0, TOL_EXACT);
     expect_pad("gemm", "C", c, 1, 1, 3);
     finish("gemm_hand");
@@ -421,28 +421,32 @@ START_TEST(gemm_edges)
         float C[4] = {1, 2, 3, 4};
         SHAPE("%c%c m=2 n=2 k=0 alpha=1 beta=0.5", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
-        bp_gemm__scalar(ta, tb, 2, 2, 0, 1.0f, nanA, 2, nanB, 2, 0.5f, C, 2);
+        bp_gemm__scalar(NULL, ta, tb, 2, 2, 0, 1.0f, nanA, 2, nanB, 2, 0.5f, C,
+                        2);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], 0.5 * (i + 1), 0, TOL_EXACT);
         /* k == 0, beta == 0: C = 0 without reading a NaN C. */
         fill(C, 4, NAN);
         SHAPE("%c%c m=2 n=2 k=0 alpha=1 beta=0", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
-        bp_gemm__scalar(ta, tb, 2, 2, 0, 1.0f, nanA, 2, nanB, 2, 0.0f, C, 2);
+        bp_gemm__scalar(NULL, ta, tb, 2, 2, 0, 1.0f, nanA, 2, nanB, 2, 0.0f, C,
+                        2);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], 0.0, 0, TOL_EXACT);
         /* alpha == 0, beta == 0: C = 0 with A, B and C all NaN. */
         fill(C, 4, NAN);
         SHAPE("%c%c m=2 n=2 k=3 alpha=0 beta=0", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
-        bp_gemm__scalar(ta, tb, 2, 2, 3, 0.0f, nanA, 3, nanB, 3, 0.0f, C, 2);
+        bp_gemm__scalar(NULL, ta, tb, 2, 2, 3, 0.0f, nanA, 3, nanB, 3, 0.0f, C,
+                        2);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], 0.0, 0, TOL_EXACT);
         /* alpha == 0, beta == -2: C = -2 C exactly, A and B NaN. */
         float D[4] = {1, -2, 0.5f, 3};
         SHAPE("%c%c m=2 n=2 k=3 alpha=0 beta=-2", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
-        bp_gemm__scalar(ta, tb, 2, 2, 3, 0.0f, nanA, 3, nanB, 3, -2.0f, D, 2);
+        bp_gemm__scalar(NULL, ta, tb, 2, 2, 3, 0.0f, nanA, 3, nanB, 3, -2.0f,
+                        D, 2);
         const float wantD[] = {-2, 4, -1, -6};
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, D[i], wantD[i], 0, TOL_EXACT);
@@ -450,12 +454,12 @@ START_TEST(gemm_edges)
     /* m == 0 or n == 0: nothing is written (C is one sentinel). */
     float one = SENTINEL;
     SHAPE("NN m=0 n=3 k=2");
-    bp_gemm__scalar(false, false, 0, 3, 2, 1.0f, nanA, 2, nanB, 3, 0.0f, &one,
-                    3);
+    bp_gemm__scalar(NULL, false, false, 0, 3, 2, 1.0f, nanA, 2, nanB, 3, 0.0f,
+                    &one, 3);
     EXPECT_BITS("gemm", "C", 0, one, SENTINEL);
     SHAPE("NN m=3 n=0 k=2");
-    bp_gemm__scalar(false, false, 3, 0, 2, 1.0f, nanA, 2, nanB, 1, 0.0f, &one,
-                    1);
+    bp_gemm__scalar(NULL, false, false, 3, 0, 2, 1.0f, nanA, 2, nanB, 1, 0.0f,
+                    &one, 1);
     EXPECT_BITS("gemm", "C", 0, one, SENTINEL);
     finish("gemm_edges");
 }

@@ -11,7 +11,6 @@
  *   - corrupt, truncated, foreign and mismatched checkpoints are refused.
  */
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +46,7 @@ typedef struct cfg {
     bp_optimizer opt;
     float lr, dropout;
     bool batchnorm;
+    int threads; /* the run's context (0: the OpenMP default) */
 } cfg;
 
 static void run_make(run *r, const cfg *c)
@@ -67,7 +67,10 @@ static void run_make(run *r, const cfg *c)
     os.lr = c->lr;
     bp_train_spec ts = {.epochs = c->epochs, .batch = 100, .seed = 42,
                         .patience = c->patience};
-    ck_assert(bp_net_create(&s, 100, 42, NULL, &r->net, &err) == BP_OK);
+    bp_ctx *ctx;
+    ck_assert(bp_ctx_create_for(NULL, c->threads, &ctx, &err) == BP_OK);
+    ck_assert(bp_net_create(&s, 100, 42, ctx, &r->net, &err) == BP_OK);
+    r->net->own_ctx = ctx;
     ck_assert(bp_optim_create(&os, r->net->nparams, &r->opt, &err) == BP_OK);
     ck_assert_msg(bp_trainer_create(&ts, r->net, r->opt, &data, &r->t, &err) == BP_OK,
                   "%s", err.msg);
@@ -141,10 +144,10 @@ START_TEST(test_threads)
     cfg c = {.width = 256, .epochs = 3, .opt = BP_OPT_MOMENTUM, .lr = 0.05f,
              .dropout = 0.2f, .batchnorm = true};
     run a, b;
-    omp_set_num_threads(1);
+    c.threads = 1;
     run_make(&a, &c);
     run_train(&a);
-    omp_set_num_threads(2);
+    c.threads = 2;
     run_make(&b, &c);
     run_train(&b);
     ck_assert(memcmp(a.net->params, b.net->params,

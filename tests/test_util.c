@@ -27,3 +27,31 @@ double bp_test_ulps(float a, float b)
     int64_t lb = ib < 0 ? (int64_t)INT32_MIN - ib : ib;
     return (double)(la > lb ? la - lb : lb - la);
 }
+
+bp_gemm_ctx *bp_test_gemm_ctx(int threads)
+{
+    ck_assert_int_ge(threads, 1);
+    bp_gemm_ctx *gc = malloc(sizeof *gc);
+    float **ws = calloc((size_t)threads, sizeof *ws);
+    ck_assert(gc && ws);
+    for (int t = 0; t < threads; t++) {
+        void *p = NULL;
+        ck_assert_int_eq(posix_memalign(&p, 64, bp_gemm_workspace_floats() *
+                                                    sizeof(float)),
+                         0);
+        ws[t] = p;
+    }
+    gc->threads = threads;
+    gc->ws = ws;
+    return gc;
+}
+
+void bp_test_gemm_ctx_free(bp_gemm_ctx *gc)
+{
+    if (!gc)
+        return;
+    for (int t = 0; t < gc->threads; t++)
+        free(gc->ws[t]);
+    free((void *)gc->ws);
+    free(gc);
+}

@@ -6,7 +6,7 @@
 
 #include "core/args.h"
 #include "core/cli/cli.h"
-#include "core/runtime.h"
+#include "core/ctx.h"
 #include "kernels/kcheck.h"
 #include "kernels/kernels.h"
 
@@ -56,14 +56,13 @@ int bp_cmd_check(int argc, char **argv)
         bp_args_print_help(stdout, opts, nopts);
         return BP_EXIT_OK;
     }
-    if (bp_set_threads(threads, &err) != BP_OK)
-        return bp_cli_fail(&err);
     bp_isa only = BP_ISA_COUNT;
     if (isa_name) {
         only = bp_isa_parse(isa_name);
         if (only == BP_ISA_COUNT || !bp_isa_supported(only)) {
-            /* reuse the selector's messages for unknown/unsupported */
-            if (bp_kernels_select(isa_name, "--isa", &err) != BP_OK)
+            /* the lookup's messages for unknown/unsupported */
+            const bp_kernels *t;
+            if (bp_kernels_lookup(isa_name, "--isa", &t, &err) != BP_OK)
                 return bp_cli_fail(&err);
         }
     }
@@ -77,9 +76,14 @@ int bp_cmd_check(int argc, char **argv)
                                 kernel_name);
     }
 
+    /* the GEMMs' threads and workspaces (the same for every table) */
+    bp_ctx *ctx;
+    if (bp_ctx_create_for(NULL, threads, &ctx, &err) != BP_OK)
+        return bp_cli_fail(&err);
     const bp_kernels *ref = bp_kernels_for(BP_ISA_SCALAR);
     printf("bplab check: %s, %d thread%s, %s battery\n", bp_cpu()->model,
-           bp_threads(), bp_threads() == 1 ? "" : "s", quick ? "quick" : "full");
+           ctx->threads, ctx->threads == 1 ? "" : "s",
+           quick ? "quick" : "full");
     /* what is not checked, and why (only when no --isa narrows the run) */
     size_t skipped = 0;
     char skipped_names[128] = "";
@@ -115,9 +119,11 @@ int bp_cmd_check(int argc, char **argv)
                 continue;
             }
             bp_kcheck_stats st;
-            if (bp_kcheck_kernel(ref, t, (bp_kernel_id)k, quick, &st, &err) !=
-                BP_OK)
+            if (bp_kcheck_kernel(ref, t, &ctx->gemm, (bp_kernel_id)k, quick,
+                                 &st, &err) != BP_OK) {
+                bp_ctx_destroy(ctx);
                 return bp_cli_fail(&err);
+            }
             bool ok = st.failures == 0 && st.compared > 0;
             checked++;
             failed += !ok;
@@ -161,6 +167,7 @@ int bp_cmd_check(int argc, char **argv)
     printf(".\n");
     for (size_t i = 0; i < nfirst; i++)
         printf("  first failure: %s\n", first[i]);
+    bp_ctx_destroy(ctx);
     if (checked == 0)
         printf("Nothing to compare: no table here specialises a kernel.\n");
     if (failed)

@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/checkpoint.h"
 #include "core/cli/cli.h"
+#include "core/ctx.h"
 #include "core/outfile.h"
 #include "core/run.h"
 #include "core/runtime.h"
@@ -204,14 +205,17 @@ int bp_cmd_eval(int argc, char **argv)
     if (!model)
         return bp_cli_failf(BP_EXIT_USAGE, "--model FILE is required (or: "
                                            "bplab eval MODEL.ckpt)");
-    if (bp_set_threads(threads, &err) != BP_OK ||
-        bp_runtime_select_isa(isa, &err) != BP_OK)
+    /* the context the model computes in: --isa (else BPLAB_ISA, else the
+     * best table) and --threads */
+    bp_ctx *ctx;
+    if (bp_ctx_create(isa, "--isa", threads, &ctx, &err) != BP_OK)
         return bp_cli_fail(&err);
     /* an output that cannot be written fails before the data is read */
     if (predictions && bp_output_check(predictions, &err) != BP_OK) {
         char why[BP_ERR_MSG_MAX];
         snprintf(why, sizeof why, "%s", err.msg);
         bp_fail(&err, err.code, "--predictions %s", why);
+        bp_ctx_destroy(ctx);
         return bp_cli_fail(&err);
     }
     /* with the predictions on standard output, the report moves to stderr */
@@ -222,8 +226,10 @@ int bp_cmd_eval(int argc, char **argv)
     int rc = BP_EXIT_FAIL;
     bp_model m;
     size_t *cm = NULL;
-    if (bp_model_load(model, data, (size_t)batch, &m, &err) != BP_OK)
+    if (bp_model_load(model, data, (size_t)batch, ctx, &m, &err) != BP_OK) {
+        bp_ctx_destroy(ctx);
         return bp_cli_fail(&err);
+    }
     const bp_ckpt *ck = &m.ck;
     const bp_data *d = &m.data;
     bp_net *net = m.net;
@@ -275,5 +281,6 @@ fail:
         rc = bp_cli_fail(&err);
     bp_free(cm);
     bp_model_free(&m);
+    bp_ctx_destroy(ctx);
     return rc;
 }

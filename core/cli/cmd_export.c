@@ -69,8 +69,9 @@ int bp_cmd_export(int argc, char **argv)
     if (bp_export_format_of(out, &fmt, &err) != BP_OK)
         return bp_cli_fail(&err);
 
+    /* no computation: the weights as saved, in the default context */
     bp_model m;
-    if (bp_model_load(model, data, 1, &m, &err) != BP_OK ||
+    if (bp_model_load(model, data, 1, NULL, &m, &err) != BP_OK ||
         bp_export(m.net, m.ck.spec, out, fmt, &err) != BP_OK) {
         bp_model_free(&m);
         return bp_cli_fail(&err);

@@ -4,6 +4,7 @@
 
 #include "core/args.h"
 #include "core/cli/cli.h"
+#include "core/ctx.h"
 #include "core/runtime.h"
 #include "kernels/kcheck.h"
 #include "kernels/kernels.h"
@@ -45,11 +46,15 @@ int bp_cmd_info(int argc, char **argv)
         bp_args_print_help(stdout, opts, 1);
         return BP_EXIT_OK;
     }
-    if (bp_runtime_select_isa(isa, &err) != BP_OK)
+    /* the context a run with these settings would compute in */
+    bp_ctx *ctx;
+    if (bp_ctx_create(isa, "--isa", 0, &ctx, &err) != BP_OK)
         return bp_cli_fail(&err);
+    const bp_kernels *act = ctx->k;
+    int threads = ctx->threads;
+    bp_ctx_destroy(ctx);
 
     const bp_cpu_info *cpu = bp_cpu();
-    const bp_kernels *act = bp_kernels_active();
     printf("bplab      %s (commit %s%s)\n", bp_version(), bp_git_commit(),
            bp_git_dirty() ? ", modified" : "");
     printf("build      %s, %s, flags: %s%s%s\n", bp_build_type(),
@@ -73,7 +78,7 @@ int bp_cmd_info(int argc, char **argv)
                : (env && *env ? "chosen by BPLAB_ISA"
                               : "best supported; override with --isa or "
                                 "BPLAB_ISA"));
-    printf("threads    %d (OpenMP)\n\n", bp_threads());
+    printf("threads    %d (OpenMP)\n\n", threads);
 
     /* kernel x table: which ISA's code each entry runs */
     printf("%-16s %-8s", "kernel", "active");

@@ -14,6 +14,7 @@
 #include "core/checkpoint.h"
 #include "core/outfile.h"
 #include "core/cli/cli.h"
+#include "core/ctx.h"
 #include "core/run.h"
 #include "core/runtime.h"
 
@@ -205,8 +206,11 @@ int bp_cmd_train(int argc, char **argv)
         usage(table, n, ns);
         return BP_EXIT_OK;
     }
-    if (bp_set_threads(o.threads, &err) != BP_OK ||
-        bp_runtime_select_isa(o.isa, &err) != BP_OK)
+    /* the table of --isa (else BPLAB_ISA, else the best): refused here,
+     * before any file is read; the run's context is made with the
+     * network (bp_run_build) */
+    const bp_kernels *kernels;
+    if (bp_ctx_lookup(o.isa, "--isa", &kernels, &err) != BP_OK)
         return bp_cli_fail(&err);
     if (o.checkpoint_every && !o.save)
         return bp_cli_failf(BP_EXIT_USAGE, "--checkpoint-every needs --save FILE");
@@ -267,7 +271,7 @@ int bp_cmd_train(int argc, char **argv)
                                 "which this machine cannot run; continuing on "
                                 "%s (results will differ from an "
                                 "uninterrupted run)\n",
-                        o.resume, ck.isa, bp_kernels_active()->isa_name);
+                        o.resume, ck.isa, kernels->isa_name);
         }
         if (ck.epoch > (uint64_t)o.epochs) {
             bp_fail(&err, BP_ERR_INVALID_ARG,
@@ -329,9 +333,9 @@ int bp_cmd_train(int argc, char **argv)
                 bp_net_count_params(net));
         fprintf(out, "training %s lr %g, batch %lld, seed %lld, %s, %d "
                      "thread%s%s\n",
-                bp_opt_names[o.opt], o.lr, o.batch, o.seed, net->ctx->k->isa_name,
-                bp_threads(), bp_threads() == 1 ? "" : "s",
-                o.resume ? ", resumed" : "");
+                bp_opt_names[o.opt], o.lr, o.batch, o.seed,
+                net->ctx->k->isa_name, net->ctx->threads,
+                net->ctx->threads == 1 ? "" : "s", o.resume ? ", resumed" : "");
         if (o.resume)
             fprintf(out, "resumed  from %s after epoch %llu\n", o.resume,
                     (unsigned long long)ck.epoch);

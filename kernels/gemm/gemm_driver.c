@@ -3,16 +3,15 @@
  * argument). Compiled with baseline flags: it only calls the ISA's packing
  * and micro-kernel functions through bp_gemm_arch.
  *
- * Memory: a B micro-panel and one edge tile of A live in per-thread static
- * storage; the packed nest's A and B blocks live in a per-thread workspace
- * allocated on the thread's first large GEMM and kept for the life of the
- * process (freed at exit), so a training step never allocates. If that
- * allocation fails the driver falls back to the direct nest.
+ * Memory and threads come from the caller's context (bp_gemm_ctx,
+ * kernels.h): the driver forks at most gc->threads threads, and thread t
+ * packs into gc->ws[t] (layout below). It never allocates. Without a
+ * context (gc == NULL) it runs on the calling thread in the direct nest,
+ * with the two panel buffers that nest needs (96 KiB) on the stack; the
+ * packed nest needs the 2 MiB blocks of a workspace.
  */
 #include <assert.h>
 #include <omp.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/gemm/gemm_internal.h"
@@ -21,45 +20,35 @@
  * more than it saves. */
 #define PARALLEL_MIN_FMAS (1u << 18)
 
-static _Thread_local _Alignas(64) float tls_bpanel[BP_GEMM_KC_MAX * BP_GEMM_NR_MAX];
-static _Thread_local _Alignas(64) float tls_aedge[BP_GEMM_KC_MAX * BP_GEMM_MR_MAX];
+/* One thread's workspace, in floats: the packed nest's A block (MC_MAX x
+ * KC_MAX) and B block (KC_MAX x NC_MAX), then the direct nest's B
+ * micro-panel (KC_MAX x NR_MAX, also the colvec nest's packed op(B)) and
+ * A edge tile (KC_MAX x MR_MAX). Every offset is a multiple of 16 floats,
+ * so each part keeps the workspace's 64-byte alignment. */
+#define WS_APACK 0
+#define WS_BPACK (WS_APACK + BP_GEMM_MC_MAX * BP_GEMM_KC_MAX)
+#define WS_BPANEL (WS_BPACK + BP_GEMM_KC_MAX * BP_GEMM_NC_MAX)
+#define WS_AEDGE (WS_BPANEL + BP_GEMM_KC_MAX * BP_GEMM_NR_MAX)
+#define WS_FLOATS (WS_AEDGE + BP_GEMM_KC_MAX * BP_GEMM_MR_MAX)
+_Static_assert(WS_BPACK % 16 == 0 && WS_BPANEL % 16 == 0 &&
+                   WS_AEDGE % 16 == 0,
+               "workspace parts must stay 64-byte aligned");
 
-/* ---- per-thread A workspace, freed at exit */
+size_t bp_gemm_workspace_floats(void) { return WS_FLOATS; }
 
-#define MAX_WORKSPACES 1024
-static _Thread_local float *tls_ablock; /* the workspace */
-static float *workspaces[MAX_WORKSPACES];
-static size_t nworkspaces;
-static pthread_mutex_t ws_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The buffers one part of a GEMM works in: its thread's workspace, or
+ * (no context) the stack buffers of run_alone. apack is NULL when there
+ * is no room for the packed nest. */
+typedef struct bufs {
+    float *apack, *bpack; /* packed nest: A block, B block */
+    float *bpanel;        /* direct, colvec nests: a packed panel of op(B) */
+    float *aedge;         /* direct nest: a partial tile of op(A) */
+} bufs;
 
-#define WORKSPACE_FLOATS \
-    (BP_GEMM_MC_MAX * BP_GEMM_KC_MAX + BP_GEMM_KC_MAX * BP_GEMM_NC_MAX)
-
-/* This thread's workspace: an A block (MC_MAX x KC_MAX floats) followed by
- * a B block (KC_MAX x NC_MAX), or NULL if it cannot be allocated. */
-static float *workspace(void)
+static bufs bufs_of(float *ws)
 {
-    if (tls_ablock)
-        return tls_ablock;
-    void *p = NULL;
-    if (posix_memalign(&p, 64, sizeof(float) * WORKSPACE_FLOATS))
-        return NULL;
-    pthread_mutex_lock(&ws_lock);
-    if (nworkspaces < MAX_WORKSPACES) {
-        workspaces[nworkspaces++] = p;
-        tls_ablock = p;
-    }
-    pthread_mutex_unlock(&ws_lock);
-    if (!tls_ablock)
-        free(p);
-    return tls_ablock;
-}
-
-__attribute__((destructor)) static void free_workspaces(void)
-{
-    for (size_t i = 0; i < nworkspaces; i++)
-        free(workspaces[i]);
-    nworkspaces = 0;
+    bufs b = {ws + WS_APACK, ws + WS_BPACK, ws + WS_BPANEL, ws + WS_AEDGE};
+    return b;
 }
 
 /* ---- helpers */
@@ -95,8 +84,8 @@ typedef struct job {
 
 /* Rows [i0, i1) x columns [j0, j1) of C. i0 and j0 are multiples of the
  * tile, so only the last tile and panel of the range can be partial. */
-static void gemm_part(const job *jb, size_t i0, size_t i1, size_t j0,
-                      size_t j1)
+static void gemm_part(const job *jb, const bufs *bf, size_t i0, size_t i1,
+                      size_t j0, size_t j1)
 {
     const bp_gemm_arch *arch = jb->arch;
     const bp_gemm_tile *t = jb->tile;
@@ -115,14 +104,14 @@ static void gemm_part(const job *jb, size_t i0, size_t i1, size_t j0,
             if (medge)
                 arch->pack_a(jb->ta, mr, medge, kc,
                              jb->ta ? Ak + iedge : Ak + iedge * lda, lda,
-                             tls_aedge);
+                             bf->aedge);
             for (size_t j = j0; j < j1; j += nr) {
                 size_t nb = min_sz(nr, j1 - j);
                 const float *bp = jb->tb ? Bk + j * ldb : Bk + j;
                 size_t ldbp = ldb;
                 if (jb->tb || nb < nr) {
-                    arch->pack_b(jb->tb, kc, nr, nb, bp, ldb, tls_bpanel);
-                    bp = tls_bpanel, ldbp = nr;
+                    arch->pack_b(jb->tb, kc, nr, nb, bp, ldb, bf->bpanel);
+                    bp = bf->bpanel, ldbp = nr;
                 }
                 float *Cj = jb->C + j;
                 bp_gemm_ukr_fn *ukr = jb->ta ? t->col : t->row;
@@ -130,7 +119,7 @@ static void gemm_part(const job *jb, size_t i0, size_t i1, size_t j0,
                     ukr(kc, jb->ta ? Ak + i : Ak + i * lda, lda, bp, ldbp,
                         Cj + i * jb->ldc, jb->ldc, mr, nb, jb->alpha, beta);
                 if (medge)
-                    t->col(kc, tls_aedge, mr, bp, ldbp,
+                    t->col(kc, bf->aedge, mr, bp, ldbp,
                            Cj + iedge * jb->ldc, jb->ldc, medge, nb,
                            jb->alpha, beta);
             }
@@ -138,16 +127,16 @@ static void gemm_part(const job *jb, size_t i0, size_t i1, size_t j0,
     }
 }
 
-/* The packed nest: rows [i0, i1) x columns [j0, j1), everything packed.
- * ws holds the A block, then the B block. */
-static void gemm_part_packed(const job *jb, float *ws, size_t i0, size_t i1,
-                             size_t j0, size_t j1)
+/* The packed nest: rows [i0, i1) x columns [j0, j1), everything packed
+ * into bf's A and B blocks. */
+static void gemm_part_packed(const job *jb, const bufs *bf, size_t i0,
+                             size_t i1, size_t j0, size_t j1)
 {
     const bp_gemm_arch *arch = jb->arch;
     const bp_gemm_tile *t = jb->tile;
     const size_t mr = t->mr, nr = t->nr, lda = jb->lda, ldb = jb->ldb;
     const size_t mc = arch->mc / mr * mr, nc = arch->nc / nr * nr;
-    float *apack = ws, *bpack = ws + BP_GEMM_MC_MAX * BP_GEMM_KC_MAX;
+    float *apack = bf->apack, *bpack = bf->bpack;
     for (size_t jc = j0; jc < j1; jc += nc) {
         size_t je = min_sz(jc + nc, j1);
         for (size_t kb = 0; kb < jb->k; kb += jb->kcb) {
@@ -179,7 +168,8 @@ static void gemm_part_packed(const job *jb, float *ws, size_t i0, size_t i1,
 
 /* The colvec nest (narrow n, transposed A): rows [i0, i1), all columns.
  * op(B) is packed once per KC block as kc x n. */
-static void gemm_part_colvec(const job *jb, size_t i0, size_t i1)
+static void gemm_part_colvec(const job *jb, const bufs *bf, size_t i0,
+                             size_t i1)
 {
     const bp_gemm_arch *arch = jb->arch;
     const size_t mr = arch->colvec_mr, n = jb->n, lda = jb->lda;
@@ -189,30 +179,43 @@ static void gemm_part_colvec(const job *jb, size_t i0, size_t i1)
         float beta = kb == 0 ? jb->beta : 1.0f;
         arch->pack_b(jb->tb, kc, n, n,
                      jb->tb ? jb->B + kb : jb->B + kb * jb->ldb, jb->ldb,
-                     tls_bpanel);
+                     bf->bpanel);
         const float *Ak = jb->A + kb * lda;
         for (size_t i = i0; i < i1; i += mr)
-            kern(kc, Ak + i, lda, tls_bpanel, jb->C + i * jb->ldc, jb->ldc,
+            kern(kc, Ak + i, lda, bf->bpanel, jb->C + i * jb->ldc, jb->ldc,
                  min_sz(mr, i1 - i), jb->alpha, beta);
     }
 }
 
-static void run_part(const job *jb, size_t i0, size_t i1, size_t j0,
-                     size_t j1)
+/* Rows [i0, i1) x columns [j0, j1) in the buffers bf. Without room for
+ * the packed nest the direct nest computes the same bits: both run the
+ * same micro-kernel chains over the same KC blocks (jb->kcb). */
+static void run_part(const job *jb, const bufs *bf, size_t i0, size_t i1,
+                     size_t j0, size_t j1)
 {
-    float *ws;
     if (jb->nest == NEST_COLVEC)
-        gemm_part_colvec(jb, i0, i1);
-    else if (jb->nest == NEST_PACKED && (ws = workspace()) != NULL)
-        gemm_part_packed(jb, ws, i0, i1, j0, j1);
+        gemm_part_colvec(jb, bf, i0, i1);
+    else if (jb->nest == NEST_PACKED && bf->apack)
+        gemm_part_packed(jb, bf, i0, i1, j0, j1);
     else
-        gemm_part(jb, i0, i1, j0, j1);
+        gemm_part(jb, bf, i0, i1, j0, j1);
 }
 
-void bp__gemm_run(const bp_gemm_arch *arch, bool ta, bool tb, size_t m,
-                  size_t n, size_t k, float alpha, const float *A, size_t lda,
-                  const float *B, size_t ldb, float beta, float *C,
-                  size_t ldc)
+/* The whole product on the calling thread with no workspace: the direct
+ * (or colvec) nest, its panel buffers on the stack. Kept out of line so
+ * that the other paths never reserve this stack. */
+static __attribute__((noinline)) void run_alone(const job *jb)
+{
+    _Alignas(64) float bpanel[BP_GEMM_KC_MAX * BP_GEMM_NR_MAX];
+    _Alignas(64) float aedge[BP_GEMM_KC_MAX * BP_GEMM_MR_MAX];
+    bufs bf = {NULL, NULL, bpanel, aedge};
+    run_part(jb, &bf, 0, jb->m, 0, jb->n);
+}
+
+void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
+                  bool tb, size_t m, size_t n, size_t k, float alpha,
+                  const float *A, size_t lda, const float *B, size_t ldb,
+                  float beta, float *C, size_t ldc)
 {
     if (m == 0 || n == 0)
         return;
@@ -224,7 +227,7 @@ void bp__gemm_run(const bp_gemm_arch *arch, bool ta, bool tb, size_t m,
               .alpha = alpha, .beta = beta, .A = A, .B = B, .lda = lda,
               .ldb = ldb, .ldc = ldc, .C = C};
     /* The nest and its blocking depend on the shape alone, never on the
-     * thread count (gemm_internal.h: determinism). */
+     * thread count or the context (gemm_internal.h: determinism). */
     size_t kc_max = arch->kc;
     if (ta && n <= BP_GEMM_COLVEC_MAX && arch->colvec_mr && arch->colvec[n]) {
         jb.nest = NEST_COLVEC;
@@ -243,31 +246,51 @@ void bp__gemm_run(const bp_gemm_arch *arch, bool ta, bool tb, size_t m,
     jb.kcb = (k + nkb - 1) / nkb;
     assert(jb.kcb <= BP_GEMM_KC_MAX && arch->mc <= BP_GEMM_MC_MAX &&
            arch->nc <= BP_GEMM_NC_MAX && arch->colvec_mr <= BP_GEMM_MR_MAX);
+    assert(!gc || (gc->threads >= 1 && gc->ws));
+
+    if (!gc) {
+        run_alone(&jb);
+        return;
+    }
+    /* inside a parallel region: this thread alone, in the workspace its
+     * number in the team owns (the stack if the context has none for it) */
+    if (omp_in_parallel()) {
+        int t = omp_get_thread_num();
+        if (t < gc->threads) {
+            bufs bf = bufs_of(gc->ws[t]);
+            run_part(&jb, &bf, 0, m, 0, n);
+        } else {
+            run_alone(&jb);
+        }
+        return;
+    }
 
     /* threads split whole tiles: along n when there are enough panels */
     size_t mr = jb.nest == NEST_COLVEC ? arch->colvec_mr : jb.tile->mr;
     size_t nr = jb.nest == NEST_COLVEC ? n : jb.tile->nr;
     size_t mtiles = (m + mr - 1) / mr, npanels = (n + nr - 1) / nr;
-    int nt = omp_get_max_threads();
-    if ((double)m * n * k < PARALLEL_MIN_FMAS || omp_in_parallel())
+    int nt = gc->threads;
+    if ((double)m * n * k < PARALLEL_MIN_FMAS)
         nt = 1;
     bool split_n = npanels >= (size_t)nt;
     size_t units = split_n ? npanels : mtiles;
     if ((size_t)nt > units)
         nt = (int)units;
     if (nt <= 1) {
-        run_part(&jb, 0, m, 0, n);
+        bufs bf = bufs_of(gc->ws[0]);
+        run_part(&jb, &bf, 0, m, 0, n);
         return;
     }
 #pragma omp parallel num_threads(nt)
     {
         size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
         size_t u0 = units * t / T, u1 = units * (t + 1) / T;
+        bufs bf = bufs_of(gc->ws[t]);
         if (u0 < u1) {
             if (split_n)
-                run_part(&jb, 0, m, u0 * nr, min_sz(u1 * nr, n));
+                run_part(&jb, &bf, 0, m, u0 * nr, min_sz(u1 * nr, n));
             else
-                run_part(&jb, u0 * mr, min_sz(u1 * mr, m), 0, n);
+                run_part(&jb, &bf, u0 * mr, min_sz(u1 * mr, m), 0, n);
         }
     }
 }

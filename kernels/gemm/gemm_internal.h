@@ -26,15 +26,19 @@
  *   micro-kernel over every tile, reading only packed, contiguous data.
  *
  * Determinism: every element of C is one chain of FMAs over p in
- * increasing order within a KC block, blocks in increasing order. Tiles,
- * panels and thread splits only choose *which* elements a call computes,
- * never how, so the result is bit-identical for any thread count.
+ * increasing order within a KC block, blocks in increasing order. The
+ * nest and the KC blocks are chosen from the shape alone. Tiles, panels,
+ * thread splits and where the packed copies live only choose *which*
+ * elements a call computes and from which memory, never how, so the
+ * result is bit-identical for any thread count and any context (a call
+ * without a workspace runs the packed nest's KC blocks in the direct
+ * nest: the same chains).
  */
 #ifndef BPLAB_GEMM_INTERNAL_H
 #define BPLAB_GEMM_INTERNAL_H
 
-/* Upper bounds every arch stays within (they size the per-thread packing
- * buffers). */
+/* Upper bounds every arch stays within (they size the per-thread
+ * workspace of bp_gemm_ctx, bp_gemm_workspace_floats). */
 #define BP_GEMM_MR_MAX 32
 #define BP_GEMM_NR_MAX 32
 #define BP_GEMM_KC_MAX 384
@@ -43,6 +47,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "kernels/kernels.h"
 
 /* C[0:m][0:n] = alpha * sum_p A(i,p) B(p,j) + beta * C  (beta == 0: C is
  * not read), for m <= mr, n <= nr, over p < kc.
@@ -98,10 +104,11 @@ typedef struct bp_gemm_arch {
     bp_gemm_colvec_fn *colvec[BP_GEMM_COLVEC_MAX + 1];
 } bp_gemm_arch;
 
-/* The driver: full GEMM semantics of bp_gemm_fn (kernels.h). */
-void bp__gemm_run(const bp_gemm_arch *arch, bool ta, bool tb, size_t m,
-                  size_t n, size_t k, float alpha, const float *A, size_t lda,
-                  const float *B, size_t ldb, float beta, float *C,
-                  size_t ldc);
+/* The driver: full GEMM semantics of bp_gemm_fn (kernels.h), threads and
+ * workspaces from gc (NULL: the calling thread, no workspace). */
+void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
+                  bool tb, size_t m, size_t n, size_t k, float alpha,
+                  const float *A, size_t lda, const float *B, size_t ldb,
+                  float beta, float *C, size_t ldc);
 
 #endif

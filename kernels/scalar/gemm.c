@@ -3,7 +3,8 @@
  * The clean, minimal reference: one dot product per output element, summed
  * in float in increasing p. No blocking, no intrinsics, no threads; every
  * GEMM of every ISA is checked against this (tolerance class SUM). It is
- * written to be read, not to be fast.
+ * written to be read, not to be fast. It needs neither threads nor a
+ * workspace: the context gc is ignored (and may be NULL).
  *
  * C (m x n) = alpha * op(A) (m x k) * op(B) (k x n) + beta * C, row-major,
  * op(A)[i][p] = ta ? A[p*lda + i] : A[i*lda + p]
@@ -12,10 +13,12 @@
  */
 #include "kernels/scalar/scalar.h"
 
-void bp_gemm__scalar(bool ta, bool tb, size_t m, size_t n, size_t k,
-                     float alpha, const float *A, size_t lda, const float *B,
-                     size_t ldb, float beta, float *C, size_t ldc)
+void bp_gemm__scalar(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
+                     size_t n, size_t k, float alpha, const float *A,
+                     size_t lda, const float *B, size_t ldb, float beta,
+                     float *C, size_t ldc)
 {
+    (void)gc;
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++) {
             float acc = 0.0f;

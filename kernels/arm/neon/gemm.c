@@ -307,9 +307,10 @@ static const bp_gemm_arch arch = {
                colvec_12},
 };
 
-void bp_gemm__neon(bool ta, bool tb, size_t m, size_t n, size_t k,
-                   float alpha, const float *A, size_t lda, const float *B,
-                   size_t ldb, float beta, float *C, size_t ldc)
+void bp_gemm__neon(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
+                   size_t n, size_t k, float alpha, const float *A, size_t lda,
+                   const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
-    bp__gemm_run(&arch, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    bp__gemm_run(&arch, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+                 ldc);
 }

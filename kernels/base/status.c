@@ -1,5 +1,5 @@
-/* core/status.c - status names and the error-record helpers. */
-#include "core/status.h"
+/* kernels/base/status.c - status names and the error-record helpers. */
+#include "kernels/base/status.h"
 
 #include <stdio.h>
 

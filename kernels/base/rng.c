@@ -1,5 +1,5 @@
-/* core/rng.c - the non-inline parts of the generator. */
-#include "core/rng.h"
+/* kernels/base/rng.c - the non-inline parts of the generator. */
+#include "kernels/base/rng.h"
 
 #include <math.h>
 
