@@ -585,7 +585,7 @@ static bp_status model_call(void *c, bp_err *err)
 {
     model_ctx *x = c;
     memset(&x->m, 0xa5, sizeof x->m);
-    return bp_model_load(x->file, x->data, 64, &x->m, err);
+    return bp_model_load(x->file, x->data, 64, NULL, &x->m, err);
 }
 
 static void model_check(void *c)
