@@ -747,10 +747,14 @@ static void bm_step(bp_bench_state *st, void *vctx)
     int32_t y[B];
     for (int i = 0; i < B; i++)
         y[i] = i % 10;
-    bool flushed = bp_flush_denormals(true);
+    bool flushed = false;
     bp_ctx *ctx = NULL;
-    if (!x || bp_ctx_create_for(c->t, c->threads, &ctx, &err) != BP_OK ||
-        bp_net_create(&spec, B, 0, ctx, &net, &err) != BP_OK ||
+    if (!x || bp_ctx_create_for(c->t, c->threads, &ctx, &err) != BP_OK) {
+        bp_bench_skip(st, "cannot build the context");
+        goto done;
+    }
+    flushed = bp_flush_denormals(ctx, true);
+    if (bp_net_create(&spec, B, 0, ctx, &net, &err) != BP_OK ||
         bp_optim_create(&os, net->nparams, &opt, &err) != BP_OK) {
         bp_bench_skip(st, "cannot build the network");
         goto done;
@@ -791,7 +795,8 @@ static void bm_step(bp_bench_state *st, void *vctx)
     }
     bp_bench_counter(st, "samples/s", (double)B, BP_BENCH_RATE | BP_BENCH_PER_ITER);
 done:
-    bp_flush_denormals(flushed);
+    if (ctx)
+        bp_flush_denormals(ctx, flushed);
     bp_optim_destroy(opt);
     bp_net_destroy(net);
     bp_ctx_destroy(ctx);

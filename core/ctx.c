@@ -2,13 +2,9 @@
 #include "core/ctx.h"
 
 #include <omp.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "core/alloc.h"
-
-/* the most threads a context has had (bp_ctx_threads_max) */
-static atomic_int threads_max;
 
 bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
                             bp_ctx **out, bp_err *err)
@@ -44,10 +40,6 @@ bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
                        "thread%s (%.1f MB each)",
                        (int)n, n == 1 ? "" : "s", (double)bytes / 1048576.0);
     }
-    int seen = atomic_load(&threads_max);
-    while (c->threads > seen &&
-           !atomic_compare_exchange_weak(&threads_max, &seen, c->threads))
-        ;
     *out = c;
     return BP_OK;
 }
@@ -80,10 +72,4 @@ void bp_ctx_destroy(bp_ctx *c)
         bp_free(ws[t]);
     bp_free((void *)ws);
     bp_free(c);
-}
-
-int bp_ctx_threads_max(void)
-{
-    int seen = atomic_load(&threads_max), omp = omp_get_max_threads();
-    return seen > omp ? seen : omp;
 }

@@ -53,11 +53,6 @@ bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
 
 void bp_ctx_destroy(bp_ctx *c);
 
-/* The most threads any context of this process has had (at least the
- * OpenMP default): how many OpenMP workers a process-wide setting such as
- * bp_flush_denormals must reach. */
-int bp_ctx_threads_max(void);
-
 /* C = alpha op(A) op(B) + beta C through the context (kernels.h bp_gemm_fn):
  * its table, its threads and its workspaces. */
 static inline void bp_gemm(const bp_ctx *c, bool ta, bool tb, size_t m,

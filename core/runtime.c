@@ -36,13 +36,12 @@ static bool get_flush(void) { return false; }
 static void set_flush(bool on) { (void)on; }
 #endif
 
-bool bp_flush_denormals(bool on)
+bool bp_flush_denormals(const bp_ctx *c, bool on)
 {
     bool was = get_flush();
     set_flush(on);
-    /* every worker a context may fork: a context's thread count is not
-     * the OpenMP default */
-#pragma omp parallel num_threads(bp_ctx_threads_max())
+    /* every worker the context forks (its regions ask for c->threads) */
+#pragma omp parallel num_threads(c->threads)
     set_flush(on);
     return was;
 }

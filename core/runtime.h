@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "core/ctx.h"
 #include "core/status.h"
 
 /* Flush denormals to zero (x86: MXCSR FTZ and DAZ; AArch64: FPCR.FZ) in
@@ -14,9 +15,9 @@
  * microcode, and momentum buffers of weights whose gradient is exactly 0
  * (dead ReLU units) decay through the denormal range for ~150 steps, which
  * made the optimizer step 8x slower. Values that small are zero for any
- * purpose of training. Reaches as many workers as the largest context
- * forks (bp_ctx_threads_max). Returns the previous setting. */
-bool bp_flush_denormals(bool on);
+ * purpose of training. Reaches the workers of the context `c` (the
+ * c->threads its parallel regions fork). Returns the previous setting. */
+bool bp_flush_denormals(const bp_ctx *c, bool on);
 
 /* Build facts, fixed at build time. */
 const char *bp_version(void);

@@ -303,7 +303,7 @@ bp_status bp_trainer_run(bp_trainer *t, bp_err *err)
     bp_net *net = t->net;
     const bp_data *d = t->data;
     bp_status s = BP_OK;
-    bool flushed = bp_flush_denormals(!t->spec.keep_denormals);
+    bool flushed = bp_flush_denormals(net->ctx, !t->spec.keep_denormals);
     while (t->epoch < t->spec.epochs && !t->stopped_early) {
         bp_epoch_stats e;
         /* the row's room first: an epoch that ran is in the history */
@@ -342,6 +342,6 @@ bp_status bp_trainer_run(bp_trainer *t, bp_err *err)
     if (t->spec.patience && t->best_epoch > 0 && s == BP_OK && !t->restored &&
         t->best_epoch != t->epoch)
         bp_trainer_swap_best(t);
-    bp_flush_denormals(flushed);
+    bp_flush_denormals(net->ctx, flushed);
     return s;
 }

@@ -703,10 +703,10 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
         r->seconds += r->epochs[k].seconds;
     if (st == BP_OK) {
         r->done = true;
-        bool flushed = bp_flush_denormals(!o.keep_denormals);
+        bool flushed = bp_flush_denormals(net->ctx, !o.keep_denormals);
         bp_net_evaluate(net, &cache.test, &r->final_test_loss,
                         &r->final_test_acc, NULL);
-        bp_flush_denormals(flushed);
+        bp_flush_denormals(net->ctx, flushed);
     } else if (st == BP_ERR_NUMERIC) {
         /* divergence is a result, not a failure of the experiment */
         r->diverged = true;

@@ -252,12 +252,12 @@ int bp_cmd_eval(int argc, char **argv)
         goto fail;
     }
     double loss, acc;
-    bool flushed = bp_flush_denormals(!m.o.keep_denormals); /* as in training */
+    bool flushed = bp_flush_denormals(net->ctx, !m.o.keep_denormals); /* as in training */
     bp_net_evaluate(net, set, &loss, &acc, cm);
     bp_status ps = predictions ? write_predictions(net, set, d->class_names,
                                                    predictions, &err)
                                : BP_OK;
-    bp_flush_denormals(flushed);
+    bp_flush_denormals(net->ctx, flushed);
     if (ps != BP_OK)
         goto fail;
     char desc[256], when[96] = "";

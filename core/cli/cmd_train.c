@@ -400,9 +400,9 @@ int bp_cmd_train(int argc, char **argv)
     if (cs != BP_OK)
         goto fail;
     double tl, ta;
-    bool flushed = bp_flush_denormals(!o.keep_denormals);
+    bool flushed = bp_flush_denormals(net->ctx, !o.keep_denormals);
     bp_net_evaluate(net, &data.test, &tl, &ta, NULL);
-    bp_flush_denormals(flushed);
+    bp_flush_denormals(net->ctx, flushed);
     fprintf(out, "test accuracy %.4f (loss %.4f) after %llu epoch%s", ta, tl,
             (unsigned long long)tr->epoch, tr->epoch == 1 ? "" : "s");
     if (tr->spec.patience)
