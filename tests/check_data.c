@@ -15,81 +15,34 @@
 #include <zlib.h>
 
 #include "core/data.h"
+#include "test_files.h"
 #include "test_util.h"
 
-static char dir[256];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/bplab_check_data_%d", (int)getpid());
-    mkdir(dir, 0700);
+    snprintf(tf_dir, sizeof tf_dir, "/tmp/bplab_check_data_%d",
+             (int)getpid());
+    mkdir(tf_dir, 0700);
 }
 
 static void teardown(void)
 {
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tf_dir);
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static const char *path(const char *name)
-{
-    static char p[4][512];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-    return p[i];
-}
 
-static void write_bytes(const char *name, const void *b, size_t n, bool gz)
-{
-    if (gz) {
-        gzFile f = gzopen(path(name), "wb");
-        ck_assert_ptr_nonnull(f);
-        ck_assert_int_eq(gzwrite(f, b, (unsigned)n), (int)n);
-        gzclose(f);
-    } else {
-        FILE *f = fopen(path(name), "wb");
-        ck_assert_ptr_nonnull(f);
-        ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-        fclose(f);
-    }
-}
 
-static void put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
-}
 
-/* n images of r x c bytes (pixel (i, j) = (7i + j) mod 256), and labels
- * i mod 10, as IDX files; `extra` bytes appended to the images. */
-static void write_idx(const char *images, const char *labels, uint32_t n,
-                      uint32_t r, uint32_t c, bool gz, size_t extra)
-{
-    size_t size = 16 + (size_t)n * r * c + extra;
-    unsigned char *b = calloc(1, size);
-    put_be32(b, 0x00000803);
-    put_be32(b + 4, n), put_be32(b + 8, r), put_be32(b + 12, c);
-    for (size_t i = 0; i < (size_t)n * r * c; i++)
-        b[16 + i] = (unsigned char)((7 * (i / (r * c)) + i % (r * c)) % 256);
-    write_bytes(images, b, size, gz);
-    free(b);
-    unsigned char *l = calloc(1, 8 + n);
-    put_be32(l, 0x00000801);
-    put_be32(l + 4, n);
-    for (uint32_t i = 0; i < n; i++)
-        l[8 + i] = (unsigned char)(i % 10);
-    write_bytes(labels, l, 8 + n, gz);
-    free(l);
-}
 
 static void expect_idx_error(const char *images, const char *labels,
                              bp_status code, const char *needle)
 {
     bp_dataset d;
     bp_err err = {0};
-    bp_status s = bp_idx_load(path(images), path(labels), &d, &err);
+    bp_status s = bp_idx_load(tf_path(images), tf_path(labels), &d, &err);
     ck_assert_msg(s == code, "expected status %d, got %d (%s)", code, s, err.msg);
     ck_assert_msg(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg,
                   needle);
@@ -102,10 +55,10 @@ static void expect_idx_error(const char *images, const char *labels,
 START_TEST(test_idx_exact)
 {
     for (int gz = 0; gz < 2; gz++) {
-        write_idx("img", "lab", 23, 3, 5, gz, 0);
+        tf_idx("img", "lab", 23, 3, 5, gz, 0);
         bp_dataset d;
         bp_err err = {0};
-        ck_assert_msg(bp_idx_load(path("img"), path("lab"), &d, &err) == BP_OK,
+        ck_assert_msg(bp_idx_load(tf_path("img"), tf_path("lab"), &d, &err) == BP_OK,
                       "%s", err.msg);
         ck_assert_uint_eq(d.n, 23);
         ck_assert_uint_eq(d.dim, 15);
@@ -125,55 +78,55 @@ END_TEST
 START_TEST(test_idx_malformed)
 {
     unsigned char b[64] = {0};
-    write_idx("img", "lab", 10, 2, 2, false, 0);
+    tf_idx("img", "lab", 10, 2, 2, false, 0);
     /* wrong magic (a label file where images are expected) */
     expect_idx_error("lab", "lab", BP_ERR_FORMAT, "IDX magic 0x00000801");
     /* gzip bytes that are not IDX inside: magic of the decompressed data */
-    write_bytes("text.gz", "hello world, not idx", 20, true);
+    tf_write("text.gz", "hello world, not idx", 20, true);
     expect_idx_error("text.gz", "lab", BP_ERR_FORMAT, "IDX magic");
     /* wrong type: float data */
-    put_be32(b, 0x00000d03), put_be32(b + 4, 1), put_be32(b + 8, 1), put_be32(b + 12, 1);
-    write_bytes("float", b, 20, false);
+    tf_be32(b, 0x00000d03), tf_be32(b + 4, 1), tf_be32(b + 8, 1), tf_be32(b + 12, 1);
+    tf_write("float", b, 20, false);
     expect_idx_error("float", "lab", BP_ERR_FORMAT, "data type 0x0d");
     /* a zero dimension */
-    put_be32(b, 0x00000803), put_be32(b + 4, 10), put_be32(b + 8, 0), put_be32(b + 12, 2);
-    write_bytes("zero", b, 16, false);
+    tf_be32(b, 0x00000803), tf_be32(b + 4, 10), tf_be32(b + 8, 0), tf_be32(b + 12, 2);
+    tf_write("zero", b, 16, false);
     expect_idx_error("zero", "lab", BP_ERR_FORMAT, "dimension 2 is 0");
     /* absurd dimensions: refused before allocating */
-    put_be32(b, 0x00000803), put_be32(b + 4, 0xffffffff),
-        put_be32(b + 8, 0xffffffff), put_be32(b + 12, 0xffffffff);
-    write_bytes("huge", b, 16, false);
-    put_be32(b, 0x00000801), put_be32(b + 4, 0xffffffff);
-    write_bytes("hugelab", b, 8, false);
+    tf_be32(b, 0x00000803), tf_be32(b + 4, 0xffffffff),
+        tf_be32(b + 8, 0xffffffff), tf_be32(b + 12, 0xffffffff);
+    tf_write("huge", b, 16, false);
+    tf_be32(b, 0x00000801), tf_be32(b + 4, 0xffffffff);
+    tf_write("hugelab", b, 8, false);
     expect_idx_error("huge", "hugelab", BP_ERR_NOMEM, "GiB");
     /* truncated header and truncated data, plain and gzip */
-    write_bytes("short", "\0\0\x08", 3, false);
+    tf_write("short", "\0\0\x08", 3, false);
     expect_idx_error("short", "lab", BP_ERR_FORMAT, "truncated");
     for (int gz = 0; gz < 2; gz++) {
         unsigned char img[16 + 39];
-        put_be32(img, 0x00000803), put_be32(img + 4, 10), put_be32(img + 8, 2),
-            put_be32(img + 12, 2);
+        tf_be32(img, 0x00000803), tf_be32(img + 4, 10), tf_be32(img + 8, 2),
+            tf_be32(img + 12, 2);
         memset(img + 16, 1, 39);
-        write_bytes("trunc", img, sizeof img, gz);
+        tf_write("trunc", img, sizeof img, gz);
         expect_idx_error("trunc", "lab", BP_ERR_FORMAT,
                          "images needs 40 bytes, the file has 39");
     }
     /* trailing bytes */
-    write_idx("img2", "lab2", 10, 2, 2, true, 5);
+    tf_idx("img2", "lab2", 10, 2, 2, true, 5);
     expect_idx_error("img2", "lab2", BP_ERR_FORMAT, "trailing bytes");
     /* image and label counts disagree */
-    write_idx("img3", "lab3", 11, 2, 2, false, 0);
+    tf_idx("img3", "lab3", 11, 2, 2, false, 0);
     expect_idx_error("img3", "lab", BP_ERR_FORMAT, "has 11 images but");
     /* a corrupt gzip stream */
-    write_idx("img4", "lab4", 50, 8, 8, true, 0);
-    FILE *f = fopen(path("img4"), "r+b");
+    tf_idx("img4", "lab4", 50, 8, 8, true, 0);
+    FILE *f = fopen(tf_path("img4"), "r+b");
     fseek(f, 20, SEEK_SET);
     fputs("garbage!garbage!", f);
     fclose(f);
     expect_idx_error("img4", "lab4", BP_ERR_FORMAT, "img4");
     /* missing file and a directory */
     expect_idx_error("nope", "lab", BP_ERR_IO, "cannot open");
-    mkdir(path("adir"), 0700);
+    mkdir(tf_path("adir"), 0700);
     expect_idx_error("adir", "lab", BP_ERR_IO, "adir: not a regular file");
 }
 END_TEST
@@ -182,7 +135,7 @@ END_TEST
 
 static void write_text(const char *name, const char *text)
 {
-    write_bytes(name, text, strlen(text), false);
+    tf_write(name, text, strlen(text), false);
 }
 
 static void expect_csv_error(const char *text, bp_status code,
@@ -191,7 +144,7 @@ static void expect_csv_error(const char *text, bp_status code,
     write_text("bad.csv", text);
     bp_dataset d;
     bp_err err = {0};
-    bp_status s = bp_csv_load(path("bad.csv"), &d, &err);
+    bp_status s = bp_csv_load(tf_path("bad.csv"), &d, &err);
     ck_assert_msg(s == code, "'%s': expected status %d, got %d (%s)", text, code,
                   s, err.msg);
     ck_assert_msg(strstr(err.msg, needle), "'%s': message '%s' lacks '%s'",
@@ -204,7 +157,7 @@ START_TEST(test_csv)
     write_text("a.csv", "x1,x2,label\n1.5, -2 ,0\n\n3e2,4,2\r\n-0.25,0,1\n");
     bp_dataset d;
     bp_err err = {0};
-    ck_assert_msg(bp_csv_load(path("a.csv"), &d, &err) == BP_OK, "%s", err.msg);
+    ck_assert_msg(bp_csv_load(tf_path("a.csv"), &d, &err) == BP_OK, "%s", err.msg);
     ck_assert_uint_eq(d.n, 3);
     ck_assert_uint_eq(d.dim, 2);
     ck_assert_uint_eq(d.classes, 3);
@@ -217,7 +170,7 @@ START_TEST(test_csv)
     bp_dataset_free(&d);
     /* no header, no final newline */
     write_text("b.csv", "1,2,1\n3,4,0");
-    ck_assert(bp_csv_load(path("b.csv"), &d, &err) == BP_OK);
+    ck_assert(bp_csv_load(tf_path("b.csv"), &d, &err) == BP_OK);
     ck_assert_uint_eq(d.n, 2);
     bp_dataset_free(&d);
 
@@ -233,12 +186,12 @@ START_TEST(test_csv)
     expect_csv_error("a,b,c\n", BP_ERR_FORMAT, "no data rows");
     expect_csv_error("5\n", BP_ERR_FORMAT, "1 column");
     expect_csv_error("1,,0\n", BP_ERR_FORMAT, "bad.csv:1:2: '' is not a number");
-    write_bytes("nul.csv", "1,2\0,0\n", 7, false);
-    bp_status s = bp_csv_load(path("nul.csv"), &d, &err);
+    tf_write("nul.csv", "1,2\0,0\n", 7, false);
+    bp_status s = bp_csv_load(tf_path("nul.csv"), &d, &err);
     ck_assert_int_eq(s, BP_ERR_FORMAT);
     ck_assert(strstr(err.msg, "NUL byte"));
-    ck_assert_int_eq(bp_csv_load(path("missing.csv"), &d, &err), BP_ERR_IO);
-    ck_assert_int_eq(bp_csv_load(dir, &d, &err), BP_ERR_IO);
+    ck_assert_int_eq(bp_csv_load(tf_path("missing.csv"), &d, &err), BP_ERR_IO);
+    ck_assert_int_eq(bp_csv_load(tf_dir, &d, &err), BP_ERR_IO);
 }
 END_TEST
 
@@ -284,20 +237,20 @@ END_TEST
 START_TEST(test_load_splits)
 {
     /* an MNIST-style folder written here */
-    write_idx("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 200, 2, 3,
+    tf_idx("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 200, 2, 3,
               true, 0);
     char a[512], b[512];
-    snprintf(a, sizeof a, "%s/train-images-idx3-ubyte", dir);
-    snprintf(b, sizeof b, "%s/train-images-idx3-ubyte.gz", dir);
+    snprintf(a, sizeof a, "%s/train-images-idx3-ubyte", tf_dir);
+    snprintf(b, sizeof b, "%s/train-images-idx3-ubyte.gz", tf_dir);
     ck_assert_int_eq(rename(a, b), 0);
-    snprintf(a, sizeof a, "%s/train-labels-idx1-ubyte", dir);
-    snprintf(b, sizeof b, "%s/train-labels-idx1-ubyte.gz", dir);
+    snprintf(a, sizeof a, "%s/train-labels-idx1-ubyte", tf_dir);
+    snprintf(b, sizeof b, "%s/train-labels-idx1-ubyte.gz", tf_dir);
     ck_assert_int_eq(rename(a, b), 0);
-    write_idx("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 50, 2, 3,
+    tf_idx("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 50, 2, 3,
               false, 0);
     bp_data d;
     bp_err err = {0};
-    bp_data_opts o = {.spec = dir, .val_fraction = 0.1, .split_seed = 3};
+    bp_data_opts o = {.spec = tf_dir, .val_fraction = 0.1, .split_seed = 3};
     ck_assert_msg(bp_data_load(&o, &d, &err) == BP_OK, "%s", err.msg);
     ck_assert_uint_eq(d.train.n, 180);
     ck_assert_uint_eq(d.val.n, 20);
@@ -330,16 +283,16 @@ START_TEST(test_load_splits)
     ck_assert_int_eq(bp_data_load(&o, &d, &err), BP_ERR_INVALID_ARG);
     ck_assert(strstr(err.msg, "leave no validation sample"));
     /* a folder missing a file */
-    snprintf(a, sizeof a, "%s/t10k-labels-idx1-ubyte", dir);
+    snprintf(a, sizeof a, "%s/t10k-labels-idx1-ubyte", tf_dir);
     unlink(a);
     o.limit_train = 0;
     ck_assert_int_eq(bp_data_load(&o, &d, &err), BP_ERR_IO);
     snprintf(a, sizeof a, "--data %s: no t10k-labels-idx1-ubyte[.gz] in this "
-             "folder", dir);
+             "folder", tf_dir);
     ck_assert_msg(strcmp(err.msg, a) == 0, "%s", err.msg);
     /* a CSV without a test file holds out 20% */
     write_text("c.csv", "0,0\n1,1\n2,0\n3,1\n4,0\n5,1\n6,0\n7,1\n8,0\n9,1\n");
-    bp_data_opts oc = {.spec = path("c.csv"), .test_fraction = 0.2};
+    bp_data_opts oc = {.spec = tf_path("c.csv"), .test_fraction = 0.2};
     ck_assert_msg(bp_data_load(&oc, &d, &err) == BP_OK, "%s", err.msg);
     ck_assert_uint_eq(d.train.n, 8);
     ck_assert_uint_eq(d.test.n, 2);

@@ -33,6 +33,7 @@
 #include "core/checkpoint.h"
 #include "core/run.h"
 #include "core/train.h"
+#include "test_files.h"
 #include "test_util.h"
 
 /* ---------------------------------------------------------------------- */
@@ -114,64 +115,15 @@ static bool all_zero(const void *p, size_t n)
 /* ---------------------------------------------------------------------- */
 /* Files                                                                   */
 
-static char dir[256];
 
-static const char *path(const char *name)
-{
-    static char p[4][512];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-    return p[i];
-}
 
-static void write_bytes(const char *name, const void *b, size_t n, bool gz)
-{
-    if (gz) {
-        gzFile f = gzopen(path(name), "wb");
-        ck_assert_ptr_nonnull(f);
-        ck_assert_int_eq(gzwrite(f, b, (unsigned)n), (int)n);
-        ck_assert_int_eq(gzclose(f), Z_OK);
-    } else {
-        FILE *f = fopen(path(name), "wb");
-        ck_assert_ptr_nonnull(f);
-        ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-        ck_assert_int_eq(fclose(f), 0);
-    }
-}
 
-static void put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
-}
 
-/* n 28 x 28 images and labels i mod 10 as an IDX pair */
-static void write_idx(const char *images, const char *labels, uint32_t n,
-                      bool gz)
-{
-    size_t size = 16 + (size_t)n * 784;
-    unsigned char *b = calloc(1, size);
-    ck_assert_ptr_nonnull(b);
-    put_be32(b, 0x00000803);
-    put_be32(b + 4, n), put_be32(b + 8, 28), put_be32(b + 12, 28);
-    for (size_t i = 0; i < (size_t)n * 784; i++)
-        b[16 + i] = (unsigned char)((7 * (i / 784) + i % 784) % 256);
-    write_bytes(images, b, size, gz);
-    free(b);
-    unsigned char l[8 + 64];
-    ck_assert_uint_le(n, 64);
-    put_be32(l, 0x00000801);
-    put_be32(l + 4, n);
-    for (uint32_t i = 0; i < n; i++)
-        l[8 + i] = (unsigned char)(i % 10);
-    write_bytes(labels, l, 8 + n, gz);
-}
 
 /* rows of 3 features and a label in [0, 3), a header first */
 static void write_csv(const char *name, int rows, int seed)
 {
-    FILE *f = fopen(path(name), "w");
+    FILE *f = fopen(tf_path(name), "w");
     ck_assert_ptr_nonnull(f);
     fprintf(f, "a,b,c,label\n");
     for (int i = 0; i < rows; i++)
@@ -182,16 +134,17 @@ static void write_csv(const char *name, int rows, int seed)
 
 static void make_files(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/bplab_check_nomem_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(tf_dir, sizeof tf_dir,
+             "/tmp/bplab_check_nomem_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tf_dir));
     char sub[600];
-    snprintf(sub, sizeof sub, "%s/mnist", dir);
+    snprintf(sub, sizeof sub, "%s/mnist", tf_dir);
     ck_assert_int_eq(mkdir(sub, 0700), 0);
-    write_idx("mnist/train-images-idx3-ubyte", "mnist/train-labels-idx1-ubyte",
-              40, false);
+    tf_idx("mnist/train-images-idx3-ubyte", "mnist/train-labels-idx1-ubyte",
+              40, 28, 28, false, 0);
     /* the test pair gzipped: found as name.gz */
-    write_idx("mnist/t10k-images-idx3-ubyte.gz",
-              "mnist/t10k-labels-idx1-ubyte.gz", 20, true);
+    tf_idx("mnist/t10k-images-idx3-ubyte.gz",
+              "mnist/t10k-labels-idx1-ubyte.gz", 20, 28, 28, true, 0);
     write_csv("train.csv", 60, 1);
     write_csv("test.csv", 15, 2);
 }
@@ -199,14 +152,14 @@ static void make_files(void)
 static void remove_files(void)
 {
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tf_dir);
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Names in `dir` that start with `prefix`. */
+/* Names in `tf_dir` that start with `prefix`. */
 static int count_files(const char *prefix)
 {
-    DIR *d = opendir(dir);
+    DIR *d = opendir(tf_dir);
     ck_assert_ptr_nonnull(d);
     int n = 0;
     struct dirent *e;
@@ -317,7 +270,7 @@ static void run_save(int kind, const char *name)
     run_make(&r, kind);
     bp_err err = {0};
     ck_assert_msg(bp_trainer_run(r.t, &err) == BP_OK, "%s", err.msg);
-    ck_assert_msg(bp_ckpt_save(path(name), r.spec, r.t, &err) == BP_OK, "%s",
+    ck_assert_msg(bp_ckpt_save(tf_path(name), r.spec, r.t, &err) == BP_OK, "%s",
                   err.msg);
     run_free(&r);
 }
@@ -377,22 +330,22 @@ END_TEST
 
 START_TEST(test_data_csv)
 {
-    bp_data_opts a = {.spec = path("train.csv"), .val_fraction = 0.2,
+    bp_data_opts a = {.spec = tf_path("train.csv"), .val_fraction = 0.2,
                       .test_fraction = 0.2, .normalize = true};
     ck_assert_uint_ge(data_path("bp_data_load csv, split test, val", a), 12);
-    bp_data_opts b = {.spec = path("train.csv"), .test_csv = path("test.csv")};
+    bp_data_opts b = {.spec = tf_path("train.csv"), .test_csv = tf_path("test.csv")};
     ck_assert_uint_ge(data_path("bp_data_load csv + test csv", b), 10);
 }
 END_TEST
 
 START_TEST(test_data_mnist)
 {
-    bp_data_opts a = {.spec = path("mnist"), .val_fraction = 0.25};
+    bp_data_opts a = {.spec = tf_path("mnist"), .val_fraction = 0.25};
     ck_assert_uint_ge(data_path("bp_data_load MNIST folder", a), 9);
     /* the named set, from BPLAB_DATA */
     const char *old = getenv("BPLAB_DATA");
     char *saved = old ? strdup(old) : NULL;
-    ck_assert_int_eq(setenv("BPLAB_DATA", path("mnist"), 1), 0);
+    ck_assert_int_eq(setenv("BPLAB_DATA", tf_path("mnist"), 1), 0);
     data_path("bp_data_load fashion-mnist", (bp_data_opts){.spec = "fashion-mnist"});
     data_path("bp_data_load fashion-mnist-rows",
               (bp_data_opts){.spec = "fashion-mnist-rows", .limit_train = 30});
@@ -486,7 +439,7 @@ static void encode_release(void *c)
 static bp_status save_call(void *c, bp_err *err)
 {
     encode_ctx *x = c;
-    return bp_ckpt_save(path("new.ckpt"), x->r.spec, x->r.t, err);
+    return bp_ckpt_save(tf_path("new.ckpt"), x->r.spec, x->r.t, err);
 }
 
 /* neither the checkpoint nor a temporary of it is left behind */
@@ -499,7 +452,7 @@ static void save_check(void *c)
 static void save_release(void *c)
 {
     (void)c;
-    unlink(path("new.ckpt"));
+    unlink(tf_path("new.ckpt"));
 }
 
 /* a checkpoint path that is a relative symbolic link (latest.ckpt ->
@@ -507,14 +460,14 @@ static void save_release(void *c)
 static bp_status save_link_call(void *c, bp_err *err)
 {
     encode_ctx *x = c;
-    return bp_ckpt_save(path("latest.ckpt"), x->r.spec, x->r.t, err);
+    return bp_ckpt_save(tf_path("latest.ckpt"), x->r.spec, x->r.t, err);
 }
 
 static void save_link_check(void *c)
 {
     (void)c;
     struct stat st;
-    ck_assert_int_eq(lstat(path("latest.ckpt"), &st), 0);
+    ck_assert_int_eq(lstat(tf_path("latest.ckpt"), &st), 0);
     ck_assert(S_ISLNK(st.st_mode));
     ck_assert_int_eq(count_files("target.ckpt"), 0);
 }
@@ -522,12 +475,12 @@ static void save_link_check(void *c)
 static void save_link_release(void *c)
 {
     (void)c;
-    unlink(path("target.ckpt"));
+    unlink(tf_path("target.ckpt"));
 }
 
 START_TEST(test_ckpt_encode_save)
 {
-    ck_assert_int_eq(symlink("target.ckpt", path("latest.ckpt")), 0);
+    ck_assert_int_eq(symlink("target.ckpt", tf_path("latest.ckpt")), 0);
     for (int kind = MLP; kind <= LSTM; kind++) {
         encode_ctx x = {0};
         run_make(&x.r, kind);
@@ -615,23 +568,23 @@ START_TEST(test_ckpt_load_model)
     run_save(LSTM, "lstm.ckpt");
     run_save(RNN, "rnn.ckpt");
     /* the file; spec, history, params, buffers, state (m, v), best */
-    load_ctx l = {.file = path("mlp.ckpt")};
+    load_ctx l = {.file = tf_path("mlp.ckpt")};
     path_ops lp = {"bp_ckpt_load mlp adam early", NULL, load_call, load_check,
                    load_release};
     ck_assert_uint_eq(exercise(&lp, &l), 7);
     /* ... and the step norms */
-    l.file = path("lstm.ckpt");
+    l.file = tf_path("lstm.ckpt");
     lp.name = "bp_ckpt_load lstm";
     ck_assert_uint_eq(exercise(&lp, &l), 8);
-    model_ctx m = {.file = path("mlp.ckpt")};
+    model_ctx m = {.file = tf_path("mlp.ckpt")};
     path_ops mp = {"bp_model_load mlp", NULL, model_call, model_check,
                    model_release};
     ck_assert_uint_ge(exercise(&mp, &m), 15);
-    m.file = path("lstm.ckpt");
+    m.file = tf_path("lstm.ckpt");
     mp.name = "bp_model_load lstm";
     ck_assert_uint_ge(exercise(&mp, &m), 15);
     /* another data set of the same shape than the one it was trained on */
-    m.file = path("rnn.ckpt"), m.data = "adding:7";
+    m.file = tf_path("rnn.ckpt"), m.data = "adding:7";
     mp.name = "bp_model_load rnn --data adding:7";
     ck_assert_uint_ge(exercise(&mp, &m), 15);
 }
@@ -675,7 +628,7 @@ START_TEST(test_ckpt_restore)
     };
     for (size_t i = 0; i < 2; i++) {
         run_save(cases[i].kind, cases[i].file);
-        restore_ctx x = {.kind = cases[i].kind, .file = path(cases[i].file)};
+        restore_ctx x = {.kind = cases[i].kind, .file = tf_path(cases[i].file)};
         bp_err err = {0};
         ck_assert(bp_ckpt_load(x.file, &x.ck, &err) == BP_OK);
         /* the history's rows (and their step norms) */
@@ -722,11 +675,11 @@ START_TEST(test_init_from)
     run_save(MLP, "mlp.ckpt");
     init_ctx x = {0};
     bp_err err = {0};
-    ck_assert(bp_ckpt_load(path("mlp.ckpt"), &x.ck, &err) == BP_OK);
+    ck_assert(bp_ckpt_load(tf_path("mlp.ckpt"), &x.ck, &err) == BP_OK);
     memset(&x.r, 0, sizeof x.r);
     run_opts(&x.r.o, MLP);
     x.r.o.data = "circles";
-    x.r.o.init_from = path("mlp.ckpt");
+    x.r.o.init_from = tf_path("mlp.ckpt");
     bp_data_opts d;
     ck_assert(bp_run_data_opts(&x.r.o, &d, &err) == BP_OK);
     ck_assert(bp_data_load(&d, &x.r.data, &err) == BP_OK);
