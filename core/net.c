@@ -299,16 +299,23 @@ static sizes place(const plans *P, size_t max_batch, bp_net *net)
 
 bp_status bp_net_spec_check(const bp_net_spec *s, bp_err *err)
 {
-    static _Thread_local plans P;
-    return plan_all(s, 1, &P, err);
+    plans *P = bp_alloc(sizeof *P);
+    if (!P)
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory for the network");
+    bp_status st = plan_all(s, 1, P, err);
+    bp_free(P);
+    return st;
 }
 
 size_t bp_net_bytes(const bp_net_spec *spec, size_t max_batch)
 {
-    static _Thread_local plans P;
-    if (plan_all(spec, max_batch, &P, NULL) != BP_OK)
+    plans *P = bp_alloc(sizeof *P);
+    if (!P || plan_all(spec, max_batch, P, NULL) != BP_OK) {
+        bp_free(P);
         return 0;
-    sizes z = place(&P, max_batch, NULL);
+    }
+    sizes z = place(P, max_batch, NULL);
+    bp_free(P);
     return z.overflow ? 0 : bp_mul_size(z.total, sizeof(float));
 }
 
