@@ -553,10 +553,13 @@ bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
     if (o->net) {
         if ((st = bp_net_spec_parse(o->net, s, err)) != BP_OK ||
             (st = bp_net_spec_check(s, err)) != BP_OK) {
+            /* a field of another option (loss, init_gain) names its
+             * flag; anything else is about a layer of --net */
+            bp_run_flag_error(st, err);
+            if (!err || strncmp(err->msg, "--", 2) == 0)
+                return st;
             char why[BP_ERR_MSG_MAX];
-            snprintf(why, sizeof why, "%s", err ? err->msg : "");
-            if (strncmp(why, "loss ", 5) == 0 || strncmp(why, "init_", 5) == 0)
-                return bp_run_flag_error(st, err);
+            snprintf(why, sizeof why, "%s", err->msg);
             return bp_fail(err, st, "--net %.80s: %s", o->net, why);
         }
         return BP_OK;
