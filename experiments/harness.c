@@ -42,18 +42,35 @@ void exp_begin(experiment *e, const char *name, int argc, char **argv,
 {
     memset(e, 0, sizeof *e);
     e->name = name;
+    e->prog = name;
     e->nseeds = 3;
     for (unsigned s = 0; s < EXP_MAX_SEEDS; s++)
         e->seed_of[s] = s;
     e->argc = argc;
     e->argv = argv;
     e->lead = lead;
+    /* the command line as a POSIX shell would take it back */
     size_t used = 0;
-    for (int i = 0; i < argc && used < sizeof e->cmdline - 1; i++) {
-        int w = snprintf(e->cmdline + used, sizeof e->cmdline - used, "%s%s",
-                         i ? " " : "", argv[i]);
-        if (w > 0)
-            used += (size_t)w;
+    for (int i = 0; i < argc && used + 4 < sizeof e->cmdline; i++) {
+        const char *a = argv[i];
+        bool plain = *a != '\0';
+        for (const char *c = a; *c; c++)
+            plain = plain && (isalnum((unsigned char)*c) || strchr("-_./=,:+@%", *c));
+        if (i)
+            e->cmdline[used++] = ' ';
+        if (!plain)
+            e->cmdline[used++] = '\'';
+        for (const char *c = a; *c && used + 6 < sizeof e->cmdline; c++) {
+            if (*c == '\'' && !plain) {
+                memcpy(e->cmdline + used, "'\\''", 4);
+                used += 4;
+            } else {
+                e->cmdline[used++] = *c;
+            }
+        }
+        if (!plain)
+            e->cmdline[used++] = '\'';
+        e->cmdline[used] = '\0';
     }
 }
 
@@ -97,17 +114,17 @@ int exp_grid_ready(experiment *e)
     int modes = e->list + e->report_only + (e->run != NULL) + (e->jobs > 0);
     if (modes > 1) {
         fprintf(stderr, "%s: error: --list, --run, --report and --jobs "
-                        "exclude each other\n", e->name);
+                        "exclude each other\n", e->prog);
         return 2;
     }
     if (e->pending && !e->list) {
-        fprintf(stderr, "%s: error: --pending goes with --list\n", e->name);
+        fprintf(stderr, "%s: error: --pending goes with --list\n", e->prog);
         return 2;
     }
     if (e->force && (e->list || e->run || e->report_only)) {
         fprintf(stderr, "%s: error: --force starts a whole experiment afresh; "
                         "it does not go with --list, --run or --report\n",
-                e->name);
+                e->prog);
         return 2;
     }
     int threads = (int)e->threads_arg;
@@ -121,7 +138,7 @@ int exp_grid_ready(experiment *e)
     bp_ctx *ctx;
     bp_err err = {0};
     if (bp_ctx_create(e->isa, "--isa", threads, &ctx, &err) != BP_OK) {
-        fprintf(stderr, "%s: error: %s\n", e->name, err.msg);
+        fprintf(stderr, "%s: error: %s\n", e->prog, err.msg);
         return 2;
     }
     e->isa_name = ctx->k->isa_name;
@@ -175,7 +192,7 @@ int exp_init(experiment *e, const char *name, int argc, char **argv)
 exp_variant *exp_add(experiment *e, const char *name)
 {
     if (e->nvariants >= EXP_MAX_VARIANTS) {
-        fprintf(stderr, "%s: too many variants\n", e->name);
+        fprintf(stderr, "%s: too many variants\n", e->prog);
         exit(2);
     }
     exp_variant *v = &e->variants[e->nvariants++];
@@ -321,7 +338,7 @@ static bool write_metrics(const experiment *e)
     size_t cap = bp_metrics_row_max(lead_max, nd, ns);
     char *row = bp_alloc(cap);
     if (!row) {
-        fprintf(stderr, "%s: error: out of memory for metrics.csv\n", e->name);
+        fprintf(stderr, "%s: error: out of memory for metrics.csv\n", e->prog);
         return false;
     }
     bp_metrics_header(row, cap, "variant,seed,", nd, ns);
@@ -357,6 +374,33 @@ double exp_final_gap(const exp_run *r)
     return s->train_eval_acc - s->test_acc;
 }
 
+double exp_final_test_loss(const exp_run *r)
+{
+    return r->nepochs ? r->final_test_loss : NAN;
+}
+
+/* the best over the epochs of test accuracy (most) or loss (least) */
+static double best_of(const exp_run *r, bool loss)
+{
+    double b = NAN;
+    for (size_t k = 0; k < r->nepochs; k++) {
+        double x = loss ? r->epochs[k].test_loss : r->epochs[k].test_acc;
+        if (isfinite(x) && (!isfinite(b) || (loss ? x < b : x > b)))
+            b = x;
+    }
+    return b;
+}
+
+double exp_best_test_acc(const exp_run *r)
+{
+    return best_of(r, false);
+}
+
+double exp_best_test_loss(const exp_run *r)
+{
+    return best_of(r, true);
+}
+
 /* two-sided 97.5% quantiles of Student's t, df = 1..30 */
 static double t975(size_t df)
 {
@@ -390,6 +434,31 @@ size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
         ss += (x[i] - m) * (x[i] - m);
     *mean = m;
     *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : (n ? 0.0 : NAN);
+    *ci = n > 1 ? t975(n - 1) * *sd / sqrt((double)n) : NAN;
+    return n;
+}
+
+size_t exp_paired(const experiment *e, size_t a, size_t b, exp_metric_fn *f,
+                  double *mean, double *sd, double *ci)
+{
+    double d[EXP_MAX_SEEDS];
+    size_t n = 0;
+    for (size_t s = 0; s < e->nseeds; s++) {
+        const exp_run *ra = exp_get(e, a, s), *rb = exp_get(e, b, s);
+        if (!ra->nepochs || !rb->nepochs)
+            continue;
+        double x = f(ra), y = f(rb);
+        if (isfinite(x) && isfinite(y))
+            d[n++] = x - y;
+    }
+    double m = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        m += d[i];
+    m = n ? m / (double)n : NAN;
+    for (size_t i = 0; i < n; i++)
+        ss += (d[i] - m) * (d[i] - m);
+    *mean = m;
+    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
     *ci = n > 1 ? t975(n - 1) * *sd / sqrt((double)n) : NAN;
     return n;
 }
@@ -469,6 +538,30 @@ void exp_compare(const experiment *e, FILE *md, size_t a, size_t b,
                        "needed to call it");
 }
 
+void exp_compare_paired(const experiment *e, FILE *md, size_t a, size_t b,
+                        exp_metric_fn *f, const char *what, bool higher)
+{
+    double m, sd, ci;
+    size_t n = exp_paired(e, a, b, f, &m, &sd, &ci);
+    const char *an = e->variants[a].name, *bn = e->variants[b].name;
+    if (n < 2 || !isfinite(ci)) {
+        fprintf(md, "- %s, %s minus %s: %zu paired seed%s, too few for an "
+                    "interval.\n", what, an, bn, n, n == 1 ? "" : "s");
+        return;
+    }
+    int dd = decimals(fabs(m) + ci) > 2 ? 4 : 2;
+    bool sep = fabs(m) > ci;
+    bool a_better = higher ? m > 0 : m < 0;
+    fprintf(md, "- %s, %s minus %s, paired over %zu seeds: **%+.*f** (95%% "
+                "interval [%+.*f, %+.*f], sd %.*f): ",
+            what, an, bn, n, dd, m, dd, m - ci, dd, m + ci, dd, sd);
+    if (sep)
+        fprintf(md, "%s is %s (%s), the interval excludes 0.\n", an,
+                m > 0 ? "higher" : "lower", a_better ? "better" : "worse");
+    else
+        fprintf(md, "no difference found: the interval includes 0.\n");
+}
+
 /* ---------------------------------------------------------------------- */
 /* Plots                                                                   */
 
@@ -508,7 +601,7 @@ size_t exp_series_test_loss(const experiment *e, size_t v, double *x,
 /* Write <png>.gp for the data blocks in `dat` and run gnuplot on it. */
 static bool draw(const experiment *e, const char *png, const char *title,
                  const char *xlabel, const char *ylabel, unsigned scale,
-                 text *dat, char (*names)[48], size_t blocks)
+                 text *dat, char (*names)[EXP_NAME_MAX], size_t blocks)
 {
     text gp = {0};
     char datname[128];
@@ -551,7 +644,7 @@ static bool draw(const experiment *e, const char *png, const char *title,
     snprintf(work, sizeof work, "%s/bplab-plot.XXXXXX",
              tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(work)) {
-        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->name, work,
+        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->prog, work,
                 strerror(errno));
         bp_free(dat->p), bp_free(gp.p);
         return !(plot_failed = true);
@@ -585,7 +678,7 @@ static bool run_gnuplot(const experiment *e, const char *png,
     snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
     FILE *p = popen(cmd, "r");
     if (!p) {
-        fprintf(stderr, "%s: cannot run gnuplot\n", e->name);
+        fprintf(stderr, "%s: cannot run gnuplot\n", e->prog);
         return false;
     }
     char line[512];
@@ -598,7 +691,7 @@ static bool run_gnuplot(const experiment *e, const char *png,
     int rc = pclose(p);
     if (rc != 0 || !quiet) {
         fprintf(stderr, "%s: gnuplot failed for %s (install gnuplot-nox)\n",
-                e->name, png);
+                e->prog, png);
         return false;
     }
     text img = {0};
@@ -611,7 +704,7 @@ static bool run_gnuplot(const experiment *e, const char *png,
     if (f)
         fclose(f);
     if (!ok) {
-        fprintf(stderr, "%s: gnuplot drew no %s\n", e->name, png);
+        fprintf(stderr, "%s: gnuplot drew no %s\n", e->prog, png);
         bp_free(img.p);
         return false;
     }
@@ -624,7 +717,7 @@ bool exp_plot(const experiment *e, const char *png, const char *title,
 {
     text dat = {0};
     static double x[EXP_MAX_EPOCHS], y[EXP_MAX_EPOCHS];
-    static char names[EXP_MAX_VARIANTS][48];
+    static char names[EXP_MAX_VARIANTS][EXP_NAME_MAX];
     size_t blocks = 0;
     for (size_t v = 0; v < e->nvariants; v++) {
         if (which && !which[v])
@@ -646,7 +739,7 @@ bool exp_plot_xy(const experiment *e, const char *png, const char *title,
                  const char *name, size_t n, const double *x, const double *y)
 {
     text dat = {0};
-    static char names[1][48];
+    static char names[1][EXP_NAME_MAX];
     tprintf(&dat, "# %s\n", name);
     for (size_t i = 0; i < n; i++)
         tprintf(&dat, "%.9g %.9g\n", x[i], y[i]);
@@ -661,7 +754,7 @@ bool exp_plot_curves(const experiment *e, const char *png, const char *title,
                      const double *const *y)
 {
     text dat = {0};
-    static char kept[EXP_MAX_VARIANTS][48];
+    static char kept[EXP_MAX_VARIANTS][EXP_NAME_MAX];
     size_t blocks = 0;
     for (size_t c = 0; c < ncurves && blocks < EXP_MAX_VARIANTS; c++) {
         if (!n[c])
@@ -895,7 +988,7 @@ static bool mem_open(const experiment *e, memfile *m)
     memset(m, 0, sizeof *m);
     m->f = open_memstream(&m->p, &m->n);
     if (!m->f)
-        fprintf(stderr, "%s: error: out of memory\n", e->name);
+        fprintf(stderr, "%s: error: out of memory\n", e->prog);
     return m->f != NULL;
 }
 
@@ -911,7 +1004,7 @@ static bool mem_save(const experiment *e, memfile *m, const char *name)
     else
         ok = bp_write_file(path, m->p, m->n, &err) == BP_OK;
     if (!ok)
-        fprintf(stderr, "%s: error: %s/%s: %s\n", e->name, e->out, name,
+        fprintf(stderr, "%s: error: %s/%s: %s\n", e->prog, e->out, name,
                 err.msg);
     free(m->p);
     memset(m, 0, sizeof *m);
@@ -1018,7 +1111,7 @@ static bool make_ids(experiment *e)
                              e->seed_of[s]);
             if (w < 0 || w >= EXP_ID_MAX) {
                 fprintf(stderr, "%s: error: variant name '%s' too long for a "
-                                "run id\n", e->name, e->variants[v].name);
+                                "run id\n", e->prog, e->variants[v].name);
                 return false;
             }
             for (char *c = id; *c; c++)
@@ -1032,7 +1125,7 @@ static bool make_ids(experiment *e)
                 fprintf(stderr, "%s: error: two runs would have the id '%s' "
                                 "(variant names that differ only in "
                                 "characters outside [A-Za-z0-9._=+-])\n",
-                        e->name, e->ids[i]);
+                        e->prog, e->ids[i]);
                 return false;
             }
     return true;
@@ -1093,7 +1186,7 @@ static bool save_run(experiment *e, size_t i)
     char *row = bp_alloc(cap);
     text t = {0};
     if (!row) {
-        fprintf(stderr, "%s: error: out of memory for %s\n", e->name, e->ids[i]);
+        fprintf(stderr, "%s: error: out of memory for %s\n", e->prog, e->ids[i]);
         return false;
     }
     char lead[EXP_ID_MAX + 32];
@@ -1111,7 +1204,7 @@ static bool save_run(experiment *e, size_t i)
     bp_free(t.p);
     memset(&t, 0, sizeof t);
     if (!ok) {
-        fprintf(stderr, "%s: error: %s: %s\n", e->name, path,
+        fprintf(stderr, "%s: error: %s: %s\n", e->prog, path,
                 err.msg[0] ? err.msg : "out of memory");
         return false;
     }
@@ -1192,7 +1285,7 @@ static bool save_run(experiment *e, size_t i)
          bp_write_file(path, t.p ? t.p : "", t.used, &err) == BP_OK;
     bp_free(t.p);
     if (!ok)
-        fprintf(stderr, "%s: error: %s: %s\n", e->name, path,
+        fprintf(stderr, "%s: error: %s: %s\n", e->prog, path,
                 err.msg[0] ? err.msg : "out of memory");
     return ok;
 }
@@ -1236,7 +1329,7 @@ static rec_state load_run(experiment *e, size_t i, bool keep)
     js_val doc;
     if (!rd || !js_parse(t.p ? t.p : "", t.used, &doc, msg, sizeof msg)) {
         fprintf(stderr, "%s: warning: %s: %s; the run counts as missing\n",
-                e->name, path, rd ? msg : "cannot read");
+                e->prog, path, rd ? msg : "cannot read");
         bp_free(t.p);
         return REC_MISSING;
     }
@@ -1251,7 +1344,7 @@ static rec_state load_run(experiment *e, size_t i, bool keep)
         fprintf(stderr, "%s: error: %s records a run of other options (%s), "
                         "not %s: another grid wrote this folder; use another "
                         "--out, or --force to start afresh\n",
-                e->name, path, js_str(&doc, "command", "none"), cmd);
+                e->prog, path, js_str(&doc, "command", "none"), cmd);
         js_free(&doc);
         return REC_OTHER;
     }
@@ -1268,7 +1361,7 @@ static rec_state load_run(experiment *e, size_t i, bool keep)
                             : NULL;
         if (!shape || (n && !r->epochs) || (n && r->nsteps && !r->step_norms)) {
             fprintf(stderr, "%s: warning: %s: %s; the run counts as missing\n",
-                    e->name, path, shape ? "out of memory" : "bad layer counts");
+                    e->prog, path, shape ? "out of memory" : "bad layer counts");
             free_run(r);
             js_free(&doc);
             return REC_MISSING;
@@ -1350,7 +1443,7 @@ static int train_unit(experiment *e, size_t i, size_t index, size_t total)
         fprintf(stderr, "\r%*s\r", 100, "");
     int rc = 0;
     if (st != BP_OK)
-        fprintf(stderr, "%s: %s: %s\n", e->name, e->ids[i], err.msg);
+        fprintf(stderr, "%s: %s: %s\n", e->prog, e->ids[i], err.msg);
     if (st == BP_ERR_INTERRUPTED || err.code == BP_ERR_INTERRUPTED)
         rc = 130; /* not a result: nothing recorded */
     else if (!save_run(e, i))
@@ -1359,7 +1452,7 @@ static int train_unit(experiment *e, size_t i, size_t index, size_t total)
         rc = st == BP_OK ? 0 : 1;
     if (!isatty(2) || e->run)
         fprintf(stderr, "%s: %s: %s in %.1f s, final test accuracy %.4f\n",
-                e->name, e->ids[i], rc == 130 ? "interrupted" : run_status(r),
+                e->prog, e->ids[i], rc == 130 ? "interrupted" : run_status(r),
                 r->wall_seconds, r->final_test_acc);
     free_run(r);
     return rc;
@@ -1415,18 +1508,23 @@ typedef struct job {
 /* Start `--run i` of this program, its stderr into runs/<id>.log. */
 static pid_t spawn_run(const experiment *e, size_t i)
 {
-    char *argv[512];
-    size_t n = child_args(e, argv, sizeof argv / sizeof *argv - 8);
+    char *args[512], *argv[520];
+    size_t n = child_args(e, args, sizeof args / sizeof *args), k = 0, m = 0;
     char idx[32], threads[32], log[1200];
     snprintf(idx, sizeof idx, "%zu", i);
     snprintf(threads, sizeof threads, "%d", e->threads);
-    argv[n++] = "--out";
-    argv[n++] = (char *)e->out;
-    argv[n++] = "--threads";
-    argv[n++] = threads;
-    argv[n++] = "--run";
-    argv[n++] = idx;
-    argv[n] = NULL;
+    /* the run's options go before a "--" (bplab sweep's train options) */
+    while (k < n && strcmp(args[k], "--") != 0)
+        argv[m++] = args[k++];
+    argv[m++] = "--out";
+    argv[m++] = (char *)e->out;
+    argv[m++] = "--threads";
+    argv[m++] = threads;
+    argv[m++] = "--run";
+    argv[m++] = idx;
+    while (k < n)
+        argv[m++] = args[k++];
+    argv[m] = NULL;
     if (!run_file(e, i, "log", log, sizeof log))
         return -1;
     posix_spawn_file_actions_t fa;
@@ -1439,7 +1537,7 @@ static pid_t spawn_run(const experiment *e, size_t i)
     int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
-        fprintf(stderr, "%s: error: cannot start a run: %s\n", e->name,
+        fprintf(stderr, "%s: error: cannot start a run: %s\n", e->prog,
                 strerror(rc));
         return -1;
     }
@@ -1469,7 +1567,7 @@ static bool pool(experiment *e, const size_t *todo, size_t n)
     int jobs = e->serial ? 1 : (int)e->jobs;
     if (e->serial && e->jobs > 1)
         fprintf(stderr, "%s: the runs' timings are this experiment's results: "
-                        "one run at a time\n", e->name);
+                        "one run at a time\n", e->prog);
     job live[256];
     int nlive = 0;
     size_t next = 0, finished = 0;
@@ -1581,7 +1679,14 @@ static void runs_summary(experiment *e, char *hosts, size_t size,
 static int report(experiment *e, double wall)
 {
     bool complete;
-    if (!load_all(e, &complete)) {
+    bool ok_records = load_all(e, &complete);
+    if (ok_records && e->nmissing == e->nvariants * e->nseeds) {
+        /* nothing to report: never replace a report with an empty one */
+        fprintf(stderr, "%s: error: %s/runs holds no finished run of this "
+                        "grid: nothing to report\n", e->prog, e->out);
+        return 1;
+    }
+    if (!ok_records) {
         for (size_t i = 0; i < e->nvariants * e->nseeds; i++)
             free_run(&e->runs[i]);
         return 2;
@@ -1598,7 +1703,7 @@ static int report(experiment *e, double wall)
     write_summary(e, complete);
     write_headline(e, complete);
     write_provenance(e, complete);
-    fprintf(stderr, "%s: %s in %.0f s: %s/summary.md\n", e->name,
+    fprintf(stderr, "%s: %s in %.0f s: %s/summary.md\n", e->prog,
             complete ? "done" : "INCOMPLETE", e->wall_seconds, e->out);
     for (size_t i = 0; i < e->nvariants * e->nseeds; i++)
         free_run(&e->runs[i]);
@@ -1619,11 +1724,11 @@ static long find_run(const experiment *e, const char *what)
         if (k < n)
             return (long)k;
         fprintf(stderr, "%s: error: --run %s: the grid has %zu runs "
-                        "(0 to %zu)\n", e->name, what, n, n - 1);
+                        "(0 to %zu)\n", e->prog, what, n, n - 1);
         return -1;
     }
     fprintf(stderr, "%s: error: --run %s: no run has this id (--list shows "
-                    "them)\n", e->name, what);
+                    "them)\n", e->prog, what);
     return -1;
 }
 
@@ -1645,7 +1750,7 @@ static bool clear_runs(const experiment *e)
         char path[1400];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         if (unlink(path) != 0) {
-            fprintf(stderr, "%s: error: %s: cannot remove: %s\n", e->name,
+            fprintf(stderr, "%s: error: %s: cannot remove: %s\n", e->prog,
                     path, strerror(errno));
             ok = false;
         }
@@ -1659,7 +1764,7 @@ int exp_run_all(experiment *e)
     static char outbuf[512];
     if (!e->out) {
         snprintf(outbuf, sizeof outbuf, "results/%s%s", e->quick ? "quick/" : "",
-                 e->name);
+                 e->prog);
         e->out = outbuf;
     }
     if (!make_ids(e))
@@ -1693,24 +1798,24 @@ int exp_run_all(experiment *e)
         stat(probe, &st) == 0) {
         fprintf(stderr, "%s: error: %s already holds results (use --force to "
                         "replace them)\n",
-                e->name, e->out);
+                e->prog, e->out);
         return 2;
     }
+    long i = e->run ? find_run(e, e->run) : 0;
+    if (i < 0)
+        return 2;
     snprintf(probe, sizeof probe, "%s/runs", e->out);
     if (!make_dirs(probe)) {
-        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->name, probe,
+        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->prog, probe,
                 strerror(errno));
         return 1;
     }
     if (e->run) {
-        long i = find_run(e, e->run);
-        if (i < 0)
-            return 2;
         rec_state s = load_run(e, (size_t)i, false);
         if (s == REC_OTHER)
             return 2;
         if (s == REC_FINISHED) {
-            fprintf(stderr, "%s: %s: already finished\n", e->name, e->ids[i]);
+            fprintf(stderr, "%s: %s: already finished\n", e->prog, e->ids[i]);
             return 0;
         }
         struct sigaction sa = {0}, old;
@@ -1741,7 +1846,7 @@ int exp_run_all(experiment *e)
             todo[ntodo++] = i;
     }
     fprintf(stderr, "%s: %zu variants x %u seeds -> %s (%zu to train%s)\n",
-            e->name, e->nvariants, e->nseeds, e->out, ntodo,
+            e->prog, e->nvariants, e->nseeds, e->out, ntodo,
             e->jobs > 1 ? ", in a pool" : "");
     if (e->jobs > 1) {
         pool(e, todo, ntodo);

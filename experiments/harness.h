@@ -52,7 +52,8 @@
 #define EXP_MAX_VARIANTS 32
 #define EXP_MAX_SEEDS 32
 #define EXP_MAX_RUNS (EXP_MAX_VARIANTS * EXP_MAX_SEEDS)
-#define EXP_ID_MAX 80
+#define EXP_NAME_MAX 64 /* a variant's name, with its NUL */
+#define EXP_ID_MAX 96
 #define EXP_MAX_EPOCHS 1000
 
 /* What one run left behind. */
@@ -78,7 +79,7 @@ typedef struct exp_run {
 } exp_run;
 
 typedef struct exp_variant {
-    char name[48];
+    char name[EXP_NAME_MAX];
     bp_run_opts o;       /* everything but the seed */
     int threads;         /* 0: the program's --threads */
     const char *isa;     /* NULL: the program's --isa */
@@ -91,6 +92,7 @@ typedef void exp_report_fn(const experiment *e, FILE *md);
 
 struct experiment {
     const char *name;      /* results/<name>/ */
+    const char *prog;      /* what its messages start with (the name) */
     const char *title;
     const char *question;  /* the claim under test, with its reference */
     const char *setting;   /* why these settings show the effect */
@@ -170,6 +172,24 @@ double exp_final_gap(const exp_run *r);     /* train_eval_acc - test_acc */
  * variant v; returns the number of values used. */
 size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
                  double *mean, double *sd, double *ci);
+
+/* The final test loss; the best epoch's test accuracy (highest) and
+ * test loss (lowest): picked on the test set, so optimistic. */
+double exp_final_test_loss(const exp_run *r);
+double exp_best_test_acc(const exp_run *r);
+double exp_best_test_loss(const exp_run *r);
+
+/* Paired over seeds: the differences f(a, s) - f(b, s) for every seed
+ * index s where both values are finite; their mean, standard deviation
+ * and 95% half-width (Student's t); returns how many pairs. */
+size_t exp_paired(const experiment *e, size_t a, size_t b, exp_metric_fn *f,
+                  double *mean, double *sd, double *ci);
+
+/* One verdict sentence from exp_paired: the mean difference a - b with
+ * its 95% interval, and "a is higher/lower" when the interval excludes 0,
+ * else "no difference found". */
+void exp_compare_paired(const experiment *e, FILE *md, size_t a, size_t b,
+                        exp_metric_fn *f, const char *what, bool higher);
 
 /* How many of variant v's seeds diverged. */
 size_t exp_diverged(const experiment *e, size_t v);
