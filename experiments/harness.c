@@ -1348,7 +1348,11 @@ static rec_state load_run(experiment *e, size_t i, bool keep)
         js_free(&doc);
         return REC_OTHER;
     }
-    if (keep) {
+    if (keep && st == REC_FAILED) {
+        /* not a result: the report names its fault, its epochs stay out
+         * of every mean */
+        snprintf(r->fault, sizeof r->fault, "%s", js_str(&doc, "fault", ""));
+    } else if (keep) {
         const js_val *ep = js_get(&doc, "epochs");
         double nd = js_num(&doc, "ndense"), ns = js_num(&doc, "nsteps");
         size_t n = ep && ep->type == JS_ARR ? ep->n : 0;
@@ -1743,9 +1747,12 @@ static bool clear_runs(const experiment *e)
     struct dirent *de;
     bool ok = true;
     while ((de = readdir(d))) {
+        /* the records, the pool's logs, and what a killed writer left
+         * (core/outfile.h: <name>.tmp.XXXXXX) */
         const char *x = strrchr(de->d_name, '.');
         if (de->d_name[0] == '.' || !x ||
-            (strcmp(x, ".json") && strcmp(x, ".csv") && strcmp(x, ".log")))
+            (strcmp(x, ".json") && strcmp(x, ".csv") && strcmp(x, ".log") &&
+             !strstr(de->d_name, ".tmp.")))
             continue;
         char path[1400];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);

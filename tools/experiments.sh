@@ -4,7 +4,8 @@
 # Run every experiment program (build/experiments/*) and rewrite the index
 # DIR/README.md from their headline.md files (--index-only: just rewrite
 # the index). Default DIR: results (full runs) or results/quick (--quick).
-# Extra options pass to every program. Exit status: non-zero if any
+# Extra options pass to every program (e.g. --jobs 2: two runs at once,
+# one thread each; an interrupted set resumes). Exit status: non-zero if any
 # experiment failed or came out incomplete.
 set -u
 cd "$(dirname "$0")/.."

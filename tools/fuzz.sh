@@ -19,8 +19,15 @@ $b/bplab train --data xor --layers 2 --act sigmoid --loss bce --batch 4 \
     --epochs 3 --save $corpus/ckpt/xor.ckpt --quiet > /dev/null
 $b/bplab train --model lstm --hidden 3 --data adding:2 --loss mse --samples 16 \
     --batch 4 --epochs 2 --save $corpus/ckpt/lstm.ckpt --quiet > /dev/null
+# run records of a sweep (every number, null for non-finite ones, a
+# recurrent net's step norms)
+$b/bplab sweep --out $b/sweep-seed --force --seeds 0 --vary "--net dense:2,rnn:2" -- \
+    --data adding:3 --loss mse --samples 16 --batch 4 \
+    --epochs 2 > /dev/null 2>&1
+mkdir -p $corpus/runrec
+cp $b/sweep-seed/runs/*.json $corpus/runrec/
 fail=0
-for t in idx csv ckpt args; do
+for t in idx csv ckpt args runrec; do
     log=$b/fuzz_$t.log
     if (cd $b && ASAN_OPTIONS=detect_leaks=1 ./tests/fuzz/fuzz_$t corpus/$t \
             -max_total_time="$secs" -max_len=65536 -timeout=10 \

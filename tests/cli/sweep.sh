@@ -4,7 +4,8 @@
 # and run by run (--run ID per line of --list, then --report) gives the
 # same metrics.csv in every column but the timing ones; a half-trained
 # folder reports INCOMPLETE, then resumes without retraining what it has;
-# a folder of another grid is refused; the run records are valid JSON.
+# a damaged record counts as missing; a folder of another grid is refused;
+# the run records are valid JSON.
 set -euo pipefail
 bin=$1
 t=$(mktemp -d)
@@ -56,6 +57,16 @@ sweep "$t/d" 2> "$t/log" || { cat "$t/log"; fail "resumed sweep"; }
 grep -q '(10 to train)' "$t/log" || fail "the resumed sweep did not skip the finished runs"
 cmp -s "$t/first.json" "$t/d/runs/$first.json" || fail "a finished run was retrained"
 same "$t/a" "$t/d"
+
+# a damaged record (cut short) is a missing run: said, listed, retrained
+cp -r "$t/a" "$t/f"
+rec=$(ls "$t"/f/runs/*.json | head -n 1)
+head -c 200 "$t/a/runs/$(basename "$rec")" > "$rec"
+[ "$(sweep "$t/f" --list --pending 2> "$t/err" | wc -l)" -eq 1 ] || fail "f: the cut record is not pending"
+grep -q "warning: .*$(basename "$rec").*counts as missing" "$t/err" || fail "f: no warning for the cut record"
+sweep "$t/f" 2> "$t/log" || { cat "$t/log"; fail "sweep over a cut record"; }
+grep -q '(1 to train)' "$t/log" || fail "f: expected exactly the cut run to be retrained"
+same "$t/a" "$t/f"
 
 # a folder of another grid: refused, one line; --force starts afresh
 rc=0
