@@ -1,14 +1,19 @@
 /* experiments/harness.c - the shared experiment harness (harness.h). */
 #include "experiments/harness.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +22,7 @@
 #include "core/ctx.h"
 #include "core/outfile.h"
 #include "core/runtime.h"
+#include "experiments/json.h"
 
 static volatile sig_atomic_t stop_requested;
 static void on_sigint(int sig)
@@ -31,62 +37,108 @@ static bool plot_failed; /* a plot could not be drawn: the run fails */
 /* ---------------------------------------------------------------------- */
 /* Options                                                                 */
 
-int exp_init(experiment *e, const char *name, int argc, char **argv)
+void exp_begin(experiment *e, const char *name, int argc, char **argv,
+               int lead)
 {
     memset(e, 0, sizeof *e);
     e->name = name;
+    e->prog = name;
     e->nseeds = 3;
-    long long seeds = 0, threads = 0;
-    bool help = false;
+    for (unsigned s = 0; s < EXP_MAX_SEEDS; s++)
+        e->seed_of[s] = s;
+    e->argc = argc;
+    e->argv = argv;
+    e->lead = lead;
+    /* the command line as a POSIX shell would take it back */
+    size_t used = 0;
+    for (int i = 0; i < argc && used + 4 < sizeof e->cmdline; i++) {
+        const char *a = argv[i];
+        bool plain = *a != '\0';
+        for (const char *c = a; *c; c++)
+            plain = plain && (isalnum((unsigned char)*c) || strchr("-_./=,:+@%", *c));
+        if (i)
+            e->cmdline[used++] = ' ';
+        if (!plain)
+            e->cmdline[used++] = '\'';
+        for (const char *c = a; *c && used + 6 < sizeof e->cmdline; c++) {
+            if (*c == '\'' && !plain) {
+                memcpy(e->cmdline + used, "'\\''", 4);
+                used += 4;
+            } else {
+                e->cmdline[used++] = *c;
+            }
+        }
+        if (!plain)
+            e->cmdline[used++] = '\'';
+        e->cmdline[used] = '\0';
+    }
+}
+
+size_t exp_grid_options(experiment *e, bp_opt *t, size_t cap)
+{
     const bp_opt opts[] = {
-        {"--quick", BP_ARG_FLAG, &e->quick, 0, 0, NULL, NULL,
-         "a few minutes on 2 cores: fewer epochs and seeds, a training subset",
-         NULL},
-        {"--seeds", BP_ARG_INT, &seeds, 1, EXP_MAX_SEEDS, NULL, "N",
-         "seeds per variant (default 3; --quick: 2)", NULL},
-        {"--epochs", BP_ARG_INT, &epochs_override, 1, EXP_MAX_EPOCHS, NULL, "N",
-         "epochs for every variant (default: the experiment's)", NULL},
         {"--out", BP_ARG_STR, &e->out, 0, 0, NULL, "DIR",
          "results folder (default results/<name>, --quick: results/quick/<name>)",
          NULL},
         {"--force", BP_ARG_FLAG, &e->force, 0, 0, NULL, NULL,
-         "replace an existing results folder", NULL},
+         "start afresh: delete the folder's runs (default: keep the finished "
+         "ones and train only what is missing)", NULL},
         {"--isa", BP_ARG_STR, &e->isa, 0, 0, NULL, "NAME",
          "kernel table (default: BPLAB_ISA or the best)", NULL},
-        {"--threads", BP_ARG_INT, &threads, 1, 1024, NULL, "N",
-         "OpenMP threads (default: all CPUs)", NULL},
+        {"--threads", BP_ARG_INT, &e->threads_arg, 1, 1024, NULL, "N",
+         "OpenMP threads of a run (default: all CPUs; with --jobs: CPUs / jobs)",
+         NULL},
+        {"--list", BP_ARG_FLAG, &e->list, 0, 0, NULL, NULL,
+         "print the runs, one line each: id, tab, the bplab train command", NULL},
+        {"--pending", BP_ARG_FLAG, &e->pending, 0, 0, NULL, NULL,
+         "with --list: only the runs not finished in the results folder", NULL},
+        {"--run", BP_ARG_STR, &e->run, 0, 0, NULL, "ID",
+         "train one run (its id, or N: line N of --list, from 0) into "
+         "runs/<id>.csv and .json; skipped when already finished", NULL},
+        {"--report", BP_ARG_FLAG, &e->report_only, 0, 0, NULL, NULL,
+         "write the report from the runs on disk (INCOMPLETE while some are "
+         "missing)", NULL},
+        {"--jobs", BP_ARG_INT, &e->jobs, 1, 256, NULL, "N",
+         "train N runs at once, each in its own process (default: one at a "
+         "time, in this process)", NULL},
     };
-    const size_t n = sizeof opts / sizeof *opts;
-    bp_err err = {0};
-    size_t used = 0;
-    for (int i = 0; i < argc && used < sizeof e->cmdline - 1; i++) {
-        int w = snprintf(e->cmdline + used, sizeof e->cmdline - used, "%s%s",
-                         i ? " " : "", argv[i]);
-        if (w > 0)
-            used += (size_t)w;
-    }
-    if (bp_args_parse(argc, argv, 1, opts, n, &help, &err) != BP_OK) {
-        fprintf(stderr, "%s: error: %s\n", name, err.msg);
+    size_t n = sizeof opts / sizeof *opts;
+    if (n > cap)
+        n = cap;
+    memcpy(t, opts, n * sizeof *opts);
+    return n;
+}
+
+int exp_grid_ready(experiment *e)
+{
+    int modes = e->list + e->report_only + (e->run != NULL) + (e->jobs > 0);
+    if (modes > 1) {
+        fprintf(stderr, "%s: error: --list, --run, --report and --jobs "
+                        "exclude each other\n", e->prog);
         return 2;
     }
-    if (help) {
-        printf("usage: %s [options]\n\nRuns the '%s' experiment and writes "
-               "results/%s/: metrics.csv,\nsummary.md, PNG plots and "
-               "provenance.json.\n\noptions:\n",
-               name, name, name);
-        bp_args_print_help(stdout, opts, n);
-        return -1;
+    if (e->pending && !e->list) {
+        fprintf(stderr, "%s: error: --pending goes with --list\n", e->prog);
+        return 2;
     }
-    if (e->quick)
-        e->nseeds = 2;
-    if (seeds)
-        e->nseeds = (unsigned)seeds;
-    e->threads = (int)threads;
+    if (e->force && (e->list || e->run || e->report_only)) {
+        fprintf(stderr, "%s: error: --force starts a whole experiment afresh; "
+                        "it does not go with --list, --run or --report\n",
+                e->prog);
+        return 2;
+    }
+    int threads = (int)e->threads_arg;
+    if (e->jobs > 0 && !threads) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cpus > e->jobs ? (int)(cpus / e->jobs) : 1;
+    }
+    e->threads = threads;
     /* what --isa (else BPLAB_ISA) and --threads give, refused now if they
      * cannot work; each run makes its own context (bp_run_build) */
     bp_ctx *ctx;
+    bp_err err = {0};
     if (bp_ctx_create(e->isa, "--isa", threads, &ctx, &err) != BP_OK) {
-        fprintf(stderr, "%s: error: %s\n", name, err.msg);
+        fprintf(stderr, "%s: error: %s\n", e->prog, err.msg);
         return 2;
     }
     e->isa_name = ctx->k->isa_name;
@@ -95,10 +147,52 @@ int exp_init(experiment *e, const char *name, int argc, char **argv)
     return 0;
 }
 
+int exp_init(experiment *e, const char *name, int argc, char **argv)
+{
+    exp_begin(e, name, argc, argv, 1);
+    long long seeds = 0;
+    bool help = false;
+    bp_opt opts[24] = {
+        {"--quick", BP_ARG_FLAG, &e->quick, 0, 0, NULL, NULL,
+         "a few minutes on 2 cores: fewer epochs and seeds, a training subset",
+         NULL},
+        {"--seeds", BP_ARG_INT, &seeds, 1, EXP_MAX_SEEDS, NULL, "N",
+         "seeds per variant: 0 to N-1 (default 3; --quick: 2)", NULL},
+        {"--epochs", BP_ARG_INT, &epochs_override, 1, EXP_MAX_EPOCHS, NULL, "N",
+         "epochs for every variant (default: the experiment's)", NULL},
+    };
+    size_t n = 3;
+    n += exp_grid_options(e, opts + n, sizeof opts / sizeof *opts - n);
+    bp_err err = {0};
+    if (bp_args_parse(argc, argv, 1, opts, n, &help, &err) != BP_OK) {
+        fprintf(stderr, "%s: error: %s\n", name, err.msg);
+        return 2;
+    }
+    if (help) {
+        printf("usage: %s [options]\n\nRuns the '%s' experiment and writes "
+               "results/%s/: metrics.csv,\nsummary.md, PNG plots and "
+               "provenance.json, and each run's own files under\nruns/. "
+               "An interrupted experiment resumes where it stopped. The runs "
+               "can be\ntrained elsewhere: --list them, train each with --run "
+               "(a Slurm array:\ntools/sweep-slurm.sh; GNU parallel: "
+               "tools/sweep-parallel.sh), then --report.\nThe grid options "
+               "(--quick, --seeds, --epochs, --out, --isa) must be the same\n"
+               "in every call.\n\noptions:\n",
+               name, name, name);
+        bp_args_print_help(stdout, opts, n);
+        return -1;
+    }
+    if (e->quick)
+        e->nseeds = 2;
+    if (seeds)
+        e->nseeds = (unsigned)seeds;
+    return exp_grid_ready(e);
+}
+
 exp_variant *exp_add(experiment *e, const char *name)
 {
     if (e->nvariants >= EXP_MAX_VARIANTS) {
-        fprintf(stderr, "%s: too many variants\n", e->name);
+        fprintf(stderr, "%s: too many variants\n", e->prog);
         exit(2);
     }
     exp_variant *v = &e->variants[e->nvariants++];
@@ -133,7 +227,7 @@ static bool path_join(char *buf, size_t size, const char *dir, const char *f)
 /* mkdir -p */
 static bool make_dirs(const char *path)
 {
-    char tmp[1024];
+    char tmp[1400];
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *p = tmp + 1; *p; p++)
         if (*p == '/') {
@@ -244,7 +338,7 @@ static bool write_metrics(const experiment *e)
     size_t cap = bp_metrics_row_max(lead_max, nd, ns);
     char *row = bp_alloc(cap);
     if (!row) {
-        fprintf(stderr, "%s: error: out of memory for metrics.csv\n", e->name);
+        fprintf(stderr, "%s: error: out of memory for metrics.csv\n", e->prog);
         return false;
     }
     bp_metrics_header(row, cap, "variant,seed,", nd, ns);
@@ -280,6 +374,33 @@ double exp_final_gap(const exp_run *r)
     return s->train_eval_acc - s->test_acc;
 }
 
+double exp_final_test_loss(const exp_run *r)
+{
+    return r->nepochs ? r->final_test_loss : NAN;
+}
+
+/* the best over the epochs of test accuracy (most) or loss (least) */
+static double best_of(const exp_run *r, bool loss)
+{
+    double b = NAN;
+    for (size_t k = 0; k < r->nepochs; k++) {
+        double x = loss ? r->epochs[k].test_loss : r->epochs[k].test_acc;
+        if (isfinite(x) && (!isfinite(b) || (loss ? x < b : x > b)))
+            b = x;
+    }
+    return b;
+}
+
+double exp_best_test_acc(const exp_run *r)
+{
+    return best_of(r, false);
+}
+
+double exp_best_test_loss(const exp_run *r)
+{
+    return best_of(r, true);
+}
+
 /* two-sided 97.5% quantiles of Student's t, df = 1..30 */
 static double t975(size_t df)
 {
@@ -313,6 +434,31 @@ size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
         ss += (x[i] - m) * (x[i] - m);
     *mean = m;
     *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : (n ? 0.0 : NAN);
+    *ci = n > 1 ? t975(n - 1) * *sd / sqrt((double)n) : NAN;
+    return n;
+}
+
+size_t exp_paired(const experiment *e, size_t a, size_t b, exp_metric_fn *f,
+                  double *mean, double *sd, double *ci)
+{
+    double d[EXP_MAX_SEEDS];
+    size_t n = 0;
+    for (size_t s = 0; s < e->nseeds; s++) {
+        const exp_run *ra = exp_get(e, a, s), *rb = exp_get(e, b, s);
+        if (!ra->nepochs || !rb->nepochs)
+            continue;
+        double x = f(ra), y = f(rb);
+        if (isfinite(x) && isfinite(y))
+            d[n++] = x - y;
+    }
+    double m = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        m += d[i];
+    m = n ? m / (double)n : NAN;
+    for (size_t i = 0; i < n; i++)
+        ss += (d[i] - m) * (d[i] - m);
+    *mean = m;
+    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
     *ci = n > 1 ? t975(n - 1) * *sd / sqrt((double)n) : NAN;
     return n;
 }
@@ -392,6 +538,30 @@ void exp_compare(const experiment *e, FILE *md, size_t a, size_t b,
                        "needed to call it");
 }
 
+void exp_compare_paired(const experiment *e, FILE *md, size_t a, size_t b,
+                        exp_metric_fn *f, const char *what, bool higher)
+{
+    double m, sd, ci;
+    size_t n = exp_paired(e, a, b, f, &m, &sd, &ci);
+    const char *an = e->variants[a].name, *bn = e->variants[b].name;
+    if (n < 2 || !isfinite(ci)) {
+        fprintf(md, "- %s, %s minus %s: %zu paired seed%s, too few for an "
+                    "interval.\n", what, an, bn, n, n == 1 ? "" : "s");
+        return;
+    }
+    int dd = decimals(fabs(m) + ci) > 2 ? 4 : 2;
+    bool sep = fabs(m) > ci;
+    bool a_better = higher ? m > 0 : m < 0;
+    fprintf(md, "- %s, %s minus %s, paired over %zu seeds: **%+.*f** (95%% "
+                "interval [%+.*f, %+.*f], sd %.*f): ",
+            what, an, bn, n, dd, m, dd, m - ci, dd, m + ci, dd, sd);
+    if (sep)
+        fprintf(md, "%s is %s (%s), the interval excludes 0.\n", an,
+                m > 0 ? "higher" : "lower", a_better ? "better" : "worse");
+    else
+        fprintf(md, "no difference found: the interval includes 0.\n");
+}
+
 /* ---------------------------------------------------------------------- */
 /* Plots                                                                   */
 
@@ -431,7 +601,7 @@ size_t exp_series_test_loss(const experiment *e, size_t v, double *x,
 /* Write <png>.gp for the data blocks in `dat` and run gnuplot on it. */
 static bool draw(const experiment *e, const char *png, const char *title,
                  const char *xlabel, const char *ylabel, unsigned scale,
-                 text *dat, char (*names)[48], size_t blocks)
+                 text *dat, char (*names)[EXP_NAME_MAX], size_t blocks)
 {
     text gp = {0};
     char datname[128];
@@ -474,7 +644,7 @@ static bool draw(const experiment *e, const char *png, const char *title,
     snprintf(work, sizeof work, "%s/bplab-plot.XXXXXX",
              tmpdir && *tmpdir ? tmpdir : "/tmp");
     if (!mkdtemp(work)) {
-        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->name, work,
+        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->prog, work,
                 strerror(errno));
         bp_free(dat->p), bp_free(gp.p);
         return !(plot_failed = true);
@@ -508,7 +678,7 @@ static bool run_gnuplot(const experiment *e, const char *png,
     snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
     FILE *p = popen(cmd, "r");
     if (!p) {
-        fprintf(stderr, "%s: cannot run gnuplot\n", e->name);
+        fprintf(stderr, "%s: cannot run gnuplot\n", e->prog);
         return false;
     }
     char line[512];
@@ -521,7 +691,7 @@ static bool run_gnuplot(const experiment *e, const char *png,
     int rc = pclose(p);
     if (rc != 0 || !quiet) {
         fprintf(stderr, "%s: gnuplot failed for %s (install gnuplot-nox)\n",
-                e->name, png);
+                e->prog, png);
         return false;
     }
     text img = {0};
@@ -534,7 +704,7 @@ static bool run_gnuplot(const experiment *e, const char *png,
     if (f)
         fclose(f);
     if (!ok) {
-        fprintf(stderr, "%s: gnuplot drew no %s\n", e->name, png);
+        fprintf(stderr, "%s: gnuplot drew no %s\n", e->prog, png);
         bp_free(img.p);
         return false;
     }
@@ -547,7 +717,7 @@ bool exp_plot(const experiment *e, const char *png, const char *title,
 {
     text dat = {0};
     static double x[EXP_MAX_EPOCHS], y[EXP_MAX_EPOCHS];
-    static char names[EXP_MAX_VARIANTS][48];
+    static char names[EXP_MAX_VARIANTS][EXP_NAME_MAX];
     size_t blocks = 0;
     for (size_t v = 0; v < e->nvariants; v++) {
         if (which && !which[v])
@@ -569,7 +739,7 @@ bool exp_plot_xy(const experiment *e, const char *png, const char *title,
                  const char *name, size_t n, const double *x, const double *y)
 {
     text dat = {0};
-    static char names[1][48];
+    static char names[1][EXP_NAME_MAX];
     tprintf(&dat, "# %s\n", name);
     for (size_t i = 0; i < n; i++)
         tprintf(&dat, "%.9g %.9g\n", x[i], y[i]);
@@ -584,7 +754,7 @@ bool exp_plot_curves(const experiment *e, const char *png, const char *title,
                      const double *const *y)
 {
     text dat = {0};
-    static char kept[EXP_MAX_VARIANTS][48];
+    static char kept[EXP_MAX_VARIANTS][EXP_NAME_MAX];
     size_t blocks = 0;
     for (size_t c = 0; c < ncurves && blocks < EXP_MAX_VARIANTS; c++) {
         if (!n[c])
@@ -647,20 +817,28 @@ static bool same_data(const bp_data_opts *a, const bp_data_opts *b)
            a->normalize == b->normalize;
 }
 
+/* The options of run (v, s): the variant's, its seed, the table and
+ * threads (the variant's, else the program's), the epochs override. */
+static void run_opts(const experiment *e, size_t v, unsigned s, bp_run_opts *o)
+{
+    const exp_variant *var = &e->variants[v];
+    *o = var->o;
+    o->seed = e->seed_of[s];
+    o->isa = var->isa ? var->isa : e->isa;
+    o->threads = var->threads ? var->threads : e->threads;
+    if (epochs_override)
+        o->epochs = epochs_override;
+}
+
 static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
                          size_t total, bp_err *err)
 {
-    exp_variant *var = &e->variants[v];
     exp_run *r = &e->runs[v * e->nseeds + s];
     memset(r, 0, sizeof *r);
     r->variant = v;
-    r->seed = s;
-    bp_run_opts o = var->o;
-    o.seed = s;
-    o.isa = var->isa ? var->isa : e->isa;
-    o.threads = var->threads ? var->threads : e->threads;
-    if (epochs_override)
-        o.epochs = epochs_override;
+    r->seed = e->seed_of[s];
+    bp_run_opts o;
+    run_opts(e, v, s, &o);
     bp_data_opts dopts;
     bp_net *net = NULL;
     bp_optim *opt = NULL;
@@ -693,6 +871,11 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
     }
     r->ndense = net->ndense;
     r->nsteps = net->steps;
+    snprintf(r->isa, sizeof r->isa, "%s", net->ctx->k->isa_name);
+    r->threads = net->ctx->threads;
+    if (gethostname(r->host, sizeof r->host) != 0)
+        snprintf(r->host, sizeof r->host, "unknown");
+    r->host[sizeof r->host - 1] = '\0';
     cb_ctx c = {e, r, ne, index, total};
     t->on_epoch = on_epoch;
     t->ctx = &c;
@@ -742,19 +925,26 @@ static void write_provenance(const experiment *e, bool complete)
     tprintf(&t, "  \"bplab_version\": \"%s\",\n", bp_version());
     tprintf(&t, "  \"cpu\": \"%s\",\n  \"arch\": \"%s\",\n  \"kernel\": \"%s %s\",\n",
             bp_cpu()->model, bp_cpu()->arch, u.sysname, u.release);
-    tprintf(&t, "  \"isa\": \"%s\",\n  \"threads\": %d,\n", e->isa_name,
-            e->run_threads);
+    /* threads: of every run whose variant does not set its own (0: they
+     * differ; runs/<id>.json has each run's) */
+    tprintf(&t, "  \"isa\": \"%s\",\n  \"threads\": %d,\n  \"hosts\": \"%s\",\n",
+            e->isa_name, e->run_threads, e->hosts);
     tprintf(&t, "  \"compiler\": \"%s\",\n  \"build_type\": \"%s\",\n  \"flags\": \"%s\",\n",
             bp_compiler(), bp_build_type(), bp_c_flags());
     tprintf(&t, "  \"date\": \"%s\",\n", date);
     tprintf(&t, "  \"command\": \"");
     for (const char *c = e->cmdline; *c; c++)
         tprintf(&t, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-    tprintf(&t, "\",\n  \"quick\": %s,\n  \"seeds\": %u,\n",
+    tprintf(&t, "\",\n  \"quick\": %s,\n  \"seeds\": %u,\n  \"seed_values\": [",
             e->quick ? "true" : "false", e->nseeds);
+    for (unsigned sd = 0; sd < e->nseeds; sd++)
+        tprintf(&t, "%s%u", sd ? ", " : "", e->seed_of[sd]);
+    tprintf(&t, "],\n  \"runs\": %zu,\n  \"runs_missing\": %zu,\n",
+            e->nvariants * e->nseeds, e->nmissing);
     tprintf(&t, "  \"data\": {\"source\": \"%s\", \"crc32\": \"%08x\"},\n",
             e->data_source, e->data_checksum);
-    tprintf(&t, "  \"wall_seconds\": %.1f,\n  \"variants\": [\n", e->wall_seconds);
+    tprintf(&t, "  \"wall_seconds\": %.1f,\n  \"run_seconds\": %.1f,\n  \"variants\": [\n",
+            e->wall_seconds, e->run_seconds);
     for (size_t v = 0; v < e->nvariants; v++) {
         bp_run_opts o = e->variants[v].o;
         if (epochs_override)
@@ -771,7 +961,7 @@ static void write_provenance(const experiment *e, bool complete)
          * table, to the same bits on the same ISA */
         for (unsigned sd = 0; sd < e->nseeds; sd++) {
             char cmd[4096];
-            o.seed = sd;
+            o.seed = e->seed_of[sd];
             if (!bp_run_command(&o, cmd, sizeof cmd))
                 snprintf(cmd, sizeof cmd, "(options too long)");
             tprintf(&t, "%s\n       \"", sd ? "," : "");
@@ -798,7 +988,7 @@ static bool mem_open(const experiment *e, memfile *m)
     memset(m, 0, sizeof *m);
     m->f = open_memstream(&m->p, &m->n);
     if (!m->f)
-        fprintf(stderr, "%s: error: out of memory\n", e->name);
+        fprintf(stderr, "%s: error: out of memory\n", e->prog);
     return m->f != NULL;
 }
 
@@ -814,7 +1004,7 @@ static bool mem_save(const experiment *e, memfile *m, const char *name)
     else
         ok = bp_write_file(path, m->p, m->n, &err) == BP_OK;
     if (!ok)
-        fprintf(stderr, "%s: error: %s/%s: %s\n", e->name, e->out, name,
+        fprintf(stderr, "%s: error: %s/%s: %s\n", e->prog, e->out, name,
                 err.msg);
     free(m->p);
     memset(m, 0, sizeof *m);
@@ -840,8 +1030,10 @@ static void write_summary(const experiment *e, bool complete)
     FILE *md = m.f;
     fprintf(md, "# %s\n\n", e->title);
     if (!complete)
-        fprintf(md, "> **INCOMPLETE**: the run was interrupted or a run failed; "
-                    "the tables cover the runs that finished.\n\n");
+        fprintf(md, "> **INCOMPLETE**: %zu of %zu runs have no finished record "
+                    "(interrupted, failed, or not trained yet); the tables "
+                    "cover the runs that finished.\n\n",
+                e->nmissing, e->nvariants * e->nseeds);
     if (e->quick)
         fprintf(md, "> Quick run (`--quick`): fewer epochs, seeds and "
                     "samples; for a smoke test, not for conclusions.\n\n");
@@ -888,15 +1080,683 @@ static void write_summary(const experiment *e, bool complete)
     fprintf(md, "\n## Plots\n\n");
     if (e->plots)
         e->plots(e, md);
-    fprintf(md, "\n## Provenance\n\n`%s`, bplab %s (commit %s%s), %s, %s, %d "
-                "thread%s; data %s (CRC-32 %08x); %.0f s. Details in "
-                "provenance.json, every epoch of every run in metrics.csv.\n",
+    char threads[32];
+    if (e->run_threads > 0)
+        snprintf(threads, sizeof threads, "%d thread%s", e->run_threads,
+                 e->run_threads == 1 ? "" : "s");
+    else
+        snprintf(threads, sizeof threads, "threads per run");
+    fprintf(md, "\n## Provenance\n\n`%s`, bplab %s (commit %s%s), %s, %s, %s; "
+                "data %s (CRC-32 %08x); %.0f s (the runs' own: %.0f s, on %s). "
+                "Details in provenance.json, every epoch of every run in "
+                "metrics.csv and runs/.\n",
             e->cmdline, bp_version(), bp_git_commit(),
             bp_git_dirty() ? ", modified" : "", bp_cpu()->model,
-            e->isa_name, e->run_threads, e->run_threads == 1 ? "" : "s",
-            e->data_source, e->data_checksum,
-            e->wall_seconds);
+            e->isa_name, threads, e->data_source, e->data_checksum,
+            e->wall_seconds, e->run_seconds, e->hosts[0] ? e->hosts : "-");
     mem_save(e, &m, "summary.md");
+}
+
+/* ---------------------------------------------------------------------- */
+/* Runs as units: ids, records on disk                                     */
+
+/* <variant>.seed<N>, the name's characters outside [A-Za-z0-9._=+-] as
+ * '_'; two runs with one id are a programming error of the grid. */
+static bool make_ids(experiment *e)
+{
+    for (size_t v = 0; v < e->nvariants; v++)
+        for (unsigned s = 0; s < e->nseeds; s++) {
+            char *id = e->ids[v * e->nseeds + s];
+            int w = snprintf(id, EXP_ID_MAX, "%s.seed%u", e->variants[v].name,
+                             e->seed_of[s]);
+            if (w < 0 || w >= EXP_ID_MAX) {
+                fprintf(stderr, "%s: error: variant name '%s' too long for a "
+                                "run id\n", e->prog, e->variants[v].name);
+                return false;
+            }
+            for (char *c = id; *c; c++)
+                if (!(isalnum((unsigned char)*c) || strchr("._=+-", *c)))
+                    *c = '_';
+        }
+    size_t n = e->nvariants * e->nseeds;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (strcmp(e->ids[i], e->ids[j]) == 0) {
+                fprintf(stderr, "%s: error: two runs would have the id '%s' "
+                                "(variant names that differ only in "
+                                "characters outside [A-Za-z0-9._=+-])\n",
+                        e->prog, e->ids[i]);
+                return false;
+            }
+    return true;
+}
+
+static bool run_file(const experiment *e, size_t i, const char *ext,
+                     char *buf, size_t size)
+{
+    int w = snprintf(buf, size, "%s/runs/%s.%s", e->out, e->ids[i], ext);
+    return w > 0 && (size_t)w < size;
+}
+
+/* The `bplab train` command of run i (the record's identity). */
+static bool run_cmd(const experiment *e, size_t i, char *buf, size_t size)
+{
+    bp_run_opts o;
+    run_opts(e, i / e->nseeds, (unsigned)(i % e->nseeds), &o);
+    return bp_run_command(&o, buf, size) > 0;
+}
+
+static void tjson_str(text *t, const char *s)
+{
+    tprintf(t, "\"");
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            tprintf(t, "\\%c", *c);
+        else if (*c < 0x20)
+            tprintf(t, "\\u%04x", *c);
+        else
+            tprintf(t, "%c", *c);
+    }
+    tprintf(t, "\"");
+}
+
+/* exactly: "%.17g" reads back (strtod) as the same double */
+static void tjson_num(text *t, double v)
+{
+    if (isfinite(v))
+        tprintf(t, "%.17g", v);
+    else
+        tprintf(t, "null");
+}
+
+static const char *run_status(const exp_run *r)
+{
+    return r->done ? "done" : r->diverged ? "diverged" : "failed";
+}
+
+/* runs/<id>.csv (the run's rows of metrics.csv) and runs/<id>.json, each
+ * atomically, the JSON last: its presence marks the run as finished. */
+static bool save_run(experiment *e, size_t i)
+{
+    const exp_run *r = &e->runs[i];
+    char path[1200], cmd[4096];
+    bp_err err = {0};
+    /* the CSV */
+    size_t cap = bp_metrics_row_max(EXP_ID_MAX + 32, r->ndense, r->nsteps);
+    char *row = bp_alloc(cap);
+    text t = {0};
+    if (!row) {
+        fprintf(stderr, "%s: error: out of memory for %s\n", e->prog, e->ids[i]);
+        return false;
+    }
+    char lead[EXP_ID_MAX + 32];
+    snprintf(lead, sizeof lead, "%s,%u,", e->variants[r->variant].name, r->seed);
+    bp_metrics_header(row, cap, "variant,seed,", r->ndense, r->nsteps);
+    tprintf(&t, "%s", row);
+    for (size_t k = 0; k < r->nepochs; k++) {
+        bp_metrics_row(row, cap, lead, &r->epochs[k], r->ndense, r->nsteps,
+                       r->ndense, r->nsteps);
+        tprintf(&t, "%s", row);
+    }
+    bp_free(row);
+    bool ok = !t.oom && run_file(e, i, "csv", path, sizeof path) &&
+              bp_write_file(path, t.p ? t.p : "", t.used, &err) == BP_OK;
+    bp_free(t.p);
+    memset(&t, 0, sizeof t);
+    if (!ok) {
+        fprintf(stderr, "%s: error: %s: %s\n", e->prog, path,
+                err.msg[0] ? err.msg : "out of memory");
+        return false;
+    }
+    /* the JSON */
+    char date[64];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    if (!run_cmd(e, i, cmd, sizeof cmd))
+        snprintf(cmd, sizeof cmd, "(options too long)");
+    tprintf(&t, "{\n  \"bplab_run\": 1,\n  \"experiment\": ");
+    tjson_str(&t, e->name);
+    tprintf(&t, ",\n  \"id\": ");
+    tjson_str(&t, e->ids[i]);
+    tprintf(&t, ",\n  \"variant\": ");
+    tjson_str(&t, e->variants[r->variant].name);
+    tprintf(&t, ",\n  \"seed\": %u,\n  \"command\": ", r->seed);
+    tjson_str(&t, cmd);
+    tprintf(&t, ",\n  \"status\": \"%s\",\n  \"fault\": ", run_status(r));
+    tjson_str(&t, r->fault);
+    tprintf(&t, ",\n  \"isa\": ");
+    tjson_str(&t, r->isa);
+    tprintf(&t, ",\n  \"threads\": %d,\n  \"host\": ", r->threads);
+    tjson_str(&t, r->host);
+    tprintf(&t, ",\n  \"cpu\": ");
+    tjson_str(&t, bp_cpu()->model);
+    tprintf(&t, ",\n  \"git_commit\": \"%s\",\n  \"git_dirty\": %s,\n"
+                "  \"date\": \"%s\",\n  \"data\": {\"source\": ",
+            bp_git_commit(), bp_git_dirty() ? "true" : "false", date);
+    tjson_str(&t, e->data_source);
+    tprintf(&t, ", \"crc32\": \"%08x\"},\n", e->data_checksum);
+    tprintf(&t, "  \"ndense\": %zu,\n  \"nsteps\": %zu,\n  \"best_epoch\": %zu,\n",
+            r->ndense, r->nsteps, r->best_epoch);
+    tprintf(&t, "  \"final_test_acc\": ");
+    tjson_num(&t, r->final_test_acc);
+    tprintf(&t, ",\n  \"final_test_loss\": ");
+    tjson_num(&t, r->final_test_loss);
+    tprintf(&t, ",\n  \"seconds\": ");
+    tjson_num(&t, r->seconds);
+    tprintf(&t, ",\n  \"wall_seconds\": ");
+    tjson_num(&t, r->wall_seconds);
+    tprintf(&t, ",\n  \"epochs\": [");
+    for (size_t k = 0; k < r->nepochs; k++) {
+        const bp_epoch_stats *s = &r->epochs[k];
+        const struct { const char *key; double v; } f[] = {
+            {"lr", s->lr},
+            {"train_loss", s->train_loss},
+            {"train_acc", s->train_acc},
+            {"train_eval_loss", s->train_eval_loss},
+            {"train_eval_acc", s->train_eval_acc},
+            {"val_loss", s->val_loss},
+            {"val_acc", s->val_acc},
+            {"test_loss", s->test_loss},
+            {"test_acc", s->test_acc},
+            {"weight_norm", s->weight_norm},
+            {"zero_frac", s->zero_frac},
+            {"seconds", s->seconds},
+            {"samples_per_s", s->samples_per_s}};
+        tprintf(&t, "%s\n    {\"epoch\": %llu", k ? "," : "",
+                (unsigned long long)s->epoch);
+        for (size_t j = 0; j < sizeof f / sizeof *f; j++) {
+            tprintf(&t, ", \"%s\": ", f[j].key);
+            tjson_num(&t, f[j].v);
+        }
+        tprintf(&t, ",\n     \"grad_norm\": [");
+        for (size_t l = 0; l < r->ndense; l++) {
+            tprintf(&t, l ? ", " : "");
+            tjson_num(&t, s->grad_norm[l]);
+        }
+        tprintf(&t, "], \"step_norm\": [");
+        for (size_t j = 0; j < r->nsteps && s->step_norm; j++) {
+            tprintf(&t, j ? ", " : "");
+            tjson_num(&t, s->step_norm[j]);
+        }
+        tprintf(&t, "]}");
+    }
+    tprintf(&t, "\n  ]\n}\n");
+    ok = !t.oom && run_file(e, i, "json", path, sizeof path) &&
+         bp_write_file(path, t.p ? t.p : "", t.used, &err) == BP_OK;
+    bp_free(t.p);
+    if (!ok)
+        fprintf(stderr, "%s: error: %s: %s\n", e->prog, path,
+                err.msg[0] ? err.msg : "out of memory");
+    return ok;
+}
+
+static void free_run(exp_run *r)
+{
+    bp_free(r->epochs);
+    bp_free(r->step_norms);
+    r->epochs = NULL;
+    r->step_norms = NULL;
+}
+
+typedef enum {
+    REC_MISSING,  /* not trained (or its record unreadable: said why) */
+    REC_FINISHED, /* trained or diverged: a result */
+    REC_FAILED,   /* it ran and failed: train it again */
+    REC_OTHER     /* a record of other options: refuse to mix it in */
+} rec_state;
+
+/* Read runs/<id>.json into e->runs[i] (with `keep`; else only its state). */
+static rec_state load_run(experiment *e, size_t i, bool keep)
+{
+    exp_run *r = &e->runs[i];
+    free_run(r);
+    memset(r, 0, sizeof *r);
+    r->variant = i / e->nseeds;
+    r->seed = e->seed_of[i % e->nseeds];
+    char path[1200], msg[128];
+    if (!run_file(e, i, "json", path, sizeof path))
+        return REC_MISSING;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return REC_MISSING;
+    text t = {0};
+    char buf[65536];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        tappend(&t, buf, got);
+    bool rd = !ferror(f) && !t.oom;
+    fclose(f);
+    js_val doc;
+    if (!rd || !js_parse(t.p ? t.p : "", t.used, &doc, msg, sizeof msg)) {
+        fprintf(stderr, "%s: warning: %s: %s; the run counts as missing\n",
+                e->prog, path, rd ? msg : "cannot read");
+        bp_free(t.p);
+        return REC_MISSING;
+    }
+    bp_free(t.p);
+    char cmd[4096];
+    const char *status = js_str(&doc, "status", "");
+    rec_state st = strcmp(status, "done") == 0 || strcmp(status, "diverged") == 0
+                       ? REC_FINISHED
+                       : REC_FAILED;
+    if (!run_cmd(e, i, cmd, sizeof cmd) ||
+        strcmp(js_str(&doc, "command", ""), cmd) != 0) {
+        fprintf(stderr, "%s: error: %s records a run of other options (%s), "
+                        "not %s: another grid wrote this folder; use another "
+                        "--out, or --force to start afresh\n",
+                e->prog, path, js_str(&doc, "command", "none"), cmd);
+        js_free(&doc);
+        return REC_OTHER;
+    }
+    if (keep) {
+        const js_val *ep = js_get(&doc, "epochs");
+        double nd = js_num(&doc, "ndense"), ns = js_num(&doc, "nsteps");
+        size_t n = ep && ep->type == JS_ARR ? ep->n : 0;
+        bool shape = nd >= 0 && nd <= BP_MAX_DENSE && ns >= 0 && ns <= 1e6;
+        r->ndense = shape ? (size_t)nd : 0;
+        r->nsteps = shape ? (size_t)ns : 0;
+        r->epochs = n ? bp_alloc(n * sizeof *r->epochs) : NULL;
+        r->step_norms = n && r->nsteps
+                            ? bp_alloc(bp_mul_size(n, r->nsteps * sizeof(double)))
+                            : NULL;
+        if (!shape || (n && !r->epochs) || (n && r->nsteps && !r->step_norms)) {
+            fprintf(stderr, "%s: warning: %s: %s; the run counts as missing\n",
+                    e->prog, path, shape ? "out of memory" : "bad layer counts");
+            free_run(r);
+            js_free(&doc);
+            return REC_MISSING;
+        }
+        for (size_t k = 0; k < n; k++) {
+            const js_val *x = &ep->items[k];
+            bp_epoch_stats *s = &r->epochs[k];
+            memset(s, 0, sizeof *s);
+            double epoch = js_num(x, "epoch");
+            s->epoch = isfinite(epoch) && epoch >= 0 ? (uint64_t)epoch : 0;
+            s->lr = js_num(x, "lr");
+            s->train_loss = js_num(x, "train_loss");
+            s->train_acc = js_num(x, "train_acc");
+            s->train_eval_loss = js_num(x, "train_eval_loss");
+            s->train_eval_acc = js_num(x, "train_eval_acc");
+            s->val_loss = js_num(x, "val_loss");
+            s->val_acc = js_num(x, "val_acc");
+            s->test_loss = js_num(x, "test_loss");
+            s->test_acc = js_num(x, "test_acc");
+            s->weight_norm = js_num(x, "weight_norm");
+            s->zero_frac = js_num(x, "zero_frac");
+            s->seconds = js_num(x, "seconds");
+            s->samples_per_s = js_num(x, "samples_per_s");
+            const js_val *g = js_get(x, "grad_norm"), *h = js_get(x, "step_norm");
+            for (size_t l = 0; l < r->ndense; l++)
+                s->grad_norm[l] = g && g->type == JS_ARR && l < g->n &&
+                                          g->items[l].type == JS_NUM
+                                      ? g->items[l].num
+                                      : NAN;
+            if (r->nsteps) {
+                double *d = r->step_norms + k * r->nsteps;
+                for (size_t j = 0; j < r->nsteps; j++)
+                    d[j] = h && h->type == JS_ARR && j < h->n &&
+                                   h->items[j].type == JS_NUM
+                               ? h->items[j].num
+                               : NAN;
+                s->step_norm = d;
+            }
+        }
+        r->nepochs = n;
+        r->done = strcmp(status, "done") == 0;
+        r->diverged = strcmp(status, "diverged") == 0;
+        snprintf(r->fault, sizeof r->fault, "%s", js_str(&doc, "fault", ""));
+        double best = js_num(&doc, "best_epoch");
+        r->best_epoch = isfinite(best) && best >= 0 ? (size_t)best : 0;
+        r->final_test_acc = js_num(&doc, "final_test_acc");
+        r->final_test_loss = js_num(&doc, "final_test_loss");
+        r->seconds = js_num(&doc, "seconds");
+        r->wall_seconds = js_num(&doc, "wall_seconds");
+        snprintf(r->isa, sizeof r->isa, "%s", js_str(&doc, "isa", ""));
+        double th = js_num(&doc, "threads");
+        r->threads = isfinite(th) && th >= 0 && th < 1e6 ? (int)th : 0;
+        snprintf(r->host, sizeof r->host, "%s", js_str(&doc, "host", ""));
+        const js_val *data = js_get(&doc, "data");
+        if (!e->data_source[0] && data) {
+            snprintf(e->data_source, sizeof e->data_source, "%s",
+                     js_str(data, "source", ""));
+            e->data_checksum =
+                (uint32_t)strtoul(js_str(data, "crc32", "0"), NULL, 16);
+        }
+    }
+    js_free(&doc);
+    return st;
+}
+
+/* Train run i in this process and record it; 0, or an exit code. */
+static int train_unit(experiment *e, size_t i, size_t index, size_t total)
+{
+    bp_err err = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bp_status st = run_one(e, i / e->nseeds, (unsigned)(i % e->nseeds), index,
+                           total, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    exp_run *r = &e->runs[i];
+    r->wall_seconds = (double)(t1.tv_sec - t0.tv_sec) +
+                      1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    if (isatty(2))
+        fprintf(stderr, "\r%*s\r", 100, "");
+    int rc = 0;
+    if (st != BP_OK)
+        fprintf(stderr, "%s: %s: %s\n", e->prog, e->ids[i], err.msg);
+    if (st == BP_ERR_INTERRUPTED || err.code == BP_ERR_INTERRUPTED)
+        rc = 130; /* not a result: nothing recorded */
+    else if (!save_run(e, i))
+        rc = 1;
+    else
+        rc = st == BP_OK ? 0 : 1;
+    if (!isatty(2) || e->run)
+        fprintf(stderr, "%s: %s: %s in %.1f s, final test accuracy %.4f\n",
+                e->prog, e->ids[i], rc == 130 ? "interrupted" : run_status(r),
+                r->wall_seconds, r->final_test_acc);
+    free_run(r);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The local pool                                                          */
+
+/* The invocation's words without the ones the pool sets for each run
+ * (--out, --threads, --jobs, --force, and the mode flags); the train
+ * options after a "--" pass unchanged. */
+static size_t child_args(const experiment *e, char **out, size_t cap)
+{
+    static const char *const drop_arg[] = {"--out", "--threads", "--jobs", "--run"};
+    static const char *const drop_flag[] = {"--force", "--list", "--pending",
+                                            "--report"};
+    size_t n = 0;
+    bool rest = false;
+    for (int i = 0; i < e->argc && n + 1 < cap; i++) {
+        const char *a = e->argv[i];
+        if (i < e->lead || rest) {
+            out[n++] = e->argv[i];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            rest = true;
+            out[n++] = e->argv[i];
+            continue;
+        }
+        bool skip = false;
+        for (size_t k = 0; k < 4; k++) {
+            size_t l = strlen(drop_arg[k]);
+            if (strcmp(a, drop_arg[k]) == 0) {
+                skip = true;
+                i++; /* its value */
+            } else if (strncmp(a, drop_arg[k], l) == 0 && a[l] == '=') {
+                skip = true;
+            }
+            if (strcmp(a, drop_flag[k]) == 0)
+                skip = true;
+        }
+        if (!skip)
+            out[n++] = e->argv[i];
+    }
+    return n;
+}
+
+typedef struct job {
+    pid_t pid;
+    size_t run;
+} job;
+
+/* Start `--run i` of this program, its stderr into runs/<id>.log. */
+static pid_t spawn_run(const experiment *e, size_t i)
+{
+    char *args[512], *argv[520];
+    size_t n = child_args(e, args, sizeof args / sizeof *args), k = 0, m = 0;
+    char idx[32], threads[32], log[1200];
+    snprintf(idx, sizeof idx, "%zu", i);
+    snprintf(threads, sizeof threads, "%d", e->threads);
+    /* the run's options go before a "--" (bplab sweep's train options) */
+    while (k < n && strcmp(args[k], "--") != 0)
+        argv[m++] = args[k++];
+    argv[m++] = "--out";
+    argv[m++] = (char *)e->out;
+    argv[m++] = "--threads";
+    argv[m++] = threads;
+    argv[m++] = "--run";
+    argv[m++] = idx;
+    while (k < n)
+        argv[m++] = args[k++];
+    argv[m] = NULL;
+    if (!run_file(e, i, "log", log, sizeof log))
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC,
+                                     0666);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    extern char **environ;
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        fprintf(stderr, "%s: error: cannot start a run: %s\n", e->prog,
+                strerror(rc));
+        return -1;
+    }
+    return pid;
+}
+
+/* The last line of a run's log, for the one line that says it failed. */
+static void log_tail(const experiment *e, size_t i, char *buf, size_t size)
+{
+    char path[1200], line[512];
+    buf[0] = '\0';
+    if (!run_file(e, i, "log", path, sizeof path))
+        return;
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (line[0] != '\n')
+            snprintf(buf, size, "%s", line);
+    if (f)
+        fclose(f);
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Train the runs todo[0..n) in up to e->jobs processes at once; false if
+ * one failed or the pool was interrupted. */
+static bool pool(experiment *e, const size_t *todo, size_t n)
+{
+    int jobs = e->serial ? 1 : (int)e->jobs;
+    if (e->serial && e->jobs > 1)
+        fprintf(stderr, "%s: the runs' timings are this experiment's results: "
+                        "one run at a time\n", e->prog);
+    job live[256];
+    int nlive = 0;
+    size_t next = 0, finished = 0;
+    bool ok = true;
+    while (next < n || nlive) {
+        while (!stop_requested && nlive < jobs && next < n) {
+            pid_t pid = spawn_run(e, todo[next]);
+            if (pid < 0) {
+                ok = false;
+                next = n;
+                break;
+            }
+            live[nlive++] = (job){pid, todo[next++]};
+        }
+        if (!nlive)
+            break;
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR) {
+                if (stop_requested)
+                    for (int j = 0; j < nlive; j++)
+                        kill(live[j].pid, SIGINT);
+                continue;
+            }
+            break;
+        }
+        int j = 0;
+        while (j < nlive && live[j].pid != pid)
+            j++;
+        if (j == nlive)
+            continue;
+        size_t i = live[j].run;
+        live[j] = live[--nlive];
+        finished++;
+        char path[1200], tail[512];
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            rec_state st = load_run(e, i, true);
+            const exp_run *r = &e->runs[i];
+            fprintf(stderr, "[%zu/%zu] %s: %s, test acc %.4f, %.0f s\n",
+                    finished, n, e->ids[i],
+                    st == REC_FINISHED ? run_status(r) : "no record",
+                    r->final_test_acc, r->wall_seconds);
+            free_run(&e->runs[i]);
+            if (run_file(e, i, "log", path, sizeof path))
+                unlink(path);
+            ok = ok && st == REC_FINISHED;
+        } else {
+            log_tail(e, i, tail, sizeof tail);
+            fprintf(stderr, "[%zu/%zu] %s: %s (exit %d): %s (runs/%s.log)\n",
+                    finished, n, e->ids[i],
+                    stop_requested ? "interrupted" : "FAILED",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+                    tail, e->ids[i]);
+            ok = false;
+        }
+    }
+    return ok && !stop_requested;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The modes                                                               */
+
+/* Load every run; false if a record of other options is in the folder. */
+static bool load_all(experiment *e, bool *complete)
+{
+    bool ok = true;
+    e->nmissing = 0;
+    *complete = true;
+    for (size_t i = 0; i < e->nvariants * e->nseeds; i++) {
+        rec_state st = load_run(e, i, true);
+        ok = ok && st != REC_OTHER;
+        *complete = *complete && st == REC_FINISHED;
+        e->nmissing += st != REC_FINISHED;
+    }
+    return ok;
+}
+
+/* Runs whose hosts, threads agree: the provenance's summary of them. */
+static void runs_summary(experiment *e, char *hosts, size_t size,
+                         double *run_seconds)
+{
+    int threads = -1;
+    size_t used = 0;
+    hosts[0] = '\0';
+    *run_seconds = 0;
+    for (size_t i = 0; i < e->nvariants * e->nseeds; i++) {
+        const exp_run *r = &e->runs[i];
+        if (!r->nepochs && !r->fault[0])
+            continue;
+        if (isfinite(r->wall_seconds))
+            *run_seconds += r->wall_seconds;
+        if (!e->variants[r->variant].threads)
+            threads = threads == -1 || threads == r->threads ? r->threads : 0;
+        char probe[72];
+        snprintf(probe, sizeof probe, ",%s,", r->host);
+        char padded[1100];
+        snprintf(padded, sizeof padded, ",%s,", hosts);
+        if (r->host[0] && !strstr(padded, probe) && used + strlen(r->host) + 2 < size)
+            used += (size_t)snprintf(hosts + used, size - used, "%s%s",
+                                     used ? "," : "", r->host);
+    }
+    if (threads > 0)
+        e->run_threads = threads;
+    else if (threads == 0)
+        e->run_threads = 0; /* mixed */
+}
+
+static int report(experiment *e, double wall)
+{
+    bool complete;
+    bool ok_records = load_all(e, &complete);
+    if (ok_records && e->nmissing == e->nvariants * e->nseeds) {
+        /* nothing to report: never replace a report with an empty one */
+        fprintf(stderr, "%s: error: %s/runs holds no finished run of this "
+                        "grid: nothing to report\n", e->prog, e->out);
+        return 1;
+    }
+    if (!ok_records) {
+        for (size_t i = 0; i < e->nvariants * e->nseeds; i++)
+            free_run(&e->runs[i]);
+        return 2;
+    }
+    char hosts[1024];
+    double run_seconds;
+    runs_summary(e, hosts, sizeof hosts, &run_seconds);
+    snprintf(e->hosts, sizeof e->hosts, "%s", hosts);
+    e->run_seconds = run_seconds;
+    e->wall_seconds = wall > 0 ? wall : run_seconds;
+    if (stop_requested)
+        complete = false;
+    bool ok = write_metrics(e);
+    write_summary(e, complete);
+    write_headline(e, complete);
+    write_provenance(e, complete);
+    fprintf(stderr, "%s: %s in %.0f s: %s/summary.md\n", e->prog,
+            complete ? "done" : "INCOMPLETE", e->wall_seconds, e->out);
+    for (size_t i = 0; i < e->nvariants * e->nseeds; i++)
+        free_run(&e->runs[i]);
+    return complete && ok && !plot_failed ? 0 : 1;
+}
+
+/* --run ID|N: the index of the run it names, or -1 (said why). */
+static long find_run(const experiment *e, const char *what)
+{
+    size_t n = e->nvariants * e->nseeds;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(e->ids[i], what) == 0)
+            return (long)i;
+    char *end;
+    errno = 0;
+    unsigned long k = strtoul(what, &end, 10);
+    if (*what >= '0' && *what <= '9' && !*end && !errno) {
+        if (k < n)
+            return (long)k;
+        fprintf(stderr, "%s: error: --run %s: the grid has %zu runs "
+                        "(0 to %zu)\n", e->prog, what, n, n - 1);
+        return -1;
+    }
+    fprintf(stderr, "%s: error: --run %s: no run has this id (--list shows "
+                    "them)\n", e->prog, what);
+    return -1;
+}
+
+/* --force: the folder's run records go (nothing else of it is touched). */
+static bool clear_runs(const experiment *e)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/runs", e->out);
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT;
+    struct dirent *de;
+    bool ok = true;
+    while ((de = readdir(d))) {
+        const char *x = strrchr(de->d_name, '.');
+        if (de->d_name[0] == '.' || !x ||
+            (strcmp(x, ".json") && strcmp(x, ".csv") && strcmp(x, ".log")))
+            continue;
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (unlink(path) != 0) {
+            fprintf(stderr, "%s: error: %s: cannot remove: %s\n", e->prog,
+                    path, strerror(errno));
+            ok = false;
+        }
+    }
+    closedir(d);
+    return ok;
 }
 
 int exp_run_all(experiment *e)
@@ -904,63 +1764,101 @@ int exp_run_all(experiment *e)
     static char outbuf[512];
     if (!e->out) {
         snprintf(outbuf, sizeof outbuf, "results/%s%s", e->quick ? "quick/" : "",
-                 e->name);
+                 e->prog);
         e->out = outbuf;
     }
+    if (!make_ids(e))
+        return 2;
+    size_t total = e->nvariants * e->nseeds;
+    char probe[1200];
     struct stat st;
-    char probe[1024];
-    if (!e->force && path_join(probe, sizeof probe, e->out, "metrics.csv") &&
+    if (e->list) {
+        int rc = 0;
+        for (size_t i = 0; i < total; i++) {
+            char cmd[4096];
+            rec_state s = e->pending ? load_run(e, i, false) : REC_MISSING;
+            if (s == REC_OTHER)
+                rc = 2;
+            if (s == REC_FINISHED || s == REC_OTHER)
+                continue;
+            if (!run_cmd(e, i, cmd, sizeof cmd))
+                snprintf(cmd, sizeof cmd, "(options too long)");
+            printf("%s\t%s\n", e->ids[i], cmd);
+        }
+        return fflush(stdout) == 0 ? rc : 1;
+    }
+    if (e->report_only)
+        return report(e, 0);
+    /* a folder of results without a runs/ folder is from before runs were
+     * kept, or not a grid's: replaced on --force only */
+    snprintf(probe, sizeof probe, "%s/runs", e->out);
+    bool have_runs = stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!e->run && !e->force && !have_runs &&
+        path_join(probe, sizeof probe, e->out, "metrics.csv") &&
         stat(probe, &st) == 0) {
         fprintf(stderr, "%s: error: %s already holds results (use --force to "
                         "replace them)\n",
-                e->name, e->out);
+                e->prog, e->out);
         return 2;
     }
-    if (!make_dirs(e->out)) {
-        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->name, e->out,
+    long i = e->run ? find_run(e, e->run) : 0;
+    if (i < 0)
+        return 2;
+    snprintf(probe, sizeof probe, "%s/runs", e->out);
+    if (!make_dirs(probe)) {
+        fprintf(stderr, "%s: error: %s: cannot create: %s\n", e->prog, probe,
                 strerror(errno));
         return 1;
     }
+    if (e->run) {
+        rec_state s = load_run(e, (size_t)i, false);
+        if (s == REC_OTHER)
+            return 2;
+        if (s == REC_FINISHED) {
+            fprintf(stderr, "%s: %s: already finished\n", e->prog, e->ids[i]);
+            return 0;
+        }
+        struct sigaction sa = {0}, old;
+        sa.sa_handler = on_sigint;
+        sigaction(SIGINT, &sa, &old);
+        int rc = train_unit(e, (size_t)i, 1, 1);
+        sigaction(SIGINT, &old, NULL);
+        bp_data_free(&cache);
+        cache_ok = false;
+        return rc;
+    }
+    if (e->force && !clear_runs(e))
+        return 1;
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    size_t total = e->nvariants * e->nseeds, index = 0;
-    bool complete = true;
-    fprintf(stderr, "%s: %zu variants x %u seeds -> %s\n", e->name,
-            e->nvariants, e->nseeds, e->out);
-    for (size_t v = 0; v < e->nvariants && !stop_requested; v++)
-        for (unsigned s = 0; s < e->nseeds && !stop_requested; s++) {
-            bp_err err = {0};
-            if (run_one(e, v, s, ++index, total, &err) != BP_OK) {
-                complete = false;
-                fprintf(stderr, "\n%s: %s seed %u: %s\n", e->name,
-                        e->variants[v].name, s, err.msg);
-                if (err.code != BP_ERR_INTERRUPTED && err.code != BP_OK)
-                    continue;
-            }
-            write_metrics(e);
-        }
-    if (stop_requested)
-        complete = false;
-    if (isatty(2))
-        fprintf(stderr, "\r%*s\r", 100, "");
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    e->wall_seconds = (double)(t1.tv_sec - t0.tv_sec) +
-                      1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    sigaction(SIGINT, &old, NULL);
-    bool ok = write_metrics(e);
-    write_summary(e, complete);
-    write_headline(e, complete);
-    write_provenance(e, complete);
-    fprintf(stderr, "%s: %s in %.0f s: %s/summary.md\n", e->name,
-            complete ? "done" : "INCOMPLETE", e->wall_seconds, e->out);
+    static size_t todo[EXP_MAX_RUNS];
+    size_t ntodo = 0;
     for (size_t i = 0; i < total; i++) {
-        bp_free(e->runs[i].epochs);
-        bp_free(e->runs[i].step_norms);
+        rec_state s = load_run(e, i, false);
+        if (s == REC_OTHER) {
+            sigaction(SIGINT, &old, NULL);
+            return 2;
+        }
+        if (s != REC_FINISHED)
+            todo[ntodo++] = i;
     }
+    fprintf(stderr, "%s: %zu variants x %u seeds -> %s (%zu to train%s)\n",
+            e->prog, e->nvariants, e->nseeds, e->out, ntodo,
+            e->jobs > 1 ? ", in a pool" : "");
+    if (e->jobs > 1) {
+        pool(e, todo, ntodo);
+    } else {
+        for (size_t k = 0; k < ntodo && !stop_requested; k++)
+            train_unit(e, todo[k], k + 1, ntodo);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double wall = (double)(t1.tv_sec - t0.tv_sec) +
+                  1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    sigaction(SIGINT, &old, NULL);
     bp_data_free(&cache);
     cache_ok = false;
-    return complete && ok && !plot_failed ? 0 : 1;
+    return report(e, wall);
 }

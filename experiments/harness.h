@@ -1,23 +1,43 @@
 /* experiments/harness.h - the shared harness of the experiment programs.
  *
- * An experiment is a list of variants (full bplab_run option sets) trained
- * for a number of seeds, through the library (not the command line). The
- * harness:
- *   - runs variants x seeds, loading each data set once;
- *   - writes results/<name>/metrics.csv after every run (atomically): one
- *     row per variant, seed and epoch, with variant, seed, epoch and the
- *     measured values;
+ * An experiment is a grid of runs: a list of variants (full bplab_run
+ * option sets) times a list of seeds, trained through the library (not the
+ * command line). Each run is a unit with a stable id (<variant>.seed<N>,
+ * the variant's name with characters outside [A-Za-z0-9._=+-] made '_'):
+ *   --list      one line per run: its id, a tab, the `bplab train` command
+ *               that reproduces it (--pending: only runs not yet complete);
+ *   --run ID    train one run (ID, or N: the N-th line of --list, from 0)
+ *               and write runs/<id>.csv (its rows of metrics.csv) and
+ *               runs/<id>.json (every number exactly, the status, where and
+ *               how it ran) into the results folder, each atomically, the
+ *               JSON last: it is the mark of a finished run. A run already
+ *               finished (trained, or diverged: a result too) is skipped.
+ *   --report    metrics.csv, summary.md, plots, headline.md and
+ *               provenance.json from whatever runs are on disk, marked
+ *               INCOMPLETE while some are missing;
+ *   --jobs N    a local pool: N runs at once, each a `--run` of this same
+ *               program with --threads T (default: CPUs / N), then the
+ *               report.
+ * With none of these the program trains its missing runs in-process and
+ * reports: an interrupted experiment resumes where it stopped, and a run's
+ * bits do not depend on where it ran (same seed and ISA give the same
+ * bits at any thread count), so a Slurm array or GNU parallel can execute
+ * the runs (tools/sweep-slurm.sh, tools/sweep-parallel.sh).
+ * The report:
+ *   - metrics.csv: one row per variant, seed and epoch, with variant, seed,
+ *     epoch and the measured values;
  *   - aggregates the final epoch of each variant into mean, standard
  *     deviation and a 95% interval (Student's t) over seeds;
- *   - writes summary.md: the question, why these settings, the table, and
+ *   - summary.md: the question, why these settings, the table, and
  *     verdict sentences computed from the numbers (never written by hand);
- *   - draws PNG plots with gnuplot (labelled axes, legends);
- *   - writes provenance.json: git commit and dirty flag, CPU, ISA, threads,
+ *   - PNG plots with gnuplot (labelled axes, legends);
+ *   - provenance.json: git commit and dirty flag, CPU, ISA, threads, hosts,
  *     compiler and flags, date, the exact command line, the data checksum.
  * Options every program takes: --quick (a few minutes on 2 cores), --seeds,
- * --epochs, --out, --isa, --threads, --force (replace an existing results
- * folder). SIGINT stops after the current run; what finished is kept and
- * marked incomplete, as is a run that fails.
+ * --epochs, --out, --isa, --threads, --force (start the results folder
+ * afresh) and the five above. SIGINT stops after the current run(s); what
+ * finished is kept and the report marked incomplete, as is a run that
+ * fails.
  */
 #ifndef BPLAB_HARNESS_H
 #define BPLAB_HARNESS_H
@@ -26,10 +46,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "core/args.h"
 #include "core/run.h"
 
 #define EXP_MAX_VARIANTS 32
-#define EXP_MAX_SEEDS 16
+#define EXP_MAX_SEEDS 32
+#define EXP_MAX_RUNS (EXP_MAX_VARIANTS * EXP_MAX_SEEDS)
+#define EXP_NAME_MAX 64 /* a variant's name, with its NUL */
+#define EXP_ID_MAX 96
 #define EXP_MAX_EPOCHS 1000
 
 /* What one run left behind. */
@@ -47,10 +71,15 @@ typedef struct exp_run {
     size_t best_epoch;   /* early stopping: the restored epoch (else 0) */
     double final_test_acc, final_test_loss; /* the model the run ended with */
     double seconds;      /* total training time */
+    /* where and how it ran (runs/<id>.json) */
+    double wall_seconds; /* its process's time for it: data, train, eval */
+    char isa[16];
+    int threads;
+    char host[64];
 } exp_run;
 
 typedef struct exp_variant {
-    char name[48];
+    char name[EXP_NAME_MAX];
     bp_run_opts o;       /* everything but the seed */
     int threads;         /* 0: the program's --threads */
     const char *isa;     /* NULL: the program's --isa */
@@ -63,25 +92,42 @@ typedef void exp_report_fn(const experiment *e, FILE *md);
 
 struct experiment {
     const char *name;      /* results/<name>/ */
+    const char *prog;      /* what its messages start with (the name) */
     const char *title;
     const char *question;  /* the claim under test, with its reference */
     const char *setting;   /* why these settings show the effect */
     size_t nvariants;
     exp_variant variants[EXP_MAX_VARIANTS];
-    /* the run grid */
+    /* the run grid: variants x seeds; seed index s trains seed_of[s]
+     * (exp_init sets seed_of[s] = s) */
     unsigned nseeds;
+    unsigned seed_of[EXP_MAX_SEEDS];
     bool quick, force, interrupted;
+    /* the runs' timings are the results (isa): the pool runs one at a
+     * time */
+    bool serial;
+    /* how this invocation treats the grid (see the top of this file) */
+    bool list, pending, report_only;
+    const char *run; /* --run ID|N */
+    long long jobs;  /* --jobs (0: in-process) */
+    long long threads_arg; /* --threads as given (0: not given) */
+    int argc, lead;  /* the invocation (its first `lead` words name the */
+    char **argv;     /* program), repeated with --run by the pool */
     const char *out;
     const char *isa;        /* --isa (NULL: BPLAB_ISA or the best) */
     int threads;            /* --threads (0: the OpenMP default) */
     const char *isa_name;   /* the table and threads they give: what a run */
     int run_threads;        /* computes in unless its variant says */
     char cmdline[2048];
-    /* results: runs[v * nseeds + s] */
-    exp_run runs[EXP_MAX_VARIANTS * EXP_MAX_SEEDS];
+    /* results: runs[v * nseeds + s], ids[v * nseeds + s] */
+    exp_run runs[EXP_MAX_RUNS];
+    char ids[EXP_MAX_RUNS][EXP_ID_MAX];
     uint32_t data_checksum;
     char data_source[256];
-    double wall_seconds;
+    double wall_seconds; /* this invocation's (a report alone: run_seconds) */
+    double run_seconds;  /* the runs' own times, summed */
+    char hosts[1024];    /* where the runs ran, comma-separated */
+    size_t nmissing;     /* runs without a finished record */
     /* the experiment's own sections of summary.md: extra tables and the
      * verdict sentences */
     exp_report_fn *report;
@@ -96,10 +142,23 @@ struct experiment {
  * option). */
 int exp_init(experiment *e, const char *name, int argc, char **argv);
 
+/* For programs with options of their own (bplab sweep): start e for the
+ * invocation argv (its first `lead` words name the program), append the
+ * grid machinery's options (--out --force --isa --threads --list --pending
+ * --run --report --jobs) bound to e to `t`, and return how many; after
+ * parsing, exp_grid_ready checks them and settles the table and threads
+ * (0, or an exit code after printing the error). */
+void exp_begin(experiment *e, const char *name, int argc, char **argv,
+               int lead);
+size_t exp_grid_options(experiment *e, bp_opt *t, size_t cap);
+int exp_grid_ready(experiment *e);
+
 /* A variant starting from the reference workload (bp_run_defaults). */
 exp_variant *exp_add(experiment *e, const char *name);
 
-/* Run everything, write every output; returns the process exit code. */
+/* Do what the invocation asked (list, one run, the report, or everything:
+ * the missing runs, in-process or in a pool, then the report); returns the
+ * process exit code. */
 int exp_run_all(experiment *e);
 
 /* ---- helpers for reports */
@@ -113,6 +172,24 @@ double exp_final_gap(const exp_run *r);     /* train_eval_acc - test_acc */
  * variant v; returns the number of values used. */
 size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
                  double *mean, double *sd, double *ci);
+
+/* The final test loss; the best epoch's test accuracy (highest) and
+ * test loss (lowest): picked on the test set, so optimistic. */
+double exp_final_test_loss(const exp_run *r);
+double exp_best_test_acc(const exp_run *r);
+double exp_best_test_loss(const exp_run *r);
+
+/* Paired over seeds: the differences f(a, s) - f(b, s) for every seed
+ * index s where both values are finite; their mean, standard deviation
+ * and 95% half-width (Student's t); returns how many pairs. */
+size_t exp_paired(const experiment *e, size_t a, size_t b, exp_metric_fn *f,
+                  double *mean, double *sd, double *ci);
+
+/* One verdict sentence from exp_paired: the mean difference a - b with
+ * its 95% interval, and "a is higher/lower" when the interval excludes 0,
+ * else "no difference found". */
+void exp_compare_paired(const experiment *e, FILE *md, size_t a, size_t b,
+                        exp_metric_fn *f, const char *what, bool higher);
 
 /* How many of variant v's seeds diverged. */
 size_t exp_diverged(const experiment *e, size_t v);

@@ -152,6 +152,7 @@ int main(int argc, char **argv)
             v->o.epochs = e.quick ? 1 : 3;
         }
     }
+    e.serial = true; /* its results are timings: one run at a time */
     e.report = report;
     e.plots = plots;
     e.headline = headline;

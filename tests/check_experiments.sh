@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/check_experiments.sh BUILD SOURCE - the experiment harness end to
 # end on two small experiments (quick, one seed): every output file is
-# produced and well formed (tools/check_results.py), a second run refuses
-# to overwrite without --force, and --force replaces. The full smoke of
+# produced and well formed (tools/check_results.py), a second run finds
+# the runs finished and trains nothing, a folder of results without run
+# records is replaced on --force only. The full smoke of
 # every experiment runs in .ci/run (tools/experiments.sh --quick).
 set -eu
 build=$1 src=$2
@@ -11,6 +12,13 @@ trap 'rm -rf "$t"' EXIT
 "$build/experiments/loss" --quick --seeds 1 --epochs 1 --out "$t/loss"
 "$build/experiments/isa" --quick --seeds 1 --out "$t/isa"
 python3 "$src/tools/check_results.py" "$t" loss isa
+# a second run finds every run finished: it trains nothing and reports again
+"$build/experiments/loss" --quick --seeds 1 --epochs 1 --out "$t/loss" 2> "$t/err" ||
+    { cat "$t/err"; exit 1; }
+grep -q "(0 to train)" "$t/err" || { echo "FAIL: a finished experiment was retrained"; cat "$t/err"; exit 1; }
+# results without run records (from before runs were kept) are replaced on
+# --force only
+rm -r "$t/loss/runs"
 if "$build/experiments/loss" --quick --seeds 1 --epochs 1 --out "$t/loss" 2> "$t/err"; then
     echo "FAIL: an existing results folder was overwritten without --force"; exit 1
 fi
@@ -18,7 +26,7 @@ grep -q "already holds results (use --force" "$t/err" || { cat "$t/err"; exit 1;
 "$build/experiments/loss" --quick --seeds 1 --epochs 1 --out "$t/loss" --force
 grep -q '"status": "complete"' "$t/loss/provenance.json"
 if "$build/experiments/loss" --seeds 99 2> "$t/err"; then echo "FAIL: --seeds 99 accepted"; exit 1; fi
-grep -q -- "--seeds 99: must be between 1 and 16" "$t/err" || { cat "$t/err"; exit 1; }
+grep -q -- "--seeds 99: must be between 1 and 32" "$t/err" || { cat "$t/err"; exit 1; }
 # provenance names, per variant and seed, the `bplab train` command that
 # reruns that run: the first variant's first command gives the same test
 # loss and accuracy as its row in metrics.csv (an MLP on the default data,

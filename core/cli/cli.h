@@ -35,5 +35,6 @@ int bp_cmd_check(int argc, char **argv);
 int bp_cmd_train(int argc, char **argv);
 int bp_cmd_eval(int argc, char **argv);
 int bp_cmd_export(int argc, char **argv);
+int bp_cmd_sweep(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct command {
     {"train", bp_cmd_train, "train a network (alone: the reference workload)"},
     {"eval", bp_cmd_eval, "loss and accuracy of a saved model on a data set"},
     {"export", bp_cmd_export, "a saved model's weights as .npz or .safetensors"},
+    {"sweep", bp_cmd_sweep, "a grid of runs (variants x seeds), paired report"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)
