@@ -12,7 +12,8 @@
 #   post  the "--" and what follows it (bplab sweep's train options), so
 #         that the engine's own flags (--list, --run ...) go between the two;
 #   out   the grid's --out DIR (the last one), or nothing;
-#   name  a short name for jobs and logs (the program's, or "sweep").
+#   name  a short name for jobs and logs (the program's, or "sweep");
+#   threads  1 when the grid options hold --threads, else 0.
 # sweep_call FLAGS... runs the program on the grid with those flags.
 # sweep_pending lists the indices (0-based, in --list order) of the runs
 # that --list --pending names, one a line, ascending.
@@ -34,7 +35,7 @@ sweep_resolve() {
     fi
     cmd[0]=$(cd "$(dirname "${cmd[0]}")" && pwd)/$(basename "${cmd[0]}")
     shift
-    pre=() post=() out=""
+    pre=() post=() out="" threads=0
     local prev=""
     for arg in "$@"; do
         if [ $seen = 1 ] || [ "$arg" = -- ]; then
@@ -44,7 +45,10 @@ sweep_resolve() {
         fi
         pre+=("$arg")
         case "$prev" in --out) out=$arg ;; esac
-        case "$arg" in --out=*) out=${arg#--out=} ;; esac
+        case "$arg" in
+        --out=*) out=${arg#--out=} ;;
+        --threads|--threads=*) threads=1 ;;
+        esac
         prev=$arg
     done
     return 0

@@ -24,8 +24,9 @@
 #                        current directory; one below $HOME is taken as the
 #                        same path below the remote $HOME)
 #
-# Each run uses the program's default thread count; add --threads 1 to the
-# grid options when -j already fills the CPUs.
+# Like the programs' own --jobs N, each run gets --threads CPUs/N (at least
+# 1; CPUs of this machine), or --threads 1 without -j (parallel then starts
+# one run per CPU of each host), unless GRID OPTIONS hold --threads.
 #
 # The equivalent one-liner (here: optimizers, quick grid, 2 at a time):
 #   P="build/experiments/optimizers --quick"; $P --list --pending | cut -f1 |
@@ -65,14 +66,25 @@ rc=0
 if [ "$n" -gt 0 ]; then
     popts=(--will-cite --tag --line-buffer)
     [ -z "$jobs" ] || popts+=(-j "$jobs")
+    run=(--run {})
+    if [ "$threads" = 0 ]; then
+        t=1
+        [ -z "$jobs" ] || t=$(( $(nproc) / jobs ))
+        [ "$t" -ge 1 ] || t=1
+        run+=(--threads "$t")
+    fi
     [ -z "$sshlogin" ] || popts+=(--sshloginfile "$sshlogin" --workdir .)
     echo "$me: $n pending runs of $name${jobs:+, $jobs at a time}${sshlogin:+ on the hosts of $sshlogin}"
     # -q: parallel quotes each word of the command (grid options with
     # spaces or quotes in them), {} becomes one ID; --arg-file keeps the
     # program's standard input its own
     parallel "${popts[@]}" -q --arg-file "$list" \
-        "${cmd[@]}" "${pre[@]}" --run {} "${post[@]}" || rc=$?
-    [ $rc -eq 0 ] || echo "$me: $rc run(s) failed" >&2
+        "${cmd[@]}" "${pre[@]}" "${run[@]}" "${post[@]}" || rc=$?
+    if [ $rc -gt 100 ]; then
+        echo "$me: parallel failed (exit $rc; over 100 failed runs at 101)" >&2
+    elif [ $rc -gt 0 ]; then
+        echo "$me: $rc run(s) failed" >&2
+    fi
 else
     echo "$me: nothing pending (every run of the grid is complete)"
 fi

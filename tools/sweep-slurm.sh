@@ -14,7 +14,8 @@
 #      the pending runs' IDs to their indices in the full list;
 #   2. submits ONE job array, sbatch --parsable --array=<those indices>, whose
 #      task i runs COMMAND GRID --run i --threads ${SLURM_CPUS_PER_TASK:-1}
-#      (each run uses the CPUs Slurm gave it; -s --cpus-per-task=N for more);
+#      (each run uses the CPUs Slurm gave it, -s --cpus-per-task=N for more;
+#      no --threads is added when GRID OPTIONS have one);
 #   3. submits a report job, --dependency=afterok:<array job>, running
 #      COMMAND GRID --report (metrics.csv, summary.md, plots ... in OUT);
 #   4. prints both job ids.
@@ -98,7 +99,11 @@ submitted=""
 if [ "$npending" -gt 0 ]; then
     # the task's index is the run's index in --list
     # shellcheck disable=SC2016 # expanded by the task, not here
-    script '--run "$SLURM_ARRAY_TASK_ID" --threads "${SLURM_CPUS_PER_TASK:-1}" ' > "$logs/array.sbatch"
+    if [ "$threads" = 1 ]; then
+        script '--run "$SLURM_ARRAY_TASK_ID" '
+    else
+        script '--run "$SLURM_ARRAY_TASK_ID" --threads "${SLURM_CPUS_PER_TASK:-1}" '
+    fi > "$logs/array.sbatch"
     aid=$(sbatch --parsable --array="$array" --job-name="bplab-$name" \
         --chdir="$PWD" --output="$logs/%A_%a.out" "${sbatch_opts[@]}" "$logs/array.sbatch") ||
         sweep_die "sbatch of the job array failed"

@@ -14,8 +14,8 @@
 # must submit no job array; and a local --jobs 1 sweep killed (its process
 # group, SIGTERM then SIGKILL) once its first run file appears, then rerun,
 # must give the metrics.csv of the uninterrupted one.
-# Needs: slurm-wlm, munge, parallel (sh tools/setup.sh engines). Takes about
-# a minute on 2 cores.
+# Needs: slurm-wlm, munge, parallel (sh tools/setup.sh engines). Takes
+# well under a minute on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 me=engines.sh
@@ -25,11 +25,14 @@ export BPLAB_SLURM_DIR=${BPLAB_SLURM_DIR:-/tmp/bplab-slurm}
 export SLURM_CONF=$BPLAB_SLURM_DIR/slurm.conf
 start=$SECONDS
 
-# the grids: NAME, then COMMAND and GRID OPTIONS as the engines take them
-# (each engine adds --out). The experiment: the quick optimizers grid (the
-# fastest quick grid, 2 seeds); the sweep: 2 dropout rates x 2 seeds of a
-# small spirals net, 2 epochs.
-grid_exp=(optimizers --quick --seeds 2)
+# the grids: COMMAND and GRID OPTIONS as the engines take them (each engine
+# adds --out). The experiment: recurrent --quick, the fastest quick grid (a
+# small RNN or LSTM on the adding problem, a few tenths of a second a run;
+# the Fashion-MNIST ones take 20 s and more), with variant names holding a
+# space and rows wider than most, for 4 seeds: 16 runs, so that the
+# resume check's kill lands with runs left. The sweep: 2 dropout rates x 2
+# seeds of a small spirals net, 2 epochs.
+grid_exp=(recurrent --quick --seeds 4)
 grid_sweep=(sweep --seeds 0-1 --vary "--dropout 0,0.2"
             -- --data spirals --samples 400 --layers 16 --epochs 2)
 
@@ -88,19 +91,35 @@ step() {
 # same_metrics A B WHAT: the two metrics.csv agree but for the timings
 same_metrics() {
     python3 - "$1" "$2" "$3" <<'EOF' || die "$3: metrics.csv differ (above)"
-import csv, sys
+import re, sys
 a, b, what = sys.argv[1:]
+TIMING = ("seconds", "samples_per_s")
+FIELD = re.compile(r'("(?:[^"]|"")*"|[^,"]*)(,|$)')
+def split(line):
+    # the fields of one CSV line as they are written, quotes and all
+    out, pos = [], 0
+    while True:
+        m = FIELD.match(line, pos)
+        if not m:
+            sys.exit(f"{what}: not CSV: {line!r}")
+        out.append(m.group(1))
+        if m.group(2) == "":
+            return out
+        pos = m.end()
 def load(path):
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
+    with open(path, "rb") as f:
+        lines = f.read().decode("utf-8").split("\n")
+    if not lines or lines[-1] != "":
+        sys.exit(f"{what}: {path} does not end in a newline")
+    rows = [split(l) for l in lines[:-1]]
     if not rows:
         sys.exit(f"{what}: {path} is empty")
     head = rows[0]
-    for c in ("seconds", "samples_per_s"):
+    for c in TIMING:
         if c not in head:
             sys.exit(f"{what}: {path} has no column {c}")
-    keep = [i for i, c in enumerate(head) if c not in ("seconds", "samples_per_s")]
-    return head, [[r[i] if i < len(r) else None for i in keep] for r in rows]
+    skip = {i for i, c in enumerate(head) if c in TIMING}
+    return head, [[f for i, f in enumerate(r) if i not in skip] for r in rows]
 ha, ra = load(a)
 hb, rb = load(b)
 if ha != hb:
@@ -149,12 +168,12 @@ resume() { # resume NAME COMMAND [GRID OPTIONS...]: kill, rerun, compare
     setsid "${prog[@]}" "${pre[@]}" --out "$d" --jobs 1 "${post[@]}" \
         > "$t/$name-resume1.log" 2>&1 &
     pid=$!
-    for i in $(seq 1200); do
+    for i in $(seq 2400); do
         compgen -G "$d/runs/*.json" > /dev/null && break
         kill -0 $pid 2> /dev/null || break
-        sleep 0.1
+        sleep 0.05
     done
-    if [ "$i" -ge 1200 ]; then
+    if [ "$i" -ge 2400 ]; then
         kill -KILL -- -$pid 2> /dev/null || true
         die "$name: no run file after 120 s"
     fi
