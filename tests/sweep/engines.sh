@@ -148,13 +148,19 @@ engines() { # engines NAME COMMAND [GRID OPTIONS...]
         bash tools/sweep-parallel.sh -j 2 "$cmd" --out "$d-parallel" "${pre[@]}" "${post[@]}"
     same_metrics "$d-local/metrics.csv" "$d-slurm/metrics.csv" "$name: local and Slurm"
     same_metrics "$d-local/metrics.csv" "$d-parallel/metrics.csv" "$name: local and parallel"
-    # a complete sweep resubmitted: the report job alone
+    # a complete sweep resubmitted: the report job alone, by the script's
+    # word and by Slurm's (no job after the last one holds an array task)
+    local last
+    last=$(scontrol show job -o | sed -n 's/^JobId=\([0-9]*\) .*/\1/p' | sort -n | tail -n 1)
     step "$t/$name-slurm2.log" "$name: tools/sweep-slurm.sh --wait again" \
         bash tools/sweep-slurm.sh --wait "$cmd" --out "$d-slurm" "${pre[@]}" "${post[@]}"
     if grep -q 'array job' "$t/$name-slurm2.log" ||
-       ! grep -q 'nothing pending' "$t/$name-slurm2.log"; then
+       ! grep -q 'nothing pending' "$t/$name-slurm2.log" ||
+       scontrol show job -o | awk -v last="${last:-0}" '
+           match($0, /^JobId=[0-9]+/) && substr($0, 7, RLENGTH - 6) + 0 > last + 0 &&
+           /ArrayTaskId=/ { found = 1 } END { exit !found }'; then
         cat "$t/$name-slurm2.log"
-        die "$name: resubmitting a complete sweep submitted a job array"
+        die "$name: resubmitting a complete sweep submitted array tasks"
     fi
 }
 
