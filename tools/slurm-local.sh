@@ -23,17 +23,17 @@
 set -euo pipefail
 me=slurm-local.sh
 dir=${BPLAB_SLURM_DIR:-/tmp/bplab-slurm}
-timeout=${BPLAB_SLURM_TIMEOUT:-60}
+wait_s=${BPLAB_SLURM_TIMEOUT:-60}
 conf=$dir/slurm.conf
 etc_conf=/etc/slurm/slurm.conf
 export SLURM_CONF=$conf
 
 die() { echo "$me: error: $*" >&2; exit 1; }
 
-alive() { # alive PIDFILE: the process it names runs
-    local pid
+alive() { # alive PIDFILE NAME: the process the file names runs, and is NAME
+    local pid comm
     [ -s "$1" ] && pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] &&
-        kill -0 "$pid" 2>/dev/null
+        comm=$(cat "/proc/$pid/comm" 2>/dev/null) && [ "$comm" = "$2" ]
 }
 
 node_state() { # the node's state as sinfo reports it, or nothing
@@ -126,7 +126,7 @@ start_munge() {
 
 stop_pid() { # stop_pid PIDFILE NAME: TERM, wait up to 10 s, then KILL
     local pid
-    alive "$1" || { rm -f "$1"; return 0; }
+    alive "$1" "$2" || { rm -f "$1"; return 0; }
     pid=$(cat "$1")
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 100); do
@@ -141,32 +141,41 @@ stop_pid() { # stop_pid PIDFILE NAME: TERM, wait up to 10 s, then KILL
 }
 
 up() { # the daemons run and the node takes jobs
-    alive "$dir/slurmctld.pid" && alive "$dir/slurmd.pid" &&
+    alive "$dir/slurmctld.pid" slurmctld && alive "$dir/slurmd.pid" slurmd &&
         case "$(node_state)" in idle|mixed|allocated|completing) true ;; *) false ;; esac
 }
 
 do_stop() {
-    if alive "$dir/slurmctld.pid"; then
-        # the cluster is ours alone: its jobs go with it
-        timeout 10 scancel --quiet --full --user=root 2>/dev/null || true
-        timeout 10 scancel --quiet --user=root 2>/dev/null || true
+    if alive "$dir/slurmctld.pid" slurmctld; then
+        # the cluster is ours alone: its jobs go with it, before slurmd
+        local jobs
+        jobs=$(timeout 10 squeue -h -o %A 2>/dev/null || true)
+        if [ -n "$jobs" ]; then
+            # shellcheck disable=SC2086 # job ids, one word each
+            timeout 10 scancel $jobs 2>/dev/null || true
+            for _ in $(seq 100); do
+                [ -z "$(timeout 10 squeue -h -o %A 2>/dev/null)" ] && break
+                sleep 0.1
+            done
+        fi
     fi
     stop_pid "$dir/slurmd.pid" slurmd
     stop_pid "$dir/slurmctld.pid" slurmctld
     # job steps that outlived slurmd (none should)
-    pkill_steps
+    kill_steps
     stop_pid "$dir/munged.pid" munged
     if [ -L "$etc_conf" ] && [ "$(readlink "$etc_conf")" = "$conf" ]; then
         rm -f "$etc_conf"
     fi
 }
 
-pkill_steps() {
+kill_steps() {
     local pid
     for pid in $(pgrep -x slurmstepd 2>/dev/null || true); do
-        # only the steps of this cluster: their spool dir is ours
-        if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "$dir" ||
-           grep -qs "$dir" "/proc/$pid/environ"; then
+        # only the steps of this cluster: slurmd passed them its
+        # environment, SLURM_CONF=$conf included
+        if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null |
+            grep -qxF "SLURM_CONF=$conf"; then
             kill -9 "$pid" 2>/dev/null || true
         fi
     done
@@ -195,7 +204,7 @@ do_start() {
     slurmd -f "$conf" > "$dir/slurmd.out" 2>&1 ||
         { do_stop; die "slurmd did not start: $(tail -n 1 "$dir/slurmd.out") (see $dir/slurmd.log)"; }
     local t0=$SECONDS state=""
-    while [ $((SECONDS - t0)) -lt "$timeout" ]; do
+    while [ $((SECONDS - t0)) -lt "$wait_s" ]; do
         state=$(node_state)
         case "$state" in
         idle) echo "$me: up: node $(hostname -s) idle; export SLURM_CONF=$conf"; return 0 ;;
@@ -204,12 +213,12 @@ do_start() {
             # slow first registration needs one resume
             timeout 10 scontrol update NodeName="$(hostname -s)" State=RESUME 2>/dev/null || true ;;
         esac
-        alive "$dir/slurmctld.pid" || { do_stop; die "slurmctld exited: $(tail -n 1 "$dir/slurmctld.log" 2>/dev/null)"; }
-        alive "$dir/slurmd.pid" || { do_stop; die "slurmd exited: $(tail -n 1 "$dir/slurmd.log" 2>/dev/null)"; }
+        alive "$dir/slurmctld.pid" slurmctld || { do_stop; die "slurmctld exited: $(tail -n 1 "$dir/slurmctld.log" 2>/dev/null)"; }
+        alive "$dir/slurmd.pid" slurmd || { do_stop; die "slurmd exited: $(tail -n 1 "$dir/slurmd.log" 2>/dev/null)"; }
         sleep 0.5
     done
     do_stop
-    die "node $(hostname -s) not idle after $timeout s (state: ${state:-none}); see $dir/slurmctld.log and $dir/slurmd.log"
+    die "node $(hostname -s) not idle after $wait_s s (state: ${state:-none}); see $dir/slurmctld.log and $dir/slurmd.log"
 }
 
 case "${1:-}" in
@@ -226,6 +235,6 @@ status)
         exit 1
     fi
     ;;
--h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" ;;
 *) echo "usage: tools/slurm-local.sh start|stop|status" >&2; exit 2 ;;
 esac

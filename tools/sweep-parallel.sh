@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     --sshloginfile) [ $# -ge 2 ] || sweep_die "--sshloginfile needs a file"
         sshlogin=$2; shift ;;
     --sshloginfile=*) sshlogin=${1#--sshloginfile=} ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     --) shift; break ;;
     -*) sweep_die "unknown option $1 (usage: tools/sweep-parallel.sh [-j N] [--sshloginfile FILE] COMMAND [GRID OPTIONS...])" ;;
     *) break ;;

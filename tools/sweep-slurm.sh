@@ -55,7 +55,7 @@ while [ $# -gt 0 ]; do
         sbatch_opts+=("$2"); shift ;;
     -s*) sbatch_opts+=("${1#-s}") ;;
     --wait) wait=1 ;;
-    -h|--help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     --) shift; break ;;
     -*) sweep_die "unknown option $1 (usage: tools/sweep-slurm.sh [-s SBATCH_OPTION]... [--wait] COMMAND [GRID OPTIONS...])" ;;
     *) break ;;
@@ -65,12 +65,11 @@ done
 command -v sbatch > /dev/null || sweep_die "sbatch not found (no Slurm here; tools/slurm-local.sh start makes a local cluster)"
 sweep_resolve "$@"
 
+idx=$(sweep_pending) || exit 1
 logs=${out:+$out/slurm}
 logs=${logs:-slurm-logs}
 mkdir -p "$logs"
 logs=$(cd "$logs" && pwd)
-
-idx=$(sweep_pending) || exit 1
 # 0,1,2,5,7,8 -> 0-2,5,7-8
 array=$(printf '%s\n' "$idx" | awk 'NF {
         if (n && $1 == last + 1) { last = $1; next }
