@@ -58,7 +58,7 @@ write_conf() {
     local host node
     host=$(hostname -s)
     # NodeName=... CPUs=... Boards=... RealMemory=...: what slurmd finds here
-    node=$(slurmd -C 2>/dev/null | head -n 1)
+    node=$({ slurmd -C 2>/dev/null || true; } | head -n 1)
     case "$node" in
     NodeName=*" CPUs="*) ;;
     *) die "slurmd -C did not describe this machine: ${node:-no output}" ;;

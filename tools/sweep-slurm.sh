@@ -80,7 +80,8 @@ npending=$(printf '%s\n' "$idx" | awk 'NF' | wc -l)
 
 if [ "$npending" -gt 0 ]; then
     maxidx=$(printf '%s\n' "$idx" | tail -n 1)
-    maxarray=$(scontrol show config 2>/dev/null | awk '$1 == "MaxArraySize" { print $3 }')
+    maxarray=$({ scontrol show config 2>/dev/null || true; } |
+               awk '$1 == "MaxArraySize" { print $3 }')
     if [ -n "$maxarray" ] && [ "$maxidx" -ge "$maxarray" ]; then
         sweep_die "run index $maxidx is beyond the cluster's MaxArraySize ($maxarray): split the grid"
     fi
@@ -134,7 +135,7 @@ while :; do
     case "$state" in
     PENDING)
         if [ "$reason" = DependencyNeverSatisfied ]; then
-            failed=$(scontrol show job -o "$submitted" 2>/dev/null |
+            failed=$({ scontrol show job -o "$submitted" 2>/dev/null || true; } |
                      awk '/JobState=(FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)/ {
                               if (match($0, /ArrayTaskId=[0-9]+/)) printf "%s%s", sep, substr($0, RSTART + 12, RLENGTH - 12); sep = "," }')
             scancel "$rid" 2> /dev/null || true

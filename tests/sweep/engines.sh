@@ -151,7 +151,8 @@ engines() { # engines NAME COMMAND [GRID OPTIONS...]
     # a complete sweep resubmitted: the report job alone, by the script's
     # word and by Slurm's (no job after the last one holds an array task)
     local last
-    last=$(scontrol show job -o | sed -n 's/^JobId=\([0-9]*\) .*/\1/p' | sort -n | tail -n 1)
+    last=$(scontrol show job -o | sed -n 's/^JobId=\([0-9]*\) .*/\1/p' | sort -n | tail -n 1) ||
+        die "scontrol show job failed"
     step "$t/$name-slurm2.log" "$name: tools/sweep-slurm.sh --wait again" \
         bash tools/sweep-slurm.sh --wait "$cmd" --out "$d-slurm" "${pre[@]}" "${post[@]}"
     if grep -q 'array job' "$t/$name-slurm2.log" ||
@@ -187,7 +188,7 @@ resume() { # resume NAME COMMAND [GRID OPTIONS...]: kill, rerun, compare
     sleep 0.3
     kill -KILL -- -$pid 2> /dev/null || true
     wait $pid 2> /dev/null || rc=$?
-    left=$(direct --out "$d" --list --pending | wc -l)
+    left=$(direct --out "$d" --list --pending | wc -l) || die "$name: --list --pending failed"
     [ "$left" -gt 0 ] || die "$name: the sweep ended before it was killed (exit $rc): nothing to resume"
     echo "$me: $name: local --jobs 1 killed (exit $rc) after its first run file, $left runs left"
     step "$t/$name-resume2.log" "$name: local --jobs 1 rerun" \
