@@ -170,8 +170,10 @@ resume() { # resume NAME COMMAND [GRID OPTIONS...]: kill, rerun, compare
     shift
     grid "$@"
     local d=$t/$name-resume
-    # in its own process group (setsid execs: $! is the program), so that
-    # the kill reaches the pool's workers too
+    # in its own process group, so that the kill reaches the pool's workers
+    # too: without job control the background job leads no group, so
+    # setsid execs the program itself and $! is its pid and group
+    set +m
     setsid "${prog[@]}" "${pre[@]}" --out "$d" --jobs 1 "${post[@]}" \
         > "$t/$name-resume1.log" 2>&1 &
     pid=$!
