@@ -114,7 +114,7 @@ start_munge() {
     chmod 400 /etc/munge/munge.key
     install -d -o munge -g munge -m 755 /run/munge
     install -d -o munge -g munge -m 700 /var/log/munge /var/lib/munge
-    runuser -u munge -- /usr/sbin/munged > "$dir/munged.out" 2>&1 ||
+    runuser -u munge -- /usr/sbin/munged < /dev/null > "$dir/munged.out" 2>&1 ||
         die "munged did not start: $(tail -n 1 "$dir/munged.out")"
     cp /run/munge/munged.pid "$dir/munged.pid" # ours: stop ends it
     for _ in $(seq 50); do
@@ -198,16 +198,18 @@ do_start() {
         ln -s "$conf" "$etc_conf"
     fi
     start_munge
-    # -c: no jobs or state from an earlier cluster in this folder
-    slurmctld -c -f "$conf" > "$dir/slurmctld.out" 2>&1 ||
+    # -c: no jobs or state from an earlier cluster in this folder. Standard
+    # input from /dev/null: a daemon started with it closed (CI's steps have
+    # none) reuses descriptor 0, and slurmd then fails every job launch
+    slurmctld -c -f "$conf" < /dev/null > "$dir/slurmctld.out" 2>&1 ||
         { do_stop; die "slurmctld did not start: $(tail -n 1 "$dir/slurmctld.out") (see $dir/slurmctld.log)"; }
-    slurmd -f "$conf" > "$dir/slurmd.out" 2>&1 ||
+    slurmd -f "$conf" < /dev/null > "$dir/slurmd.out" 2>&1 ||
         { do_stop; die "slurmd did not start: $(tail -n 1 "$dir/slurmd.out") (see $dir/slurmd.log)"; }
     local t0=$SECONDS state=""
     while [ $((SECONDS - t0)) -lt "$wait_s" ]; do
         state=$(node_state)
         case "$state" in
-        idle) echo "$me: up: node $(hostname -s) idle; export SLURM_CONF=$conf"; return 0 ;;
+        idle) break ;;
         down*|drain*|fail*|inval*)
             # ReturnToService=2 covers most of it; a node marked down by a
             # slow first registration needs one resume
@@ -217,8 +219,29 @@ do_start() {
         alive "$dir/slurmd.pid" slurmd || { do_stop; die "slurmd exited: $(tail -n 1 "$dir/slurmd.log" 2>/dev/null)"; }
         sleep 0.5
     done
-    do_stop
-    die "node $(hostname -s) not idle after $wait_s s (state: ${state:-none}); see $dir/slurmctld.log and $dir/slurmd.log"
+    if [ "$state" != idle ]; then
+        do_stop
+        die "node $(hostname -s) not idle after $wait_s s (state: ${state:-none}); see $dir/slurmctld.log and $dir/slurmd.log"
+    fi
+    # idle is not enough: one job must run (a failed launch leaves it held)
+    local id js=""
+    id=$(timeout 10 sbatch --parsable --job-name=slurm-local-check \
+            --output=/dev/null --chdir=/ --wrap=true 2> "$dir/check.out") ||
+        { do_stop; die "sbatch of a test job failed: $(tail -n 1 "$dir/check.out")"; }
+    t0=$SECONDS
+    while [ $((SECONDS - t0)) -lt 30 ]; do
+        js=$(timeout 10 scontrol show job -o "${id%%;*}" 2>/dev/null |
+             grep -o 'JobState=[A-Z_]* Reason=[^ ]*' | head -n 1) || true
+        case "$js" in
+        JobState=COMPLETED*|*held*|JobState=FAILED*) break ;;
+        esac
+        sleep 0.2
+    done
+    if [ "${js%% *}" != JobState=COMPLETED ]; then
+        do_stop
+        die "a test job did not complete on node $(hostname -s) (${js:-no state after 30 s}); see $dir/slurmd.log"
+    fi
+    echo "$me: up: node $(hostname -s) idle; export SLURM_CONF=$conf"
 }
 
 case "${1:-}" in

@@ -140,6 +140,11 @@ while :; do
                               if (match($0, /ArrayTaskId=[0-9]+/)) printf "%s%s", sep, substr($0, RSTART + 12, RLENGTH - 12); sep = "," }')
             scancel "$rid" 2> /dev/null || true
             sweep_die "run(s) ${failed:-?} of array job $submitted failed (logs $logs/${submitted}_<index>.out); report job $rid cancelled"
+        fi
+        # a task Slurm could not launch waits, held, for a person: say so
+        if [ -n "$submitted" ] &&
+           scontrol show job -o "$submitted" 2>/dev/null | grep -q 'Reason=launch_failed_requeued_held'; then
+            sweep_die "Slurm could not launch tasks of array job $submitted (held: launch failed; see slurmd's log); report job $rid still waits"
         fi ;;
     COMPLETED)
         echo "$me: report job $rid completed; every run is complete"
