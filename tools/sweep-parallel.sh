@@ -28,9 +28,10 @@
 # 1; CPUs of this machine), or --threads 1 without -j (parallel then starts
 # one run per CPU of each host), unless GRID OPTIONS hold --threads.
 #
-# The equivalent one-liner (here: optimizers, quick grid, 2 at a time):
+# The equivalent one-liner (here: optimizers, quick grid, 2 at a time on 2
+# CPUs; over ssh add --sshloginfile FILE --workdir .):
 #   P="build/experiments/optimizers --quick"; $P --list --pending | cut -f1 |
-#       parallel -j 2 $P --run {} ; $P --report
+#       parallel -j 2 $P --threads 1 --run {}; $P --report
 set -euo pipefail
 me=sweep-parallel.sh
 # shellcheck source=tools/sweep-common.sh

@@ -46,6 +46,7 @@ cleanup() {
     rm -rf "$t"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM HUP
 
 for p in sbatch parallel python3; do
     command -v $p > /dev/null || die "$p not found (sh tools/setup.sh engines)"
