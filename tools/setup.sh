@@ -1,9 +1,11 @@
 #!/bin/sh
-# tools/setup.sh [test|bench] - install what bplab needs on Debian 12, and
-# only what is missing (quiet when everything is there). Run as root, or
-# with sudo available. "test" adds what the test suite, the sanitizer build,
-# fuzzing and valgrind need (and numpy, for the check of bplab export);
-# "bench" adds the benchmark peers (OpenBLAS, oneDNN, PyTorch).
+# tools/setup.sh [test|bench|engines] - install what bplab needs on Debian
+# 12, and only what is missing (quiet when everything is there). Run as
+# root, or with sudo available. "test" adds what the test suite, the
+# sanitizer build, fuzzing and valgrind need (and numpy, for the check of
+# bplab export); "bench" adds the benchmark peers (OpenBLAS, oneDNN,
+# PyTorch); "engines" adds the sweep engines, Slurm (with munge, for
+# tools/slurm-local.sh) and GNU parallel (tests/sweep/engines.sh).
 set -e
 pkgs="build-essential cmake git pkg-config check zlib1g-dev libbenchmark-dev
       dataset-fashion-mnist gnuplot-nox python3"
@@ -14,8 +16,10 @@ test)  # the test suite, sanitizers, fuzzing, valgrind
 bench) # the peers of tools/bench.sh (oneDNN's CMake package needs OpenCL's
        # headers, which libdnnl-dev does not pull in)
     pkgs="$pkgs libopenblas-dev libdnnl-dev ocl-icd-opencl-dev python3-torch" ;;
+engines) # tools/sweep-slurm.sh, tools/slurm-local.sh, tools/sweep-parallel.sh
+    pkgs="$pkgs slurm-wlm munge parallel" ;;
 "") ;;
-*) echo "usage: sh tools/setup.sh [test|bench]" >&2; exit 2 ;;
+*) echo "usage: sh tools/setup.sh [test|bench|engines]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do
