@@ -267,8 +267,8 @@ static void plots(const experiment *e, FILE *md)
 
 static void usage(const bp_opt *t, size_t n)
 {
-    printf("usage: bplab sweep --out DIR [--seeds LIST] [--vary \"--OPTION "
-           "V1,V2,...\"]... [options]\n"
+    printf("usage: bplab sweep --out DIR [--seeds LIST] [--vary SPEC]... "
+           "[options]\n"
            "                   -- [train options]\n\n"
            "A grid of training runs: every combination of the --vary values "
            "(the first\ncombination is the baseline), each for every seed, "
@@ -285,8 +285,9 @@ static void usage(const bp_opt *t, size_t n)
            "grid options\n(--out, --seeds, --vary, --isa and the train "
            "options) must be the same in\nevery call.\n\n"
            "Example:\n  bplab sweep --out sw --seeds 0-9 --vary \"--dropout "
-           "0,0.2,0.5\" --vary \"--l2 0,1e-4\" \\\n"
-           "      --jobs 2 -- --limit-train 3000 --layers 1024,1024 --epochs 50\n\n"
+           "0,0.2,0.5\" \\\n"
+           "      --vary \"--l2 0,1e-4\" --jobs 2 \\\n"
+           "      -- --limit-train 3000 --layers 1024,1024 --epochs 50\n\n"
            "options:\n");
     bp_args_print_help(stdout, t, n);
     printf("\nA --vary value list is split on '|' when it holds one, else on "
@@ -335,9 +336,9 @@ int bp_cmd_sweep(int argc, char **argv)
         {"--seeds", BP_ARG_STR, &seeds, 0, 0, NULL, "LIST",
          "the seeds of every variant: 0-9, 0,3,7 or 0-4,10 (default 0-2)",
          NULL},
-        {"--vary", BP_ARG_STR, NULL, 0, 0, NULL, "\"--OPTION V1,V2,..\"",
-         "a train option and its values; repeat for a product (at most 8, "
-         "and 32 variants in all)", NULL},
+        {"--vary", BP_ARG_STR, NULL, 0, 0, NULL, "SPEC",
+         "a train option and its values, \"--OPTION V1,V2,...\"; repeat for "
+         "a product (at most 8, and 32 variants in all)", NULL},
     };
     size_t n = 2;
     n += exp_grid_options(&e, t + n, sizeof t / sizeof *t - n);
