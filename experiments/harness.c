@@ -413,10 +413,26 @@ static double t975(size_t df)
     return df < sizeof q / sizeof *q ? q[df] : 1.96;
 }
 
+/* mean, standard deviation (sd1 for a single value) and 95% half-width
+ * of x[0..n) */
+static void summarize(const double *x, size_t n, double sd1, double *mean,
+                      double *sd, double *ci)
+{
+    double m = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        m += x[i];
+    m = n ? m / (double)n : NAN;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - m) * (x[i] - m);
+    *mean = m;
+    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : (n ? sd1 : NAN);
+    *ci = n > 1 ? t975(n - 1) * *sd / sqrt((double)n) : NAN;
+}
+
 size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
                  double *mean, double *sd, double *ci)
 {
-    double x[EXP_MAX_SEEDS];
+    double x[EXP_MAX_SEEDS] = {0};
     size_t n = 0;
     for (size_t s = 0; s < e->nseeds; s++) {
         const exp_run *r = exp_get(e, v, s);
@@ -426,22 +442,14 @@ size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
         if (isfinite(val))
             x[n++] = val;
     }
-    double m = 0, ss = 0;
-    for (size_t i = 0; i < n; i++)
-        m += x[i];
-    m = n ? m / (double)n : NAN;
-    for (size_t i = 0; i < n; i++)
-        ss += (x[i] - m) * (x[i] - m);
-    *mean = m;
-    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : (n ? 0.0 : NAN);
-    *ci = n > 1 ? t975(n - 1) * *sd / sqrt((double)n) : NAN;
+    summarize(x, n, 0.0, mean, sd, ci);
     return n;
 }
 
 size_t exp_paired(const experiment *e, size_t a, size_t b, exp_metric_fn *f,
                   double *mean, double *sd, double *ci)
 {
-    double d[EXP_MAX_SEEDS];
+    double d[EXP_MAX_SEEDS] = {0};
     size_t n = 0;
     for (size_t s = 0; s < e->nseeds; s++) {
         const exp_run *ra = exp_get(e, a, s), *rb = exp_get(e, b, s);
@@ -451,15 +459,7 @@ size_t exp_paired(const experiment *e, size_t a, size_t b, exp_metric_fn *f,
         if (isfinite(x) && isfinite(y))
             d[n++] = x - y;
     }
-    double m = 0, ss = 0;
-    for (size_t i = 0; i < n; i++)
-        m += d[i];
-    m = n ? m / (double)n : NAN;
-    for (size_t i = 0; i < n; i++)
-        ss += (d[i] - m) * (d[i] - m);
-    *mean = m;
-    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : NAN;
-    *ci = n > 1 ? t975(n - 1) * *sd / sqrt((double)n) : NAN;
+    summarize(d, n, NAN, mean, sd, ci);
     return n;
 }
 
