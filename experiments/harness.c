@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -817,6 +816,27 @@ static bool same_data(const bp_data_opts *a, const bp_data_opts *b)
            a->normalize == b->normalize;
 }
 
+/* The data set of a run with options o, in the cache: loaded unless the
+ * last run's was the same. */
+static bp_status cache_data(experiment *e, const bp_run_opts *o, bp_err *err)
+{
+    bp_data_opts dopts;
+    bp_status st;
+    if ((st = bp_run_data_opts(o, &dopts, err)) != BP_OK)
+        return st;
+    if (cache_ok && same_data(&dopts, &cache_opts))
+        return BP_OK;
+    bp_data_free(&cache);
+    cache_ok = false;
+    if ((st = bp_data_load(&dopts, &cache, err)) != BP_OK)
+        return st;
+    cache_opts = dopts;
+    cache_ok = true;
+    e->data_checksum = cache.checksum;
+    snprintf(e->data_source, sizeof e->data_source, "%s", cache.source);
+    return BP_OK;
+}
+
 /* The options of run (v, s): the variant's, its seed, the table and
  * threads (the variant's, else the program's), the epochs override. */
 static void run_opts(const experiment *e, size_t v, unsigned s, bp_run_opts *o)
@@ -839,25 +859,14 @@ static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
     r->seed = e->seed_of[s];
     bp_run_opts o;
     run_opts(e, v, s, &o);
-    bp_data_opts dopts;
     bp_net *net = NULL;
     bp_optim *opt = NULL;
     bp_trainer *t = NULL;
     bp_status st;
     /* the variant's table and threads reach the run through o: its
      * context comes from bp_run_build */
-    if ((st = bp_run_data_opts(&o, &dopts, err)) != BP_OK)
+    if ((st = cache_data(e, &o, err)) != BP_OK)
         goto done;
-    if (!cache_ok || !same_data(&dopts, &cache_opts)) {
-        bp_data_free(&cache);
-        cache_ok = false;
-        if ((st = bp_data_load(&dopts, &cache, err)) != BP_OK)
-            goto done;
-        cache_opts = dopts;
-        cache_ok = true;
-        e->data_checksum = cache.checksum;
-        snprintf(e->data_source, sizeof e->data_source, "%s", cache.source);
-    }
     if ((st = bp_run_build(&o, &cache, &net, &opt, &t, err)) != BP_OK)
         goto done;
     size_t ne = (size_t)o.epochs;
@@ -1465,87 +1474,45 @@ static int train_unit(experiment *e, size_t i, size_t index, size_t total)
 /* ---------------------------------------------------------------------- */
 /* The local pool                                                          */
 
-/* The invocation's words without the ones the pool sets for each run
- * (--out, --threads, --jobs, --force, and the mode flags); the train
- * options after a "--" pass unchanged. */
-static size_t child_args(const experiment *e, char **out, size_t cap)
-{
-    static const char *const drop_arg[] = {"--out", "--threads", "--jobs", "--run"};
-    static const char *const drop_flag[] = {"--force", "--list", "--pending",
-                                            "--report"};
-    size_t n = 0;
-    bool rest = false;
-    for (int i = 0; i < e->argc && n + 1 < cap; i++) {
-        const char *a = e->argv[i];
-        if (i < e->lead || rest) {
-            out[n++] = e->argv[i];
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            rest = true;
-            out[n++] = e->argv[i];
-            continue;
-        }
-        bool skip = false;
-        for (size_t k = 0; k < 4; k++) {
-            size_t l = strlen(drop_arg[k]);
-            if (strcmp(a, drop_arg[k]) == 0) {
-                skip = true;
-                i++; /* its value */
-            } else if (strncmp(a, drop_arg[k], l) == 0 && a[l] == '=') {
-                skip = true;
-            }
-            if (strcmp(a, drop_flag[k]) == 0)
-                skip = true;
-        }
-        if (!skip)
-            out[n++] = e->argv[i];
-    }
-    return n;
-}
-
 typedef struct job {
     pid_t pid;
     size_t run;
 } job;
 
-/* Start `--run i` of this program, its stderr into runs/<id>.log. */
-static pid_t spawn_run(const experiment *e, size_t i)
+/* Start run i in a child of this process, its stderr into runs/<id>.log.
+ * The data set it needs is loaded here first, into the harness's cache,
+ * so that the children share one copy (copy-on-write) instead of each
+ * reading and decoding it again. The pool's process runs no OpenMP region
+ * (it loads data and waits), so each child starts its own threads. */
+static pid_t fork_run(experiment *e, size_t i)
 {
-    char *args[512], *argv[520];
-    size_t n = child_args(e, args, sizeof args / sizeof *args), k = 0, m = 0;
-    char idx[32], threads[32], log[1200];
-    snprintf(idx, sizeof idx, "%zu", i);
-    snprintf(threads, sizeof threads, "%d", e->threads);
-    /* the run's options go before a "--" (bplab sweep's train options) */
-    while (k < n && strcmp(args[k], "--") != 0)
-        argv[m++] = args[k++];
-    argv[m++] = "--out";
-    argv[m++] = (char *)e->out;
-    argv[m++] = "--threads";
-    argv[m++] = threads;
-    argv[m++] = "--run";
-    argv[m++] = idx;
-    while (k < n)
-        argv[m++] = args[k++];
-    argv[m] = NULL;
+    char log[1200];
     if (!run_file(e, i, "log", log, sizeof log))
         return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC,
-                                     0666);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    extern char **environ;
-    pid_t pid;
-    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
+    bp_run_opts o;
+    bp_err err = {0};
+    run_opts(e, i / e->nseeds, (unsigned)(i % e->nseeds), &o);
+    cache_data(e, &o, &err); /* a failure is the run's own, said in its log */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
         fprintf(stderr, "%s: error: cannot start a run: %s\n", e->prog,
-                strerror(rc));
+                strerror(errno));
         return -1;
     }
-    return pid;
+    if (pid > 0)
+        return pid;
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    int nul = open("/dev/null", O_WRONLY);
+    if (fd < 0 || nul < 0 || dup2(fd, 2) < 0 || dup2(nul, 1) < 0)
+        _exit(1);
+    close(fd);
+    close(nul);
+    e->run = e->ids[i]; /* what --run ID would do */
+    int rc = train_unit(e, i, 1, 1);
+    bp_data_free(&cache);
+    fflush(NULL);
+    _exit(rc);
 }
 
 /* A run's work, roughly, for ordering a pool: samples an epoch times
@@ -1590,7 +1557,7 @@ static bool pool(experiment *e, const size_t *todo, size_t n)
     bool ok = true;
     while (next < n || nlive) {
         while (!stop_requested && nlive < jobs && next < n) {
-            pid_t pid = spawn_run(e, todo[next]);
+            pid_t pid = fork_run(e, todo[next]);
             if (pid < 0) {
                 ok = false;
                 next = n;

@@ -15,9 +15,9 @@
  *   --report    metrics.csv, summary.md, plots, headline.md and
  *               provenance.json from whatever runs are on disk, marked
  *               INCOMPLETE while some are missing;
- *   --jobs N    a local pool: N runs at once, each a `--run` of this same
- *               program with --threads T (default: CPUs / N), then the
- *               report.
+ *   --jobs N    a local pool: N runs at once, each in a child process
+ *               (what --run does) with --threads T (default: CPUs / N),
+ *               sharing the data set loaded once; then the report.
  * With none of these the program trains its missing runs in-process and
  * reports: an interrupted experiment resumes where it stopped, and a run's
  * bits do not depend on where it ran (same seed and ISA give the same
