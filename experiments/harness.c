@@ -1463,10 +1463,13 @@ static int train_unit(experiment *e, size_t i, size_t index, size_t total)
         rc = 1;
     else
         rc = st == BP_OK ? 0 : 1;
-    if (!isatty(2) || e->run)
+    if (rc == 130)
+        fprintf(stderr, "%s: %s: interrupted after %.1f s, not recorded\n",
+                e->prog, e->ids[i], r->wall_seconds);
+    else if (!isatty(2) || e->run)
         fprintf(stderr, "%s: %s: %s in %.1f s, final test accuracy %.4f\n",
-                e->prog, e->ids[i], rc == 130 ? "interrupted" : run_status(r),
-                r->wall_seconds, r->final_test_acc);
+                e->prog, e->ids[i], run_status(r), r->wall_seconds,
+                r->final_test_acc);
     free_run(r);
     return rc;
 }
