@@ -36,8 +36,7 @@ static bool plot_failed; /* a plot could not be drawn: the run fails */
 /* ---------------------------------------------------------------------- */
 /* Options                                                                 */
 
-void exp_begin(experiment *e, const char *name, int argc, char **argv,
-               int lead)
+void exp_begin(experiment *e, const char *name, int argc, char **argv)
 {
     memset(e, 0, sizeof *e);
     e->name = name;
@@ -45,9 +44,6 @@ void exp_begin(experiment *e, const char *name, int argc, char **argv,
     e->nseeds = 3;
     for (unsigned s = 0; s < EXP_MAX_SEEDS; s++)
         e->seed_of[s] = s;
-    e->argc = argc;
-    e->argv = argv;
-    e->lead = lead;
     /* the command line as a POSIX shell would take it back */
     size_t used = 0;
     for (int i = 0; i < argc && used + 4 < sizeof e->cmdline; i++) {
@@ -148,7 +144,7 @@ int exp_grid_ready(experiment *e)
 
 int exp_init(experiment *e, const char *name, int argc, char **argv)
 {
-    exp_begin(e, name, argc, argv, 1);
+    exp_begin(e, name, argc, argv);
     long long seeds = 0;
     bool help = false;
     bp_opt opts[24] = {

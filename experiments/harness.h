@@ -111,8 +111,6 @@ struct experiment {
     const char *run; /* --run ID|N */
     long long jobs;  /* --jobs (0: in-process) */
     long long threads_arg; /* --threads as given (0: not given) */
-    int argc, lead;  /* the invocation (its first `lead` words name the */
-    char **argv;     /* program), repeated with --run by the pool */
     const char *out;
     const char *isa;        /* --isa (NULL: BPLAB_ISA or the best) */
     int threads;            /* --threads (0: the OpenMP default) */
@@ -143,13 +141,12 @@ struct experiment {
 int exp_init(experiment *e, const char *name, int argc, char **argv);
 
 /* For programs with options of their own (bplab sweep): start e for the
- * invocation argv (its first `lead` words name the program), append the
+ * invocation argv (kept, shell-quoted, as the command line), append the
  * grid machinery's options (--out --force --isa --threads --list --pending
  * --run --report --jobs) bound to e to `t`, and return how many; after
  * parsing, exp_grid_ready checks them and settles the table and threads
  * (0, or an exit code after printing the error). */
-void exp_begin(experiment *e, const char *name, int argc, char **argv,
-               int lead);
+void exp_begin(experiment *e, const char *name, int argc, char **argv);
 size_t exp_grid_options(experiment *e, bp_opt *t, size_t cap);
 int exp_grid_ready(experiment *e);
 

@@ -299,7 +299,7 @@ static void usage(const bp_opt *t, size_t n)
 int bp_cmd_sweep(int argc, char **argv)
 {
     static experiment e;
-    exp_begin(&e, "sweep", argc, argv, 2);
+    exp_begin(&e, "sweep", argc, argv);
     e.prog = "bplab";
     /* the train options follow "--"; the --vary options are gathered here
      * (they repeat), the rest parsed by the table */
