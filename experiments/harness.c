@@ -8,6 +8,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1174,6 +1175,28 @@ static void tjson_num(text *t, double v)
         tprintf(t, "null");
 }
 
+/* The numbers of an epoch in a run record, besides its number and the
+ * per-layer and per-step arrays: one list for the writer and the reader. */
+static const struct {
+    const char *key;
+    size_t off;
+} epoch_fields[] = {
+    {"lr", offsetof(bp_epoch_stats, lr)},
+    {"train_loss", offsetof(bp_epoch_stats, train_loss)},
+    {"train_acc", offsetof(bp_epoch_stats, train_acc)},
+    {"train_eval_loss", offsetof(bp_epoch_stats, train_eval_loss)},
+    {"train_eval_acc", offsetof(bp_epoch_stats, train_eval_acc)},
+    {"val_loss", offsetof(bp_epoch_stats, val_loss)},
+    {"val_acc", offsetof(bp_epoch_stats, val_acc)},
+    {"test_loss", offsetof(bp_epoch_stats, test_loss)},
+    {"test_acc", offsetof(bp_epoch_stats, test_acc)},
+    {"weight_norm", offsetof(bp_epoch_stats, weight_norm)},
+    {"zero_frac", offsetof(bp_epoch_stats, zero_frac)},
+    {"seconds", offsetof(bp_epoch_stats, seconds)},
+    {"samples_per_s", offsetof(bp_epoch_stats, samples_per_s)},
+};
+#define NEPOCH_FIELDS (sizeof epoch_fields / sizeof *epoch_fields)
+
 static const char *run_status(const exp_run *r)
 {
     return r->done ? "done" : r->diverged ? "diverged" : "failed";
@@ -1253,25 +1276,11 @@ static bool save_run(experiment *e, size_t i)
     tprintf(&t, ",\n  \"epochs\": [");
     for (size_t k = 0; k < r->nepochs; k++) {
         const bp_epoch_stats *s = &r->epochs[k];
-        const struct { const char *key; double v; } f[] = {
-            {"lr", s->lr},
-            {"train_loss", s->train_loss},
-            {"train_acc", s->train_acc},
-            {"train_eval_loss", s->train_eval_loss},
-            {"train_eval_acc", s->train_eval_acc},
-            {"val_loss", s->val_loss},
-            {"val_acc", s->val_acc},
-            {"test_loss", s->test_loss},
-            {"test_acc", s->test_acc},
-            {"weight_norm", s->weight_norm},
-            {"zero_frac", s->zero_frac},
-            {"seconds", s->seconds},
-            {"samples_per_s", s->samples_per_s}};
         tprintf(&t, "%s\n    {\"epoch\": %llu", k ? "," : "",
                 (unsigned long long)s->epoch);
-        for (size_t j = 0; j < sizeof f / sizeof *f; j++) {
-            tprintf(&t, ", \"%s\": ", f[j].key);
-            tjson_num(&t, f[j].v);
+        for (size_t j = 0; j < NEPOCH_FIELDS; j++) {
+            tprintf(&t, ", \"%s\": ", epoch_fields[j].key);
+            tjson_num(&t, *(const double *)((const char *)s + epoch_fields[j].off));
         }
         tprintf(&t, ",\n     \"grad_norm\": [");
         for (size_t l = 0; l < r->ndense; l++) {
@@ -1381,19 +1390,9 @@ static rec_state load_run(experiment *e, size_t i, bool keep)
             memset(s, 0, sizeof *s);
             double epoch = js_num(x, "epoch");
             s->epoch = isfinite(epoch) && epoch >= 0 ? (uint64_t)epoch : 0;
-            s->lr = js_num(x, "lr");
-            s->train_loss = js_num(x, "train_loss");
-            s->train_acc = js_num(x, "train_acc");
-            s->train_eval_loss = js_num(x, "train_eval_loss");
-            s->train_eval_acc = js_num(x, "train_eval_acc");
-            s->val_loss = js_num(x, "val_loss");
-            s->val_acc = js_num(x, "val_acc");
-            s->test_loss = js_num(x, "test_loss");
-            s->test_acc = js_num(x, "test_acc");
-            s->weight_norm = js_num(x, "weight_norm");
-            s->zero_frac = js_num(x, "zero_frac");
-            s->seconds = js_num(x, "seconds");
-            s->samples_per_s = js_num(x, "samples_per_s");
+            for (size_t j = 0; j < NEPOCH_FIELDS; j++)
+                *(double *)((char *)s + epoch_fields[j].off) =
+                    js_num(x, epoch_fields[j].key);
             const js_val *g = js_get(x, "grad_norm"), *h = js_get(x, "step_norm");
             for (size_t l = 0; l < r->ndense; l++)
                 s->grad_norm[l] = g && g->type == JS_ARR && l < g->n &&
