@@ -1684,8 +1684,14 @@ static int report(experiment *e, double wall)
     write_summary(e, complete);
     write_headline(e, complete);
     write_provenance(e, complete);
-    fprintf(stderr, "%s: %s in %.0f s: %s/summary.md\n", e->prog,
-            complete ? "done" : "INCOMPLETE", e->wall_seconds, e->out);
+    if (wall > 0)
+        fprintf(stderr, "%s: %s in %.0f s: %s/summary.md\n", e->prog,
+                complete ? "done" : "INCOMPLETE", e->wall_seconds, e->out);
+    else
+        fprintf(stderr, "%s: report%s of %zu runs (their own time: %.0f s): "
+                        "%s/summary.md\n", e->prog,
+                complete ? "" : " (INCOMPLETE)",
+                e->nvariants * e->nseeds - e->nmissing, e->run_seconds, e->out);
     for (size_t i = 0; i < e->nvariants * e->nseeds; i++)
         free_run(&e->runs[i]);
     return complete && ok && !plot_failed ? 0 : 1;
