@@ -155,14 +155,27 @@ static int variant_opts(int ntrain, char **train, const size_t *pick,
     argv[argc++] = "sweep";
     for (int i = 0; i < ntrain && argc < 200; i++)
         argv[argc++] = train[i];
-    for (size_t j = 0; j < nvary; j++) {
-        argv[argc++] = (char *)varies[j].opt;
-        argv[argc++] = (char *)varies[j].values[pick[j]];
-    }
     bp_run_defaults(o);
     bp_opt table[64];
     bool seen[64] = {false}, help = false;
     size_t ns, n = bp_run_options(o, table, 64, &ns);
+    for (size_t j = 0; j < nvary; j++) {
+        const char *val = varies[j].values[pick[j]];
+        bool flag = false;
+        for (size_t i = 0; i < n; i++)
+            flag = flag || (strcmp(table[i].name, varies[j].opt) == 0 &&
+                            table[i].kind == BP_ARG_FLAG);
+        if (!flag) {
+            argv[argc++] = (char *)varies[j].opt;
+            argv[argc++] = (char *)val;
+        } else if (strcmp(val, "on") == 0) {
+            argv[argc++] = (char *)varies[j].opt; /* a flag: on or off */
+        } else if (strcmp(val, "off") != 0) {
+            return bp_cli_failf(BP_EXIT_USAGE,
+                                "--vary %s: '%s': a flag is varied by on "
+                                "and off", varies[j].opt, val);
+        }
+    }
     for (size_t i = 0; i < n; i++)
         table[i].seen = &seen[i];
     bp_err err = {0};
@@ -291,7 +304,8 @@ static void usage(const bp_opt *t, size_t n)
            "options:\n");
     bp_args_print_help(stdout, t, n);
     printf("\nA --vary value list is split on '|' when it holds one, else on "
-           "','\n(--vary \"--layers 256,128|512,256\"). --seed, --save, "
+           "','\n(--vary \"--layers 256,128|512,256\"); a flag is varied by on "
+           "and off\n(--vary \"--batchnorm off,on\"). --seed, --save, "
            "--resume, --metrics,\n--checkpoint-every, --init-from and --quiet "
            "do not go into a sweep's runs;\n--threads and --isa go before --.\n");
 }
