@@ -4,6 +4,8 @@
  * walked the way the harness reads a record (members by name, numbers,
  * strings, arrays of numbers). */
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "experiments/json.h"
