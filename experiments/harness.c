@@ -1754,7 +1754,7 @@ int exp_run_all(experiment *e)
     static char outbuf[512];
     if (!e->out) {
         snprintf(outbuf, sizeof outbuf, "results/%s%s", e->quick ? "quick/" : "",
-                 e->prog);
+                 e->name);
         e->out = outbuf;
     }
     if (!make_ids(e))
