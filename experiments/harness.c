@@ -317,6 +317,20 @@ static size_t max_dense(const experiment *e)
     return m;
 }
 
+/* The rows of run r in the schema of metrics.csv, nd layer and ns step
+ * columns wide, into t (row: a buffer of cap bytes). */
+static void metrics_rows(const experiment *e, const exp_run *r, size_t nd,
+                         size_t ns, char *row, size_t cap, text *t)
+{
+    char lead[EXP_NAME_MAX + 32];
+    snprintf(lead, sizeof lead, "%s,%u,", e->variants[r->variant].name, r->seed);
+    for (size_t k = 0; k < r->nepochs; k++) {
+        bp_metrics_row(row, cap, lead, &r->epochs[k], nd, ns, r->ndense,
+                       r->nsteps);
+        tprintf(t, "%s", row);
+    }
+}
+
 /* metrics.csv: the schema of bplab train --metrics (core/run.h, one
  * writer) after the variant and seed columns; every run has the columns
  * of the widest (empty where it has fewer layers or time steps). */
@@ -339,17 +353,8 @@ static bool write_metrics(const experiment *e)
     }
     bp_metrics_header(row, cap, "variant,seed,", nd, ns);
     tprintf(&t, "%s", row);
-    for (size_t i = 0; i < e->nvariants * e->nseeds; i++) {
-        const exp_run *r = &e->runs[i];
-        char lead[96];
-        snprintf(lead, sizeof lead, "%s,%u,", e->variants[r->variant].name,
-                 r->seed);
-        for (size_t k = 0; k < r->nepochs; k++) {
-            bp_metrics_row(row, cap, lead, &r->epochs[k], nd, ns, r->ndense,
-                           r->nsteps);
-            tprintf(&t, "%s", row);
-        }
-    }
+    for (size_t i = 0; i < e->nvariants * e->nseeds; i++)
+        metrics_rows(e, &e->runs[i], nd, ns, row, cap, &t);
     bp_free(row);
     return text_save(&t, e->out, "metrics.csv");
 }
@@ -545,7 +550,7 @@ void exp_compare_paired(const experiment *e, FILE *md, size_t a, size_t b,
                     "interval.\n", what, an, bn, n, n == 1 ? "" : "s");
         return;
     }
-    int dd = decimals(fabs(m) + ci) > 2 ? 4 : 2;
+    int dd = decimals(fabs(m) + ci);
     bool sep = fabs(m) > ci;
     bool a_better = higher ? m > 0 : m < 0;
     fprintf(md, "- %s, %s minus %s, paired over %zu seeds: **%+.*f** (95%% "
@@ -834,28 +839,29 @@ static bp_status cache_data(experiment *e, const bp_run_opts *o, bp_err *err)
     return BP_OK;
 }
 
-/* The options of run (v, s): the variant's, its seed, the table and
- * threads (the variant's, else the program's), the epochs override. */
-static void run_opts(const experiment *e, size_t v, unsigned s, bp_run_opts *o)
+/* The options of run i (variant i / nseeds, seed index i % nseeds): the
+ * variant's, its seed, the table and threads (the variant's, else the
+ * program's), the epochs override. */
+static void run_opts(const experiment *e, size_t i, bp_run_opts *o)
 {
-    const exp_variant *var = &e->variants[v];
+    const exp_variant *var = &e->variants[i / e->nseeds];
     *o = var->o;
-    o->seed = e->seed_of[s];
+    o->seed = e->seed_of[i % e->nseeds];
     o->isa = var->isa ? var->isa : e->isa;
     o->threads = var->threads ? var->threads : e->threads;
     if (epochs_override)
         o->epochs = epochs_override;
 }
 
-static bp_status run_one(experiment *e, size_t v, unsigned s, size_t index,
-                         size_t total, bp_err *err)
+static bp_status run_one(experiment *e, size_t i, size_t index, size_t total,
+                         bp_err *err)
 {
-    exp_run *r = &e->runs[v * e->nseeds + s];
+    exp_run *r = &e->runs[i];
     memset(r, 0, sizeof *r);
-    r->variant = v;
-    r->seed = e->seed_of[s];
+    r->variant = i / e->nseeds;
+    r->seed = e->seed_of[i % e->nseeds];
     bp_run_opts o;
-    run_opts(e, v, s, &o);
+    run_opts(e, i, &o);
     bp_net *net = NULL;
     bp_optim *opt = NULL;
     bp_trainer *t = NULL;
@@ -916,6 +922,31 @@ done:
 /* ---------------------------------------------------------------------- */
 /* Reports                                                                 */
 
+/* A JSON string: quoted, with quotes, backslashes and control characters
+ * escaped. */
+static void tjson_str(text *t, const char *s)
+{
+    tprintf(t, "\"");
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            tprintf(t, "\\%c", *c);
+        else if (*c < 0x20)
+            tprintf(t, "\\u%04x", *c);
+        else
+            tprintf(t, "%c", *c);
+    }
+    tprintf(t, "\"");
+}
+
+/* exactly: "%.17g" reads back (strtod) as the same double */
+static void tjson_num(text *t, double v)
+{
+    if (isfinite(v))
+        tprintf(t, "%.17g", v);
+    else
+        tprintf(t, "null");
+}
+
 static void write_provenance(const experiment *e, bool complete)
 {
     text t = {0};
@@ -938,10 +969,9 @@ static void write_provenance(const experiment *e, bool complete)
     tprintf(&t, "  \"compiler\": \"%s\",\n  \"build_type\": \"%s\",\n  \"flags\": \"%s\",\n",
             bp_compiler(), bp_build_type(), bp_c_flags());
     tprintf(&t, "  \"date\": \"%s\",\n", date);
-    tprintf(&t, "  \"command\": \"");
-    for (const char *c = e->cmdline; *c; c++)
-        tprintf(&t, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-    tprintf(&t, "\",\n  \"quick\": %s,\n  \"seeds\": %u,\n  \"seed_values\": [",
+    tprintf(&t, "  \"command\": ");
+    tjson_str(&t, e->cmdline);
+    tprintf(&t, ",\n  \"quick\": %s,\n  \"seeds\": %u,\n  \"seed_values\": [",
             e->quick ? "true" : "false", e->nseeds);
     for (unsigned sd = 0; sd < e->nseeds; sd++)
         tprintf(&t, "%s%u", sd ? ", " : "", e->seed_of[sd]);
@@ -970,10 +1000,8 @@ static void write_provenance(const experiment *e, bool complete)
             o.seed = e->seed_of[sd];
             if (!bp_run_command(&o, cmd, sizeof cmd))
                 snprintf(cmd, sizeof cmd, "(options too long)");
-            tprintf(&t, "%s\n       \"", sd ? "," : "");
-            for (const char *c = cmd; *c; c++)
-                tprintf(&t, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-            tprintf(&t, "\"");
+            tprintf(&t, "%s\n       ", sd ? "," : "");
+            tjson_str(&t, cmd);
         }
         tprintf(&t, "]}%s\n", v + 1 < e->nvariants ? "," : "");
     }
@@ -1148,31 +1176,8 @@ static bool run_file(const experiment *e, size_t i, const char *ext,
 static bool run_cmd(const experiment *e, size_t i, char *buf, size_t size)
 {
     bp_run_opts o;
-    run_opts(e, i / e->nseeds, (unsigned)(i % e->nseeds), &o);
+    run_opts(e, i, &o);
     return bp_run_command(&o, buf, size) > 0;
-}
-
-static void tjson_str(text *t, const char *s)
-{
-    tprintf(t, "\"");
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            tprintf(t, "\\%c", *c);
-        else if (*c < 0x20)
-            tprintf(t, "\\u%04x", *c);
-        else
-            tprintf(t, "%c", *c);
-    }
-    tprintf(t, "\"");
-}
-
-/* exactly: "%.17g" reads back (strtod) as the same double */
-static void tjson_num(text *t, double v)
-{
-    if (isfinite(v))
-        tprintf(t, "%.17g", v);
-    else
-        tprintf(t, "null");
 }
 
 /* The numbers of an epoch in a run record, besides its number and the
@@ -1202,13 +1207,28 @@ static const char *run_status(const exp_run *r)
     return r->done ? "done" : r->diverged ? "diverged" : "failed";
 }
 
+/* Write t as runs/<id>.<ext> (atomically) and free it; false, said, if
+ * that fails. */
+static bool save_record(const experiment *e, size_t i, const char *ext, text *t)
+{
+    char path[1200];
+    bp_err err = {0};
+    bool ok = !t->oom && run_file(e, i, ext, path, sizeof path) &&
+              bp_write_file(path, t->p ? t->p : "", t->used, &err) == BP_OK;
+    if (!ok)
+        fprintf(stderr, "%s: error: %s/runs/%s.%s: %s\n", e->prog, e->out,
+                e->ids[i], ext, err.msg[0] ? err.msg : "out of memory");
+    bp_free(t->p);
+    memset(t, 0, sizeof *t);
+    return ok;
+}
+
 /* runs/<id>.csv (the run's rows of metrics.csv) and runs/<id>.json, each
  * atomically, the JSON last: its presence marks the run as finished. */
 static bool save_run(experiment *e, size_t i)
 {
     const exp_run *r = &e->runs[i];
-    char path[1200], cmd[4096];
-    bp_err err = {0};
+    char cmd[4096];
     /* the CSV */
     size_t cap = bp_metrics_row_max(EXP_ID_MAX + 32, r->ndense, r->nsteps);
     char *row = bp_alloc(cap);
@@ -1217,25 +1237,12 @@ static bool save_run(experiment *e, size_t i)
         fprintf(stderr, "%s: error: out of memory for %s\n", e->prog, e->ids[i]);
         return false;
     }
-    char lead[EXP_ID_MAX + 32];
-    snprintf(lead, sizeof lead, "%s,%u,", e->variants[r->variant].name, r->seed);
     bp_metrics_header(row, cap, "variant,seed,", r->ndense, r->nsteps);
     tprintf(&t, "%s", row);
-    for (size_t k = 0; k < r->nepochs; k++) {
-        bp_metrics_row(row, cap, lead, &r->epochs[k], r->ndense, r->nsteps,
-                       r->ndense, r->nsteps);
-        tprintf(&t, "%s", row);
-    }
+    metrics_rows(e, r, r->ndense, r->nsteps, row, cap, &t);
     bp_free(row);
-    bool ok = !t.oom && run_file(e, i, "csv", path, sizeof path) &&
-              bp_write_file(path, t.p ? t.p : "", t.used, &err) == BP_OK;
-    bp_free(t.p);
-    memset(&t, 0, sizeof t);
-    if (!ok) {
-        fprintf(stderr, "%s: error: %s: %s\n", e->prog, path,
-                err.msg[0] ? err.msg : "out of memory");
+    if (!save_record(e, i, "csv", &t))
         return false;
-    }
     /* the JSON */
     char date[64];
     time_t now = time(NULL);
@@ -1295,13 +1302,7 @@ static bool save_run(experiment *e, size_t i)
         tprintf(&t, "]}");
     }
     tprintf(&t, "\n  ]\n}\n");
-    ok = !t.oom && run_file(e, i, "json", path, sizeof path) &&
-         bp_write_file(path, t.p ? t.p : "", t.used, &err) == BP_OK;
-    bp_free(t.p);
-    if (!ok)
-        fprintf(stderr, "%s: error: %s: %s\n", e->prog, path,
-                err.msg[0] ? err.msg : "out of memory");
-    return ok;
+    return save_record(e, i, "json", &t);
 }
 
 static void free_run(exp_run *r)
@@ -1441,8 +1442,7 @@ static int train_unit(experiment *e, size_t i, size_t index, size_t total)
     bp_err err = {0};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    bp_status st = run_one(e, i / e->nseeds, (unsigned)(i % e->nseeds), index,
-                           total, &err);
+    bp_status st = run_one(e, i, index, total, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     exp_run *r = &e->runs[i];
     r->wall_seconds = (double)(t1.tv_sec - t0.tv_sec) +
@@ -1489,7 +1489,7 @@ static pid_t fork_run(experiment *e, size_t i)
         return -1;
     bp_run_opts o;
     bp_err err = {0};
-    run_opts(e, i / e->nseeds, (unsigned)(i % e->nseeds), &o);
+    run_opts(e, i, &o);
     cache_data(e, &o, &err); /* a failure is the run's own, said in its log */
     fflush(NULL);
     pid_t pid = fork();
@@ -1518,7 +1518,7 @@ static pid_t fork_run(experiment *e, size_t i)
 static double run_cost(const experiment *e, size_t i)
 {
     bp_run_opts o;
-    run_opts(e, i / e->nseeds, (unsigned)(i % e->nseeds), &o);
+    run_opts(e, i, &o);
     double samples = o.limit_train > 0   ? (double)o.limit_train
                      : o.gen_samples > 0 ? (double)o.gen_samples
                                          : 1e12;
@@ -1541,9 +1541,9 @@ static void log_tail(const experiment *e, size_t i, char *buf, size_t size)
     buf[strcspn(buf, "\n")] = '\0';
 }
 
-/* Train the runs todo[0..n) in up to e->jobs processes at once; false if
- * one failed or the pool was interrupted. */
-static bool pool(experiment *e, const size_t *todo, size_t n)
+/* Train the runs todo[0..n) in up to e->jobs processes at once (the
+ * report reads what they recorded). */
+static void pool(experiment *e, const size_t *todo, size_t n)
 {
     int jobs = e->serial ? 1 : (int)e->jobs;
     if (e->serial && e->jobs > 1)
@@ -1552,12 +1552,10 @@ static bool pool(experiment *e, const size_t *todo, size_t n)
     job live[256];
     int nlive = 0;
     size_t next = 0, finished = 0;
-    bool ok = true;
     while (next < n || nlive) {
         while (!stop_requested && nlive < jobs && next < n) {
             pid_t pid = fork_run(e, todo[next]);
             if (pid < 0) {
-                ok = false;
                 next = n;
                 break;
             }
@@ -1595,7 +1593,6 @@ static bool pool(experiment *e, const size_t *todo, size_t n)
             free_run(&e->runs[i]);
             if (run_file(e, i, "log", path, sizeof path))
                 unlink(path);
-            ok = ok && st == REC_FINISHED;
         } else {
             log_tail(e, i, tail, sizeof tail);
             fprintf(stderr, "[%zu/%zu] %s: %s (exit %d): %s (runs/%s.log)\n",
@@ -1603,10 +1600,8 @@ static bool pool(experiment *e, const size_t *todo, size_t n)
                     stop_requested ? "interrupted" : "FAILED",
                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
                     tail, e->ids[i]);
-            ok = false;
         }
     }
-    return ok && !stop_requested;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1627,34 +1622,33 @@ static bool load_all(experiment *e, bool *complete)
     return ok;
 }
 
-/* Runs whose hosts, threads agree: the provenance's summary of them. */
-static void runs_summary(experiment *e, char *hosts, size_t size,
-                         double *run_seconds)
+/* From the runs with a record: their own time summed, the hosts they ran
+ * on, and the threads of those whose variant does not set its own (0:
+ * they differ). */
+static void runs_summary(experiment *e)
 {
+    size_t n = e->nvariants * e->nseeds, used = 0;
     int threads = -1;
-    size_t used = 0;
-    hosts[0] = '\0';
-    *run_seconds = 0;
-    for (size_t i = 0; i < e->nvariants * e->nseeds; i++) {
+    e->hosts[0] = '\0';
+    e->run_seconds = 0;
+    for (size_t i = 0; i < n; i++) {
         const exp_run *r = &e->runs[i];
         if (!r->nepochs && !r->fault[0])
             continue;
         if (isfinite(r->wall_seconds))
-            *run_seconds += r->wall_seconds;
+            e->run_seconds += r->wall_seconds;
         if (!e->variants[r->variant].threads)
             threads = threads == -1 || threads == r->threads ? r->threads : 0;
-        char probe[72];
-        snprintf(probe, sizeof probe, ",%s,", r->host);
-        char padded[1100];
-        snprintf(padded, sizeof padded, ",%s,", hosts);
-        if (r->host[0] && !strstr(padded, probe) && used + strlen(r->host) + 2 < size)
-            used += (size_t)snprintf(hosts + used, size - used, "%s%s",
-                                     used ? "," : "", r->host);
+        bool seen = !r->host[0];
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = (e->runs[j].nepochs || e->runs[j].fault[0]) &&
+                   strcmp(e->runs[j].host, r->host) == 0;
+        if (!seen && used + strlen(r->host) + 2 < sizeof e->hosts)
+            used += (size_t)snprintf(e->hosts + used, sizeof e->hosts - used,
+                                     "%s%s", used ? "," : "", r->host);
     }
-    if (threads > 0)
+    if (threads >= 0)
         e->run_threads = threads;
-    else if (threads == 0)
-        e->run_threads = 0; /* mixed */
 }
 
 static int report(experiment *e, double wall)
@@ -1672,12 +1666,8 @@ static int report(experiment *e, double wall)
             free_run(&e->runs[i]);
         return 2;
     }
-    char hosts[1024];
-    double run_seconds;
-    runs_summary(e, hosts, sizeof hosts, &run_seconds);
-    snprintf(e->hosts, sizeof e->hosts, "%s", hosts);
-    e->run_seconds = run_seconds;
-    e->wall_seconds = wall > 0 ? wall : run_seconds;
+    runs_summary(e);
+    e->wall_seconds = wall > 0 ? wall : e->run_seconds;
     if (stop_requested)
         complete = false;
     bool ok = write_metrics(e);
