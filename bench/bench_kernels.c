@@ -478,38 +478,39 @@ static void register_gemms(const kbench *kb)
 }
 
 /* ---------------------------------------------------------------------- */
-/* FMA peak (bench/peak.h: the ISAs with a bench/peak_<isa>.c)             */
+/* FMA peak (kernels.h bp_isa_fma_loop, every SIMD ISA this CPU runs) and
+ * the libmvec baselines (bench/peak.h: the ISAs with a bench/peak_<isa>.c) */
 
 static const struct peak {
     bp_isa isa;
-    double (*fma)(long iters);
     void (*libmvec_sigmoid)(size_t n, const float *x, float *y);
 } peaks[] = {
-#define X(name, ENUM) \
-    {BP_ISA_##ENUM, bp_bench_fma_##name, bp_bench_libmvec_sigmoid_##name},
+#define X(name, ENUM) {BP_ISA_##ENUM, bp_bench_libmvec_sigmoid_##name},
     BP_BENCH_PEAK_ISAS(X)
 #undef X
-    {BP_ISA_COUNT, NULL, NULL} /* keeps the array non-empty */
+    {BP_ISA_COUNT, NULL} /* keeps the array non-empty */
 };
 
 static void bm_fma_peak(bp_bench_state *st, void *vctx)
 {
-    const struct peak *p = vctx;
+    bp_fma_loop_fn *const *fma = vctx;
     double flops = 0;
     while (bp_bench_keep_running(st))
-        flops = p->fma(1 << 20);
+        flops = (*fma)(1 << 20);
     bp_bench_counter(st, "GFLOP/s", flops * 1e-9,
                      BP_BENCH_RATE | BP_BENCH_PER_ITER);
 }
 
 static void register_peaks(void)
 {
-    for (size_t i = 0; i < sizeof peaks / sizeof *peaks; i++) {
-        if (!bp_isa_supported(peaks[i].isa))
+    static bp_fma_loop_fn *loops[BP_ISA_COUNT];
+    for (int i = 0; i < BP_ISA_COUNT; i++) {
+        loops[i] = bp_isa_fma_loop((bp_isa)i);
+        if (i == BP_ISA_SCALAR || !loops[i])
             continue;
         char name[64];
-        snprintf(name, sizeof name, "fma_peak/%s", bp_isa_name(peaks[i].isa));
-        bp_bench_register(name, bm_fma_peak, (void *)&peaks[i]);
+        snprintf(name, sizeof name, "fma_peak/%s", bp_isa_name((bp_isa)i));
+        bp_bench_register(name, bm_fma_peak, &loops[i]);
     }
 }
 

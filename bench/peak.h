@@ -1,6 +1,7 @@
-/* bench/peak.h - FMA-throughput loops and libmvec baselines, compiled
- * with their ISA's flags (bench/CMakeLists.txt) and called only after
- * dispatch reports the ISA usable. */
+/* bench/peak.h - the libmvec baselines, compiled with their ISA's flags
+ * (bench/CMakeLists.txt) and called only after dispatch reports the ISA
+ * usable. (The FMA-throughput loops are the kernels' own:
+ * kernels.h bp_isa_fma_loop.) */
 #ifndef BPLAB_BENCH_PEAK_H
 #define BPLAB_BENCH_PEAK_H
 
@@ -13,11 +14,6 @@
 #else
 #define BP_BENCH_PEAK_ISAS(X)
 #endif
-
-/* Run `iters` rounds of independent FMAs (24 accumulator chains, enough to
- * cover the FMA latency on two ports); returns the flops performed. */
-double bp_bench_fma_avx2(long iters);
-double bp_bench_fma_avx512(long iters);
 
 /* y = 1 / (1 + expf(-x)) through glibc's vectorised expf (libmvec), the
  * baseline the issue names: compiled with -ffast-math so GCC calls

@@ -353,6 +353,23 @@ const bp_kernels *bp_kernels_for(bp_isa isa)
 }
 
 
+/* Each ISA folder's FMA-throughput loop (<folder>/peak.c). */
+#define X(name, ENUM) bp_fma_loop_fn bp_fma_loop__##name;
+BP_BUILT_ISAS(X)
+#undef X
+
+static bp_fma_loop_fn *const fma_loops[BP_ISA_COUNT] = {
+    [BP_ISA_SCALAR] = bp_fma_loop__scalar,
+#define X(name, ENUM) [BP_ISA_##ENUM] = bp_fma_loop__##name,
+    BP_BUILT_ISAS(X)
+#undef X
+};
+
+bp_fma_loop_fn *bp_isa_fma_loop(bp_isa isa)
+{
+    return bp_isa_supported(isa) ? fma_loops[isa] : NULL;
+}
+
 /* "scalar avx2 avx512" style lists for messages. */
 static void list_isas(char *buf, size_t size, bool only_usable)
 {

@@ -402,6 +402,17 @@ bp_kernel_id bp_kernel_parse(const char *name);
 /* Entry k of table t as an untyped pointer, to compare implementations. */
 const void *bp_kernel_ptr(const bp_kernels *t, bp_kernel_id k);
 
+/* The arithmetic-throughput loop of an ISA, the ceiling its kernels are
+ * measured against (by bplab train --profile and the benchmarks): `iters`
+ * rounds of 24 independent chains of one fused multiply-add per vector
+ * lane (scalar: a multiply and an add per chain, unvectorised), on the
+ * calling thread; returns the flops it performed. */
+typedef double bp_fma_loop_fn(long iters);
+
+/* The loop of `isa`, or NULL when this binary lacks the ISA or this CPU
+ * cannot run it. */
+bp_fma_loop_fn *bp_isa_fma_loop(bp_isa isa);
+
 /* What the CPU reports. Filled once; valid for the life of the process. */
 typedef struct bp_cpu_info {
     char model[64];    /* brand string or best description */

@@ -9,4 +9,7 @@
 BP_KERNELS(X)
 #undef X
 
+/* kernels/scalar/peak.c (kernels.h bp_isa_fma_loop) */
+bp_fma_loop_fn bp_fma_loop__scalar;
+
 #endif
