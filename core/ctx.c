@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/alloc.h"
+#include "core/prof.h"
 
 bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
                             bp_ctx **out, bp_err *err)
@@ -71,5 +72,6 @@ void bp_ctx_destroy(bp_ctx *c)
     for (int t = 0; ws && t < c->gemm.threads; t++)
         bp_free(ws[t]);
     bp_free((void *)ws);
+    bp_prof_destroy(c->prof);
     bp_free(c);
 }

@@ -23,11 +23,15 @@
 #include "core/status.h"
 #include "kernels/kernels.h"
 
+typedef struct bp_prof bp_prof; /* core/prof.h */
+
 typedef struct bp_ctx {
     const bp_kernels *k; /* the kernel table every call goes through */
     int threads;         /* OpenMP threads of parallel regions, >= 1 */
     bp_gemm_ctx gemm;    /* what bp_gemm hands the table's gemm: `threads`
                             threads and a workspace for each, owned here */
+    bp_prof *prof;       /* NULL, or the profiler whose table k is, owned
+                            here (core/prof.h bp_ctx_profile) */
 } bp_ctx;
 
 /* Most threads a context may ask for. */

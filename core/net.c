@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/bounds.h"
 #include "core/par.h"
+#include "core/prof.h"
 
 const char *const bp_loss_names[] = {"ce", "mse", "bce", NULL};
 const char *const bp_cell_names[] = {"mlp", "rnn", "lstm", NULL};
@@ -518,6 +519,7 @@ void bp_net_forward(bp_net *net, const float *x, size_t batch, bool train,
     const float *in = x;
     for (size_t i = 0; i < net->nlayers; i++) {
         bp_layer *l = &net->layers[i];
+        bp_prof_at(net->ctx, (long)i, BP_PASS_FORWARD);
         l->ops->forward(l, net->ctx, in, batch, train, dropout_key);
         in = l->y;
     }
@@ -549,6 +551,7 @@ double bp_net_loss(bp_net *net, const int32_t *labels, const float *targets,
     float scale = 1.0f / (float)batch;
     float *d = want_grad ? net->delta[0] : NULL;
     double loss = 0.0;
+    bp_prof_at(net->ctx, -1, BP_PASS_LOSS);
     if (net->spec.classes == 0) { /* regression: one output per row */
         loss = k->mse(batch, z, targets, scale, d);
         if (correct) {
@@ -598,6 +601,7 @@ void bp_net_backward(bp_net *net, const float *x, size_t batch)
     for (size_t i = net->nlayers; i-- > 0;) {
         bp_layer *l = &net->layers[i];
         const float *in = i ? net->layers[i - 1].y : x;
+        bp_prof_at(net->ctx, (long)i, BP_PASS_BACKWARD);
         float *r = l->ops->backward(l, net->ctx, in, batch, net->delta[cur],
                                     net->delta[!cur], i > 0);
         if (r == net->delta[!cur])
@@ -607,6 +611,7 @@ void bp_net_backward(bp_net *net, const float *x, size_t batch)
 
 double bp_net_grad_sumsq(const bp_net *net, double *dense_sumsq)
 {
+    bp_prof_at(net->ctx, -1, BP_PASS_UPDATE);
     for (size_t i = 0; i < net->ndense; i++)
         dense_sumsq[i] = bp_par_sumsq(net->ctx, net->wt[i].n,
                                       net->grads + net->wt[i].off);
@@ -623,6 +628,7 @@ void bp_net_evaluate(bp_net *net, const bp_dataset *d, double *loss,
         confusion = NULL;
     if (confusion)
         memset(confusion, 0, c * c * sizeof *confusion);
+    bp_prof_eval_mark(net->ctx, true);
     for (size_t r0 = 0; r0 < d->n; r0 += net->max_batch) {
         size_t b = d->n - r0 < net->max_batch ? d->n - r0 : net->max_batch;
         bp_net_forward(net, d->x + r0 * d->dim, b, false, 0);
@@ -635,6 +641,7 @@ void bp_net_evaluate(bp_net *net, const bp_dataset *d, double *loss,
                 confusion[(size_t)d->y[r0 + r] * c +
                           (size_t)bp_net_predict(net, r)]++;
     }
+    bp_prof_eval_mark(net->ctx, false);
     *loss = d->n ? total / (double)d->n : 0.0;
     *acc = d->n ? (double)right / (double)d->n : 0.0;
 }

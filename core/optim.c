@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "core/bounds.h"
 #include "core/par.h"
+#include "core/prof.h"
 
 const char *const bp_opt_names[] = {"sgd", "momentum", "adam", NULL};
 const char *const bp_sched_names[] = {"const", "step", "cosine", NULL};
@@ -121,6 +122,7 @@ double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
     const bp_optim_spec *s = &o->spec;
     float *g = net->grads;
     size_t n = net->nparams, nd = net->ndecay;
+    bp_prof_at(c, -1, BP_PASS_UPDATE);
     if (s->clip_value > 0.0f)
         bp_par_clip(c, n, s->clip_value, g);
     if (s->clip_norm > 0.0f) {
@@ -146,6 +148,7 @@ double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
          * forward pass starts with, are the ones left in cache */
         for (size_t i = net->ndense; i-- > 0;) {
             size_t off = net->wt[i].off;
+            bp_prof_at(c, (long)net->wl[i]->index, BP_PASS_UPDATE);
             dense_sumsq[i] = bp_par_update(
                 c, kind, net->wt[i].n, w + off, g + off, m ? m + off : NULL,
                 v ? v + off : NULL, &p);
@@ -153,6 +156,7 @@ double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
     } else {
         bp_par_update(c, kind, nd, w, g, m, v, &p);
     }
+    bp_prof_at(c, -1, BP_PASS_UPDATE);
     return bp_par_update(c, kind, n - nd, w + nd, g + nd, m ? m + nd : NULL,
                          v ? v + nd : NULL, &nodecay);
 }

@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/bounds.h"
+#include "core/prof.h"
 #include "kernels/kernels.h"
 
 static const char *const schedule_names[] = {"const", "step", "cosine", NULL};
@@ -32,6 +33,7 @@ void bp_run_defaults(bp_run_opts *o)
     o->lr_gamma = 0.1;
     o->batch = 128;
     o->epochs = 10;
+    o->trace_steps = 20;
 }
 
 #define LIMIT 1e15 /* "no upper bound" for integer options */
@@ -150,6 +152,18 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          NULL},
         {"--quiet", BP_ARG_FLAG, &o->quiet, 0, 0, NULL, NULL,
          "print only the final result", NULL},
+        {"--profile", BP_ARG_FLAG, &o->profile, 0, 0, NULL, NULL,
+         "time every kernel call; after training, where a step's time "
+         "goes, per kernel and per layer and pass, against the FMA peak "
+         "and copy bandwidth measured at start", NULL},
+        {"--counters", BP_ARG_FLAG, &o->counters, 0, 0, NULL, NULL,
+         "with --profile: hardware counters per kernel (perf_event_open; "
+         "two system calls a kernel call)", NULL},
+        {"--trace", BP_ARG_STR, &o->trace, 0, 0, NULL, "FILE.json",
+         "write every kernel call of the first --trace-steps steps as a "
+         "Chrome trace (opens in Perfetto or chrome://tracing)", NULL},
+        {"--trace-steps", BP_ARG_INT, &o->trace_steps, 1, 10000, NULL, "N",
+         "steps the trace keeps (default 20)", NULL},
     };
     size_t ns = sizeof spec / sizeof *spec, nr = sizeof run / sizeof *run;
     if (ns + nr > cap)
@@ -631,6 +645,19 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
         return s;
     }
     (*net)->own_ctx = ctx; /* the net frees it */
+    if (o->profile || o->trace) { /* before anything computes */
+        bp_prof_opts po = {.threads = ctx->threads,
+                           .layers = (*net)->nlayers,
+                           .trace_steps = o->trace ? (size_t)o->trace_steps : 0,
+                           .counters = o->counters};
+        bp_prof *prof;
+        if ((s = bp_prof_create(ctx->k, &po, &prof, err)) != BP_OK) {
+            bp_net_destroy(*net);
+            *net = NULL;
+            return s;
+        }
+        bp_ctx_profile(ctx, prof);
+    }
     if ((s = bp_optim_create(&os, (*net)->nparams, opt, err)) != BP_OK ||
         (s = bp_run_flag_error(bp_trainer_create(&ts, *net, *opt, data,
                                                  trainer, err), err)) != BP_OK) {

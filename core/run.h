@@ -50,6 +50,11 @@ typedef struct bp_run_opts {
     long long epochs, checkpoint_every, threads;
     const char *save, *resume, *metrics, *isa;
     bool quiet;
+    /* profiling (core/prof.h): --profile, --counters, --trace FILE,
+     * --trace-steps N */
+    bool profile, counters;
+    const char *trace;
+    long long trace_steps;
 } bp_run_opts;
 
 /* The reference workload: Fashion-MNIST, 784-256-128-10 ReLU, softmax
@@ -109,8 +114,9 @@ bp_status bp_run_flag_error(bp_status st, bp_err *err);
 
 /* The network (for batches of o->batch rows, weights from o->seed, in a
  * context of its own on o->isa, else BPLAB_ISA, else the best table, with
- * o->threads threads), optimizer and trainer of the run `o` on `data`.
- * On failure all three are NULL. */
+ * o->threads threads; with --profile or --trace the context computes
+ * through a profiler, net->ctx->prof), optimizer and trainer of the run
+ * `o` on `data`. On failure all three are NULL. */
 bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
                        bp_net **net, bp_optim **opt, bp_trainer **trainer,
                        bp_err *err);

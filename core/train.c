@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/bounds.h"
 #include "core/par.h"
+#include "core/prof.h"
 #include "core/rng.h"
 #include "core/runtime.h"
 
@@ -219,6 +220,8 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
                            "interrupted in epoch %llu at step %zu of %zu",
                            (unsigned long long)t->epoch + 1, s, steps);
         size_t r0 = s * bsz, b = n - r0 < bsz ? n - r0 : bsz;
+        bp_prof_step_mark(net->ctx, true);
+        bp_prof_gather_mark(net->ctx, true);
         /* gather the batch: random rows, memory-latency bound, so spread
          * over the threads when it is worth a fork */
 #pragma omp parallel for schedule(static) num_threads(net->ctx->threads) \
@@ -230,6 +233,7 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
             if (tr->t)
                 t->tb[i] = tr->t[src];
         }
+        bp_prof_gather_mark(net->ctx, false);
         bp_net_forward(net, t->xb, b, true,
                        bp_rng_key(t->spec.seed ^ STREAM_DROPOUT, t->step));
         size_t ok = 0;
@@ -276,6 +280,7 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
                            (unsigned long long)t->epoch + 1, s + 1);
         if (clips)
             bp_optim_step(t->opt, net, lr, ss, NULL);
+        bp_prof_step_mark(net->ctx, false);
         t->step++;
         loss_sum += loss;
         right += ok;
@@ -309,9 +314,14 @@ bp_status bp_trainer_run(bp_trainer *t, bp_err *err)
         /* the row's room first: an epoch that ran is in the history */
         if ((s = reserve_history(t, err)) != BP_OK)
             break;
+        bp_prof_epoch_mark(net->ctx, true, t->epoch + 1);
         s = run_epoch(t, &e, err);
-        if (s != BP_OK)
+        if (s != BP_OK) {
+            /* a step that failed or was interrupted ends here */
+            bp_prof_step_mark(net->ctx, false);
+            bp_prof_epoch_mark(net->ctx, false, t->epoch + 1);
             break;
+        }
         e.train_eval_loss = e.train_eval_acc = NAN;
         if (t->spec.eval_train)
             bp_net_evaluate(net, &d->train, &e.train_eval_loss,
@@ -321,6 +331,7 @@ bp_status bp_trainer_run(bp_trainer *t, bp_err *err)
             bp_net_evaluate(net, &d->val, &e.val_loss, &e.val_acc, NULL);
         bp_net_evaluate(net, &d->test, &e.test_loss, &e.test_acc, NULL);
         bp_net_weight_stats(net, &e.weight_norm, &e.zero_frac);
+        bp_prof_epoch_mark(net->ctx, false, t->epoch + 1);
         t->epoch++;
         if (t->spec.patience) {
             if (e.val_loss < t->best_val) {

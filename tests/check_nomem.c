@@ -10,7 +10,7 @@
  * see what does not go through bp_alloc). The paths: data sets (generated,
  * CSV, a folder of MNIST files, fashion-mnist through BPLAB_DATA),
  * bp_run_build (an MLP with batch norm, dropout, Adam and early stopping;
- * an LSTM and an RNN on adding:5), checkpoints (encode, save, also
+ * an LSTM and an RNN on adding:5; an MLP with --profile and --trace), checkpoints (encode, save, also
  * through a symbolic link, load, restore), bp_model_load,
  * bp_run_init_from, the trainer's history growth and bp_trainer_run (one
  * epoch; 65, across the history's growth): a failed run must keep one
@@ -181,7 +181,7 @@ typedef struct run {
     char spec[4096];
 } run;
 
-enum { MLP, LSTM, RNN, XOR };
+enum { MLP, LSTM, RNN, XOR, PROF };
 
 /* The options of one kind of run, with the defaults that depend on them
  * applied (bp_run_finish: --loss mse for adding:T). */
@@ -220,6 +220,14 @@ static void run_opts(bp_run_opts *o, int kind)
         o->act = BP_ACT_TANH;
         o->opt = BP_OPT_SGD;
         o->batch = 16;
+        break;
+    case PROF: /* an MLP profiled and traced: the profiler's blocks too */
+        o->data = "spirals";
+        o->gen_samples = 200;
+        o->layers = "16,8";
+        o->batch = 32;
+        o->profile = true;
+        o->trace = "unused.json";
         break;
     case XOR:
         o->data = "xor";
@@ -403,6 +411,9 @@ START_TEST(test_run_build)
     ck_assert_uint_ge(build_path("bp_run_build lstm adding:5", LSTM), 11);
     /* ... SGD: no optimizer state */
     ck_assert_uint_ge(build_path("bp_run_build rnn adding:5 sgd", RNN), 10);
+    /* ... the profiler, its threads' records, the trace's buffers and
+     * the calibration's copy buffers */
+    ck_assert_uint_ge(build_path("bp_run_build mlp --profile --trace", PROF), 17);
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 #include "core/checkpoint.h"
 #include "core/cli/cli.h"
 #include "core/ctx.h"
+#include "core/prof.h"
 #include "core/outfile.h"
 #include "core/run.h"
 #include "core/runtime.h"
@@ -148,7 +149,8 @@ int bp_cmd_eval(int argc, char **argv)
 {
     const char *model = NULL, *data = NULL, *isa = NULL, *predictions = NULL;
     int split = 0;
-    bool confusion = false, help = false;
+    const char *trace = NULL;
+    bool confusion = false, help = false, profile = false;
     long long batch = 1000, threads = 0;
     const bp_opt opts[] = {
         {"--model", BP_ARG_STR, &model, 0, 0, NULL, "FILE",
@@ -172,6 +174,12 @@ int bp_cmd_eval(int argc, char **argv)
          "OpenMP threads (default: all CPUs)", NULL},
         {"--isa", BP_ARG_STR, &isa, 0, 0, NULL, "NAME",
          "kernel table (default: BPLAB_ISA or the best)", NULL},
+        {"--profile", BP_ARG_FLAG, &profile, 0, 0, NULL, NULL,
+         "time every kernel call; print where the evaluation's time goes "
+         "(as bplab train --profile)", NULL},
+        {"--trace", BP_ARG_STR, &trace, 0, 0, NULL, "FILE.json",
+         "write every kernel call as a Chrome trace (Perfetto, "
+         "chrome://tracing)", NULL},
     };
     const size_t nopts = sizeof opts / sizeof *opts;
     bp_err err = {0};
@@ -211,10 +219,14 @@ int bp_cmd_eval(int argc, char **argv)
     if (bp_ctx_create(isa, "--isa", threads, &ctx, &err) != BP_OK)
         return bp_cli_fail(&err);
     /* an output that cannot be written fails before the data is read */
-    if (predictions && bp_output_check(predictions, &err) != BP_OK) {
+    const char *bad = predictions && bp_output_check(predictions, &err) != BP_OK
+                          ? "--predictions"
+                      : trace && bp_output_check(trace, &err) != BP_OK
+                          ? "--trace" : NULL;
+    if (bad) {
         char why[BP_ERR_MSG_MAX];
         snprintf(why, sizeof why, "%s", err.msg);
-        bp_fail(&err, err.code, "--predictions %s", why);
+        bp_fail(&err, err.code, "%s %s", bad, why);
         bp_ctx_destroy(ctx);
         return bp_cli_fail(&err);
     }
@@ -233,6 +245,14 @@ int bp_cmd_eval(int argc, char **argv)
     const bp_ckpt *ck = &m.ck;
     const bp_data *d = &m.data;
     bp_net *net = m.net;
+    if (profile || trace) { /* the context has not computed yet */
+        bp_prof_opts po = {.threads = ctx->threads, .layers = net->nlayers,
+                           .trace_steps = trace ? 1 : 0};
+        bp_prof *prof;
+        if (bp_prof_create(ctx->k, &po, &prof, &err) != BP_OK)
+            goto fail;
+        bp_ctx_profile(ctx, prof);
+    }
     const bp_dataset *set = split == 0 ? &d->test : split == 1 ? &d->val : &d->train;
     if (set->n == 0) {
         bp_fail(&err, BP_ERR_INVALID_ARG,
@@ -275,6 +295,18 @@ int bp_cmd_eval(int argc, char **argv)
     fprintf(out, "%s loss %.4f accuracy %.4f\n", split_names[split], loss, acc);
     if (cm)
         print_confusion(out, cm, c, d->class_names);
+    if (profile)
+        bp_prof_report(ctx->prof, net, out);
+    if (trace) {
+        if (bp_prof_write_trace(ctx->prof, net, trace, &err) != BP_OK) {
+            char why[BP_ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", err.msg);
+            bp_fail(&err, err.code, "--trace %s", why);
+            goto fail;
+        }
+        fprintf(out, "trace    %s (open it in https://ui.perfetto.dev or "
+                     "chrome://tracing)\n", trace);
+    }
     rc = BP_EXIT_OK;
 fail:
     if (rc != BP_EXIT_OK)

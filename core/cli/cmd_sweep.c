@@ -35,7 +35,8 @@ static char title[512], setting[4096], question[1024];
 /* Options a sweep sets itself, or that do not belong to a run. */
 static const char *const not_in_runs[] = {
     "--seed", "--threads", "--isa", "--save", "--resume", "--metrics",
-    "--checkpoint-every", "--quiet", "--init-from"};
+    "--checkpoint-every", "--quiet", "--init-from", "--profile", "--counters",
+    "--trace", "--trace-steps"};
 
 static const char *why_not(const char *opt)
 {
@@ -45,6 +46,10 @@ static const char *why_not(const char *opt)
         return "give it before --, for every run";
     if (strcmp(opt, "--init-from") == 0)
         return "a sweep's runs start from their seed";
+    if (strncmp(opt, "--trace", 7) == 0 || strcmp(opt, "--profile") == 0 ||
+        strcmp(opt, "--counters") == 0)
+        return "profile one run with bplab train (a sweep's runs are timed "
+               "unprofiled)";
     return "a sweep writes its own files (runs/, metrics.csv)";
 }
 
@@ -306,8 +311,9 @@ static void usage(const bp_opt *t, size_t n)
     printf("\nA --vary value list is split on '|' when it holds one, else on "
            "','\n(--vary \"--layers 256,128|512,256\"); a flag is varied by on "
            "and off\n(--vary \"--batchnorm off,on\"). --seed, --save, "
-           "--resume, --metrics,\n--checkpoint-every, --init-from and --quiet "
-           "do not go into a sweep's runs;\n--threads and --isa go before --.\n");
+           "--resume, --metrics,\n--checkpoint-every, --init-from, --quiet, "
+           "--profile, --counters, --trace and\n--trace-steps do not go into "
+           "a sweep's runs; --threads and --isa go before --.\n");
 }
 
 int bp_cmd_sweep(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/checkpoint.h"
 #include "core/outfile.h"
+#include "core/prof.h"
 #include "core/cli/cli.h"
 #include "core/ctx.h"
 #include "core/run.h"
@@ -143,6 +144,43 @@ static bp_status check_output(const char *opt, const char *path, bp_err *err)
     return s;
 }
 
+/* Whether option `name` of table t was given. */
+static bool given(const bp_opt *t, const bool *seen, size_t n,
+                  const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return seen[i];
+    return false;
+}
+
+/* --profile and --trace: the profile after the run's last line, the trace
+ * file (also after a failed or interrupted run: what was measured is
+ * kept). */
+static bp_status profile_out(const bp_net *net, const bp_run_opts *o,
+                             FILE *out, bp_err *err)
+{
+    const bp_prof *p = net ? net->ctx->prof : NULL;
+    if (!p)
+        return BP_OK;
+    if (o->profile) {
+        bp_prof_report(p, net, out);
+        fflush(out);
+    }
+    if (o->trace) {
+        bp_status s = bp_prof_write_trace(p, net, o->trace, err);
+        if (s != BP_OK) {
+            char why[BP_ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return bp_fail(err, s, "--trace %s", why);
+        }
+        if (!o->quiet)
+            fprintf(out, "trace    %s (open it in https://ui.perfetto.dev or "
+                         "chrome://tracing)\n", o->trace);
+    }
+    return BP_OK;
+}
+
 static void usage(const bp_opt *t, size_t n, size_t ns)
 {
     printf("usage: bplab train [options]\n\n"
@@ -214,12 +252,17 @@ int bp_cmd_train(int argc, char **argv)
         return bp_cli_fail(&err);
     if (o.checkpoint_every && !o.save)
         return bp_cli_failf(BP_EXIT_USAGE, "--checkpoint-every needs --save FILE");
+    if (o.counters && !o.profile)
+        return bp_cli_failf(BP_EXIT_USAGE, "--counters needs --profile");
+    if (given(table, seen, n, "--trace-steps") && !o.trace)
+        return bp_cli_failf(BP_EXIT_USAGE, "--trace-steps needs --trace FILE");
     if (o.init_from && o.resume)
         return bp_cli_failf(BP_EXIT_USAGE,
                             "--init-from with --resume: a resumed run "
                             "continues its own weights (use one or the other)");
     if ((o.save && check_output("--save", o.save, &err) != BP_OK) ||
-        (o.metrics && check_output("--metrics", o.metrics, &err) != BP_OK))
+        (o.metrics && check_output("--metrics", o.metrics, &err) != BP_OK) ||
+        (o.trace && check_output("--trace", o.trace, &err) != BP_OK))
         return bp_cli_fail(&err);
     if (o.early_stop && o.val <= 0 && !o.resume)
         return bp_cli_failf(BP_EXIT_USAGE,
@@ -259,6 +302,8 @@ int bp_cmd_train(int argc, char **argv)
         o.epochs = run.epochs, o.save = run.save, o.resume = run.resume;
         o.metrics = run.metrics, o.checkpoint_every = run.checkpoint_every;
         o.threads = run.threads, o.isa = run.isa, o.quiet = run.quiet;
+        o.profile = run.profile, o.counters = run.counters;
+        o.trace = run.trace, o.trace_steps = run.trace_steps;
         /* continue on the table that trained it, unless told otherwise:
          * the same table is what makes the continuation bit-identical */
         const char *env = getenv("BPLAB_ISA");
@@ -377,6 +422,8 @@ int bp_cmd_train(int argc, char **argv)
         fprintf(stderr, "bplab: %s%s%s\n", why, ck_note,
                 o.metrics && tr->nhistory ? "; metrics of completed epochs kept"
                                           : "");
+        if (profile_out(net, &o, out, &err) != BP_OK)
+            goto fail;
         rc = BP_EXIT_INTERRUPTED;
         goto done;
     }
@@ -384,6 +431,9 @@ int bp_cmd_train(int argc, char **argv)
         /* the metrics of the completed epochs are already written */
         char why[BP_ERR_MSG_MAX];
         snprintf(why, sizeof why, "%s", err.msg);
+        bp_err perr = {0};
+        if (profile_out(net, &o, out, &perr) != BP_OK)
+            fprintf(stderr, "bplab: %s\n", perr.msg);
         bp_fail(&err, s, "%s%s", why,
                 o.metrics && tr->nhistory ? "; metrics of completed epochs kept"
                                           : "");
@@ -412,6 +462,8 @@ int bp_cmd_train(int argc, char **argv)
     fprintf(out, "\n");
     if (o.save && !o.quiet)
         fprintf(out, "saved    %s\n", o.save);
+    if (profile_out(net, &o, out, &err) != BP_OK)
+        goto fail;
     rc = BP_EXIT_OK;
 fail:
     if (rc != BP_EXIT_OK)
