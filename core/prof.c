@@ -110,6 +110,7 @@ struct bp_prof {
     /* calibration */
     bp_isa peak_isa;
     double peak_gflops;      /* one thread */
+    double own_gflops;       /* one thread, the inner table's own loop */
     double bw[4];            /* copy GB/s of one thread ... */
     size_t bw_bytes[4];      /* ... moving this many bytes a copy */
     double call_ns;          /* what timing and recording a call costs */
@@ -732,6 +733,8 @@ bp_status bp_prof_create(const bp_kernels *inner, const bp_prof_opts *o,
     R = p;
     p->peak_isa = bp_isa_best();
     p->peak_gflops = fma_peak(p->peak_isa);
+    p->own_gflops = inner->isa == p->peak_isa ? p->peak_gflops
+                                              : fma_peak(inner->isa);
     open_counters(p, o->counters);
     call_cost(p);
     p->t_start = now_ns();
@@ -1159,6 +1162,11 @@ void bp_prof_report(const bp_prof *p, const struct bp_net *net, FILE *out)
                  "measured at start; GEMM's bound: x %d thread%s)\n",
             p->peak_gflops, bp_isa_name(p->peak_isa), p->threads,
             p->threads == 1 ? "" : "s");
+    if (p->inner->isa != p->peak_isa)
+        fprintf(out, "         (the %s table's own loop: %.1f GFLOP/s a "
+                     "thread, %.0f%% of that)\n",
+                p->inner->isa_name, p->own_gflops,
+                p->peak_gflops > 0 ? 100 * p->own_gflops / p->peak_gflops : 0);
     fprintf(out, "         copy bandwidth of one thread (read + write) at "
                  "%s %.0f, %s %.0f, %s %.0f, %s %.0f GB/s\n",
             sz[0], p->bw[0], sz[1], p->bw[1], sz[2], p->bw[2], sz[3],

@@ -6,15 +6,15 @@
 #     CPU runs (scalar on 64 steps: it is ~40x slower), and the best table
 #     at 2 threads;
 #   - the same for the LSTM (128 units, T = 28 rows of 28 pixels);
-#   - what profiling costs: N pairs (default 5) of one-epoch runs with and
-#     without --profile, alternated so a busy host's drift stays out of
+#   - what profiling costs: N pairs (default 15) of three-epoch runs with
+#     and without --profile, alternated so a busy host's drift stays out of
 #     the ratio; the median of the pairs' step-time ratios, beside the
 #     cost each profile prints for itself.
 # Summary tables are read from the profiles the same run printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=results/bench/profile.md
-reps=5
+reps=15
 while [ $# -gt 0 ]; do
     case "$1" in
     --out) out=$2; shift 2 ;;
@@ -59,15 +59,15 @@ for r in $(seq "$reps"); do
     for w in plain prof; do
         extra=()
         [ $w = prof ] && extra=(--profile)
-        "$bp" train --epochs 1 --threads 1 --isa "$best" --quiet --metrics "$t/$w.csv" \
+        "$bp" train --epochs 3 --threads 1 --isa "$best" --quiet --metrics "$t/$w.csv" \
             "${extra[@]}" > /dev/null
         awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") c = i; next }
-                 { print $c }' "$t/$w.csv" > "$t/$w.s"
+                 { s += $c } END { print s }' "$t/$w.csv" > "$t/$w.s"
     done
     echo "$(cat "$t/prof.s") / $(cat "$t/plain.s")" | bc -l >> "$t/ratios"
 done
 ratio=$(median < "$t/ratios")
-ratios=$(awk '{ printf "%s%.3f", NR > 1 ? ", " : "", $1 }' "$t/ratios")
+ratios=$(awk '{ printf "%s%.3f", (NR > 1 ? ", " : ""), $1 }' "$t/ratios")
 
 # summary row of a profile: ms a step, the top kernels with share and bound
 summary() {
@@ -75,7 +75,7 @@ summary() {
         /^cost/ { for (i = 1; i <= NF; i++) if ($i == "calls") calls = $(i - 1)
                   for (i = 1; i <= NF; i++) if ($i == "of") cost = $(i - 1) }
         /^training steps:/ { inside = 1; steps = $3
-                             for (i = 1; i <= NF; i++) if ($i == "each);") each = $(i - 1)
+                             for (i = 1; i <= NF; i++) if ($i == "each);") each = $(i - 2)
                              gsub(/[(]/, "", each); next }
         inside && /^  layer / { inside = 0 }
         inside && $2 ~ /^(scalar|avx2|avx512|neon)$/ && n < 3 {
@@ -118,9 +118,9 @@ block() {
     echo
     echo "## What profiling costs"
     echo
-    echo "The reference workload, one epoch at 1 thread on $best, $reps pairs with and"
-    echo "without \`--profile\` (alternated): the profiled epoch takes **$(printf '%.3f' "$ratio")x** the"
-    echo "plain one (median; the pairs: $ratios). The profiles above estimate the"
+    echo "The reference workload, three epochs at 1 thread on $best, $reps pairs with and"
+    echo "without \`--profile\` (alternated): the profiled training time is **$(printf '%.3f' "$ratio")x** the"
+    echo "plain one's (median; the pairs: $ratios). The profiles above estimate the"
     echo "same cost from a calibration (timing cost column): two clock reads and the"
     echo "bookkeeping, times the calls a step makes. The issue's ceiling is 1.03x."
     for isa in $isas; do
