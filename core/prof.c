@@ -913,25 +913,23 @@ typedef struct agg {
     int nthr;                /* threads that made calls */
 } agg;
 
-/* Kernel k in scope sc (k < 0: every kernel), layer `layer` and pass
- * `pass` (LAYER_ANY / -1 for all). */
+/* The calls of scope sc to kernel k in layer `layer` (-1: none) and pass
+ * `pass`; ANY for any kernel, layer or pass. */
 #define ANY (-2)
 
 static agg sum_cells(const bp_prof *p, int sc, long layer, int pass, int k)
 {
+    long l0 = layer == ANY ? -1 : layer;
+    long l1 = layer == ANY ? (long)p->layers : layer + 1;
+    int p0 = pass == ANY ? 0 : pass, p1 = pass == ANY ? BP_PASS_COUNT : pass + 1;
+    int k0 = k == ANY ? 0 : k, k1 = k == ANY ? BP_NUM_KERNELS : k + 1;
     agg a = {0};
     for (int t = 0; t < p->threads; t++) {
         double ns = 0;
         uint64_t calls = a.calls;
-        for (long l = -1; l < (long)p->layers; l++) {
-            if (layer != ANY && l != layer)
-                continue;
-            for (int ps = 0; ps < BP_PASS_COUNT; ps++) {
-                if (pass != ANY && ps != pass)
-                    continue;
-                for (int kk = 0; kk < BP_NUM_KERNELS; kk++) {
-                    if (k != ANY && kk != k)
-                        continue;
+        for (long l = l0; l < l1; l++)
+            for (int ps = p0; ps < p1; ps++)
+                for (int kk = k0; kk < k1; kk++) {
                     const cell *c =
                         &p->thr[t]->cells[cell_index(p, sc, l, ps, kk)];
                     a.calls += c->calls;
@@ -939,8 +937,6 @@ static agg sum_cells(const bp_prof *p, int sc, long layer, int pass, int k)
                     a.flops += c->flops;
                     a.bytes += c->bytes;
                 }
-            }
-        }
         if (ns > a.ns)
             a.ns = ns;
         a.nthr += a.calls > calls;

@@ -432,11 +432,12 @@ int bp_cmd_train(int argc, char **argv)
         char why[BP_ERR_MSG_MAX];
         snprintf(why, sizeof why, "%s", err.msg);
         bp_err perr = {0};
+        char also[BP_ERR_MSG_MAX + 8] = "";
         if (profile_out(net, &o, out, &perr) != BP_OK)
-            fprintf(stderr, "bplab: %s\n", perr.msg);
-        bp_fail(&err, s, "%s%s", why,
+            snprintf(also, sizeof also, "; %s", perr.msg);
+        bp_fail(&err, s, "%s%s%s", why,
                 o.metrics && tr->nhistory ? "; metrics of completed epochs kept"
-                                          : "");
+                                          : "", also);
         goto fail;
     }
     if (o.save && bp_ckpt_save(o.save, spec, tr, &err) != BP_OK)
