@@ -1022,7 +1022,7 @@ static void layer_text(const struct bp_net *net, long l, int pass, char *buf,
     else if (pass == BP_PASS_LOSS)
         snprintf(buf, size, "loss");
     else if (pass == BP_PASS_UPDATE)
-        snprintf(buf, size, "biases, norms, clipping");
+        snprintf(buf, size, "all layers at once");
     else
         snprintf(buf, size, "no layer");
 }
@@ -1254,17 +1254,17 @@ bp_status bp_prof_write_trace(const bp_prof *p, const struct bp_net *net,
         json_us(f, "dur", s->dur);
         fprintf(f, ",\"pid\":1,\"tid\":0}");
     }
-    char lname[BP_MAX_LAYERS + 1][96];
-    for (long l = -1; l < (long)p->layers; l++)
+    char lname[BP_MAX_LAYERS + 1][96]; /* layer l's name at l + 1 */
+    for (long l = 0; l < (long)p->layers; l++)
         layer_text(net, l, BP_PASS_FORWARD, lname[l + 1], sizeof lname[0]);
     for (size_t i = 0; i < n; i++) {
         const event *e = &p->ev[i];
         char sh[96];
         shape_text(e->kernel, &e->s, sh, sizeof sh);
-        const char *ln = e->layer < 0 && e->pass == BP_PASS_LOSS ? "loss"
-                         : e->layer < 0 && e->pass == BP_PASS_UPDATE
-                             ? "biases, norms, clipping"
-                             : lname[e->layer + 1];
+        char none[32];
+        if (e->layer < 0)
+            layer_text(net, -1, e->pass, none, sizeof none);
+        const char *ln = e->layer < 0 ? none : lname[e->layer + 1];
         fprintf(f, ",\n{\"name\":\"%s\",\"cat\":\"kernel\",\"ph\":\"X\",",
                 bp_kernel_desc_of((bp_kernel_id)e->kernel)->name);
         json_us(f, "ts", e->t0);
