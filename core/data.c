@@ -6,7 +6,12 @@
  *   train: shuffled once with the split stream; a CSV without a test file
  *          gives its last test_fraction to test; then the first
  *          limit_train samples are kept; then the last val_fraction of
- *          those become the validation set.
+ *          those become the validation set;
+ *   noise: with label_noise, round(label_noise * n) training samples
+ *          (the first of another permutation from the split seed) get
+ *          another class, uniform over the other classes (their own
+ *          stream), after the split: validation and test keep their
+ *          true labels.
  */
 #include <errno.h>
 #include <math.h>
@@ -213,6 +218,26 @@ static size_t *permutation(size_t n, uint64_t seed, uint64_t stream)
     return p;
 }
 
+/* Symmetric label noise on a training set (data.h bp_data_opts). */
+static bp_status add_label_noise(bp_dataset *tr, double p, uint64_t seed,
+                                 bp_err *err)
+{
+    size_t k = (size_t)llround(p * (double)tr->n);
+    if (k == 0)
+        return BP_OK;
+    size_t *pick = permutation(tr->n, seed, 0x1abe1);
+    if (!pick)
+        return bp_fail(err, BP_ERR_NOMEM, "out of memory");
+    bp_rng g = bp_rng_stream(seed, 0x1abe2);
+    for (size_t i = 0; i < k; i++) {
+        int32_t *y = &tr->y[pick[i]];
+        int32_t c = (int32_t)bp_rng_below(&g, (uint64_t)tr->classes - 1);
+        *y = c >= *y ? c + 1 : c;
+    }
+    bp_free(pick);
+    return BP_OK;
+}
+
 static uint32_t checksum(uint32_t crc, const bp_dataset *s)
 {
     if (s->n == 0)
@@ -399,6 +424,17 @@ bp_status bp_data_load(const bp_data_opts *o, bp_data *out, bp_err *err)
         out->shape = (bp_shape){out->steps, 1, all.dim / out->steps};
     if (fashion && classes == 10)
         out->class_names = fashion_classes;
+    if (o->label_noise > 0) {
+        if (all.t) {
+            s = bp_fail(err, BP_ERR_INVALID_ARG,
+                        "--label-noise %g: %s is a regression (real targets, "
+                        "no labels)", o->label_noise, spec);
+            goto fail;
+        }
+        if ((s = add_label_noise(&out->train, o->label_noise, o->split_seed,
+                                 err)) != BP_OK)
+            goto fail;
+    }
     if (o->normalize)
         normalize(out);
     out->checksum = checksum(checksum(checksum(0, &out->train), &out->val),

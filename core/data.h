@@ -65,6 +65,10 @@ typedef struct bp_data_opts {
                                test) */
     uint64_t split_seed;    /* shuffles for splits, subsets and generators */
     bool normalize;         /* CSV: z-score features with training stats */
+    double label_noise;     /* in [0, 1]: round(label_noise * n) training
+                               samples, drawn by split_seed, get a label of
+                               another class, drawn uniformly (symmetric
+                               noise; validation and test stay clean) */
 } bp_data_opts;
 
 /* Load and split according to `o`. On failure *out is all zero. */

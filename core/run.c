@@ -53,6 +53,10 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "hold out this fraction of training for validation (default 0)", NULL},
         {"--data-seed", BP_ARG_INT, &o->data_seed, 0, LIMIT, NULL, "N",
          "seed of the data split and generated sets (default 0)", NULL},
+        {"--label-noise", BP_ARG_FLOAT, &o->label_noise, 0, 1, NULL, "P",
+         "give this fraction of the training labels another class, drawn "
+         "at random by the data seed (validation and test stay clean; "
+         "default 0)", NULL},
         {"--normalize", BP_ARG_FLAG, &o->normalize, 0, 0, NULL, NULL,
          "CSV: z-score features with the training statistics", NULL},
         {"--samples", BP_ARG_INT, &o->gen_samples, 0, 10000000, NULL, "N",
@@ -203,6 +207,20 @@ static void resolve(bp_run_opts *o)
             o->data && strncmp(o->data, "adding:", 7) == 0 ? 10000 : 1000;
 }
 
+/* Run-defining options added since checkpoints record every number: a
+ * checkpoint names one only when it is not at its default (0), so the
+ * spec text of a run without it, and the bytes of its checkpoint, are
+ * what they were before the option existed (tests/fixtures/golden). */
+static const char *const written_when_set[] = {"--label-noise"};
+
+static bool at_default_unwritten(const bp_opt *t)
+{
+    for (size_t i = 0; i < sizeof written_when_set / sizeof *written_when_set; i++)
+        if (strcmp(t->name, written_when_set[i]) == 0)
+            return t->kind == BP_ARG_FLOAT && *(double *)t->dest == 0;
+    return false;
+}
+
 size_t bp_run_spec_text(const bp_run_opts *o, char *buf, size_t size)
 {
     bp_run_opts copy = *o;
@@ -213,7 +231,8 @@ size_t bp_run_spec_text(const bp_run_opts *o, char *buf, size_t size)
     size_t used = 0;
     for (size_t i = 0; i < ns; i++) {
         char v[512];
-        if (t[i].kind == BP_ARG_STR && !*(const char **)t[i].dest)
+        if ((t[i].kind == BP_ARG_STR && !*(const char **)t[i].dest) ||
+            at_default_unwritten(&t[i]))
             continue; /* unset: the default when read back */
         int w;
         if (t[i].kind == BP_ARG_FLAG) {
@@ -457,6 +476,7 @@ bp_status bp_run_data_opts(const bp_run_opts *o, bp_data_opts *d, bp_err *err)
     d->gen_samples = (size_t)o->gen_samples;
     d->split_seed = (uint64_t)o->data_seed;
     d->normalize = o->normalize;
+    d->label_noise = o->label_noise;
     return BP_OK;
 }
 

@@ -25,7 +25,7 @@ typedef struct bp_run_opts {
     /* data */
     const char *data, *test_csv;
     long long limit_train, data_seed, gen_samples;
-    double val;
+    double val, label_noise;
     bool normalize;
     /* network: --net in the layer grammar (core/net.h), or the shorthands
      * that expand into it */

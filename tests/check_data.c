@@ -311,6 +311,81 @@ START_TEST(test_load_splits)
 }
 END_TEST
 
+/* --label-noise: exactly round(p n) training labels changed, each to
+ * another class, the same ones for the same data seed and others for
+ * another; validation and test untouched; the checksum follows. */
+START_TEST(test_label_noise)
+{
+    bp_err err = {0};
+    bp_data clean, a, b, c;
+    bp_data_opts o = {.spec = "spirals", .gen_samples = 1000,
+                      .val_fraction = 0.2, .split_seed = 5};
+    ck_assert_msg(bp_data_load(&o, &clean, &err) == BP_OK, "%s", err.msg);
+    o.label_noise = 0.37;
+    ck_assert(bp_data_load(&o, &a, &err) == BP_OK);
+    ck_assert(bp_data_load(&o, &b, &err) == BP_OK);
+    o.split_seed = 6;
+    ck_assert(bp_data_load(&o, &c, &err) == BP_OK);
+    size_t n = clean.train.n, changed = 0;
+    ck_assert_uint_eq(n, 800);
+    ck_assert(memcmp(a.train.x, clean.train.x, n * clean.train.dim *
+                                                   sizeof(float)) == 0);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert(a.train.y[i] >= 0 && (size_t)a.train.y[i] < a.train.classes);
+        changed += a.train.y[i] != clean.train.y[i];
+    }
+    ck_assert_uint_eq(changed, 296); /* round(0.37 * 800) */
+    ck_assert(memcmp(a.train.y, b.train.y, n * sizeof(int32_t)) == 0);
+    ck_assert(a.checksum == b.checksum && a.checksum != clean.checksum);
+    ck_assert(memcmp(a.val.y, clean.val.y, a.val.n * sizeof(int32_t)) == 0);
+    ck_assert(memcmp(a.test.y, clean.test.y, a.test.n * sizeof(int32_t)) == 0);
+    /* another data seed: another split, so compare what changed */
+    bp_data cc;
+    o.label_noise = 0;
+    ck_assert(bp_data_load(&o, &cc, &err) == BP_OK);
+    size_t changed_c = 0, same_as_a = 0;
+    for (size_t i = 0; i < n; i++) {
+        changed_c += c.train.y[i] != cc.train.y[i];
+        same_as_a += (c.train.y[i] != cc.train.y[i]) ==
+                     (a.train.y[i] != clean.train.y[i]);
+    }
+    ck_assert_uint_eq(changed_c, 296);
+    ck_assert_uint_lt(same_as_a, n);
+    /* all labels, ten classes: every one changed */
+    bp_data f;
+    bp_data_opts of = {.spec = "fashion-mnist", .limit_train = 3000,
+                       .label_noise = 1};
+    if (bp_data_load(&of, &f, &err) == BP_OK) {
+        bp_data fc;
+        of.label_noise = 0;
+        ck_assert(bp_data_load(&of, &fc, &err) == BP_OK);
+        size_t same = 0, hist[10] = {0};
+        for (size_t i = 0; i < 3000; i++) {
+            same += f.train.y[i] == fc.train.y[i];
+            hist[f.train.y[i]]++;
+        }
+        ck_assert_uint_eq(same, 0);
+        for (int k = 0; k < 10; k++) /* about 300 each */
+            ck_assert_msg(hist[k] > 200 && hist[k] < 400, "class %d: %zu", k,
+                          hist[k]);
+        bp_data_free(&fc);
+        bp_data_free(&f);
+    }
+    /* a regression has no labels to change */
+    bp_data r;
+    bp_data_opts orr = {.spec = "adding:5", .gen_samples = 100,
+                        .label_noise = 0.1};
+    ck_assert_int_eq(bp_data_load(&orr, &r, &err), BP_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(err.msg, "--label-noise 0.1: adding:5 is a regression"),
+                  "%s", err.msg);
+    bp_data_free(&cc);
+    bp_data_free(&c);
+    bp_data_free(&b);
+    bp_data_free(&a);
+    bp_data_free(&clean);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("data");
@@ -322,6 +397,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_csv);
     tcase_add_test(tc, test_synth);
     tcase_add_test(tc, test_load_splits);
+    tcase_add_test(tc, test_label_noise);
     suite_add_tcase(s, tc);
     return s;
 }
