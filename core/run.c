@@ -90,6 +90,10 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "multiply the initial weights by G (default 1)", NULL},
         {"--dropout", BP_ARG_FLOAT, &o->dropout, 0, BP_MAX_RATE, NULL, "P",
          "inverted dropout after each hidden activation (default 0)", NULL},
+        {"--input-dropout", BP_ARG_FLOAT, &o->input_dropout, 0, BP_MAX_RATE,
+         NULL, "P", "inverted dropout on the inputs, before the first layer "
+         "(Srivastava et al. 2014 use 0.2 with 0.5 hidden; default 0)",
+         NULL},
         {"--batchnorm", BP_ARG_FLAG, &o->batchnorm, 0, 0, NULL, NULL,
          "batch normalisation before each hidden activation", NULL},
         {"--init-from", BP_ARG_STR, &o->init_from, 0, 0, NULL, "FILE.ckpt",
@@ -211,7 +215,8 @@ static void resolve(bp_run_opts *o)
  * checkpoint names one only when it is not at its default (0), so the
  * spec text of a run without it, and the bytes of its checkpoint, are
  * what they were before the option existed (tests/fixtures/golden). */
-static const char *const written_when_set[] = {"--label-noise"};
+static const char *const written_when_set[] = {"--label-noise",
+                                               "--input-dropout"};
 
 static bool at_default_unwritten(const bp_opt *t)
 {
@@ -426,7 +431,7 @@ bp_status bp_run_finish(bp_run_opts *o, const bp_opt *t, size_t n,
     char buf[160];
     static const char *const shorthands[] = {"--model", "--hidden", "--layers",
                                              "--act", "--batchnorm",
-                                             "--dropout"};
+                                             "--dropout", "--input-dropout"};
     for (size_t i = 0; i < sizeof shorthands / sizeof *shorthands; i++)
         if (o->net && given(t, n, shorthands[i]))
             return bp_fail(err, BP_ERR_INVALID_ARG,
@@ -510,10 +515,10 @@ bp_status bp_run_flag_error(bp_status st, bp_err *err)
     return bp_fail(err, st, "%s%s", flag, rest);
 }
 
-/* The layer grammar of the shorthands: --model and --hidden give the
- * recurrent first layer, then for each width of --layers dense:W, bn with
- * --batchnorm, the --act activation, dropout:P with --dropout P (after
- * the recurrent layer too). */
+/* The layer grammar of the shorthands: dropout:P first with
+ * --input-dropout P; --model and --hidden give the recurrent first layer,
+ * then for each width of --layers dense:W, bn with --batchnorm, the --act
+ * activation, dropout:P with --dropout P (after the recurrent layer too). */
 static bp_status shorthand_text(const bp_run_opts *o, const bp_data *data,
                                 char *buf, size_t size, bp_err *err)
 {
@@ -525,6 +530,11 @@ static bp_status shorthand_text(const bp_run_opts *o, const bp_data *data,
         bp_layer_format_rate(&d, drop + 1, sizeof drop - 1);
     }
     buf[0] = '\0';
+    if (o->input_dropout > 0) {
+        bp_layer_spec d = {.ops = &bp_layer_dropout,
+                           .rate = (float)o->input_dropout};
+        used = (size_t)bp_layer_format_rate(&d, buf, size);
+    }
     const char *layers = o->layers;
     if (o->model != BP_CELL_NONE) {
         if (data->steps == 0)
@@ -536,8 +546,9 @@ static bp_status shorthand_text(const bp_run_opts *o, const bp_data *data,
             return bp_fail(err, BP_ERR_INVALID_ARG,
                            "--batchnorm: not with --model %s",
                            bp_cell_names[o->model]);
-        used += (size_t)snprintf(buf + used, size - used, "%s:%lld%s",
-                                 bp_cell_names[o->model], o->hidden, drop);
+        used += (size_t)snprintf(buf + used, size - used, "%s%s:%lld%s",
+                                 used ? "," : "", bp_cell_names[o->model],
+                                 o->hidden, drop);
         if (!layers)
             layers = "none";
     } else if (!layers) {

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# tests/cli/regimes.sh BPLAB - the options that set up the experiments'
+# regimes, through the command line:
+#   - --label-noise P is recorded in the checkpoint, so a resumed run
+#     continues bit-identical to a straight one, a resume with another P
+#     is refused, and eval rebuilds the same noisy training labels
+#     (accuracy on --split train below the clean model's view of them);
+#   - --input-dropout P trains the same bits as --net dropout:P,... (the
+#     layers it spells out), goes in front of a recurrent layer too, and
+#     is refused with --net;
+#   - options added since checkpoints record every number are written
+#     only when set: a run without them names neither.
+set -u
+bp=$1
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+base=(--limit-train 1000 --layers 32 --quiet)
+
+# --label-noise: checkpoint, resume, eval
+"$bp" train "${base[@]}" --label-noise 0.3 --epochs 3 --save "$t/n3.ckpt" > /dev/null || fail "noisy run"
+"$bp" train "${base[@]}" --label-noise 0.3 --epochs 2 --save "$t/n2.ckpt" > /dev/null || fail "noisy run, 2 epochs"
+"$bp" train --resume "$t/n2.ckpt" --epochs 3 --save "$t/n2.ckpt" --quiet > /dev/null || fail "resume"
+cmp -s "$t/n2.ckpt" "$t/n3.ckpt" || fail "a resumed --label-noise run differs from a straight one"
+"$bp" train --resume "$t/n2.ckpt" --label-noise 0.2 --epochs 4 2> "$t/err" > /dev/null &&
+    fail "a resume with another --label-noise was accepted"
+grep -q "^bplab: error: --label-noise 0.2: the checkpoint was trained with 0.3" "$t/err" ||
+    fail "resume with another --label-noise: $(cat "$t/err")"
+"$bp" train "${base[@]}" --epochs 3 --save "$t/c3.ckpt" > /dev/null || fail "clean run"
+acc() { "$bp" eval "$1" --split train | sed -n 's/^train loss .* accuracy \(.*\)/\1/p'; }
+noisy=$(acc "$t/n3.ckpt") clean=$(acc "$t/c3.ckpt")
+# the noisy model is scored on the labels it was trained on, 30% of them
+# wrong, so its training accuracy is far below the clean one's
+awk -v n="$noisy" -v c="$clean" 'BEGIN { exit !(n < c - 0.15) }' ||
+    fail "eval --split train: noisy model $noisy, clean model $clean"
+
+# --input-dropout: the same bits as the layers it spells out
+"$bp" train "${base[@]}" --input-dropout 0.2 --dropout 0.5 --epochs 2 --save "$t/i.ckpt" > /dev/null ||
+    fail "--input-dropout"
+"$bp" train --limit-train 1000 --net dropout:0.2,dense:32,relu,dropout:0.5 --epochs 2 --quiet \
+    --save "$t/n.ckpt" > /dev/null || fail "--net dropout:0.2,..."
+"$bp" eval "$t/i.ckpt" --predictions "$t/i.csv" > /dev/null &&
+    "$bp" eval "$t/n.ckpt" --predictions "$t/n.csv" > /dev/null || fail "eval"
+cmp -s "$t/i.csv" "$t/n.csv" || fail "--input-dropout and --net dropout:P,... predict differently"
+"$bp" train --data adding:5 --samples 64 --model lstm --hidden 4 --input-dropout 0.1 --epochs 1 \
+    > "$t/lstm.out" || fail "--input-dropout before an LSTM"
+grep -q "^network  5x2-lstm4-1 mse dropout" "$t/lstm.out" || fail "$(cat "$t/lstm.out")"
+
+# written only when set
+grep -aq "^limit-train=1000$" "$t/c3.ckpt" || fail "no spec text in the checkpoint"
+grep -aEq "^(label-noise|input-dropout)=" "$t/c3.ckpt" &&
+    fail "a run without --label-noise or --input-dropout names them"
+grep -aq "^label-noise=0.3$" "$t/n3.ckpt" || fail "label-noise not recorded"
+grep -aq "^input-dropout=0.2$" "$t/i.ckpt" || fail "input-dropout not recorded"
+echo "ok: --label-noise and --input-dropout"
