@@ -279,6 +279,21 @@ static void run_BP_SIG_LSTM_BWD(bp_lstm_bwd_fn *f, bench_io *io)
     f(io->rows, h, io->z, 4 * h, io->x, io->w, h, io->y, h, io->v, h);
 }
 
+/* max_norm on the reference network's first weight matrix (784 x 256),
+ * x in [-4, 4]: every column is over c = 1 and scaled; the reset puts the
+ * values back (as io_alloc filled them) */
+static void max_norm_reset(bench_io *io)
+{
+    fill(io->x, io->n, 11, -4, 4);
+}
+
+static const sig_bench sig_BP_SIG_MAXNORM = {SHAPE_ROWS, 784, 256, 1, 0,
+                                             max_norm_reset};
+static void run_BP_SIG_MAXNORM(bp_maxnorm_fn *f, bench_io *io)
+{
+    f(io->rows, io->cols, io->x, io->cols, 1.0f);
+}
+
 /* GEMM: the family sgemm, beside the BLAS peers (register_gemms). */
 static const sig_bench sig_BP_SIG_GEMM = {.shape = SHAPE_GEMM};
 static void run_BP_SIG_GEMM(bp_gemm_fn *f, bench_io *io)

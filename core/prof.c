@@ -420,6 +420,16 @@ static void call_end(call *c, int k, const shape *s)
         R->inner->name(n, cv, x);                                            \
         END(name, {n}, 1, 0, 0, 8 * D(n));                                   \
     }
+/* max_norm reads the matrix once and, where it scales, reads and writes
+ * it again: counted as one read and one write. */
+#define WRAP_bp_maxnorm_fn(name)                                            \
+    static void pw_##name(size_t rows, size_t cols, float *w, size_t ldw,    \
+                          float c)                                           \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(rows, cols, w, ldw, c);                               \
+        END(name, {rows, cols}, 2, 0, 0, 8 * D(rows) * D(cols));             \
+    }
 /* LSTM: the gate block (4h a row) read and written, the cell state read
  * and written, the output written (forward); the backward pass also reads
  * dh and reads and writes dc. */

@@ -776,6 +776,56 @@ static bool run_scale_clip(ctx *cx, const bp_kernels *ref,
     return true;
 }
 
+/* max_norm on a rows x cols matrix (leading dimension past the row) with
+ * c below the median column norm, so that some columns are scaled and
+ * some are left as they are (and, for c below every norm or above, all or
+ * none) */
+static bool run_maxnorm(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
+                        bp_kernel_id k, const kcase *c, bp_rng *g)
+{
+    (void)k;
+    size_t rows = c->m, cols = c->n, ld = cols + c->pad;
+    bufs bs = {.ok = true};
+    float *w = balloc(&bs, mat_len(rows, cols, ld), c->mode);
+    double *norm = malloc(at_least1(cols) * sizeof *norm);
+    if (!bs.ok || !norm)
+        return bfree(&bs), free(norm), false;
+    fill_mat(w, rows, cols, ld, g, c->dist);
+    float *wr = bclone(&bs, w, c->mode);
+    float *wt = bclone(&bs, w, c->mode);
+    if (!bs.ok)
+        return bfree(&bs), free(norm), false;
+    /* c: the sorted column norms' value at a quarter, a half, or beyond */
+    size_t finite = 0;
+    for (size_t j = 0; j < cols; j++) {
+        double s = 0;
+        for (size_t r = 0; r < rows; r++)
+            s += (double)w[r * ld + j] * w[r * ld + j];
+        if (isfinite(s) && s > 0)
+            norm[finite++] = sqrt(s);
+    }
+    for (size_t i = 1; i < finite; i++)
+        for (size_t j = i; j > 0 && norm[j] < norm[j - 1]; j--) {
+            double t = norm[j];
+            norm[j] = norm[j - 1];
+            norm[j - 1] = t;
+        }
+    static const double at[] = {0.25, 0.5, 0.0, 1.0};
+    double q = at[(rows + cols) % COUNT(at)];
+    float cv = finite ? (float)(q >= 1.0 ? 2 * norm[finite - 1]
+                                        : 0.999 * norm[(size_t)(q * (double)(finite - 1))])
+                      : 1.0f;
+    if (!(cv > 0) || !isfinite(cv))
+        cv = 1.0f;
+    ref->max_norm(rows, cols, wr, ld, cv);
+    test->max_norm(rows, cols, wt, ld, cv);
+    cmp_mat(cx, "w", wr, wt, rows, cols, ld, NULL, 1);
+    untouched(cx, "w", &bs, wt, rows, cols, ld);
+    free(norm);
+    bfree(&bs);
+    return true;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Reductions returning double: sumsq, mse, bce                            */
 
@@ -1525,6 +1575,7 @@ static const harness harnesses[] = {
     [BP_SIG_CLIP] = {cases_vec_plain, run_scale_clip, describe_vec},
     [BP_SIG_LSTM_FWD] = {cases_lstm, run_lstm, describe_lstm},
     [BP_SIG_LSTM_BWD] = {cases_lstm, run_lstm, describe_lstm},
+    [BP_SIG_MAXNORM] = {cases_mat0, run_maxnorm, describe_mat},
 };
 
 static const harness *harness_of(bp_kernel_id k)

@@ -50,6 +50,7 @@
     X(sumsq,           bp_sumsq_fn,       BP_SIG_SUMSQ,     BP_TOL_SUM,    2) \
     X(scale,           bp_scale_fn,       BP_SIG_SCALE,     BP_TOL_EXACT,  0) \
     X(clip_value,      bp_clip_fn,        BP_SIG_CLIP,      BP_TOL_EXACT,  0) \
+    X(max_norm,        bp_maxnorm_fn,     BP_SIG_MAXNORM,   BP_TOL_EXACT,  0) \
     X(lstm_fwd,        bp_lstm_fwd_fn,    BP_SIG_LSTM_FWD,  BP_TOL_TRANSC, 8) \
     X(lstm_bwd,        bp_lstm_bwd_fn,    BP_SIG_LSTM_BWD,  BP_TOL_TRANSC, 8)
 

@@ -212,6 +212,16 @@ typedef void bp_scale_fn(size_t n, float s, float *x);
 /* x[i] = min(max(x[i], -c), c), in place; c >= 0; NaN stays NaN. */
 typedef void bp_clip_fn(size_t n, float c, float *x);
 
+/* Max-norm constraint (Srivastava et al. 2014) on the columns of w (rows x
+ * cols, leading dimension ldw >= cols), in place: column j's sum of
+ * squares s = sum_r (double)w[r][j]^2 is taken in double, rows in order;
+ * when s > (double)c * c the column is scaled by the float
+ * (float)(c / sqrt(s)), else left as it is. A dense layer's weights are
+ * in x out, so column j holds unit j's incoming weights. c > 0. Every ISA
+ * gets the same bits (each lane sums one column, in the same order). */
+typedef void bp_maxnorm_fn(size_t rows, size_t cols, float *w, size_t ldw,
+                           float c);
+
 /* LSTM cell, one time step forward for `rows` sequences of hidden size h.
  * z (rows x 4h, ldz >= 4h) holds each row's gate pre-activations in the
  * order [i f g o] (h each); they are overwritten by the gate values
@@ -313,7 +323,8 @@ typedef enum bp_sig {
     BP_SIG_SCALE,
     BP_SIG_CLIP,
     BP_SIG_LSTM_FWD,
-    BP_SIG_LSTM_BWD
+    BP_SIG_LSTM_BWD,
+    BP_SIG_MAXNORM
 } bp_sig;
 
 typedef enum bp_tol_class {

@@ -25,7 +25,8 @@
  * with a safety factor of about 2, evaluated per element from the actual
  * terms; every failure message prints the value, the oracle, the bound and
  * the rule:
- *   EXACT   relu fwd/bwd, bias_add, dropout fwd/bwd, scale, clip_value:
+ *   EXACT   relu fwd/bwd, bias_add, dropout fwd/bwd, scale, clip_value,
+ *           max_norm:
  *           bit-identical to the oracle done in double and rounded once to
  *           float (for one +, * that is the correctly rounded float result).
  *   TRANSC  sigmoid_fwd, tanh_fwd: <= 4 ULP of the double oracle for
@@ -2091,7 +2092,7 @@ START_TEST(optim_oracle)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
-/* Norms: sumsq, scale, clip_value                                         */
+/* Norms: sumsq, scale, clip_value, max_norm                               */
 
 START_TEST(norms_hand)
 {
@@ -2131,6 +2132,28 @@ START_TEST(norms_hand)
     EXPECT("clip_value", "x", 1, c0[1], 0.0, 0, TOL_EXACT);
     EXPECT("clip_value", "x (NaN stays NaN)", 2, c0[2], NAN, 0, TOL_EXACT);
     EXPECT("clip_value", "x", 3, c0[3], 0.0, 0, TOL_EXACT);
+    /* max_norm, c = 2, ld 5: column norms 5 (scaled by 2/5), 1 (left),
+     * 3 (by 2/3), exactly 2 (left: not over c), NaN (left); the padding
+     * column untouched */
+    float m[] = {3, 0.6f, 1, 2, NAN, SENTINEL,
+                 4, 0.8f, 2, 0, 1, SENTINEL,
+                 0, 0, 2, 0, 1, SENTINEL};
+    float wm[18];
+    memcpy(wm, m, sizeof wm);
+    const float f0 = (float)(2.0 / 5.0), f2 = (float)(2.0 / 3.0);
+    for (int r = 0; r < 3; r++) {
+        wm[r * 6 + 0] = m[r * 6 + 0] * f0;
+        wm[r * 6 + 2] = m[r * 6 + 2] * f2;
+    }
+    SHAPE("3x5 ld 6 c=2");
+    bp_max_norm__scalar(3, 5, m, 6, 2.0f);
+    for (int i = 0; i < 18; i++) {
+        if (isnan(wm[i]))
+            EXPECT("max_norm", "w (NaN stays NaN)", i, m[i], NAN, 0, TOL_EXACT);
+        else
+            EXPECT_BITS("max_norm", "w", i, m[i], wm[i]);
+    }
+    EXPECT("max_norm", "w[0][0] = 3 * 2/5", 0, m[0], 1.2, 1e-6, "1e-6");
     finish("norms_hand");
 }
 END_TEST

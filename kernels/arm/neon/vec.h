@@ -181,6 +181,12 @@ static inline double vd2_hsum(vd2 acc)
     float64x2_t s = vaddq_f64(acc.lo, acc.hi);
     return vgetq_lane_f64(vpaddq_f64(s, s), 0);
 }
+/* the VW double lanes to p[0..VW), in lane order */
+static inline void vd2_store(double *p, vd2 acc)
+{
+    vst1q_f64(p, acc.lo);
+    vst1q_f64(p + 2, acc.hi);
+}
 
 /* 32-bit integer lanes, for the dropout hash */
 static inline vi vi_set1(uint32_t a) { return vdupq_n_u32(a); }

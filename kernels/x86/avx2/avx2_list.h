@@ -33,6 +33,7 @@
     X(sumsq, isa) \
     X(scale, isa) \
     X(clip_value, isa) \
+    X(max_norm, isa) \
     X(lstm_fwd, isa) \
     X(lstm_bwd, isa)
 

@@ -176,6 +176,13 @@ static inline double vd2_hsum(vd2 acc)
     return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
 }
 
+/* the VW double lanes to p[0..VW), in lane order */
+static inline void vd2_store(double *p, vd2 acc)
+{
+    _mm256_storeu_pd(p, acc.lo);
+    _mm256_storeu_pd(p + 4, acc.hi);
+}
+
 static inline vi vi_set1(uint32_t a) { return _mm256_set1_epi32((int)a); }
 static inline vi vi_iota(uint32_t base)
 {

@@ -153,6 +153,12 @@ static inline double vd2_hsum(vd2 acc)
 {
     return _mm512_reduce_add_pd(_mm512_add_pd(acc.lo, acc.hi));
 }
+/* the VW double lanes to p[0..VW), in lane order */
+static inline void vd2_store(double *p, vd2 acc)
+{
+    _mm512_storeu_pd(p, acc.lo);
+    _mm512_storeu_pd(p + 8, acc.hi);
+}
 
 /* 32-bit integer lanes, for the dropout hash */
 static inline vi vi_set1(uint32_t a) { return _mm512_set1_epi32((int)a); }
