@@ -41,7 +41,8 @@ bp_status bp_optim_spec_check(const bp_optim_spec *s, bp_err *err)
         (st = bp_check_range("l2", s->l2, 0, BP_DECAY_MAX, err)) ||
         (st = bp_check_range("l1", s->l1, 0, BP_DECAY_MAX, err)) ||
         (st = bp_check_range("clip_norm", s->clip_norm, 0, BP_CLIP_MAX, err)) ||
-        (st = bp_check_range("clip_value", s->clip_value, 0, BP_CLIP_MAX, err)))
+        (st = bp_check_range("clip_value", s->clip_value, 0, BP_CLIP_MAX, err)) ||
+        (st = bp_check_range("max_norm", s->max_norm, 0, BP_CLIP_MAX, err)))
         return st;
     if (s->sched == BP_SCHED_STEP) {
         if (s->step_epochs == 0)
@@ -157,6 +158,17 @@ double bp_optim_step(bp_optim *o, bp_net *net, float lr, double grad_sumsq,
         bp_par_update(c, kind, nd, w, g, m, v, &p);
     }
     bp_prof_at(c, -1, BP_PASS_UPDATE);
-    return bp_par_update(c, kind, n - nd, w + nd, g + nd, m ? m + nd : NULL,
-                         v ? v + nd : NULL, &nodecay);
+    double rest = bp_par_update(c, kind, n - nd, w + nd, g + nd,
+                                m ? m + nd : NULL, v ? v + nd : NULL, &nodecay);
+    if (s->max_norm > 0.0f)
+        for (size_t i = 0; i < net->ndense; i++) {
+            const bp_layer *l = net->wl[i];
+            if (l->ops != &bp_layer_dense)
+                continue;
+            size_t out = bp_shape_size(l->out);
+            bp_prof_at(c, (long)l->index, BP_PASS_UPDATE);
+            c->k->max_norm(bp_shape_size(l->in), out, w + net->wt[i].off, out,
+                           s->max_norm);
+        }
+    return rest;
 }

@@ -38,6 +38,10 @@ typedef struct bp_optim_spec {
     float beta1, beta2, eps;
     float l2, l1;
     float clip_norm, clip_value; /* 0: off */
+    float max_norm;              /* 0: off; else after every step each
+                                    dense unit's incoming weights have a
+                                    norm of at most this (kernels.h
+                                    max_norm; Srivastava et al. 2014) */
     bp_sched sched;
     size_t step_epochs;          /* BP_SCHED_STEP: every this many epochs */
     float gamma;                 /* BP_SCHED_STEP: multiply by this */

@@ -119,6 +119,10 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "clip the global gradient norm to C (default 0: off)", NULL},
         {"--clip-value", BP_ARG_FLOAT, &o->clip_value, 0, BP_CLIP_MAX, NULL, "C",
          "clip every gradient to [-C, C] (default 0: off)", NULL},
+        {"--max-norm", BP_ARG_FLOAT, &o->max_norm, 0, BP_CLIP_MAX, NULL, "C",
+         "after every step, scale each dense unit's incoming weights to a "
+         "norm of at most C (Srivastava et al. 2014 use 3-4 with dropout; "
+         "default 0: off)", NULL},
         {"--lr-schedule", BP_ARG_CHOICE, &o->schedule, 0, 0, schedule_names,
          "const|step|cosine", "learning-rate schedule (default const)", NULL},
         {"--lr-step", BP_ARG_INT, &o->lr_step, 1, LIMIT, NULL, "EPOCHS",
@@ -216,7 +220,8 @@ static void resolve(bp_run_opts *o)
  * spec text of a run without it, and the bytes of its checkpoint, are
  * what they were before the option existed (tests/fixtures/golden). */
 static const char *const written_when_set[] = {"--label-noise",
-                                               "--input-dropout"};
+                                               "--input-dropout",
+                                               "--max-norm"};
 
 static bool at_default_unwritten(const bp_opt *t)
 {
@@ -636,6 +641,7 @@ bp_status bp_run_optim_spec(const bp_run_opts *o, bp_optim_spec *s,
     s->l1 = (float)o->l1;
     s->clip_norm = (float)o->clip_norm;
     s->clip_value = (float)o->clip_value;
+    s->max_norm = (float)o->max_norm;
     s->sched = (bp_sched)o->schedule;
     s->step_epochs = (size_t)o->lr_step;
     s->gamma = (float)o->lr_gamma;

@@ -40,6 +40,7 @@ typedef struct bp_run_opts {
     /* optimizer */
     int opt, schedule;
     double lr, momentum, beta1, beta2, eps, l2, l1, clip_norm, clip_value;
+    double max_norm;
     double lr_gamma;
     long long lr_step;
     bool nesterov;

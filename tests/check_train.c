@@ -511,6 +511,95 @@ START_TEST(test_bounds_one_place)
 }
 END_TEST
 
+
+/* The largest norm of a dense unit's incoming weights, and how many units
+ * are within 1e-5 of c. */
+static double max_unit_norm(const bp_net *net, double c, size_t *at_c)
+{
+    double worst = 0;
+    *at_c = 0;
+    for (size_t i = 0; i < net->ndense; i++) {
+        const bp_layer *l = net->wl[i];
+        if (l->ops != &bp_layer_dense)
+            continue;
+        size_t in = bp_shape_size(l->in), out = bp_shape_size(l->out);
+        const float *w = net->params + net->wt[i].off;
+        for (size_t j = 0; j < out; j++) {
+            double s = 0;
+            for (size_t r = 0; r < in; r++)
+                s += (double)w[r * out + j] * w[r * out + j];
+            double nrm = sqrt(s);
+            worst = nrm > worst ? nrm : worst;
+            *at_c += fabs(nrm - c) < 1e-5 * c;
+        }
+    }
+    return worst;
+}
+
+/* --max-norm: after training, no dense unit's incoming weights are longer
+ * than c (to the float rounding of the scaling), the constraint was
+ * active (units at c), and the same run without it has longer ones; also
+ * through the clipping path of the trainer, and at 1 and 2 threads the
+ * same bits. */
+START_TEST(test_max_norm)
+{
+    const double c = 0.6;
+    float *first = NULL;
+    size_t nfirst = 0;
+    for (int v = 0; v < 4; v++) {
+        bp_run_opts o;
+        bp_run_defaults(&o);
+        o.data = "spirals";
+        o.gen_samples = 400;
+        o.layers = "64,32";
+        o.epochs = 3;
+        o.batch = 32;
+        o.lr = 0.1;
+        o.max_norm = v == 0 ? 0 : c;
+        o.clip_norm = v == 2 ? 1.0 : 0;
+        o.threads = v == 3 ? 2 : 1;
+        bp_opt table[64];
+        size_t ns, nt = bp_run_options(&o, table, 64, &ns);
+        bp_err err = {0};
+        ck_assert(bp_run_finish(&o, table, nt, &err) == BP_OK);
+        bp_data_opts d;
+        bp_data dd = {0};
+        ck_assert(bp_run_data_opts(&o, &d, &err) == BP_OK);
+        ck_assert_msg(bp_data_load(&d, &dd, &err) == BP_OK, "%s", err.msg);
+        bp_net *net;
+        bp_optim *opt;
+        bp_trainer *t;
+        ck_assert_msg(bp_run_build(&o, &dd, &net, &opt, &t, &err) == BP_OK,
+                      "%s", err.msg);
+        ck_assert_msg(bp_trainer_run(t, &err) == BP_OK, "%s", err.msg);
+        size_t at_c;
+        double worst = max_unit_norm(net, c, &at_c);
+        if (v == 0) {
+            ck_assert_msg(worst > 1.5 * c, "unconstrained: the longest unit "
+                          "is only %g", worst);
+        } else {
+            ck_assert_msg(worst <= c * (1 + 1e-6), "variant %d: a unit of "
+                          "norm %.9g > %g", v, worst, c);
+            ck_assert_msg(at_c >= 5, "variant %d: only %zu units at c", v,
+                          at_c);
+        }
+        if (v == 1) {
+            nfirst = net->nparams;
+            first = malloc(nfirst * sizeof *first);
+            ck_assert_ptr_nonnull(first);
+            memcpy(first, net->params, nfirst * sizeof *first);
+        } else if (v == 3) {
+            ck_assert(memcmp(first, net->params, nfirst * sizeof *first) == 0);
+        }
+        bp_trainer_destroy(t);
+        bp_optim_destroy(opt);
+        bp_net_destroy(net);
+        bp_data_free(&dd);
+    }
+    free(first);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -518,6 +607,7 @@ static Suite *suite(void)
     tcase_add_unchecked_fixture(tc, load_data, free_data);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_threads);
+    tcase_add_test(tc, test_max_norm);
     tcase_add_test(tc, test_save_load_predict);
     tcase_add_loop_test(tc, test_resume_identical, 0, 3);
     tcase_add_test(tc, test_early_stopping);

@@ -8,8 +8,9 @@
 #   - --input-dropout P trains the same bits as --net dropout:P,... (the
 #     layers it spells out), goes in front of a recurrent layer too, and
 #     is refused with --net;
+#   - --max-norm C is recorded, and a resume keeps it;
 #   - options added since checkpoints record every number are written
-#     only when set: a run without them names neither.
+#     only when set: a run without them names none of them.
 set -u
 bp=$1
 t=$(mktemp -d)
@@ -46,10 +47,17 @@ cmp -s "$t/i.csv" "$t/n.csv" || fail "--input-dropout and --net dropout:P,... pr
     > "$t/lstm.out" || fail "--input-dropout before an LSTM"
 grep -q "^network  5x2-lstm4-1 mse dropout" "$t/lstm.out" || fail "$(cat "$t/lstm.out")"
 
+# --max-norm: recorded; a resumed run continues bit-identical
+"$bp" train "${base[@]}" --max-norm 0.5 --epochs 2 --save "$t/m2.ckpt" > /dev/null || fail "--max-norm"
+"$bp" train "${base[@]}" --max-norm 0.5 --epochs 1 --save "$t/m1.ckpt" > /dev/null || fail "--max-norm, 1 epoch"
+"$bp" train --resume "$t/m1.ckpt" --epochs 2 --save "$t/m1.ckpt" --quiet > /dev/null || fail "resume --max-norm"
+cmp -s "$t/m1.ckpt" "$t/m2.ckpt" || fail "a resumed --max-norm run differs from a straight one"
+grep -aq "^max-norm=0.5$" "$t/m2.ckpt" || fail "max-norm not recorded"
+
 # written only when set
 grep -aq "^limit-train=1000$" "$t/c3.ckpt" || fail "no spec text in the checkpoint"
-grep -aEq "^(label-noise|input-dropout)=" "$t/c3.ckpt" &&
-    fail "a run without --label-noise or --input-dropout names them"
+grep -aEq "^(label-noise|input-dropout|max-norm)=" "$t/c3.ckpt" &&
+    fail "a run without --label-noise, --input-dropout or --max-norm names them"
 grep -aq "^label-noise=0.3$" "$t/n3.ckpt" || fail "label-noise not recorded"
 grep -aq "^input-dropout=0.2$" "$t/i.ckpt" || fail "input-dropout not recorded"
-echo "ok: --label-noise and --input-dropout"
+echo "ok: --label-noise, --input-dropout and --max-norm"
