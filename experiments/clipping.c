@@ -56,8 +56,7 @@ int main(int argc, char **argv)
     int rc = exp_init(&e, "clipping", argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (e.nseeds < 5 && !e.quick)
-        e.nseeds = 5; /* a fraction of diverged runs needs a few seeds */
+    exp_default_seeds(&e, 5); /* a fraction of diverged runs needs a few */
     e.title = "Gradient clipping against exploding gradients";
     e.question = "Does clipping the gradient, by value or by global norm, "
                  "turn a run whose gradients explode into one that trains "

@@ -120,8 +120,7 @@ int main(int argc, char **argv)
     int rc = exp_init(&e, "clipping_rnn", argc, argv);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (e.nseeds < 5 && !e.quick)
-        e.nseeds = 5; /* a fraction of diverged runs needs a few seeds */
+    exp_default_seeds(&e, 5); /* a fraction of diverged runs needs a few */
     e.title = "Gradient clipping in a recurrent net";
     e.question = "An RNN's gradient is a product of one Jacobian per time "
                  "step, so with large recurrent weights it explodes. Does "

@@ -153,7 +153,8 @@ int exp_init(experiment *e, const char *name, int argc, char **argv)
          "a few minutes on 2 cores: fewer epochs and seeds, a training subset",
          NULL},
         {"--seeds", BP_ARG_INT, &seeds, 1, EXP_MAX_SEEDS, NULL, "N",
-         "seeds per variant: 0 to N-1 (default 3; --quick: 2)", NULL},
+         "seeds per variant: 0 to N-1 (default 3, or more where an experiment "
+         "says so; --quick: 2)", NULL},
         {"--epochs", BP_ARG_INT, &epochs_override, 1, EXP_MAX_EPOCHS, NULL, "N",
          "epochs for every variant (default: the experiment's)", NULL},
     };
@@ -182,7 +183,17 @@ int exp_init(experiment *e, const char *name, int argc, char **argv)
         e->nseeds = 2;
     if (seeds)
         e->nseeds = (unsigned)seeds;
+    e->seeds_given = seeds != 0;
     return exp_grid_ready(e);
+}
+
+void exp_default_seeds(experiment *e, unsigned n)
+{
+    if (e->seeds_given || e->quick || n == 0 || n > EXP_MAX_SEEDS)
+        return;
+    e->nseeds = n;
+    for (unsigned s = 0; s < n; s++)
+        e->seed_of[s] = s;
 }
 
 exp_variant *exp_add(experiment *e, const char *name)

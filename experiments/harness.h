@@ -102,6 +102,7 @@ struct experiment {
      * (exp_init sets seed_of[s] = s) */
     unsigned nseeds;
     unsigned seed_of[EXP_MAX_SEEDS];
+    bool seeds_given; /* --seeds was on the command line */
     bool quick, force, interrupted;
     /* the runs' timings are the results (isa): the pool runs one at a
      * time */
@@ -149,6 +150,11 @@ int exp_init(experiment *e, const char *name, int argc, char **argv);
 void exp_begin(experiment *e, const char *name, int argc, char **argv);
 size_t exp_grid_options(experiment *e, bp_opt *t, size_t cap);
 int exp_grid_ready(experiment *e);
+
+/* A full run's seeds when --seeds was not given (0 .. n-1; the harness's
+ * own default is 3, --quick's 2): a comparison of small effects needs
+ * more pairs. --quick and --seeds N keep theirs. */
+void exp_default_seeds(experiment *e, unsigned n);
 
 /* A variant starting from the reference workload (bp_run_defaults). */
 exp_variant *exp_add(experiment *e, const char *name);
