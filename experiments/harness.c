@@ -1720,23 +1720,18 @@ static long find_run(const experiment *e, const char *what)
     return -1;
 }
 
-/* --force: the folder's run records go (nothing else of it is touched). */
-static bool clear_runs(const experiment *e)
+/* Remove the files of folder `dir` that `pick` selects; false (after a
+ * message) if one cannot be removed. */
+static bool remove_files(const experiment *e, const char *dir,
+                         bool (*pick)(const char *name))
 {
-    char dir[1100];
-    snprintf(dir, sizeof dir, "%s/runs", e->out);
     DIR *d = opendir(dir);
     if (!d)
         return errno == ENOENT;
     struct dirent *de;
     bool ok = true;
     while ((de = readdir(d))) {
-        /* the records, the pool's logs, and what a killed writer left
-         * (core/outfile.h: <name>.tmp.XXXXXX) */
-        const char *x = strrchr(de->d_name, '.');
-        if (de->d_name[0] == '.' || !x ||
-            (strcmp(x, ".json") && strcmp(x, ".csv") && strcmp(x, ".log") &&
-             !strstr(de->d_name, ".tmp.")))
+        if (de->d_name[0] == '.' || !pick(de->d_name))
             continue;
         char path[1400];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
@@ -1748,6 +1743,37 @@ static bool clear_runs(const experiment *e)
     }
     closedir(d);
     return ok;
+}
+
+static bool ends(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* the records, the pool's logs, and what a killed writer left
+ * (core/outfile.h: <name>.tmp.XXXXXX) */
+static bool is_record(const char *name)
+{
+    return ends(name, ".json") || ends(name, ".csv") || ends(name, ".log") ||
+           strstr(name, ".tmp.") != NULL;
+}
+
+/* a plot with its data and script (exp_plot) */
+static bool is_plot(const char *name)
+{
+    return ends(name, ".png") || ends(name, ".png.dat") ||
+           ends(name, ".png.gp");
+}
+
+/* --force: the folder's run records go, and its plots (a program whose
+ * plots changed leaves no stale one behind); the report rewrites the
+ * rest, and nothing else of the folder is touched. */
+static bool clear_runs(const experiment *e)
+{
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/runs", e->out);
+    return remove_files(e, dir, is_record) & remove_files(e, e->out, is_plot);
 }
 
 int exp_run_all(experiment *e)

@@ -3,7 +3,7 @@
 # end on two small experiments (quick, one seed): every output file is
 # produced and well formed (tools/check_results.py), a second run finds
 # the runs finished and trains nothing, a folder of results without run
-# records is replaced on --force only. The full smoke of
+# records is replaced on --force only, which clears stale plots. The full smoke of
 # every experiment runs in .ci/run (tools/experiments.sh --quick).
 set -eu
 build=$1 src=$2
@@ -23,8 +23,14 @@ if "$build/experiments/loss" --quick --seeds 1 --epochs 1 --out "$t/loss" 2> "$t
     echo "FAIL: an existing results folder was overwritten without --force"; exit 1
 fi
 grep -q "already holds results (use --force" "$t/err" || { cat "$t/err"; exit 1; }
+# --force also clears the folder's plots: a stale one (a plot an older
+# version of the program drew) does not survive, other files do
+touch "$t/loss/stale.png" "$t/loss/stale.png.dat" "$t/loss/stale.png.gp" "$t/loss/notes.txt"
 "$build/experiments/loss" --quick --seeds 1 --epochs 1 --out "$t/loss" --force
 grep -q '"status": "complete"' "$t/loss/provenance.json"
+if ls "$t/loss"/stale.png* > /dev/null 2>&1; then echo "FAIL: --force kept a stale plot"; exit 1; fi
+[ -f "$t/loss/notes.txt" ] || { echo "FAIL: --force removed a file that is not a plot"; exit 1; }
+[ -f "$t/loss/test_accuracy.png" ] || { echo "FAIL: no plot after --force"; exit 1; }
 if "$build/experiments/loss" --seeds 99 2> "$t/err"; then echo "FAIL: --seeds 99 accepted"; exit 1; fi
 grep -q -- "--seeds 99: must be between 1 and 32" "$t/err" || { cat "$t/err"; exit 1; }
 # provenance names, per variant and seed, the `bplab train` command that

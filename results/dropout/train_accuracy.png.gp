@@ -1,8 +1,8 @@
 set terminal pngcairo size 960,600 font 'sans,11'
-set output 'results/dropout/gap.png'
-set title 'Train accuracy - test accuracy per epoch'
+set output 'results/dropout/train_accuracy.png'
+set title 'Accuracy on the noisy training labels per epoch (dropout off)'
 set xlabel 'epoch'
-set ylabel 'train-test accuracy gap'
+set ylabel 'training accuracy'
 set grid
 set key outside right
 set linetype 1 lc rgb '#1f77b4' lw 2 pt 4
@@ -16,6 +16,6 @@ set linetype 8 lc rgb '#e377c2' lw 2 pt 11
 set linetype 9 lc rgb '#7f7f7f' lw 2 pt 12
 set linetype 10 lc rgb '#bcbd22' lw 2 pt 13
 set linetype cycle 10
-plot 'results/dropout/gap.png.dat' index 0 using 1:2 with linespoints title 'p=0', \
-     'results/dropout/gap.png.dat' index 1 using 1:2 with linespoints title 'p=0.2', \
-     'results/dropout/gap.png.dat' index 2 using 1:2 with linespoints title 'p=0.5'
+plot 'results/dropout/train_accuracy.png.dat' index 0 using 1:2 with linespoints title 'none', \
+     'results/dropout/train_accuracy.png.dat' index 1 using 1:2 with linespoints title 'p=0.5', \
+     'results/dropout/train_accuracy.png.dat' index 2 using 1:2 with linespoints title 'in=0.2 p=0.5 maxnorm=3'
