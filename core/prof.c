@@ -13,7 +13,6 @@
 
 #if defined(__linux__)
 #include <linux/perf_event.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #define BP_HAVE_PERF 1
 #endif
@@ -95,7 +94,7 @@ struct bp_prof {
     uint64_t step_ns, eval_ns;
     uint64_t gather_t0, gather_ns; /* the trainer's batch gather */
     unsigned long long nsteps, nevals, epoch;
-    bool in_step, in_eval, epoch_traced;
+    bool in_step, epoch_traced;
     /* the trace */
     size_t trace_steps;
     bool tracing;
@@ -898,7 +897,6 @@ void bp_prof_eval(bp_prof *p, bool begin)
         if (p->tracing)
             reserve_events(p);
         p->scope = SC_EVAL;
-        p->in_eval = true;
         p->eval_t0 = now_ns();
         return;
     }
@@ -907,7 +905,6 @@ void bp_prof_eval(bp_prof *p, bool begin)
     p->nevals++;
     p->scope = SC_OTHER;
     p->layer = -1;
-    p->in_eval = false;
     if (p->tracing) {
         end_events(p);
         push_span(p, SPAN_EVAL, p->nevals, p->eval_t0, t1);
@@ -1204,6 +1201,9 @@ void bp_prof_report(const bp_prof *p, const struct bp_net *net, FILE *out)
         if (t.dropped)
             fprintf(out, " (%llu more dropped: the buffer holds %zu)",
                     t.dropped, MAX_EVENTS);
+        if (p->sp_dropped)
+            fprintf(out, " (%zu step, epoch or evaluation spans dropped: "
+                         "out of memory)", p->sp_dropped);
         fprintf(out, "\n");
     }
 }
