@@ -1,6 +1,6 @@
 set terminal pngcairo size 960,600 font 'sans,11'
 set output 'results/early_stopping/val_loss.png'
-set title 'Validation loss per epoch'
+set title 'Validation loss per epoch (clean labels)'
 set xlabel 'epoch'
 set ylabel 'validation loss'
 set grid
