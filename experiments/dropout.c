@@ -103,41 +103,21 @@ static void plots(const experiment *e, FILE *md)
                 "![training accuracy](train_accuracy.png)\n");
 }
 
-/* "paired +0.1340 [+0.1200, +0.1480]", with ", no difference found" when
- * the interval holds 0 */
-static void paired_text(const experiment *e, size_t a, size_t b,
-                        exp_metric_fn *f, char *buf, size_t size)
-{
-    double m, sd, ci;
-    size_t n = exp_paired(e, a, b, f, &m, &sd, &ci);
-    if (n < 2 || !isfinite(ci))
-        snprintf(buf, size, "paired: too few seeds");
-    else
-        snprintf(buf, size, "paired %+.4f [%+.4f, %+.4f]%s", m, m - ci,
-                 m + ci, m - ci <= 0 && m + ci >= 0 ? ", no difference found"
-                                                    : "");
-}
-
 static void headline(const experiment *e, FILE *f)
 {
-    char dh[96], dr[96];
-    paired_text(e, HIDDEN, NONE, exp_final_test_acc, dh, sizeof dh);
-    paired_text(e, RECIPE, NONE, exp_final_test_acc, dr, sizeof dr);
     fprintf(f, "40%% label noise: last-epoch test accuracy %s without "
                "dropout (its peak %s), %s with p=0.5 (%s), %s with the full "
                "recipe (%s); test loss %s / %s / %s",
             exp_str(e, NONE, exp_final_test_acc),
             exp_str(e, NONE, exp_best_test_acc),
-            exp_str(e, HIDDEN, exp_final_test_acc), dh,
-            exp_str(e, RECIPE, exp_final_test_acc), dr,
+            exp_str(e, HIDDEN, exp_final_test_acc),
+            exp_paired_str(e, HIDDEN, NONE, exp_final_test_acc),
+            exp_str(e, RECIPE, exp_final_test_acc),
+            exp_paired_str(e, RECIPE, NONE, exp_final_test_acc),
             exp_str(e, NONE, exp_final_test_loss),
             exp_str(e, HIDDEN, exp_final_test_loss),
             exp_str(e, RECIPE, exp_final_test_loss));
-    size_t div = 0, n = 0;
-    for (size_t v = 0; v < e->nvariants; v++)
-        div += exp_diverged(e, v), n += e->nseeds;
-    if (div)
-        fprintf(f, "; %zu/%zu runs diverged", div, n);
+    exp_diverged_note(e, f);
 }
 
 int main(int argc, char **argv)

@@ -148,28 +148,17 @@ static void plots(const experiment *e, FILE *md)
 
 static void headline(const experiment *e, FILE *f)
 {
-    double m, sd, ci;
-    size_t n = exp_paired(e, P5, FIXED, exp_final_test_acc, &m, &sd, &ci);
-    char paired[96] = "paired: too few seeds";
-    if (n >= 2 && isfinite(ci))
-        snprintf(paired, sizeof paired, "paired %+.4f [%+.4f, %+.4f]%s", m,
-                 m - ci, m + ci,
-                 m - ci <= 0 && m + ci >= 0 ? ", no difference found" : "");
     double fe = NAN, fsd, fci;
     exp_stats(e, FIXED, epochs_used, &fe, &fsd, &fci);
     fprintf(f, "40%% label noise: patience 5 on the validation loss ends at "
                "test accuracy %s after %s epochs, training all %.0f epochs at "
                "%s (%s); test loss %s vs %s",
             exp_str(e, P5, exp_final_test_acc), exp_str(e, P5, epochs_used),
-            fe,
-            exp_str(e, FIXED, exp_final_test_acc), paired,
+            fe, exp_str(e, FIXED, exp_final_test_acc),
+            exp_paired_str(e, P5, FIXED, exp_final_test_acc),
             exp_str(e, P5, exp_final_test_loss),
             exp_str(e, FIXED, exp_final_test_loss));
-    size_t div = 0, runs = 0;
-    for (size_t v = 0; v < e->nvariants; v++)
-        div += exp_diverged(e, v), runs += e->nseeds;
-    if (div)
-        fprintf(f, "; %zu/%zu runs diverged", div, runs);
+    exp_diverged_note(e, f);
 }
 
 int main(int argc, char **argv)

@@ -550,6 +550,32 @@ void exp_compare(const experiment *e, FILE *md, size_t a, size_t b,
                        "needed to call it");
 }
 
+const char *exp_paired_str(const experiment *e, size_t a, size_t b,
+                           exp_metric_fn *f)
+{
+    static char buf[4][96];
+    static unsigned next;
+    char *out = buf[next++ % 4];
+    double m, sd, ci;
+    size_t n = exp_paired(e, a, b, f, &m, &sd, &ci);
+    if (n < 2 || !isfinite(ci))
+        snprintf(out, sizeof buf[0], "paired: too few seeds");
+    else
+        snprintf(out, sizeof buf[0], "paired %+.4f [%+.4f, %+.4f]%s", m,
+                 m - ci, m + ci,
+                 m - ci <= 0 && m + ci >= 0 ? ", no difference found" : "");
+    return out;
+}
+
+void exp_diverged_note(const experiment *e, FILE *f)
+{
+    size_t div = 0, runs = 0;
+    for (size_t v = 0; v < e->nvariants; v++)
+        div += exp_diverged(e, v), runs += e->nseeds;
+    if (div)
+        fprintf(f, "; %zu/%zu runs diverged", div, runs);
+}
+
 void exp_compare_paired(const experiment *e, FILE *md, size_t a, size_t b,
                         exp_metric_fn *f, const char *what, bool higher)
 {

@@ -197,6 +197,16 @@ void exp_compare_paired(const experiment *e, FILE *md, size_t a, size_t b,
 /* How many of variant v's seeds diverged. */
 size_t exp_diverged(const experiment *e, size_t v);
 
+/* For a headline: "paired +0.1389 [+0.1346, +0.1432]" from exp_paired
+ * (a - b over the seeds), with ", no difference found" when the interval
+ * holds 0, or "paired: too few seeds"; in a rotating static buffer. */
+const char *exp_paired_str(const experiment *e, size_t a, size_t b,
+                           exp_metric_fn *f);
+
+/* For a headline: "; k/n runs diverged" over every variant, or nothing
+ * when none did (a diverged run is never dropped without a word). */
+void exp_diverged_note(const experiment *e, FILE *f);
+
 /* The run of variant v, seed index s. */
 const exp_run *exp_get(const experiment *e, size_t v, size_t s);
 
