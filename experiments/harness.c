@@ -1799,7 +1799,9 @@ static bool clear_runs(const experiment *e)
 {
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/runs", e->out);
-    return remove_files(e, dir, is_record) & remove_files(e, e->out, is_plot);
+    bool records = remove_files(e, dir, is_record);
+    bool plots = remove_files(e, e->out, is_plot);
+    return records && plots;
 }
 
 int exp_run_all(experiment *e)
