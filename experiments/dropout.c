@@ -34,25 +34,6 @@ static double fall(const exp_run *r)
     return r->nepochs ? exp_best_test_acc(r) - r->final_test_acc : NAN;
 }
 
-static size_t series_train_acc(const experiment *e, size_t v, double *x,
-                               double *y, size_t cap)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < cap; k++) {
-        double s = 0;
-        size_t c = 0;
-        for (size_t j = 0; j < e->nseeds; j++) {
-            const exp_run *r = exp_get(e, v, j);
-            if (k < r->nepochs)
-                s += r->epochs[k].train_eval_acc, c++;
-        }
-        if (!c)
-            break;
-        x[n] = (double)(k + 1), y[n++] = s / (double)c;
-    }
-    return n;
-}
-
 static void report(const experiment *e, FILE *md)
 {
     fprintf(md, "Paired over the seeds (each seed's difference, then their "
@@ -97,7 +78,7 @@ static void plots(const experiment *e, FILE *md)
              "test loss", 0, exp_series_test_loss, NULL);
     exp_plot(e, "train_accuracy.png", "Accuracy on the noisy training labels "
              "per epoch (dropout off)", "epoch", "training accuracy", 0,
-             series_train_acc, NULL);
+             exp_series_train_eval_acc, NULL);
     fprintf(md, "![test accuracy](test_accuracy.png)\n\n"
                 "![test loss](test_loss.png)\n\n"
                 "![training accuracy](train_accuracy.png)\n");

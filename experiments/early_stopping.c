@@ -59,37 +59,6 @@ static double val_loss_epoch(const exp_run *r)
     return r->nepochs ? (double)(b + 1) : NAN;
 }
 
-static size_t series_of(const experiment *e, size_t v, double *x, double *y,
-                        size_t cap, bool loss)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < cap; k++) {
-        double s = 0;
-        size_t c = 0;
-        for (size_t j = 0; j < e->nseeds; j++) {
-            const exp_run *r = exp_get(e, v, j);
-            if (k < r->nepochs)
-                s += loss ? r->epochs[k].val_loss : r->epochs[k].val_acc, c++;
-        }
-        if (!c)
-            break;
-        x[n] = (double)(k + 1), y[n++] = s / (double)c;
-    }
-    return n;
-}
-
-static size_t series_val_loss(const experiment *e, size_t v, double *x,
-                              double *y, size_t cap)
-{
-    return series_of(e, v, x, y, cap, true);
-}
-
-static size_t series_val_acc(const experiment *e, size_t v, double *x,
-                             double *y, size_t cap)
-{
-    return series_of(e, v, x, y, cap, false);
-}
-
 static void report(const experiment *e, FILE *md)
 {
     fprintf(md, "| variant | epochs run | restored epoch | test accuracy | "
@@ -135,12 +104,12 @@ static void plots(const experiment *e, FILE *md)
 {
     static const bool fixed_only[EXP_MAX_VARIANTS] = {[FIXED] = true};
     exp_plot(e, "val_loss.png", "Validation loss per epoch (clean labels)",
-             "epoch", "validation loss", 0, series_val_loss, NULL);
+             "epoch", "validation loss", 0, exp_series_val_loss, NULL);
     exp_plot(e, "test_accuracy.png", "Test accuracy per epoch", "epoch",
              "test accuracy", 0, exp_series_test_acc, NULL);
     exp_plot(e, "val_accuracy.png", "Validation accuracy of the run trained "
              "to the end",
-             "epoch", "validation accuracy", 0, series_val_acc, fixed_only);
+             "epoch", "validation accuracy", 0, exp_series_val_acc, fixed_only);
     fprintf(md, "![validation loss](val_loss.png)\n\n"
                 "![test accuracy](test_accuracy.png)\n\n"
                 "![validation accuracy](val_accuracy.png)\n");

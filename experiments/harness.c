@@ -603,9 +603,10 @@ void exp_compare_paired(const experiment *e, FILE *md, size_t a, size_t b,
 /* ---------------------------------------------------------------------- */
 /* Plots                                                                   */
 
-/* per epoch, the mean over the seeds that recorded it of one field */
+/* per epoch, the mean over the seeds that recorded it of the double at
+ * byte offset `off` of bp_epoch_stats */
 static size_t series_mean(const experiment *e, size_t v, double *x,
-                          double *y, size_t cap, bool loss)
+                          double *y, size_t cap, size_t off)
 {
     size_t n = 0;
     for (size_t k = 0; k < cap; k++) {
@@ -614,7 +615,7 @@ static size_t series_mean(const experiment *e, size_t v, double *x,
         for (size_t j = 0; j < e->nseeds; j++) {
             const exp_run *r = exp_get(e, v, j);
             if (k < r->nepochs)
-                s += loss ? r->epochs[k].test_loss : r->epochs[k].test_acc, c++;
+                s += *(const double *)((const char *)&r->epochs[k] + off), c++;
         }
         if (!c)
             break;
@@ -624,17 +625,14 @@ static size_t series_mean(const experiment *e, size_t v, double *x,
     return n;
 }
 
-size_t exp_series_test_acc(const experiment *e, size_t v, double *x,
-                           double *y, size_t cap)
-{
-    return series_mean(e, v, x, y, cap, false);
-}
-
-size_t exp_series_test_loss(const experiment *e, size_t v, double *x,
-                            double *y, size_t cap)
-{
-    return series_mean(e, v, x, y, cap, true);
-}
+#define X(field)                                                             \
+    size_t exp_series_##field(const experiment *e, size_t v, double *x,       \
+                              double *y, size_t cap)                          \
+    {                                                                         \
+        return series_mean(e, v, x, y, cap, offsetof(bp_epoch_stats, field)); \
+    }
+EXP_SERIES_FIELDS(X)
+#undef X
 
 /* Write <png>.gp for the data blocks in `dat` and run gnuplot on it. */
 static bool draw(const experiment *e, const char *png, const char *title,

@@ -249,11 +249,15 @@ bool exp_plot_curves(const experiment *e, const char *png, const char *title,
                      const size_t *n, const double *const *x,
                      const double *const *y);
 
-/* Series: the mean over seeds of test accuracy per epoch. */
-size_t exp_series_test_acc(const experiment *e, size_t v, double *x,
-                           double *y, size_t cap);
-/* Series: the mean over seeds of test loss per epoch. */
-size_t exp_series_test_loss(const experiment *e, size_t v, double *x,
-                            double *y, size_t cap);
+/* Series exp_series_<field>: per epoch, the mean over the seeds that
+ * recorded it of that field of bp_epoch_stats (exp_series_test_acc, ...). */
+#define EXP_SERIES_FIELDS(X) \
+    X(test_acc) X(test_loss) X(val_acc) X(val_loss) X(train_eval_acc) \
+    X(weight_norm) X(seconds)
+#define X(field)                                                        \
+    size_t exp_series_##field(const experiment *e, size_t v, double *x,  \
+                              double *y, size_t cap);
+EXP_SERIES_FIELDS(X)
+#undef X
 
 #endif

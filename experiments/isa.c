@@ -73,29 +73,10 @@ static void report(const experiment *e, FILE *md)
                 e->variants[fastest].name, m0 / mf);
 }
 
-static size_t series_sec(const experiment *e, size_t v, double *x, double *y,
-                         size_t cap)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < cap; k++) {
-        double s = 0;
-        size_t c = 0;
-        for (size_t j = 0; j < e->nseeds; j++) {
-            const exp_run *r = exp_get(e, v, j);
-            if (k < r->nepochs)
-                s += r->epochs[k].seconds, c++;
-        }
-        if (!c)
-            break;
-        x[n] = (double)(k + 1), y[n++] = s / (double)c;
-    }
-    return n;
-}
-
 static void plots(const experiment *e, FILE *md)
 {
     exp_plot(e, "seconds_per_epoch.png", "Training seconds per epoch",
-             "epoch", "seconds (log scale)", EXP_LOGY, series_sec, NULL);
+             "epoch", "seconds (log scale)", EXP_LOGY, exp_series_seconds, NULL);
     exp_plot(e, "test_accuracy.png",
              "Test accuracy per epoch (the 1- and 2-thread curves coincide)",
              "epoch", "test accuracy", 0, exp_series_test_acc, NULL);

@@ -15,11 +15,6 @@ static double final_zero_frac(const exp_run *r)
     return r->nepochs ? r->epochs[r->nepochs - 1].zero_frac : NAN;
 }
 
-static double final_test_loss(const exp_run *r)
-{
-    return r->nepochs ? r->final_test_loss : NAN;
-}
-
 static size_t series_gap(const experiment *e, size_t v, double *x, double *y,
                          size_t cap)
 {
@@ -31,25 +26,6 @@ static size_t series_gap(const experiment *e, size_t v, double *x, double *y,
             const exp_run *r = exp_get(e, v, j);
             if (k < r->nepochs)
                 s += r->epochs[k].train_eval_acc - r->epochs[k].test_acc, c++;
-        }
-        if (!c)
-            break;
-        x[n] = (double)(k + 1), y[n++] = s / (double)c;
-    }
-    return n;
-}
-
-static size_t series_wnorm(const experiment *e, size_t v, double *x,
-                           double *y, size_t cap)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < cap; k++) {
-        double s = 0;
-        size_t c = 0;
-        for (size_t j = 0; j < e->nseeds; j++) {
-            const exp_run *r = exp_get(e, v, j);
-            if (k < r->nepochs)
-                s += r->epochs[k].weight_norm, c++;
         }
         if (!c)
             break;
@@ -86,7 +62,7 @@ static void report(const experiment *e, FILE *md)
         double m, s, c, mz, sz, cz, ml, sl, cl;
         size_t n = exp_stats(e, v, final_weight_norm, &m, &s, &c);
         size_t nz = exp_stats(e, v, final_zero_frac, &mz, &sz, &cz);
-        size_t nl = exp_stats(e, v, final_test_loss, &ml, &sl, &cl);
+        size_t nl = exp_stats(e, v, exp_final_test_loss, &ml, &sl, &cl);
         char a[64], b[64], d[64];
         exp_fmt(a, sizeof a, m, s, n);
         exp_fmt(b, sizeof b, mz, sz, nz);
@@ -100,7 +76,7 @@ static void plots(const experiment *e, FILE *md)
     exp_plot(e, "gap.png", "Train accuracy - test accuracy per epoch",
              "epoch", "train-test accuracy gap", 0, series_gap, NULL);
     exp_plot(e, "weight_norm.png", "L2 norm of all weights per epoch", "epoch",
-             "||W||_2", EXP_LOGY, series_wnorm, NULL);
+             "||W||_2", EXP_LOGY, exp_series_weight_norm, NULL);
     exp_plot(e, "test_accuracy.png", "Test accuracy per epoch", "epoch",
              "test accuracy", 0, exp_series_test_acc, NULL);
     fprintf(md, "![gap](gap.png)\n\n![weight norm](weight_norm.png)\n\n"
