@@ -776,10 +776,17 @@ const bp_kernels *bp_prof_table(const bp_prof *p)
     return &p->table;
 }
 
-void bp_ctx_profile(bp_ctx *c, bp_prof *p)
+bp_status bp_ctx_profile(bp_ctx *c, const bp_prof_opts *o, bp_err *err)
 {
+    bp_prof_opts po = *o;
+    po.threads = c->threads;
+    bp_prof *p;
+    bp_status s = bp_prof_create(c->k, &po, &p, err);
+    if (s != BP_OK)
+        return s;
     c->k = bp_prof_table(p);
     c->prof = p;
+    return BP_OK;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -70,10 +70,11 @@ void bp_prof_destroy(bp_prof *p);
 /* Its table: the wrappers, with inner's ISA and impl[]. */
 const bp_kernels *bp_prof_table(const bp_prof *p);
 
-/* Let context c (not yet computing) run through profiler p: c->k becomes
- * p's table and the context owns p from now on (bp_ctx_destroy frees it).
- * p must wrap the table c had. */
-void bp_ctx_profile(bp_ctx *c, bp_prof *p);
+/* Let context c (not yet computing) run through a new profiler of its
+ * table and threads (o->threads is taken from c): c->k becomes the
+ * profiler's table and c owns it (bp_ctx_destroy frees it). Fails as
+ * bp_prof_create does, leaving c as it was. */
+bp_status bp_ctx_profile(bp_ctx *c, const bp_prof_opts *o, bp_err *err);
 
 /* Marks (the hooks below call them only when the context has a profiler). */
 void bp_prof_mark(bp_prof *p, long layer, bp_pass pass);

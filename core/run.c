@@ -683,17 +683,14 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
     }
     (*net)->own_ctx = ctx; /* the net frees it */
     if (o->profile || o->trace) { /* before anything computes */
-        bp_prof_opts po = {.threads = ctx->threads,
-                           .layers = (*net)->nlayers,
+        bp_prof_opts po = {.layers = (*net)->nlayers,
                            .trace_steps = o->trace ? (size_t)o->trace_steps : 0,
                            .counters = o->counters};
-        bp_prof *prof;
-        if ((s = bp_prof_create(ctx->k, &po, &prof, err)) != BP_OK) {
+        if ((s = bp_ctx_profile(ctx, &po, err)) != BP_OK) {
             bp_net_destroy(*net);
             *net = NULL;
             return s;
         }
-        bp_ctx_profile(ctx, prof);
     }
     if ((s = bp_optim_create(&os, (*net)->nparams, opt, err)) != BP_OK ||
         (s = bp_run_flag_error(bp_trainer_create(&ts, *net, *opt, data,

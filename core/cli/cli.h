@@ -9,6 +9,9 @@
 #ifndef BPLAB_CLI_H
 #define BPLAB_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "core/status.h"
 
 enum {
@@ -29,6 +32,17 @@ int bp_cli_failf(int exit_code, const char *fmt, ...);
 /* A usage error from parsing the options of `bplab cmd`: the message, then
  * "; see 'bplab <cmd> --help'", still on one line; returns the exit code. */
 int bp_cli_fail_opts(const char *cmd, const bp_err *err);
+
+/* --profile and --trace of train and eval, after the command's last line:
+ * the profile of net's context to `out` (when `profile`), the trace to
+ * `trace` (when set; "trace <path>" follows unless `quiet`); a trace that
+ * cannot be written is "--trace <why>" in err. Nothing without a
+ * profiler. Also after a failed or interrupted run: what was measured is
+ * kept. */
+struct bp_net;
+bp_status bp_cli_profile_out(const struct bp_net *net, bool profile,
+                             const char *trace, bool quiet, FILE *out,
+                             bp_err *err);
 
 int bp_cmd_info(int argc, char **argv);
 int bp_cmd_check(int argc, char **argv);

@@ -245,14 +245,10 @@ int bp_cmd_eval(int argc, char **argv)
     const bp_ckpt *ck = &m.ck;
     const bp_data *d = &m.data;
     bp_net *net = m.net;
-    if (profile || trace) { /* the context has not computed yet */
-        bp_prof_opts po = {.threads = ctx->threads, .layers = net->nlayers,
-                           .trace_steps = trace ? 1 : 0};
-        bp_prof *prof;
-        if (bp_prof_create(ctx->k, &po, &prof, &err) != BP_OK)
-            goto fail;
-        bp_ctx_profile(ctx, prof);
-    }
+    bp_prof_opts po = {.layers = net->nlayers, .trace_steps = trace ? 1 : 0};
+    if ((profile || trace) && /* the context has not computed yet */
+        bp_ctx_profile(ctx, &po, &err) != BP_OK)
+        goto fail;
     const bp_dataset *set = split == 0 ? &d->test : split == 1 ? &d->val : &d->train;
     if (set->n == 0) {
         bp_fail(&err, BP_ERR_INVALID_ARG,
@@ -295,18 +291,8 @@ int bp_cmd_eval(int argc, char **argv)
     fprintf(out, "%s loss %.4f accuracy %.4f\n", split_names[split], loss, acc);
     if (cm)
         print_confusion(out, cm, c, d->class_names);
-    if (profile)
-        bp_prof_report(ctx->prof, net, out);
-    if (trace) {
-        if (bp_prof_write_trace(ctx->prof, net, trace, &err) != BP_OK) {
-            char why[BP_ERR_MSG_MAX];
-            snprintf(why, sizeof why, "%s", err.msg);
-            bp_fail(&err, err.code, "--trace %s", why);
-            goto fail;
-        }
-        fprintf(out, "trace    %s (open it in https://ui.perfetto.dev or "
-                     "chrome://tracing)\n", trace);
-    }
+    if (bp_cli_profile_out(net, profile, trace, false, out, &err) != BP_OK)
+        goto fail;
     rc = BP_EXIT_OK;
 fail:
     if (rc != BP_EXIT_OK)

@@ -13,7 +13,6 @@
 #include "core/alloc.h"
 #include "core/checkpoint.h"
 #include "core/outfile.h"
-#include "core/prof.h"
 #include "core/cli/cli.h"
 #include "core/ctx.h"
 #include "core/run.h"
@@ -152,33 +151,6 @@ static bool given(const bp_opt *t, const bool *seen, size_t n,
         if (strcmp(t[i].name, name) == 0)
             return seen[i];
     return false;
-}
-
-/* --profile and --trace: the profile after the run's last line, the trace
- * file (also after a failed or interrupted run: what was measured is
- * kept). */
-static bp_status profile_out(const bp_net *net, const bp_run_opts *o,
-                             FILE *out, bp_err *err)
-{
-    const bp_prof *p = net ? net->ctx->prof : NULL;
-    if (!p)
-        return BP_OK;
-    if (o->profile) {
-        bp_prof_report(p, net, out);
-        fflush(out);
-    }
-    if (o->trace) {
-        bp_status s = bp_prof_write_trace(p, net, o->trace, err);
-        if (s != BP_OK) {
-            char why[BP_ERR_MSG_MAX];
-            snprintf(why, sizeof why, "%s", err->msg);
-            return bp_fail(err, s, "--trace %s", why);
-        }
-        if (!o->quiet)
-            fprintf(out, "trace    %s (open it in https://ui.perfetto.dev or "
-                         "chrome://tracing)\n", o->trace);
-    }
-    return BP_OK;
 }
 
 static void usage(const bp_opt *t, size_t n, size_t ns)
@@ -422,7 +394,7 @@ int bp_cmd_train(int argc, char **argv)
         fprintf(stderr, "bplab: %s%s%s\n", why, ck_note,
                 o.metrics && tr->nhistory ? "; metrics of completed epochs kept"
                                           : "");
-        if (profile_out(net, &o, out, &err) != BP_OK)
+        if (bp_cli_profile_out(net, o.profile, o.trace, o.quiet, out, &err) != BP_OK)
             goto fail;
         rc = BP_EXIT_INTERRUPTED;
         goto done;
@@ -433,7 +405,7 @@ int bp_cmd_train(int argc, char **argv)
         snprintf(why, sizeof why, "%s", err.msg);
         bp_err perr = {0};
         char also[BP_ERR_MSG_MAX + 8] = "";
-        if (profile_out(net, &o, out, &perr) != BP_OK)
+        if (bp_cli_profile_out(net, o.profile, o.trace, o.quiet, out, &perr) != BP_OK)
             snprintf(also, sizeof also, "; %s", perr.msg);
         bp_fail(&err, s, "%s%s%s", why,
                 o.metrics && tr->nhistory ? "; metrics of completed epochs kept"
@@ -463,7 +435,7 @@ int bp_cmd_train(int argc, char **argv)
     fprintf(out, "\n");
     if (o.save && !o.quiet)
         fprintf(out, "saved    %s\n", o.save);
-    if (profile_out(net, &o, out, &err) != BP_OK)
+    if (bp_cli_profile_out(net, o.profile, o.trace, o.quiet, out, &err) != BP_OK)
         goto fail;
     rc = BP_EXIT_OK;
 fail:

@@ -5,6 +5,8 @@
 
 #include "core/args.h"
 #include "core/cli/cli.h"
+#include "core/net.h"
+#include "core/prof.h"
 #include "core/runtime.h"
 #include "kernels/kernels.h"
 
@@ -22,6 +24,31 @@ static const struct command {
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)
+
+bp_status bp_cli_profile_out(const bp_net *net, bool profile,
+                             const char *trace, bool quiet, FILE *out,
+                             bp_err *err)
+{
+    const bp_prof *p = net ? net->ctx->prof : NULL;
+    if (!p)
+        return BP_OK;
+    if (profile) {
+        bp_prof_report(p, net, out);
+        fflush(out);
+    }
+    if (trace) {
+        bp_status s = bp_prof_write_trace(p, net, trace, err);
+        if (s != BP_OK) {
+            char why[BP_ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return bp_fail(err, s, "--trace %s", why);
+        }
+        if (!quiet)
+            fprintf(out, "trace    %s (open it in https://ui.perfetto.dev or "
+                         "chrome://tracing)\n", trace);
+    }
+    return BP_OK;
+}
 
 int bp_cli_fail(const bp_err *err)
 {
