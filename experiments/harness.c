@@ -634,6 +634,15 @@ static size_t series_mean(const experiment *e, size_t v, double *x,
 EXP_SERIES_FIELDS(X)
 #undef X
 
+/* s as a gnuplot single-quoted string (a quote inside doubled) */
+static void tquote(text *t, const char *s)
+{
+    tprintf(t, "'");
+    for (; *s; s++)
+        tprintf(t, *s == '\'' ? "''" : "%c", *s);
+    tprintf(t, "'");
+}
+
 /* Write <png>.gp for the data blocks in `dat` and run gnuplot on it. */
 static bool draw(const experiment *e, const char *png, const char *title,
                  const char *xlabel, const char *ylabel, unsigned scale,
@@ -649,15 +658,17 @@ static bool draw(const experiment *e, const char *png, const char *title,
     /* the script kept beside the plot names the plot; the one gnuplot
      * runs draws into a private folder, and the PNG is then written by
      * the rules of every other file (core/outfile.h) */
-    tprintf(&gp,
-            "set terminal pngcairo size 960,600 font 'sans,11'\n"
-            "set output '%s/%s'\n",
-            e->out, png);
+    char pngpath[700];
+    snprintf(pngpath, sizeof pngpath, "%s/%s", e->out, png);
+    tprintf(&gp, "set terminal pngcairo size 960,600 font 'sans,11'\n"
+                 "set output ");
+    tquote(&gp, pngpath);
+    tprintf(&gp, "\n");
     size_t body = gp.used;
-    tprintf(&gp,
-            "set title '%s'\nset xlabel '%s'\nset ylabel '%s'\n"
-            "set grid\nset key outside right\n",
-            title, xlabel, ylabel);
+    tprintf(&gp, "set title "), tquote(&gp, title);
+    tprintf(&gp, "\nset xlabel "), tquote(&gp, xlabel);
+    tprintf(&gp, "\nset ylabel "), tquote(&gp, ylabel);
+    tprintf(&gp, "\nset grid\nset key outside right\n");
     if (scale & EXP_LOGY)
         tprintf(&gp, "set logscale y\nset format y '%%g'\n");
     if (scale & EXP_LOGX)
@@ -670,9 +681,14 @@ static bool draw(const experiment *e, const char *png, const char *title,
         tprintf(&gp, "set linetype %d lc rgb '%s' lw 2 pt %d\n", i + 1,
                 colors[i], 4 + i);
     tprintf(&gp, "set linetype cycle 10\nplot ");
-    for (size_t b = 0; b < blocks; b++)
-        tprintf(&gp, "'%s/%s' index %zu using 1:2 with linespoints title '%s'%s",
-                e->out, datname, b, names[b], b + 1 < blocks ? ", \\\n     " : "\n");
+    char datpath[700];
+    snprintf(datpath, sizeof datpath, "%s/%s", e->out, datname);
+    for (size_t b = 0; b < blocks; b++) {
+        tquote(&gp, datpath);
+        tprintf(&gp, " index %zu using 1:2 with linespoints title ", b);
+        tquote(&gp, names[b]);
+        tprintf(&gp, "%s", b + 1 < blocks ? ", \\\n     " : "\n");
+    }
     char gpname[160];
     snprintf(gpname, sizeof gpname, "%.100s.gp", png);
     const char *tmpdir = getenv("TMPDIR");
