@@ -1,6 +1,6 @@
 set terminal pngcairo size 960,600 font 'sans,11'
 set output 'results/regularization/test_accuracy.png'
-set title 'Test accuracy per epoch'
+set title 'Test accuracy per epoch (40% of training labels wrong; the chosen strengths)'
 set xlabel 'epoch'
 set ylabel 'test accuracy'
 set grid
@@ -17,7 +17,5 @@ set linetype 9 lc rgb '#7f7f7f' lw 2 pt 12
 set linetype 10 lc rgb '#bcbd22' lw 2 pt 13
 set linetype cycle 10
 plot 'results/regularization/test_accuracy.png.dat' index 0 using 1:2 with linespoints title 'none', \
-     'results/regularization/test_accuracy.png.dat' index 1 using 1:2 with linespoints title 'l2=5e-4', \
-     'results/regularization/test_accuracy.png.dat' index 2 using 1:2 with linespoints title 'l2=5e-3', \
-     'results/regularization/test_accuracy.png.dat' index 3 using 1:2 with linespoints title 'l1=5e-5', \
-     'results/regularization/test_accuracy.png.dat' index 4 using 1:2 with linespoints title 'l1=5e-4'
+     'results/regularization/test_accuracy.png.dat' index 1 using 1:2 with linespoints title 'l2=1e-2', \
+     'results/regularization/test_accuracy.png.dat' index 2 using 1:2 with linespoints title 'l1=2e-4'

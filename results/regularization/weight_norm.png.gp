@@ -19,7 +19,5 @@ set linetype 9 lc rgb '#7f7f7f' lw 2 pt 12
 set linetype 10 lc rgb '#bcbd22' lw 2 pt 13
 set linetype cycle 10
 plot 'results/regularization/weight_norm.png.dat' index 0 using 1:2 with linespoints title 'none', \
-     'results/regularization/weight_norm.png.dat' index 1 using 1:2 with linespoints title 'l2=5e-4', \
-     'results/regularization/weight_norm.png.dat' index 2 using 1:2 with linespoints title 'l2=5e-3', \
-     'results/regularization/weight_norm.png.dat' index 3 using 1:2 with linespoints title 'l1=5e-5', \
-     'results/regularization/weight_norm.png.dat' index 4 using 1:2 with linespoints title 'l1=5e-4'
+     'results/regularization/weight_norm.png.dat' index 1 using 1:2 with linespoints title 'l2=1e-2', \
+     'results/regularization/weight_norm.png.dat' index 2 using 1:2 with linespoints title 'l1=2e-4'
