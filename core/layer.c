@@ -12,7 +12,8 @@ const bp_layer_ops *const bp_layer_kinds[] = {BP_LAYER_KINDS(BP__LAYER_PTR) NULL
 #undef BP__LAYER_PTR
 
 const char *const bp_act_names[] = {"relu", "sigmoid", "tanh", NULL};
-const char *const bp_init_names[] = {"auto", "he", "xavier", NULL};
+const char *const bp_init_names[] = {"auto",    "he",     "xavier",
+                                     "uniform", "normal", NULL};
 
 const bp_layer_ops *bp_layer_find(const char *name, size_t n)
 {

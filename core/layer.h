@@ -52,10 +52,16 @@ typedef enum bp_role {
 } bp_role;
 
 typedef enum bp_act { BP_ACT_RELU, BP_ACT_SIGMOID, BP_ACT_TANH } bp_act;
-typedef enum bp_init { BP_INIT_AUTO, BP_INIT_HE, BP_INIT_XAVIER } bp_init;
+/* dense weights: He N(0, 2/fan_in); Xavier U(+-sqrt(6/(fan_in+fan_out)));
+ * uniform U(+-1/sqrt(fan_in)), the heuristic Glorot & Bengio (2010) call
+ * standard; normal N(0, 0.01^2), "small random numbers"; each times the
+ * gain. Recurrent layers keep their own U(+-1/sqrt(H)). */
+typedef enum bp_init {
+    BP_INIT_AUTO, BP_INIT_HE, BP_INIT_XAVIER, BP_INIT_UNIFORM, BP_INIT_NORMAL
+} bp_init;
 
 extern const char *const bp_act_names[];  /* "relu", "sigmoid", "tanh", NULL */
-extern const char *const bp_init_names[]; /* "auto", "he", "xavier", NULL */
+extern const char *const bp_init_names[]; /* "auto", "he", "xavier", ...  */
 
 typedef struct bp_layer_ops bp_layer_ops;
 

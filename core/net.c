@@ -104,7 +104,7 @@ static bp_status check_head(const bp_net_spec *s, bp_err *err)
                        "classes %zu: must be between 2 and %d (or 0: "
                        "regression)",
                        s->classes, BP_MAX_WIDTH);
-    if ((unsigned)s->loss > BP_LOSS_BCE || (unsigned)s->init > BP_INIT_XAVIER)
+    if ((unsigned)s->loss > BP_LOSS_BCE || (unsigned)s->init > BP_INIT_NORMAL)
         return bp_fail(err, BP_ERR_INVALID_ARG, "loss or init: out of range");
     if (s->classes == 0 && s->loss != BP_LOSS_MSE)
         return bp_fail(err, BP_ERR_INVALID_ARG,

@@ -82,9 +82,11 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--loss", BP_ARG_CHOICE, &o->loss, 0, 0, bp_loss_names, "ce|mse|bce",
          "softmax cross-entropy, MSE on softmax outputs, or sigmoid BCE "
          "(2 classes); default ce, mse for regression data (adding:T)", NULL},
-        {"--init", BP_ARG_CHOICE, &o->init, 0, 0, bp_init_names, "auto|he|xavier",
-         "weight init (default auto: He for relu, Xavier for "
-         "sigmoid/tanh)", NULL},
+        {"--init", BP_ARG_CHOICE, &o->init, 0, 0, bp_init_names,
+         "RULE",
+         "dense weights: he N(0, 2/fan_in), xavier U(+-sqrt(6/(fan_in + "
+         "fan_out))), uniform U(+-1/sqrt(fan_in)), normal N(0, 0.01^2), or "
+         "auto (default): He for relu, Xavier for sigmoid/tanh", NULL},
         {"--init-gain", BP_ARG_FLOAT, &o->init_gain, BP_INIT_GAIN_MIN,
          BP_INIT_GAIN_MAX, NULL, "G",
          "multiply the initial weights by G (default 1)", NULL},

@@ -33,12 +33,15 @@ static void init(bp_layer *l, const bp_init_args *a)
     bp_rng g = bp_rng_stream(a->seed, 1000 + (uint64_t)a->wl);
     size_t f = bp_shape_size(l->in), u = l->spec.units;
     float *w = l->t[W];
-    if (a->rule == BP_INIT_HE) {
-        double sd = a->gain * sqrt(2.0 / (double)f);
+    if (a->rule == BP_INIT_HE || a->rule == BP_INIT_NORMAL) {
+        double sd = a->gain * (a->rule == BP_INIT_HE ? sqrt(2.0 / (double)f)
+                                                     : 0.01);
         for (size_t j = 0; j < l->n[W]; j++)
             w[j] = (float)(sd * bp_rng_normal(&g));
     } else {
-        double r = a->gain * sqrt(6.0 / (double)(f + u));
+        double r = a->gain * (a->rule == BP_INIT_XAVIER
+                                  ? sqrt(6.0 / (double)(f + u))
+                                  : 1.0 / sqrt((double)f));
         for (size_t j = 0; j < l->n[W]; j++)
             w[j] = (float)(r * (2.0 * bp_rng_uniform(&g) - 1.0));
     }
