@@ -11,13 +11,19 @@ import os
 import re
 import sys
 
-EXPERIMENTS = ["activations", "batchnorm", "dropout", "regularization",
-               "clipping", "early_stopping", "loss", "data_size",
-               "optimizers", "recurrent", "clipping_rnn", "sequential",
-               "isa"]
 PROVENANCE = ["experiment", "status", "git_commit", "git_dirty", "cpu", "isa",
               "threads", "compiler", "flags", "date", "command", "data",
               "seeds", "variants"]
+
+
+def experiments():
+    """The programs tools/experiments.sh runs (its exps= line: one list)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "experiments.sh")) as f:
+        m = re.search(r'^exps="([^"]*)"', f.read(), re.M)
+    if not m:
+        sys.exit("check_results.py: no exps= line in tools/experiments.sh")
+    return m.group(1).split()
 
 
 def check(d, name, problems):
@@ -82,7 +88,7 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     d = sys.argv[1]
-    names = sys.argv[2:] or EXPERIMENTS
+    names = sys.argv[2:] or experiments()
     problems = []
     for n in names:
         check(d, n, problems)
