@@ -96,8 +96,9 @@ static void plots(const experiment *e, FILE *md)
              "First-epoch weight-gradient norm by layer (input = 1)",
              "dense layer", "mean ||dL/dW|| over the first epoch", EXP_LOGY,
              series_grad, NULL);
-    fprintf(md, "![test accuracy](test_accuracy.png)\n\n"
-                "![gradient norm by layer](grad_norm_by_layer.png)\n");
+    exp_md_plot(e, md, "test accuracy", "test_accuracy.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "gradient norm by layer", "grad_norm_by_layer.png");
 }
 
 static void headline(const experiment *e, FILE *f)

@@ -83,8 +83,9 @@ static void plots(const experiment *e, FILE *md)
     exp_plot(e, "test_accuracy_other_rates.png",
              "Test accuracy per epoch at lr 0.01 and 1.0", "epoch",
              "test accuracy", 0, exp_series_test_acc, which);
-    fprintf(md, "![lr 0.1](test_accuracy_lr0.1.png)\n\n"
-                "![other rates](test_accuracy_other_rates.png)\n");
+    exp_md_plot(e, md, "lr 0.1", "test_accuracy_lr0.1.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "other rates", "test_accuracy_other_rates.png");
 }
 
 static void headline(const experiment *e, FILE *f)

@@ -102,7 +102,7 @@ static void plots(const experiment *e, FILE *md)
              "epochs it finished)",
              "epoch", "test MSE (mean over seeds)", EXP_LOGY,
              exp_series_test_loss, NULL);
-    fprintf(md, "![test MSE](test_mse.png)\n");
+    exp_md_plot(e, md, "test MSE", "test_mse.png");
 }
 
 static void headline(const experiment *e, FILE *f)

@@ -49,8 +49,9 @@ static void plots(const experiment *e, FILE *md)
                 "784-256-128-10 ReLU", n, x, y);
     exp_plot(e, "test_accuracy.png", "Test accuracy per epoch", "epoch",
              "test accuracy", 0, exp_series_test_acc, NULL);
-    fprintf(md, "![learning curve](learning_curve.png)\n\n"
-                "![test accuracy per epoch](test_accuracy.png)\n");
+    exp_md_plot(e, md, "learning curve", "learning_curve.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "test accuracy per epoch", "test_accuracy.png");
 }
 
 static void headline(const experiment *e, FILE *f)

@@ -79,9 +79,11 @@ static void plots(const experiment *e, FILE *md)
     exp_plot(e, "train_accuracy.png", "Accuracy on the noisy training labels "
              "per epoch (dropout off)", "epoch", "training accuracy", 0,
              exp_series_train_eval_acc, NULL);
-    fprintf(md, "![test accuracy](test_accuracy.png)\n\n"
-                "![test loss](test_loss.png)\n\n"
-                "![training accuracy](train_accuracy.png)\n");
+    exp_md_plot(e, md, "test accuracy", "test_accuracy.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "test loss", "test_loss.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "training accuracy", "train_accuracy.png");
 }
 
 static void headline(const experiment *e, FILE *f)

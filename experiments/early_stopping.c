@@ -110,9 +110,11 @@ static void plots(const experiment *e, FILE *md)
     exp_plot(e, "val_accuracy.png", "Validation accuracy of the run trained "
              "to the end",
              "epoch", "validation accuracy", 0, exp_series_val_acc, fixed_only);
-    fprintf(md, "![validation loss](val_loss.png)\n\n"
-                "![test accuracy](test_accuracy.png)\n\n"
-                "![validation accuracy](val_accuracy.png)\n");
+    exp_md_plot(e, md, "validation loss", "val_loss.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "test accuracy", "test_accuracy.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "validation accuracy", "val_accuracy.png");
 }
 
 static void headline(const experiment *e, FILE *f)

@@ -222,6 +222,14 @@ const exp_run *exp_get(const experiment *e, size_t v, size_t s)
     return &e->runs[v * e->nseeds + s];
 }
 
+size_t exp_recorded(const experiment *e, size_t v)
+{
+    size_t n = 0;
+    for (size_t s = 0; s < e->nseeds; s++)
+        n += exp_get(e, v, s)->done || exp_get(e, v, s)->diverged;
+    return n;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Files                                                                   */
 
@@ -391,6 +399,30 @@ double exp_final_test_loss(const exp_run *r)
     return r->nepochs ? r->final_test_loss : NAN;
 }
 
+/* the last epoch's validation numbers of a run that trained to the end:
+ * a diverged run's last weights are not a model to choose */
+double exp_final_val_acc(const exp_run *r)
+{
+    return r->nepochs && !r->diverged ? r->epochs[r->nepochs - 1].val_acc
+                                      : NAN;
+}
+
+double exp_final_val_loss(const exp_run *r)
+{
+    return r->nepochs && !r->diverged ? r->epochs[r->nepochs - 1].val_loss
+                                      : NAN;
+}
+
+double exp_epoch_reaching(const exp_run *r, double target)
+{
+    if (r->diverged)
+        return NAN;
+    for (size_t k = 0; k < r->nepochs; k++)
+        if (r->epochs[k].val_acc >= target)
+            return (double)r->epochs[k].epoch;
+    return NAN;
+}
+
 /* the best over the epochs of test accuracy (most) or loss (least) */
 static double best_of(const exp_run *r, bool loss)
 {
@@ -514,6 +546,73 @@ size_t exp_best(const experiment *e, exp_metric_fn *f, bool higher)
             continue;
         if (higher ? m > bm : m < bm)
             bm = m, best = v;
+    }
+    return best;
+}
+
+double exp_final_test_acc_trained(const exp_run *r)
+{
+    return r->nepochs && !r->diverged ? r->final_test_acc : NAN;
+}
+
+size_t exp_reached(const experiment *e, size_t v, double target)
+{
+    size_t n = 0;
+    for (size_t s = 0; s < e->nseeds; s++)
+        n += isfinite(exp_epoch_reaching(exp_get(e, v, s), target));
+    return n;
+}
+
+size_t exp_curve_val_acc(const experiment *e, const size_t *vs,
+                         const double *x, size_t n, double chance,
+                         double *cx, double *cy)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0;
+        size_t m = 0;
+        for (size_t s = 0; s < e->nseeds; s++) {
+            const exp_run *r = exp_get(e, vs[i], s);
+            double a = r->diverged ? chance : exp_final_val_acc(r);
+            if ((r->done || r->diverged) && isfinite(a))
+                sum += a, m++;
+        }
+        if (m)
+            cx[k] = x[i], cy[k++] = sum / (double)m;
+    }
+    return k;
+}
+
+size_t exp_curve_epochs_to(const experiment *e, const size_t *vs,
+                           const double *x, size_t n, double target,
+                           double *cx, double *cy)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0;
+        size_t m = 0;
+        for (size_t s = 0; s < e->nseeds; s++) {
+            double t = exp_epoch_reaching(exp_get(e, vs[i], s), target);
+            if (isfinite(t))
+                sum += t, m++;
+        }
+        if (m)
+            cx[k] = x[i], cy[k++] = sum / (double)m;
+    }
+    return k;
+}
+
+size_t exp_choose(const experiment *e, const size_t *vs, size_t n,
+                  exp_metric_fn *f)
+{
+    size_t best = n;
+    double bm = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double m, sd, ci;
+        if (exp_recorded(e, vs[i]) != e->nseeds || exp_diverged(e, vs[i]) ||
+            !exp_stats(e, vs[i], f, &m, &sd, &ci) || !(m > bm))
+            continue;
+        bm = m, best = i;
     }
     return best;
 }
@@ -652,7 +751,19 @@ static bool draw(const experiment *e, const char *png, const char *title,
     char datname[128];
     snprintf(datname, sizeof datname, "%.100s.dat", png);
     if (!blocks) {
+        /* nothing to draw: no plot, and none left from an earlier report
+         * (exp_md_plot then says so instead of pointing at it) */
         bp_free(dat->p);
+        char path[1200];
+        const char *sfx[3] = {"", ".dat", ".gp"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s/%s%s", e->out, png, sfx[i]);
+            if (unlink(path) != 0 && errno != ENOENT) {
+                fprintf(stderr, "%s: cannot remove %s: %s\n", e->prog, path,
+                        strerror(errno));
+                return false;
+            }
+        }
         return true;
     }
     /* the script kept beside the plot names the plot; the one gnuplot
@@ -761,6 +872,18 @@ static bool run_gnuplot(const experiment *e, const char *png,
         return false;
     }
     return text_save(&img, e->out, png);
+}
+
+void exp_md_plot(const experiment *e, FILE *md, const char *alt,
+                 const char *png)
+{
+    char path[1200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", e->out, png);
+    if (stat(path, &st) == 0)
+        fprintf(md, "![%s](%s)\n", alt, png);
+    else
+        fprintf(md, "*No plot of %s: no run has a point to draw.*\n", alt);
 }
 
 bool exp_plot(const experiment *e, const char *png, const char *title,

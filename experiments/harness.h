@@ -182,6 +182,42 @@ double exp_final_test_loss(const exp_run *r);
 double exp_best_test_acc(const exp_run *r);
 double exp_best_test_loss(const exp_run *r);
 
+/* The last epoch's validation accuracy and loss of a run that did not
+ * diverge (NAN otherwise, and without a validation set). */
+double exp_final_val_acc(const exp_run *r);
+double exp_final_val_loss(const exp_run *r);
+/* The first epoch (1-based) whose validation accuracy reaches target, in
+ * a run that did not diverge; NAN if none did. */
+double exp_epoch_reaching(const exp_run *r, double target);
+/* How many of variant v's seeds have a finished record (trained to the
+ * end or diverged: a run that diverges in its first epoch records no
+ * epoch, so nepochs does not count it). */
+size_t exp_recorded(const experiment *e, size_t v);
+/* A choice among candidates (a learning rate, a strength), made on
+ * validation data: of the n variants vs[], the index i whose variant has
+ * the highest mean of f among those where every seed has a record and
+ * none diverged (a setting that loses seeds is never chosen); the first
+ * of equals; n when none qualifies. */
+size_t exp_choose(const experiment *e, const size_t *vs, size_t n,
+                  exp_metric_fn *f);
+/* ---- learning-rate sweeps (lr_range, optimizers): a family of n
+ * variants vs[] that differ in one setting, whose values are x[] */
+/* The final test accuracy of a run that trained to the end (NAN for a
+ * diverged one, whose last weights are not a model). */
+double exp_final_test_acc_trained(const exp_run *r);
+/* How many of variant v's seeds reached target validation accuracy. */
+size_t exp_reached(const experiment *e, size_t v, double target);
+/* Curves over the family, points (cx[k], cy[k]) for the values with a
+ * record; returns the number of points: the mean final validation
+ * accuracy over the seeds, a diverged seed counting as `chance` (it ends
+ * without a usable model, so it is neither dropped nor a NaN); the mean
+ * first epoch reaching target over the seeds that reached it. */
+size_t exp_curve_val_acc(const experiment *e, const size_t *vs,
+                         const double *x, size_t n, double chance,
+                         double *cx, double *cy);
+size_t exp_curve_epochs_to(const experiment *e, const size_t *vs,
+                           const double *x, size_t n, double target,
+                           double *cx, double *cy);
 /* Paired over seeds: the differences f(a, s) - f(b, s) for every seed
  * index s where both values are finite; their mean, standard deviation
  * and 95% half-width (Student's t); returns how many pairs. */
@@ -248,6 +284,12 @@ bool exp_plot_curves(const experiment *e, const char *png, const char *title,
                      size_t ncurves, const char *const *names,
                      const size_t *n, const double *const *x,
                      const double *const *y);
+
+/* The summary's line for plot `png` (drawn by one of the above, before):
+ * "![alt](png)", or, when the plot had no point to draw and so was not
+ * drawn, a line saying so. */
+void exp_md_plot(const experiment *e, FILE *md, const char *alt,
+                 const char *png);
 
 /* Series exp_series_<field>: per epoch, the mean over the seeds that
  * recorded it of that field of bp_epoch_stats (exp_series_test_acc, ...). */

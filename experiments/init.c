@@ -119,15 +119,17 @@ static void plots(const experiment *e, FILE *md)
         bool which[EXP_MAX_VARIANTS] = {false};
         for (int i = 0; i < NINIT; i++)
             which[vid(1, a, i)] = true;
-        char png[64], title[128];
+        char png[64], title[128], alt[64];
         snprintf(png, sizeof png, "grad_norm_%s.png", acts[a]);
+        snprintf(alt, sizeof alt, "gradient norm by layer, %s", acts[a]);
         snprintf(title, sizeof title, "First-epoch weight-gradient norm by "
                  "layer, %s, %d hidden layers (input = 1)", acts[a],
                  depths[1]);
         exp_plot(e, png, title, "dense layer",
                  "mean ||dL/dW|| over the first epoch", EXP_LOGY, series_grad,
                  which);
-        fprintf(md, "![gradient norm by layer, %s](%s)\n\n", acts[a], png);
+        exp_md_plot(e, md, alt, png);
+        fputs("\n", md);
     }
     bool which[EXP_MAX_VARIANTS] = {false};
     for (int a = 0; a < NACT; a++)
@@ -136,7 +138,7 @@ static void plots(const experiment *e, FILE *md)
     exp_plot(e, "test_accuracy.png", "Test accuracy per epoch, 20 hidden "
              "layers (mean over seeds)", "epoch", "test accuracy", 0,
              exp_series_test_acc, which);
-    fprintf(md, "![test accuracy, 20 hidden layers](test_accuracy.png)\n");
+    exp_md_plot(e, md, "test accuracy, 20 hidden layers", "test_accuracy.png");
 }
 
 static void headline(const experiment *e, FILE *f)

@@ -80,8 +80,9 @@ static void plots(const experiment *e, FILE *md)
     exp_plot(e, "test_accuracy.png",
              "Test accuracy per epoch (the 1- and 2-thread curves coincide)",
              "epoch", "test accuracy", 0, exp_series_test_acc, NULL);
-    fprintf(md, "![seconds per epoch](seconds_per_epoch.png)\n\n"
-                "![test accuracy](test_accuracy.png)\n");
+    exp_md_plot(e, md, "seconds per epoch", "seconds_per_epoch.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "test accuracy", "test_accuracy.png");
 }
 
 static void headline(const experiment *e, FILE *f)

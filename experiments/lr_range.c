@@ -23,22 +23,9 @@ static const char *const fam[2] = {"without batch norm", "with batch norm"};
 
 static bool finished(const exp_run *r) { return r->nepochs && !r->diverged; }
 
-/* validation accuracy after the last epoch (NAN for a diverged run: its
- * last weights are not a model) */
-static double final_val_acc(const exp_run *r)
-{
-    return finished(r) ? r->epochs[r->nepochs - 1].val_acc : NAN;
-}
-
-/* the first epoch whose validation accuracy reaches TARGET (NAN: never) */
 static double epochs_to_target(const exp_run *r)
 {
-    if (!finished(r))
-        return NAN;
-    for (size_t k = 0; k < r->nepochs; k++)
-        if (r->epochs[k].val_acc >= TARGET)
-            return (double)r->epochs[k].epoch;
-    return NAN;
+    return exp_epoch_reaching(r, TARGET);
 }
 
 /* for paired comparisons of speed: a run that never reached the target
@@ -49,36 +36,13 @@ static double epochs_to_target_capped(const exp_run *r)
     return isfinite(k) ? k : (finished(r) ? (double)r->nepochs + 1 : NAN);
 }
 
-static double test_acc_if_trained(const exp_run *r)
-{
-    return finished(r) ? r->final_test_acc : NAN;
-}
-
-/* how many of variant v's seeds reached the target */
-static size_t reached(const experiment *e, size_t v)
-{
-    size_t n = 0;
-    for (size_t s = 0; s < e->nseeds; s++)
-        n += isfinite(epochs_to_target(exp_get(e, v, s)));
-    return n;
-}
-
-/* how many of variant v's seeds have a finished record (trained, or
- * diverged: a run that diverges in its first epoch records no epoch) */
-static size_t recorded(const experiment *e, size_t v)
-{
-    size_t n = 0;
-    for (size_t s = 0; s < e->nseeds; s++)
-        n += exp_get(e, v, s)->done || exp_get(e, v, s)->diverged;
-    return n;
-}
-
 /* A rate trains stably when every seed has a record, none diverged and
  * every one reached the target on validation data within the epochs. */
 static bool stable(const experiment *e, size_t v)
 {
-    size_t n = recorded(e, v);
-    return n == e->nseeds && n && !exp_diverged(e, v) && reached(e, v) == n;
+    size_t n = exp_recorded(e, v);
+    return n == e->nseeds && n && !exp_diverged(e, v) &&
+           exp_reached(e, v, TARGET) == n;
 }
 
 /* The longest run of consecutive stable rates of family bn: first and
@@ -95,22 +59,15 @@ static size_t stable_range(const experiment *e, int bn, size_t *first)
     return best;
 }
 
-/* The rate of family bn with the highest mean final validation accuracy
- * among those where no seed diverged (test data plays no part); NRATE
- * when every rate lost a seed. */
+/* The rate of family bn chosen on validation data (exp_choose: the best
+ * mean final validation accuracy among rates that lost no seed); NRATE
+ * when none qualifies. */
 static size_t chosen(const experiment *e, int bn)
 {
-    size_t best = NRATE;
-    double best_m = -1.0;
-    for (size_t r = 0; r < NRATE; r++) {
-        double m, sd, ci;
-        size_t v = vid(bn, r);
-        if (exp_diverged(e, v) || recorded(e, v) != e->nseeds)
-            continue;
-        if (exp_stats(e, v, final_val_acc, &m, &sd, &ci) && m > best_m)
-            best = r, best_m = m;
-    }
-    return best;
+    size_t vs[NRATE];
+    for (size_t r = 0; r < NRATE; r++)
+        vs[r] = vid(bn, r);
+    return exp_choose(e, vs, NRATE, exp_final_val_acc);
 }
 
 /* "lr 1e-2 .. 1 (2 decades)" or "none" */
@@ -130,8 +87,9 @@ static const char *range_str(const experiment *e, int bn)
 static void report(const experiment *e, FILE *md)
 {
     fprintf(md, "Each rate on the validation set (a tenth of the training "
-                "images, held out) after the last epoch; epochs to %.2f validation "
-                "accuracy are the mean over the seeds that reached it:\n\n"
+                "images, held out) after the last epoch; epochs to %.2f "
+                "validation accuracy are the mean over the seeds that "
+                "reached it:\n\n"
                 "| lr | validation accuracy, without | diverged | epochs to "
                 "%.2f | validation accuracy, with | diverged | epochs to "
                 "%.2f |\n|---|---|---|---|---|---|---|\n",
@@ -141,10 +99,10 @@ static void report(const experiment *e, FILE *md)
         for (int bn = 0; bn < 2; bn++) {
             size_t v = vid(bn, r);
             fprintf(md, " %s%s | %zu/%zu | %s (%zu/%zu) |",
-                    exp_str(e, v, final_val_acc),
+                    exp_str(e, v, exp_final_val_acc),
                     stable(e, v) ? " (stable)" : "", exp_diverged(e, v),
-                    recorded(e, v), exp_str(e, v, epochs_to_target),
-                    reached(e, v), recorded(e, v));
+                    exp_recorded(e, v), exp_str(e, v, epochs_to_target),
+                    exp_reached(e, v, TARGET), exp_recorded(e, v));
         }
         fprintf(md, "\n");
     }
@@ -166,7 +124,7 @@ static void report(const experiment *e, FILE *md)
                 "lr %s with it. On the test set, paired over the seeds:\n\n",
             rates[c[0]], rates[c[1]]);
     size_t a = vid(1, c[1]), b = vid(0, c[0]);
-    exp_compare_paired(e, md, a, b, test_acc_if_trained,
+    exp_compare_paired(e, md, a, b, exp_final_test_acc_trained,
                        "Test accuracy after the last epoch, each at its "
                        "chosen rate, with minus without batch norm", true);
     exp_compare_paired(e, md, a, b, exp_final_test_loss,
@@ -180,55 +138,28 @@ static void report(const experiment *e, FILE *md)
                 "trained to the end:\n\n");
     for (size_t r = 0; r < NRATE; r++)
         exp_compare_paired(e, md, vid(1, r), vid(0, r),
-                               test_acc_if_trained, rates[r], true);
-}
-
-/* mean final validation accuracy against the rate, a diverged run
- * counting as chance (0.1): it ends with no usable model */
-static size_t curve_val(const experiment *e, int bn, double *x, double *y)
-{
-    size_t n = 0;
-    for (size_t r = 0; r < NRATE; r++) {
-        double s = 0;
-        size_t k = 0;
-        for (size_t j = 0; j < e->nseeds; j++) {
-            const exp_run *run = exp_get(e, vid(bn, r), j);
-            if (!run->nepochs)
-                continue;
-            s += run->diverged ? 0.1 : final_val_acc(run), k++;
-        }
-        if (k)
-            x[n] = strtod(rates[r], NULL), y[n++] = s / (double)k;
-    }
-    return n;
-}
-
-static size_t curve_epochs(const experiment *e, int bn, double *x, double *y)
-{
-    size_t n = 0;
-    for (size_t r = 0; r < NRATE; r++) {
-        double m, sd, ci;
-        if (exp_stats(e, vid(bn, r), epochs_to_target, &m, &sd, &ci))
-            x[n] = strtod(rates[r], NULL), y[n++] = m;
-    }
-    return n;
+                               exp_final_test_acc_trained, rates[r], true);
 }
 
 static void plots(const experiment *e, FILE *md)
 {
-    double x[2][NRATE], y[2][NRATE];
-    size_t n[2];
+    double rate[NRATE], x[2][NRATE], y[2][NRATE];
+    size_t n[2], vs[2][NRATE];
+    for (size_t r = 0; r < NRATE; r++)
+        rate[r] = strtod(rates[r], NULL), vs[0][r] = vid(0, r),
+        vs[1][r] = vid(1, r);
     static const char *const names[2] = {"without batch norm",
                                          "with batch norm"};
     const double *xs[2] = {x[0], x[1]}, *ys[2] = {y[0], y[1]};
     for (int bn = 0; bn < 2; bn++)
-        n[bn] = curve_val(e, bn, x[bn], y[bn]);
+        n[bn] = exp_curve_val_acc(e, vs[bn], rate, NRATE, 0.1, x[bn], y[bn]);
     exp_plot_curves(e, "val_accuracy_vs_lr.png", "Validation accuracy after "
                     "the last epoch against the learning rate (a diverged "
                     "run counts as chance, 0.1)", "learning rate",
                     "validation accuracy", EXP_LOGX, 2, names, n, xs, ys);
     for (int bn = 0; bn < 2; bn++)
-        n[bn] = curve_epochs(e, bn, x[bn], y[bn]);
+        n[bn] = exp_curve_epochs_to(e, vs[bn], rate, NRATE, TARGET, x[bn],
+                                    y[bn]);
     char title[128];
     snprintf(title, sizeof title, "Epochs to %.2f validation accuracy "
              "(mean over the seeds that reached it)", TARGET);
@@ -241,10 +172,12 @@ static void plots(const experiment *e, FILE *md)
     exp_plot(e, "val_accuracy.png", "Validation accuracy per epoch at each "
              "one's chosen rate", "epoch", "validation accuracy", 0,
              exp_series_val_acc, which);
-    fprintf(md, "![validation accuracy against the rate]"
-                "(val_accuracy_vs_lr.png)\n\n"
-                "![epochs to the target](epochs_to_target.png)\n\n"
-                "![validation accuracy per epoch](val_accuracy.png)\n");
+    exp_md_plot(e, md, "validation accuracy against the rate",
+                "val_accuracy_vs_lr.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "epochs to the target", "epochs_to_target.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "validation accuracy per epoch", "val_accuracy.png");
 }
 
 static void headline(const experiment *e, FILE *f)
@@ -258,9 +191,9 @@ static void headline(const experiment *e, FILE *f)
         fprintf(f, "; at the rate chosen on validation (%s vs %s) test "
                    "accuracy %s with vs %s without (%s), test loss %s vs "
                    "%s, epochs to %.2f %s vs %s",
-                rates[c1], rates[c0], exp_str(e, a, test_acc_if_trained),
-                exp_str(e, b, test_acc_if_trained),
-                exp_paired_str(e, a, b, test_acc_if_trained),
+                rates[c1], rates[c0], exp_str(e, a, exp_final_test_acc_trained),
+                exp_str(e, b, exp_final_test_acc_trained),
+                exp_paired_str(e, a, b, exp_final_test_acc_trained),
                 exp_str(e, a, exp_final_test_loss),
                 exp_str(e, b, exp_final_test_loss), TARGET,
                 exp_str(e, a, epochs_to_target),

@@ -225,9 +225,11 @@ static void plots(const experiment *e, FILE *md)
              len_of(e, pv));
     exp_plot_curves(e, "grad_through_time.png", title, "time step t",
                     "||dL/dh_t||", EXP_LOGY, 2, names, pn, pxs, pys);
-    fprintf(md, "![MSE vs length](mse_vs_length.png)\n\n"
-                "![gradient ratio vs length](grad_ratio_vs_length.png)\n\n"
-                "![gradient through time](grad_through_time.png)\n");
+    exp_md_plot(e, md, "MSE vs length", "mse_vs_length.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "gradient ratio vs length", "grad_ratio_vs_length.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "gradient through time", "grad_through_time.png");
 }
 
 static void headline(const experiment *e, FILE *f)

@@ -139,11 +139,14 @@ static void plots(const experiment *e, FILE *md)
              exp_series_train_eval_acc, which);
     exp_plot(e, "weight_norm.png", "L2 norm of all weights per epoch", "epoch",
              "||W||_2", EXP_LOGY, exp_series_weight_norm, which);
-    fprintf(md, "![validation accuracy against lambda]"
-                "(val_accuracy_vs_lambda.png)\n\n"
-                "![test accuracy](test_accuracy.png)\n\n"
-                "![training accuracy](train_accuracy.png)\n\n"
-                "![weight norm](weight_norm.png)\n");
+    exp_md_plot(e, md, "validation accuracy against lambda",
+                "val_accuracy_vs_lambda.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "test accuracy", "test_accuracy.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "training accuracy", "train_accuracy.png");
+    fputs("\n", md);
+    exp_md_plot(e, md, "weight norm", "weight_norm.png");
 }
 
 static void headline(const experiment *e, FILE *f)

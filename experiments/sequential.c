@@ -39,7 +39,7 @@ static void plots(const experiment *e, FILE *md)
 {
     exp_plot(e, "test_accuracy.png", "Test accuracy per epoch", "epoch",
              "test accuracy", 0, exp_series_test_acc, NULL);
-    fprintf(md, "![test accuracy](test_accuracy.png)\n");
+    exp_md_plot(e, md, "test accuracy", "test_accuracy.png");
 }
 
 static void headline(const experiment *e, FILE *f)
