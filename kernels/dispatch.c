@@ -154,10 +154,14 @@ static void detect_x86(void)
         char s[49];
         memcpy(s, brand, 48);
         s[48] = '\0';
+        /* the brand string is padded with blanks, on either side */
         const char *p = s;
         while (*p == ' ')
             p++;
-        snprintf(cpu.model, sizeof cpu.model, "%s", p);
+        size_t n = strlen(p);
+        while (n && p[n - 1] == ' ')
+            n--;
+        snprintf(cpu.model, sizeof cpu.model, "%.*s", (int)n, p);
     } else {
         snprintf(cpu.model, sizeof cpu.model, "unknown x86-64 CPU");
     }
