@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""tools/check_results.py DIR [EXPERIMENT...] - are the experiment outputs
-there and well formed? Checks each DIR/<experiment>/: metrics.csv (a header
-starting variant,seed,epoch and at least one row whose numbers parse),
-summary.md (its sections, and every plot it shows exists as a real PNG),
-provenance.json (valid JSON with the provenance fields), headline.md. It
-does not judge accuracies. Exit status 1 with one line per problem."""
+"""tools/check_results.py [--readme FILE] DIR [EXPERIMENT...] - are the
+experiment outputs there and well formed? Checks each DIR/<experiment>/:
+metrics.csv (a header starting variant,seed,epoch and at least one row whose
+numbers parse), summary.md (its sections, and every plot it shows exists as
+a real PNG), provenance.json (valid JSON with the provenance fields),
+headline.md. It does not judge accuracies. With --readme FILE (DIR being the
+committed results/), FILE's experiments table must be the one
+tools/experiments.sh writes from the headlines. Exit status 1 with one line
+per problem."""
 import csv
 import json
 import os
@@ -84,14 +87,46 @@ def check(d, name, problems):
         bad("headline.md: %s" % e)
 
 
+BEGIN = "<!-- experiments: generated from results/README.md -->"
+END = "<!-- /experiments -->"
+
+
+def check_readme(readme, d, names, problems):
+    """readme's table between BEGIN and END against d's headlines."""
+    try:
+        with open(readme) as f:
+            lines = f.read().split("\n")
+        block = lines[lines.index(BEGIN) + 1:lines.index(END)]
+    except (OSError, ValueError) as e:
+        problems.append("%s: no experiments table between its markers (%s)" % (readme, e))
+        return
+    want = ["| experiment | headline (mean ± sd over seeds) |", "|---|---|"]
+    for n in names:
+        try:
+            with open(os.path.join(d, n, "headline.md")) as f:
+                h = f.read().strip()
+        except OSError:
+            h = "missing"
+        want.append("| [%s](results/%s/summary.md) | %s |" % (n, n, h))
+    if block != want:
+        problems.append("%s: experiments table differs from the headlines in %s "
+                        "(bash tools/experiments.sh --index-only rewrites it)" % (readme, d))
+
+
 def main():
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    readme = None
+    if len(args) >= 2 and args[0] == "--readme":
+        readme, args = args[1], args[2:]
+    if not args:
         sys.exit(__doc__)
-    d = sys.argv[1]
-    names = sys.argv[2:] or experiments()
+    d = args[0]
+    names = args[1:] or experiments()
     problems = []
     for n in names:
         check(d, n, problems)
+    if readme:
+        check_readme(readme, d, names, problems)
     for p in problems:
         print(p)
     print("checked %d experiment folders in %s: %d problems" % (len(names), d, len(problems)))

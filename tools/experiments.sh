@@ -3,7 +3,8 @@
 #
 # Run every experiment program (build/experiments/*) and rewrite the index
 # DIR/README.md from their headline.md files (--index-only: just rewrite
-# the index). Default DIR: results (full runs) or results/quick (--quick).
+# the index; with DIR results, also the experiments table of README.md).
+# Default DIR: results (full runs) or results/quick (--quick).
 # Extra options pass to every program (e.g. --jobs 2: two runs at once,
 # one thread each; an interrupted set resumes). Exit status: non-zero if any
 # experiment failed or came out incomplete.
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --out=*) out=${1#--out=} ;;
     --index-only) index_only=1 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) pass+=("$1") ;;
     esac
     shift
@@ -66,5 +67,25 @@ done
         echo "| $e | $h | $links |"
     done
 } > "$out/README.md.tmp" && mv "$out/README.md.tmp" "$out/README.md"
+
+# the committed results also feed the table in the top-level README,
+# between its two markers (tools/check_results.py --readme checks it)
+if [ $quick = 0 ] && [ "$out" = results ] &&
+    grep -q '^<!-- experiments: generated from results/README.md -->$' README.md &&
+    grep -q '^<!-- /experiments -->$' README.md; then
+    {
+        echo "| experiment | headline (mean ± sd over seeds) |"
+        echo "|---|---|"
+        for e in $exps; do
+            echo "| [$e](results/$e/summary.md) | $(cat "$out/$e/headline.md" 2>/dev/null || echo missing) |"
+        done
+    } > README.md.rows
+    awk -v rows=README.md.rows '
+        /^<!-- experiments: generated from results\/README.md -->$/ {
+            print; while ((getline l < rows) > 0) print l; skip = 1; next }
+        /^<!-- \/experiments -->$/ { skip = 0 }
+        !skip' README.md > README.md.tmp && mv README.md.tmp README.md
+    rm -f README.md.rows
+fi
 echo "experiments.sh: all done in $((SECONDS - start)) s; index: $out/README.md"
 exit $fail
