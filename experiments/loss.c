@@ -115,20 +115,29 @@ static void report(const experiment *e, FILE *md)
         size_t ca = chosen(e, s, CE), cb = chosen(e, s, MSE);
         if (ca == NRATE || cb == NRATE)
             continue;
-        double m, sd, ci;
-        size_t n = exp_paired(e, vid(s, CE, ca), vid(s, MSE, cb),
-                              exp_final_test_acc_trained, &m, &sd, &ci);
         fprintf(md, "- %s: ", start_title[s]);
-        if (n < 2 || !isfinite(ci))
-            fprintf(md, "too few paired seeds to compare.\n");
-        else if (m - ci > 0)
-            fprintf(md, "cross-entropy ends ahead by %.4f test accuracy.\n",
-                    m);
-        else if (m + ci < 0)
-            fprintf(md, "MSE ends ahead by %.4f test accuracy.\n", -m);
-        else
-            fprintf(md, "the two losses end level (difference %+.4f, "
-                        "within its interval).\n", m);
+        static const char *const when[2] = {"after the first epoch",
+                                            "after the last"};
+        exp_metric_fn *const fs[2] = {first_epoch_acc,
+                                      exp_final_test_acc_trained};
+        for (int k = 0; k < 2; k++) {
+            double m, sd, ci;
+            size_t n = exp_paired(e, vid(s, CE, ca), vid(s, MSE, cb), fs[k],
+                                  &m, &sd, &ci);
+            fprintf(md, "%s", k ? "; " : "");
+            if (n < 2 || !isfinite(ci))
+                fprintf(md, "%s, too few paired seeds to compare", when[k]);
+            else if (m - ci > 0)
+                fprintf(md, "%s cross-entropy is ahead by %.4f test "
+                            "accuracy", when[k], m);
+            else if (m + ci < 0)
+                fprintf(md, "%s MSE is ahead by %.4f test accuracy", when[k],
+                        -m);
+            else
+                fprintf(md, "%s the two are level (difference %+.4f, within "
+                            "its interval)", when[k], m);
+        }
+        fprintf(md, ".\n");
     }
     double sat_mse = best_val(e, SAT, MSE), sat_ce = best_val(e, SAT, CE);
     if (isfinite(sat_mse) && sat_mse < 0.2)
@@ -192,10 +201,12 @@ static void headline(const experiment *e, FILE *f)
         }
         size_t a = vid(s, CE, ca), b = vid(s, MSE, cb);
         fprintf(f, "test accuracy %s with cross-entropy (lr %s) vs %s with "
-                   "MSE (lr %s), %s",
+                   "MSE (lr %s), %s; after the first epoch %s vs %s, %s",
                 exp_str(e, a, exp_final_test_acc_trained), rates[ca],
                 exp_str(e, b, exp_final_test_acc_trained), rates[cb],
-                exp_paired_str(e, a, b, exp_final_test_acc_trained));
+                exp_paired_str(e, a, b, exp_final_test_acc_trained),
+                exp_str(e, a, first_epoch_acc), exp_str(e, b, first_epoch_acc),
+                exp_paired_str(e, a, b, first_epoch_acc));
     }
     double sat_mse = best_val(e, SAT, MSE);
     if (isfinite(sat_mse) && sat_mse < 0.2)
