@@ -298,7 +298,8 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
         loss_sum += loss;
         right += ok;
         if (t->on_step)
-            t->on_step(t->ctx, t, s + 1, steps, loss / (double)b);
+            t->on_step(t->ctx, t, s + 1, steps, loss / (double)b,
+                       sqrt(ss));
     }
     double secs = now() - t0;
     memset(e, 0, sizeof *e);

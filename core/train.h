@@ -58,9 +58,12 @@ typedef struct bp_epoch_stats {
 
 typedef struct bp_trainer bp_trainer;
 
-/* Called after every step (progress) and after every epoch. */
+/* Called after every step (progress) and after every epoch. A step
+ * reports the epoch's step number (1-based) of `steps`, the batch's mean
+ * loss and the global L2 norm of the gradient (every weight, bias and
+ * batch-norm parameter) before any clipping. */
 typedef void bp_step_cb(void *ctx, const bp_trainer *t, size_t step,
-                        size_t steps, double loss);
+                        size_t steps, double loss, double grad_norm);
 typedef void bp_epoch_cb(void *ctx, const bp_trainer *t,
                          const bp_epoch_stats *e);
 

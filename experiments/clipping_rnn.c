@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "core/alloc.h"
 #include "experiments/harness.h"
 
 #define CALIB_EPOCHS 5
@@ -20,47 +19,13 @@ static double final_loss(const exp_run *r)
     return r->done ? r->final_test_loss : NAN;
 }
 
-/* The mean global gradient norm while the stable variant (o: the 10x
- * smaller rate, unclipped; seed 0) trains for CALIB_EPOCHS epochs: per
- * epoch the norm of the per-layer mean norms, then the mean over epochs. */
-static bp_status calibrate(const bp_run_opts *o, double *norm, bp_err *err)
-{
-    bp_data_opts dopts;
-    bp_data d = {0};
-    bp_net *net = NULL;
-    bp_optim *opt = NULL;
-    bp_trainer *t = NULL;
-    bp_run_opts c = *o;
-    c.epochs = CALIB_EPOCHS;
-    bp_status s;
-    if ((s = bp_run_data_opts(&c, &dopts, err)) == BP_OK &&
-        (s = bp_data_load(&dopts, &d, err)) == BP_OK &&
-        (s = bp_run_build(&c, &d, &net, &opt, &t, err)) == BP_OK &&
-        (s = bp_trainer_run(t, err)) == BP_OK) {
-        double sum = 0;
-        for (size_t k = 0; k < t->nhistory; k++) {
-            double ss = 0;
-            for (size_t l = 0; l < net->ndense; l++)
-                ss += t->history[k].grad_norm[l] * t->history[k].grad_norm[l];
-            sum += sqrt(ss);
-        }
-        *norm = sum / (double)t->nhistory;
-        calib_params = (double)bp_net_count_params(net);
-    }
-    bp_trainer_destroy(t);
-    bp_optim_destroy(opt);
-    bp_net_destroy(net);
-    bp_data_free(&d);
-    return s;
-}
-
 static void report(const experiment *e, FILE *md)
 {
     fprintf(md, "Thresholds from the observed norms: while the stable variant "
                 "(lr 0.01, unclipped, seed 0) trained for %d epochs, the "
-                "global gradient norm averaged %.3g (%.0f parameters); "
-                "clip-norm is that norm, clip-value its root-mean-square "
-                "component, %.3g.\n\n",
+                "global gradient norm averaged %.3g over its steps (%.0f "
+                "parameters); clip-norm is that norm, clip-value its "
+                "root-mean-square component, %.3g.\n\n",
             CALIB_EPOCHS, threshold_norm, calib_params, threshold_value);
     fprintf(md, "| variant | diverged | final test MSE (the others) |\n"
                 "|---|---|---|\n");
@@ -166,7 +131,9 @@ int main(int argc, char **argv)
         v->o.epochs = e.quick ? 2 : 30;
     }
     bp_err err = {0};
-    if (calibrate(&e.variants[3].o, &threshold_norm, &err) != BP_OK) {
+    if (exp_observed_grad_norm(&e.variants[3].o, CALIB_EPOCHS,
+                               &threshold_norm, &calib_params,
+                               &err) != BP_OK) {
         fprintf(stderr, "clipping_rnn: %s\n", err.msg);
         return 1;
     }

@@ -480,7 +480,9 @@ size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
     size_t n = 0;
     for (size_t s = 0; s < e->nseeds; s++) {
         const exp_run *r = exp_get(e, v, s);
-        if (!r->nepochs)
+        /* a run with no epoch is no result, unless it diverged in its
+         * first epoch with a trace of the steps before */
+        if (!r->nepochs && !(r->diverged && r->ntrace))
             continue;
         double val = f(r);
         if (isfinite(val))
@@ -561,6 +563,42 @@ size_t exp_reached(const experiment *e, size_t v, double target)
     for (size_t s = 0; s < e->nseeds; s++)
         n += isfinite(exp_epoch_reaching(exp_get(e, v, s), target));
     return n;
+}
+
+bool exp_stable(const experiment *e, size_t v, double target)
+{
+    size_t n = exp_recorded(e, v);
+    return n == e->nseeds && n && !exp_diverged(e, v) &&
+           exp_reached(e, v, target) == n;
+}
+
+size_t exp_stable_run(const experiment *e, const size_t *vs, size_t n,
+                      double target, size_t *first)
+{
+    size_t best = 0, run = 0;
+    *first = 0;
+    for (size_t i = 0; i < n; i++) {
+        run = exp_stable(e, vs[i], target) ? run + 1 : 0;
+        if (run > best)
+            best = run, *first = i + 1 - run;
+    }
+    return best;
+}
+
+const char *exp_stable_range_str(const experiment *e, const size_t *vs,
+                                 const char *const *rates, size_t n,
+                                 double target)
+{
+    static char buf[4][96];
+    static int i;
+    i = (i + 1) % 4;
+    size_t first, k = exp_stable_run(e, vs, n, target, &first);
+    if (!k)
+        return "none";
+    const char *lo = rates[first], *hi = rates[first + k - 1];
+    snprintf(buf[i], sizeof buf[i], "lr %s .. %s (%.1f decades)", lo, hi,
+             log10(strtod(hi, NULL) / strtod(lo, NULL)));
+    return buf[i];
 }
 
 size_t exp_curve_val_acc(const experiment *e, const size_t *vs,
@@ -953,6 +991,20 @@ typedef struct cb_ctx {
     size_t index, total;
 } cb_ctx;
 
+/* the variant's trace: every step's gradient norm and loss, up to its cap */
+static void on_step(void *ctx, const bp_trainer *t, size_t step, size_t steps,
+                    double loss, double grad_norm)
+{
+    (void)t, (void)step, (void)steps;
+    cb_ctx *c = ctx;
+    exp_run *r = c->r;
+    if (r->ntrace < c->e->variants[r->variant].trace_steps) {
+        r->trace_grad[r->ntrace] = grad_norm;
+        r->trace_loss[r->ntrace] = loss;
+        r->ntrace++;
+    }
+}
+
 static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *s)
 {
     (void)t;
@@ -976,6 +1028,51 @@ static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *s)
                 (unsigned long long)s->epoch, c->epochs, s->test_acc);
         fflush(stderr);
     }
+}
+
+typedef struct norm_sum {
+    double sum;
+    size_t n;
+} norm_sum;
+
+static void add_norm(void *ctx, const bp_trainer *t, size_t step,
+                     size_t steps, double loss, double grad_norm)
+{
+    (void)t, (void)step, (void)steps, (void)loss;
+    norm_sum *a = ctx;
+    a->sum += grad_norm;
+    a->n++;
+}
+
+bp_status exp_observed_grad_norm(const bp_run_opts *o, size_t epochs,
+                                 double *norm, double *params, bp_err *err)
+{
+    bp_data_opts dopts;
+    bp_data d = {0};
+    bp_net *net = NULL;
+    bp_optim *opt = NULL;
+    bp_trainer *t = NULL;
+    bp_run_opts c = *o;
+    c.epochs = (long long)epochs;
+    c.seed = 0;
+    c.clip_norm = c.clip_value = 0;
+    norm_sum a = {0, 0};
+    bp_status s;
+    if ((s = bp_run_data_opts(&c, &dopts, err)) == BP_OK &&
+        (s = bp_data_load(&dopts, &d, err)) == BP_OK &&
+        (s = bp_run_build(&c, &d, &net, &opt, &t, err)) == BP_OK) {
+        t->on_step = add_norm;
+        t->ctx = &a;
+        if ((s = bp_trainer_run(t, err)) == BP_OK) {
+            *norm = a.n ? a.sum / (double)a.n : NAN;
+            *params = (double)bp_net_count_params(net);
+        }
+    }
+    bp_trainer_destroy(t);
+    bp_optim_destroy(opt);
+    bp_net_destroy(net);
+    bp_data_free(&d);
+    return s;
 }
 
 /* The data of the last run, kept while variants share it. */
@@ -1050,8 +1147,13 @@ static bp_status run_one(experiment *e, size_t i, size_t index, size_t total,
     r->epochs = bp_alloc(ne * sizeof *r->epochs);
     if (net->steps)
         r->step_norms = bp_alloc(bp_mul_size(ne, net->steps * sizeof(double)));
-    if (!r->epochs ||
-        (net->steps && !r->step_norms)) {
+    size_t nt = e->variants[r->variant].trace_steps;
+    if (nt) {
+        r->trace_grad = bp_alloc(bp_mul_size(nt, sizeof(double)));
+        r->trace_loss = bp_alloc(bp_mul_size(nt, sizeof(double)));
+    }
+    if (!r->epochs || (net->steps && !r->step_norms) ||
+        (nt && (!r->trace_grad || !r->trace_loss))) {
         st = bp_fail(err, BP_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -1064,6 +1166,8 @@ static bp_status run_one(experiment *e, size_t i, size_t index, size_t total,
     r->host[sizeof r->host - 1] = '\0';
     cb_ctx c = {e, r, ne, index, total};
     t->on_epoch = on_epoch;
+    if (nt)
+        t->on_step = on_step;
     t->ctx = &c;
     t->stop = &stop_requested;
     st = bp_trainer_run(t, err);
@@ -1475,7 +1579,21 @@ static bool save_run(experiment *e, size_t i)
         }
         tprintf(&t, "]}");
     }
-    tprintf(&t, "\n  ]\n}\n");
+    tprintf(&t, "\n  ]");
+    if (e->variants[r->variant].trace_steps) {
+        tprintf(&t, ",\n  \"trace\": {\"grad_norm\": [");
+        for (size_t k = 0; k < r->ntrace; k++) {
+            tprintf(&t, k ? ", " : "");
+            tjson_num(&t, r->trace_grad[k]);
+        }
+        tprintf(&t, "],\n            \"loss\": [");
+        for (size_t k = 0; k < r->ntrace; k++) {
+            tprintf(&t, k ? ", " : "");
+            tjson_num(&t, r->trace_loss[k]);
+        }
+        tprintf(&t, "]}");
+    }
+    tprintf(&t, "\n}\n");
     return save_record(e, i, "json", &t);
 }
 
@@ -1483,8 +1601,12 @@ static void free_run(exp_run *r)
 {
     bp_free(r->epochs);
     bp_free(r->step_norms);
+    bp_free(r->trace_grad);
+    bp_free(r->trace_loss);
     r->epochs = NULL;
     r->step_norms = NULL;
+    r->trace_grad = r->trace_loss = NULL;
+    r->ntrace = 0;
 }
 
 typedef enum {
@@ -1585,6 +1707,32 @@ static rec_state load_run(experiment *e, size_t i, bool keep)
             }
         }
         r->nepochs = n;
+        const js_val *tr = js_get(&doc, "trace");
+        const js_val *tg = tr ? js_get(tr, "grad_norm") : NULL;
+        const js_val *tl = tr ? js_get(tr, "loss") : NULL;
+        size_t nt = tg && tg->type == JS_ARR && tl && tl->type == JS_ARR
+                        ? (tg->n < tl->n ? tg->n : tl->n)
+                        : 0;
+        if (nt > e->variants[r->variant].trace_steps)
+            nt = e->variants[r->variant].trace_steps;
+        if (nt) {
+            r->trace_grad = bp_alloc(nt * sizeof(double));
+            r->trace_loss = bp_alloc(nt * sizeof(double));
+            if (!r->trace_grad || !r->trace_loss) {
+                fprintf(stderr, "%s: warning: %s: out of memory; the run "
+                                "counts as missing\n", e->prog, path);
+                free_run(r);
+                js_free(&doc);
+                return REC_MISSING;
+            }
+            for (size_t k = 0; k < nt; k++) {
+                r->trace_grad[k] = tg->items[k].type == JS_NUM
+                                       ? tg->items[k].num : NAN;
+                r->trace_loss[k] = tl->items[k].type == JS_NUM
+                                       ? tl->items[k].num : NAN;
+            }
+            r->ntrace = nt;
+        }
         r->done = strcmp(status, "done") == 0;
         r->diverged = strcmp(status, "diverged") == 0;
         snprintf(r->fault, sizeof r->fault, "%s", js_str(&doc, "fault", ""));

@@ -69,6 +69,11 @@ typedef struct exp_run {
     size_t nsteps;       /* recurrent nets: time steps (epochs[k].step_norm) */
     double *step_norms;  /* nepochs x nsteps: where epochs[k].step_norm point */
     size_t best_epoch;   /* early stopping: the restored epoch (else 0) */
+    /* the first steps, when the variant traces them (trace_steps): each
+     * optimizer step's global gradient norm (before clipping) and batch
+     * loss; a run that diverges ends its trace at the last good step */
+    size_t ntrace;
+    double *trace_grad, *trace_loss;
     double final_test_acc, final_test_loss; /* the model the run ended with */
     double seconds;      /* total training time */
     /* where and how it ran (runs/<id>.json) */
@@ -83,9 +88,19 @@ typedef struct exp_variant {
     bp_run_opts o;       /* everything but the seed */
     int threads;         /* 0: the program's --threads */
     const char *isa;     /* NULL: the program's --isa */
+    size_t trace_steps;  /* record the first this many steps (exp_run's
+                            trace); 0: none */
 } exp_variant;
 
 typedef struct experiment experiment;
+
+/* Pascanu et al.'s rule for clipping thresholds, from the norms observed
+ * in a stable run: train o (seed 0) for `epochs` epochs, unclipped, and
+ * give the mean over its steps of the global gradient norm (*norm) and
+ * the network's parameter count (*params); a clip-value threshold is then
+ * the root-mean-square component, *norm / sqrt(*params). */
+bp_status exp_observed_grad_norm(const bp_run_opts *o, size_t epochs,
+                                 double *norm, double *params, bp_err *err);
 
 /* Hooks an experiment fills in. */
 typedef void exp_report_fn(const experiment *e, FILE *md);
@@ -171,8 +186,9 @@ typedef double exp_metric_fn(const exp_run *r);
 double exp_final_test_acc(const exp_run *r);
 double exp_final_gap(const exp_run *r);     /* train_eval_acc - test_acc */
 
-/* mean, standard deviation, 95% half-width over the completed seeds of
- * variant v; returns the number of values used. */
+/* mean, standard deviation, 95% half-width over the seeds of variant v
+ * with a record (an epoch, or a traced run that diverged in its first)
+ * where f is finite; returns the number of values used. */
 size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
                  double *mean, double *sd, double *ci);
 
@@ -207,6 +223,19 @@ size_t exp_choose(const experiment *e, const size_t *vs, size_t n,
 double exp_final_test_acc_trained(const exp_run *r);
 /* How many of variant v's seeds reached target validation accuracy. */
 size_t exp_reached(const experiment *e, size_t v, double target);
+/* A setting trains stably when every seed has a record, none diverged
+ * and every one reached target validation accuracy within the epochs. */
+bool exp_stable(const experiment *e, size_t v, double target);
+/* The longest run of consecutive stable settings among vs[0 .. n): its
+ * first index in *first, its length returned (0: none). */
+size_t exp_stable_run(const experiment *e, const size_t *vs, size_t n,
+                      double target, size_t *first);
+/* That run as "lr 3e-3 .. 0.1 (1.5 decades)", the settings being the
+ * learning rates written in rates[0 .. n), or "none"; in a rotating
+ * static buffer. */
+const char *exp_stable_range_str(const experiment *e, const size_t *vs,
+                                 const char *const *rates, size_t n,
+                                 double target);
 /* Curves over the family, points (cx[k], cy[k]) for the values with a
  * record; returns the number of points: the mean final validation
  * accuracy over the seeds, a diverged seed counting as `chance` (it ends

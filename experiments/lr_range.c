@@ -36,29 +36,6 @@ static double epochs_to_target_capped(const exp_run *r)
     return isfinite(k) ? k : (finished(r) ? (double)r->nepochs + 1 : NAN);
 }
 
-/* A rate trains stably when every seed has a record, none diverged and
- * every one reached the target on validation data within the epochs. */
-static bool stable(const experiment *e, size_t v)
-{
-    size_t n = exp_recorded(e, v);
-    return n == e->nseeds && n && !exp_diverged(e, v) &&
-           exp_reached(e, v, TARGET) == n;
-}
-
-/* The longest run of consecutive stable rates of family bn: first and
- * count (count 0: none). */
-static size_t stable_range(const experiment *e, int bn, size_t *first)
-{
-    size_t best = 0, run = 0;
-    *first = 0;
-    for (size_t r = 0; r < NRATE; r++) {
-        run = stable(e, vid(bn, r)) ? run + 1 : 0;
-        if (run > best)
-            best = run, *first = r + 1 - run;
-    }
-    return best;
-}
-
 /* The rate of family bn chosen on validation data (exp_choose: the best
  * mean final validation accuracy among rates that lost no seed); NRATE
  * when none qualifies. */
@@ -70,18 +47,14 @@ static size_t chosen(const experiment *e, int bn)
     return exp_choose(e, vs, NRATE, exp_final_val_acc);
 }
 
-/* "lr 1e-2 .. 1 (2 decades)" or "none" */
+/* family bn's longest run of stable rates, "lr 1e-2 .. 1 (2.0 decades)"
+ * or "none" */
 static const char *range_str(const experiment *e, int bn)
 {
-    static char buf[2][64];
-    size_t first, n = stable_range(e, bn, &first);
-    if (!n)
-        return "none";
-    double lo = strtod(rates[first], NULL);
-    double hi = strtod(rates[first + n - 1], NULL);
-    snprintf(buf[bn], sizeof buf[bn], "lr %s .. %s (%.1f decades)",
-             rates[first], rates[first + n - 1], log10(hi / lo));
-    return buf[bn];
+    size_t vs[NRATE];
+    for (size_t r = 0; r < NRATE; r++)
+        vs[r] = vid(bn, r);
+    return exp_stable_range_str(e, vs, rates, NRATE, TARGET);
 }
 
 static void report(const experiment *e, FILE *md)
@@ -100,7 +73,7 @@ static void report(const experiment *e, FILE *md)
             size_t v = vid(bn, r);
             fprintf(md, " %s%s | %zu/%zu | %s (%zu/%zu) |",
                     exp_str(e, v, exp_final_val_acc),
-                    stable(e, v) ? " (stable)" : "", exp_diverged(e, v),
+                    exp_stable(e, v, TARGET) ? " (stable)" : "", exp_diverged(e, v),
                     exp_recorded(e, v), exp_str(e, v, epochs_to_target),
                     exp_reached(e, v, TARGET), exp_recorded(e, v));
         }

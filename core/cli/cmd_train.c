@@ -65,8 +65,9 @@ static double now(void)
 }
 
 static void on_step(void *ctx, const bp_trainer *t, size_t step, size_t steps,
-                    double loss)
+                    double loss, double grad_norm)
 {
+    (void)grad_norm;
     ui *u = ctx;
     double tnow = now();
     if (step == 1)
