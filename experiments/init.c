@@ -190,8 +190,9 @@ int main(int argc, char **argv)
         "heuristic Glorot & Bengio call standard), Xavier "
         "U(+-sqrt(6/(fan_in+fan_out))) or He N(0, 2/fan_in); biases 0. "
         "Gradient norms are each layer's ||dL/dW|| averaged over the first "
-        "epoch's steps. Five seeds, the same for every variant.";
-    exp_default_seeds(&e, 5);
+        "epoch's steps. Ten seeds, the same for every variant, so every "
+        "comparison is paired.";
+    exp_default_seeds(&e, 10);
     static char layers[NDEPTH][20 * 4];
     for (int d = 0; d < NDEPTH; d++)
         for (int l = 0, p = 0; l < depths[d]; l++)
