@@ -1,6 +1,6 @@
 set terminal pngcairo size 960,600 font 'sans,11'
 set output 'results/loss/test_accuracy.png'
-set title 'Test accuracy per epoch'
+set title 'Test accuracy per epoch, each at its chosen rate'
 set xlabel 'epoch'
 set ylabel 'test accuracy'
 set grid
@@ -16,6 +16,7 @@ set linetype 8 lc rgb '#e377c2' lw 2 pt 11
 set linetype 9 lc rgb '#7f7f7f' lw 2 pt 12
 set linetype 10 lc rgb '#bcbd22' lw 2 pt 13
 set linetype cycle 10
-plot 'results/loss/test_accuracy.png.dat' index 0 using 1:2 with linespoints title 'cross-entropy', \
-     'results/loss/test_accuracy.png.dat' index 1 using 1:2 with linespoints title 'mse', \
-     'results/loss/test_accuracy.png.dat' index 2 using 1:2 with linespoints title 'mse-lr=0.5'
+plot 'results/loss/test_accuracy.png.dat' index 0 using 1:2 with linespoints title 'ce lr=3e-2', \
+     'results/loss/test_accuracy.png.dat' index 1 using 1:2 with linespoints title 'mse lr=3e-2', \
+     'results/loss/test_accuracy.png.dat' index 2 using 1:2 with linespoints title 'ce-saturated lr=1e-2', \
+     'results/loss/test_accuracy.png.dat' index 3 using 1:2 with linespoints title 'mse-saturated lr=3e-2'
