@@ -1,6 +1,6 @@
 set terminal pngcairo size 960,600 font 'sans,11'
 set output 'results/sequential/test_accuracy.png'
-set title 'Test accuracy per epoch'
+set title 'Test accuracy per epoch, each at its chosen rate'
 set xlabel 'epoch'
 set ylabel 'test accuracy'
 set grid
@@ -16,5 +16,5 @@ set linetype 8 lc rgb '#e377c2' lw 2 pt 11
 set linetype 9 lc rgb '#7f7f7f' lw 2 pt 12
 set linetype 10 lc rgb '#bcbd22' lw 2 pt 13
 set linetype cycle 10
-plot 'results/sequential/test_accuracy.png.dat' index 0 using 1:2 with linespoints title 'lstm-128 over rows', \
-     'results/sequential/test_accuracy.png.dat' index 1 using 1:2 with linespoints title 'mlp 256-128'
+plot 'results/sequential/test_accuracy.png.dat' index 0 using 1:2 with linespoints title 'lstm-128 over rows lr=1e-2', \
+     'results/sequential/test_accuracy.png.dat' index 1 using 1:2 with linespoints title 'mlp 256-128 lr=1e-3'
