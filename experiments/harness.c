@@ -473,6 +473,13 @@ static void summarize(const double *x, size_t n, double sd1, double *mean,
     *ci = n > 1 ? t975(n - 1) * *sd / sqrt((double)n) : NAN;
 }
 
+/* a run with no epoch is no result, unless it diverged in its first
+ * epoch with a trace of the steps before */
+static bool has_result(const exp_run *r)
+{
+    return r->nepochs || (r->diverged && r->ntrace);
+}
+
 size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
                  double *mean, double *sd, double *ci)
 {
@@ -480,9 +487,7 @@ size_t exp_stats(const experiment *e, size_t v, exp_metric_fn *f,
     size_t n = 0;
     for (size_t s = 0; s < e->nseeds; s++) {
         const exp_run *r = exp_get(e, v, s);
-        /* a run with no epoch is no result, unless it diverged in its
-         * first epoch with a trace of the steps before */
-        if (!r->nepochs && !(r->diverged && r->ntrace))
+        if (!has_result(r))
             continue;
         double val = f(r);
         if (isfinite(val))
@@ -499,7 +504,7 @@ size_t exp_paired(const experiment *e, size_t a, size_t b, exp_metric_fn *f,
     size_t n = 0;
     for (size_t s = 0; s < e->nseeds; s++) {
         const exp_run *ra = exp_get(e, a, s), *rb = exp_get(e, b, s);
-        if (!ra->nepochs || !rb->nepochs)
+        if (!has_result(ra) || !has_result(rb))
             continue;
         double x = f(ra), y = f(rb);
         if (isfinite(x) && isfinite(y))
@@ -989,7 +994,100 @@ typedef struct cb_ctx {
     exp_run *r;
     size_t epochs;
     size_t index, total;
+    unsigned *probe_cnt; /* per unit of every activation layer */
 } cb_ctx;
+
+/* the activation's derivative, from its output */
+static double derivative(bp_act a, float y)
+{
+    switch (a) {
+    case BP_ACT_SIGMOID:
+        return (double)y * (1.0 - (double)y);
+    case BP_ACT_TANH:
+        return 1.0 - (double)y * (double)y;
+    case BP_ACT_RELU:
+        break;
+    }
+    return y > 0.0f ? 1.0 : 0.0;
+}
+
+static bool saturated(bp_act a, float y)
+{
+    switch (a) {
+    case BP_ACT_SIGMOID:
+        return y * (1.0f - y) < 0.0125f;
+    case BP_ACT_TANH:
+        return 1.0f - y * y < 0.05f;
+    case BP_ACT_RELU:
+        break;
+    }
+    return !(y > 0.0f);
+}
+
+/* The activation layers the probe reads: their outputs must survive the
+ * whole forward pass, so one followed by an in-place layer is skipped. */
+static bool probed(const bp_net *net, size_t i)
+{
+    const bp_layer *l = &net->layers[i];
+    return l->ops->is_activation &&
+           !(i + 1 < net->nlayers && net->layers[i + 1].ops->is_activation);
+}
+
+static size_t probe_units_total(const bp_net *net, size_t *nact)
+{
+    size_t units = 0;
+    *nact = 0;
+    for (size_t i = 0; i < net->nlayers; i++)
+        if (probed(net, i))
+            units += bp_shape_size(net->layers[i].out), ++*nact;
+    return units;
+}
+
+/* Forward the first EXP_PROBE training images in inference mode and count,
+ * per unit, the images on which it is saturated; then each probed layer's
+ * share of saturated outputs and of dead units. */
+static void probe_units(bp_net *net, const bp_dataset *d, unsigned *cnt,
+                        double *sat, double *dead, double *deriv)
+{
+    size_t n = d->n < EXP_PROBE ? d->n : EXP_PROBE, units;
+    size_t nact;
+    units = probe_units_total(net, &nact);
+    memset(cnt, 0, units * sizeof *cnt);
+    for (size_t a = 0; a < nact; a++)
+        deriv[a] = 0;
+    for (size_t r0 = 0; r0 < n; r0 += net->max_batch) {
+        size_t b = n - r0 < net->max_batch ? n - r0 : net->max_batch;
+        bp_net_forward(net, d->x + r0 * d->dim, b, false, 0);
+        unsigned *c = cnt;
+        size_t a = 0;
+        for (size_t i = 0; i < net->nlayers; i++) {
+            if (!probed(net, i))
+                continue;
+            const bp_layer *l = &net->layers[i];
+            size_t w = bp_shape_size(l->out);
+            for (size_t r = 0; r < b; r++)
+                for (size_t u = 0; u < w; u++) {
+                    float y = l->y[r * w + u];
+                    c[u] += saturated(l->ops->act, y);
+                    deriv[a] += derivative(l->ops->act, y);
+                }
+            c += w, a++;
+        }
+    }
+    const unsigned *c = cnt;
+    size_t a = 0;
+    for (size_t i = 0; i < net->nlayers; i++) {
+        if (!probed(net, i))
+            continue;
+        size_t w = bp_shape_size(net->layers[i].out), all = 0, gone = 0;
+        for (size_t u = 0; u < w; u++)
+            all += c[u], gone += c[u] == n;
+        sat[a] = n && w ? (double)all / ((double)n * (double)w) : NAN;
+        deriv[a] = n && w ? deriv[a] / ((double)n * (double)w) : NAN;
+        dead[a] = w && n ? (double)gone / (double)w : NAN;
+        c += w, a++;
+    }
+}
 
 /* the variant's trace: every step's gradient norm and loss, up to its cap */
 static void on_step(void *ctx, const bp_trainer *t, size_t step, size_t steps,
@@ -1007,7 +1105,6 @@ static void on_step(void *ctx, const bp_trainer *t, size_t step, size_t steps,
 
 static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *s)
 {
-    (void)t;
     cb_ctx *c = ctx;
     exp_run *r = c->r;
     size_t k = r->nepochs;
@@ -1020,6 +1117,10 @@ static void on_epoch(void *ctx, const bp_trainer *t, const bp_epoch_stats *s)
                    r->nsteps * sizeof *r->step_norms);
             r->epochs[k].step_norm = r->step_norms + k * r->nsteps;
         }
+        if (r->nact)
+            probe_units(t->net, &t->data->train, c->probe_cnt,
+                        r->saturated + k * r->nact, r->dead + k * r->nact,
+                        r->deriv + k * r->nact);
         r->nepochs++;
     }
     if (isatty(2)) {
@@ -1136,6 +1237,7 @@ static bp_status run_one(experiment *e, size_t i, size_t index, size_t total,
     bp_net *net = NULL;
     bp_optim *opt = NULL;
     bp_trainer *t = NULL;
+    unsigned *probe_cnt = NULL;
     bp_status st;
     /* the variant's table and threads reach the run through o: its
      * context comes from bp_run_build */
@@ -1152,8 +1254,18 @@ static bp_status run_one(experiment *e, size_t i, size_t index, size_t total,
         r->trace_grad = bp_alloc(bp_mul_size(nt, sizeof(double)));
         r->trace_loss = bp_alloc(bp_mul_size(nt, sizeof(double)));
     }
+    if (e->variants[r->variant].probe_units) {
+        size_t units = probe_units_total(net, &r->nact);
+        probe_cnt = bp_alloc(bp_mul_size(units + 1, sizeof *probe_cnt));
+        size_t row = (r->nact + 1) * sizeof(double);
+        r->saturated = bp_alloc(bp_mul_size(ne, row));
+        r->dead = bp_alloc(bp_mul_size(ne, row));
+        r->deriv = bp_alloc(bp_mul_size(ne, row));
+    }
     if (!r->epochs || (net->steps && !r->step_norms) ||
-        (nt && (!r->trace_grad || !r->trace_loss))) {
+        (nt && (!r->trace_grad || !r->trace_loss)) ||
+        (r->nact &&
+         (!probe_cnt || !r->saturated || !r->dead || !r->deriv))) {
         st = bp_fail(err, BP_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -1164,7 +1276,7 @@ static bp_status run_one(experiment *e, size_t i, size_t index, size_t total,
     if (gethostname(r->host, sizeof r->host) != 0)
         snprintf(r->host, sizeof r->host, "unknown");
     r->host[sizeof r->host - 1] = '\0';
-    cb_ctx c = {e, r, ne, index, total};
+    cb_ctx c = {e, r, ne, index, total, probe_cnt};
     t->on_epoch = on_epoch;
     if (nt)
         t->on_step = on_step;
@@ -1191,6 +1303,7 @@ static bp_status run_one(experiment *e, size_t i, size_t index, size_t total,
 done:
     if (st != BP_OK && !r->fault[0])
         snprintf(r->fault, sizeof r->fault, "%s", err->msg);
+    bp_free(probe_cnt);
     bp_trainer_destroy(t);
     bp_optim_destroy(opt);
     bp_net_destroy(net);
@@ -1580,6 +1693,25 @@ static bool save_run(experiment *e, size_t i)
         tprintf(&t, "]}");
     }
     tprintf(&t, "\n  ]");
+    if (r->nact) {
+        tprintf(&t, ",\n  \"units\": {\"nact\": %zu, \"saturated\": [",
+                r->nact);
+        for (size_t k = 0; k < r->nepochs * r->nact; k++) {
+            tprintf(&t, k ? ", " : "");
+            tjson_num(&t, r->saturated[k]);
+        }
+        tprintf(&t, "],\n            \"dead\": [");
+        for (size_t k = 0; k < r->nepochs * r->nact; k++) {
+            tprintf(&t, k ? ", " : "");
+            tjson_num(&t, r->dead[k]);
+        }
+        tprintf(&t, "],\n            \"deriv\": [");
+        for (size_t k = 0; k < r->nepochs * r->nact; k++) {
+            tprintf(&t, k ? ", " : "");
+            tjson_num(&t, r->deriv[k]);
+        }
+        tprintf(&t, "]}");
+    }
     if (e->variants[r->variant].trace_steps) {
         tprintf(&t, ",\n  \"trace\": {\"grad_norm\": [");
         for (size_t k = 0; k < r->ntrace; k++) {
@@ -1603,6 +1735,11 @@ static void free_run(exp_run *r)
     bp_free(r->step_norms);
     bp_free(r->trace_grad);
     bp_free(r->trace_loss);
+    bp_free(r->saturated);
+    bp_free(r->dead);
+    bp_free(r->deriv);
+    r->saturated = r->dead = r->deriv = NULL;
+    r->nact = 0;
     r->epochs = NULL;
     r->step_norms = NULL;
     r->trace_grad = r->trace_loss = NULL;
@@ -1732,6 +1869,35 @@ static rec_state load_run(experiment *e, size_t i, bool keep)
                                        ? tl->items[k].num : NAN;
             }
             r->ntrace = nt;
+        }
+        const js_val *un = js_get(&doc, "units");
+        const js_val *us = un ? js_get(un, "saturated") : NULL;
+        const js_val *ud = un ? js_get(un, "dead") : NULL;
+        const js_val *uv = un ? js_get(un, "deriv") : NULL;
+        double na = un ? js_num(un, "nact") : 0;
+        if (e->variants[r->variant].probe_units && n && na >= 1 &&
+            na <= BP_MAX_LAYERS && us && us->type == JS_ARR && ud &&
+            ud->type == JS_ARR && uv && uv->type == JS_ARR) {
+            size_t nact = (size_t)na;
+            r->saturated = bp_alloc(bp_mul_size(n * nact, sizeof(double)));
+            r->dead = bp_alloc(bp_mul_size(n * nact, sizeof(double)));
+            r->deriv = bp_alloc(bp_mul_size(n * nact, sizeof(double)));
+            if (!r->saturated || !r->dead || !r->deriv) {
+                fprintf(stderr, "%s: warning: %s: out of memory; the run "
+                                "counts as missing\n", e->prog, path);
+                free_run(r);
+                js_free(&doc);
+                return REC_MISSING;
+            }
+            for (size_t k = 0; k < n * nact; k++) {
+                r->saturated[k] = k < us->n && us->items[k].type == JS_NUM
+                                      ? us->items[k].num : NAN;
+                r->dead[k] = k < ud->n && ud->items[k].type == JS_NUM
+                                 ? ud->items[k].num : NAN;
+                r->deriv[k] = k < uv->n && uv->items[k].type == JS_NUM
+                                  ? uv->items[k].num : NAN;
+            }
+            r->nact = nact;
         }
         r->done = strcmp(status, "done") == 0;
         r->diverged = strcmp(status, "diverged") == 0;

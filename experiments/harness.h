@@ -55,6 +55,7 @@
 #define EXP_NAME_MAX 64 /* a variant's name, with its NUL */
 #define EXP_ID_MAX 96
 #define EXP_MAX_EPOCHS 1000
+#define EXP_PROBE 1000 /* training images the unit probe looks at */
 
 /* What one run left behind. */
 typedef struct exp_run {
@@ -74,6 +75,17 @@ typedef struct exp_run {
      * loss; a run that diverges ends its trace at the last good step */
     size_t ntrace;
     double *trace_grad, *trace_loss;
+    /* after each epoch, when the variant probes its units (probe_units):
+     * per activation layer (nact of them, in network order) the share of
+     * its outputs that are saturated and of its units that are dead over
+     * the first EXP_PROBE training images, in inference mode. Saturated:
+     * the activation's derivative is below 5% of its largest (ReLU: the
+     * output is 0; sigmoid: y(1 - y) < 0.0125; tanh: 1 - y^2 < 0.05);
+     * dead: saturated on every one of those images; deriv: the mean of
+     * the activation's derivative over those outputs (the factor the
+     * layer multiplies the backward signal by, on average). */
+    size_t nact;
+    double *saturated, *dead, *deriv; /* nepochs x nact */
     double final_test_acc, final_test_loss; /* the model the run ended with */
     double seconds;      /* total training time */
     /* where and how it ran (runs/<id>.json) */
@@ -90,6 +102,7 @@ typedef struct exp_variant {
     const char *isa;     /* NULL: the program's --isa */
     size_t trace_steps;  /* record the first this many steps (exp_run's
                             trace); 0: none */
+    bool probe_units;    /* record exp_run's saturated and dead shares */
 } exp_variant;
 
 typedef struct experiment experiment;
@@ -248,7 +261,8 @@ size_t exp_curve_epochs_to(const experiment *e, const size_t *vs,
                            const double *x, size_t n, double target,
                            double *cx, double *cy);
 /* Paired over seeds: the differences f(a, s) - f(b, s) for every seed
- * index s where both values are finite; their mean, standard deviation
+ * index s where both runs have a record (as exp_stats) and both values
+ * are finite; their mean, standard deviation
  * and 95% half-width (Student's t); returns how many pairs. */
 size_t exp_paired(const experiment *e, size_t a, size_t b, exp_metric_fn *f,
                   double *mean, double *sd, double *ci);
