@@ -92,13 +92,41 @@ static size_t series_trace(const experiment *e, size_t v, double *x,
     return n;
 }
 
-/* the lowest rate where an unclipped seed diverged; NRATE: none */
-static size_t first_diverging(const experiment *e)
+/* the lowest rate where a seed of mode m diverged; NRATE: none */
+static size_t first_diverging_mode(const experiment *e, int m)
 {
     for (size_t r = 0; r < NRATE; r++)
-        if (exp_diverged(e, vid(NONE, r)))
+        if (exp_diverged(e, vid(m, r)))
             return r;
     return NRATE;
+}
+
+static size_t first_diverging(const experiment *e)
+{
+    return first_diverging_mode(e, NONE);
+}
+
+/* where mode m's seeds began to diverge: "none up to lr 30", "from lr 1
+ * on (2/10 there)" */
+static const char *divergence_str(const experiment *e, int m)
+{
+    static char buf[NMODE][64];
+    size_t d = first_diverging_mode(e, m);
+    if (d == NRATE)
+        snprintf(buf[m], sizeof buf[m], "none up to lr %s",
+                 rates[NRATE - 1]);
+    else
+        snprintf(buf[m], sizeof buf[m], "from lr %s on (%zu/%zu there)",
+                 rates[d], exp_diverged(e, vid(m, d)),
+                 exp_recorded(e, vid(m, d)));
+    return buf[m];
+}
+
+/* test accuracy, a diverged run counting as chance (it ends without a
+ * usable model): how a fixed rate's modes compare */
+static double test_acc_or_chance(const exp_run *r)
+{
+    return r->diverged ? 0.1 : exp_final_test_acc_trained(r);
 }
 
 static void report(const experiment *e, FILE *md)
@@ -134,9 +162,26 @@ static void report(const experiment *e, FILE *md)
     fprintf(md, "\nA rate is stable when no seed diverged and every seed "
                 "reached %.2f validation accuracy within the epochs. The "
                 "longest run of stable rates: %s unclipped, %s clipped by "
-                "norm, %s clipped by value.\n\n",
+                "norm, %s clipped by value. Divergence: %s unclipped, "
+                "%s clipped by norm, %s clipped by value.\n\n",
             TARGET, range_str(e, NONE), range_str(e, NORM),
-            range_str(e, VALUE));
+            range_str(e, VALUE), divergence_str(e, NONE),
+            divergence_str(e, NORM), divergence_str(e, VALUE));
+    size_t d = first_diverging(e);
+    if (d < NRATE) {
+        fprintf(md, "At lr %s, the lowest rate where an unclipped seed "
+                    "diverged, test accuracy with a diverged run counted "
+                    "as chance (0.1), paired over the seeds:\n\n",
+                rates[d]);
+        for (int m = NORM; m < NMODE; m++) {
+            char what[96];
+            snprintf(what, sizeof what, "Test accuracy at lr %s, %s minus "
+                     "unclipped", rates[d], mode_title[m]);
+            exp_compare_paired(e, md, vid(m, d), vid(NONE, d),
+                               test_acc_or_chance, what, true);
+        }
+        fprintf(md, "\n");
+    }
     fprintf(md, "The gradient on the way: log10 of the global norm "
                 "(before any clipping) at the first step and of its peak "
                 "over the first %d steps, and the steps a diverged run took "
@@ -215,32 +260,31 @@ static void plots(const experiment *e, FILE *md)
 
 static void headline(const experiment *e, FILE *f)
 {
-    fprintf(f, "stable rates (no divergence, %.2f validation accuracy "
-               "within the epochs): %s unclipped, %s clipped by norm, %s "
-               "by value",
+    size_t d = first_diverging(e);
+    fprintf(f, "divergence: %s clipped by norm, %s by value, %s "
+               "unclipped",
+            divergence_str(e, NORM), divergence_str(e, VALUE),
+            divergence_str(e, NONE));
+    if (d < NRATE) {
+        size_t v = vid(NONE, d), n = vid(NORM, d), c = vid(VALUE, d);
+        fprintf(f, "; at lr %s test accuracy (a diverged run counted as "
+                   "chance) %s clipped by norm, %s by value vs %s unclipped "
+                   "(norm minus unclipped %s); unclipped there the log10 "
+                   "gradient norm went from %s at the first step to a peak "
+                   "of %s within %d steps, the diverging seeds stopping "
+                   "after %s",
+                rates[d], exp_str(e, n, test_acc_or_chance),
+                exp_str(e, c, test_acc_or_chance),
+                exp_str(e, v, test_acc_or_chance),
+                exp_paired_str(e, n, v, test_acc_or_chance),
+                exp_str(e, v, log_first_norm), exp_str(e, v, log_peak_norm),
+                TRACE, exp_str(e, v, steps_to_divergence));
+    }
+    fprintf(f, "; stable rates (%.2f validation accuracy within the epochs "
+               "in every seed): %s unclipped, %s clipped by norm, %s by "
+               "value",
             TARGET, range_str(e, NONE), range_str(e, NORM),
             range_str(e, VALUE));
-    size_t d = first_diverging(e);
-    if (d < NRATE) {
-        size_t v = vid(NONE, d);
-        fprintf(f, "; unclipped at lr %s %zu/%zu diverged, log10 of the "
-                   "gradient norm rising from %s at the first step to %s "
-                   "within %s steps",
-                rates[d], exp_diverged(e, v), exp_recorded(e, v),
-                exp_str(e, v, log_first_norm), exp_str(e, v, log_peak_norm),
-                exp_str(e, v, steps_to_divergence));
-        if (exp_diverged(e, vid(NORM, d)) + exp_diverged(e, vid(VALUE, d)))
-            fprintf(f, "; there %zu/%zu clipped by norm and %zu/%zu by "
-                       "value diverged",
-                    exp_diverged(e, vid(NORM, d)),
-                    exp_recorded(e, vid(NORM, d)),
-                    exp_diverged(e, vid(VALUE, d)),
-                    exp_recorded(e, vid(VALUE, d)));
-        else
-            fprintf(f, "; no clipped run diverged there");
-    } else {
-        fprintf(f, "; no unclipped run diverged at any rate");
-    }
     size_t c0 = chosen(e, NONE), c1 = chosen(e, NORM);
     if (c0 < NRATE && c1 < NRATE)
         fprintf(f, "; at the rate chosen on validation, test accuracy %s "
