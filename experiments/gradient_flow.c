@@ -150,6 +150,56 @@ static double layer_last(const experiment *e, size_t v, size_t l,
     return c ? s / (double)c : NAN;
 }
 
+static double mean_of(const experiment *e, size_t v, exp_metric_fn *f)
+{
+    double m, sd, ci;
+    return exp_stats(e, v, f, &m, &sd, &ci) ? m : NAN;
+}
+
+/* What the numbers say of the sigmoid net, each clause chosen by them:
+ * whether its gradient vanishes, whether saturation or the derivative's
+ * size accounts for it, and what batch norm does to it. */
+static void reading(const experiment *e, FILE *f)
+{
+    double r = mean_of(e, vid(0, 0), ratio_last);
+    double sat = mean_of(e, vid(0, 0), sat_last);
+    double d = mean_of(e, vid(0, 0), deriv_last);
+    double p = mean_of(e, vid(0, 0), log_deriv_product_last);
+    if (!isfinite(r)) {
+        fprintf(f, "the sigmoid net left no gradient record");
+        return;
+    }
+    if (r < -1) {
+        fprintf(f, "without batch norm the sigmoid net's first layer gets "
+                   "10^%.1f of the output layer's gradient", r);
+        if (sat < 0.01)
+            fprintf(f, " with %.2f%% of its hidden units saturated: what "
+                       "shrinks it is the derivative's own size (mean "
+                       "%.3f per layer, 10^%.1f over the %d), not "
+                       "saturation", 100 * sat, d, p, DEPTH);
+        else
+            fprintf(f, " with %.1f%% of its hidden units saturated (mean "
+                       "derivative %.3f per layer, 10^%.1f over the %d)",
+                    100 * sat, d, p, DEPTH);
+    } else {
+        fprintf(f, "the sigmoid net's gradient does not vanish: its first "
+                   "layer gets 10^%.1f of the output layer's", r);
+    }
+    double m, sd, ci;
+    if (exp_paired(e, vid(0, 1), vid(0, 0), ratio_last, &m, &sd, &ci) >= 2 &&
+        isfinite(ci)) {
+        if (m - ci > 0)
+            fprintf(f, "; batch norm lifts that ratio by %.1f decades "
+                       "(paired [%+.2f, %+.2f])", m, m - ci, m + ci);
+        else if (m + ci < 0)
+            fprintf(f, "; batch norm lowers that ratio by %.1f decades "
+                       "(paired [%+.2f, %+.2f])", -m, m - ci, m + ci);
+        else
+            fprintf(f, "; batch norm leaves that ratio as it is (paired "
+                       "%+.2f [%+.2f, %+.2f])", m, m - ci, m + ci);
+    }
+}
+
 static void report(const experiment *e, FILE *md)
 {
     size_t last = 0;
@@ -229,6 +279,9 @@ static void report(const experiment *e, FILE *md)
         exp_compare_paired(e, md, vid(2, 0), vid(a, 0), ratio_last, what,
                            true);
     }
+    fprintf(md, "\nReading: ");
+    reading(e, md);
+    fprintf(md, ".\n");
 }
 
 static void plots(const experiment *e, FILE *md)
@@ -286,7 +339,8 @@ static void plots(const experiment *e, FILE *md)
 
 static void headline(const experiment *e, FILE *f)
 {
-    fprintf(f, "log10 first-to-output gradient ratio after the last epoch, "
+    reading(e, f);
+    fprintf(f, "; log10 first-to-output gradient ratio after the last epoch, "
                "without / with batch norm:");
     for (int a = 0; a < NACT; a++)
         fprintf(f, "%s %s %s / %s", a ? "," : "", act_name[a],
