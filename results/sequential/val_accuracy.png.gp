@@ -20,7 +20,9 @@ plot 'results/sequential/val_accuracy.png.dat' index 0 using 1:2 with linespoint
      'results/sequential/val_accuracy.png.dat' index 1 using 1:2 with linespoints title 'lstm-128 over rows lr=1e-3', \
      'results/sequential/val_accuracy.png.dat' index 2 using 1:2 with linespoints title 'lstm-128 over rows lr=3e-3', \
      'results/sequential/val_accuracy.png.dat' index 3 using 1:2 with linespoints title 'lstm-128 over rows lr=1e-2', \
-     'results/sequential/val_accuracy.png.dat' index 4 using 1:2 with linespoints title 'mlp 256-128 lr=3e-4', \
-     'results/sequential/val_accuracy.png.dat' index 5 using 1:2 with linespoints title 'mlp 256-128 lr=1e-3', \
-     'results/sequential/val_accuracy.png.dat' index 6 using 1:2 with linespoints title 'mlp 256-128 lr=3e-3', \
-     'results/sequential/val_accuracy.png.dat' index 7 using 1:2 with linespoints title 'mlp 256-128 lr=1e-2'
+     'results/sequential/val_accuracy.png.dat' index 4 using 1:2 with linespoints title 'lstm-128 over rows lr=3e-2', \
+     'results/sequential/val_accuracy.png.dat' index 5 using 1:2 with linespoints title 'mlp 256-128 lr=3e-4', \
+     'results/sequential/val_accuracy.png.dat' index 6 using 1:2 with linespoints title 'mlp 256-128 lr=1e-3', \
+     'results/sequential/val_accuracy.png.dat' index 7 using 1:2 with linespoints title 'mlp 256-128 lr=3e-3', \
+     'results/sequential/val_accuracy.png.dat' index 8 using 1:2 with linespoints title 'mlp 256-128 lr=1e-2', \
+     'results/sequential/val_accuracy.png.dat' index 9 using 1:2 with linespoints title 'mlp 256-128 lr=3e-2'
