@@ -4,6 +4,7 @@
  * ReLU, with and without batch normalisation (Glorot & Bengio 2010, Ioffe
  * & Szegedy 2015). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "experiments/harness.h"
@@ -126,9 +127,10 @@ static size_t series_sat(const experiment *e, size_t v, double *x,
 }
 
 /* the mean over seeds of layer l's value at the last epoch: its gradient
- * norm (share NULL, l a weight layer) or a share (l a probed layer) */
+ * norm (saturated false, l a weight layer) or its saturated share
+ * (saturated true, l a probed layer) */
 static double layer_last(const experiment *e, size_t v, size_t l,
-                         int which)
+                         bool saturated)
 {
     double s = 0;
     size_t c = 0;
@@ -138,12 +140,10 @@ static double layer_last(const experiment *e, size_t v, size_t l,
             continue;
         size_t k = r->nepochs - 1;
         double val = NAN;
-        if (which == 0 && l < r->ndense)
+        if (!saturated && l < r->ndense)
             val = r->epochs[k].grad_norm[l];
-        else if (which == 1 && l < r->nact && r->saturated)
+        else if (saturated && l < r->nact && r->saturated)
             val = r->saturated[k * r->nact + l];
-        else if (which == 2 && l < r->nact && r->dead)
-            val = r->dead[k * r->nact + l];
         if (isfinite(val))
             s += val, c++;
     }
@@ -248,9 +248,9 @@ static void report(const experiment *e, FILE *md)
     for (size_t v = 0; v < e->nvariants; v++) {
         fprintf(md, "| %s |", e->variants[v].name);
         for (size_t l = 0; l <= DEPTH; l++)
-            fprintf(md, " %.3g |", layer_last(e, v, l, 0));
+            fprintf(md, " %.3g |", layer_last(e, v, l, false));
         for (size_t l = 0; l < DEPTH; l++)
-            fprintf(md, " %.3f |", layer_last(e, v, l, 1));
+            fprintf(md, " %.3f |", layer_last(e, v, l, true));
         fprintf(md, "\n");
     }
     fprintf(md, "\nBatch norm's effect, paired over the seeds (with minus "
