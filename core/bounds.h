@@ -18,6 +18,7 @@
 /* network (widths and the dropout rate: core/layer.h) */
 #define BP_INIT_GAIN_MIN 1e-6
 #define BP_INIT_GAIN_MAX 1000.0
+#define BP_FORGET_BIAS_MAX 100.0 /* either sign */
 /* optimizer */
 #define BP_LR_MIN 1e-9
 #define BP_LR_MAX 100.0

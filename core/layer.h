@@ -94,6 +94,7 @@ typedef struct bp_init_args {
                        generator stream is 1000 + wl */
     bp_init rule;   /* HE or XAVIER (auto resolved by the network) */
     float gain;     /* multiplies the initial weights */
+    float forget_bias; /* lstm: the forget gate's initial bias */
 } bp_init_args;
 
 /* A layer of a built network: its spec, shapes, and its tensors. */

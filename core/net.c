@@ -117,6 +117,9 @@ static bp_status check_head(const bp_net_spec *s, bp_err *err)
                        s->classes);
     bp_status st = bp_check_range("init_gain", s->init_gain, BP_INIT_GAIN_MIN,
                                   BP_INIT_GAIN_MAX, err);
+    if (st == BP_OK)
+        st = bp_check_range("forget_bias", s->forget_bias,
+                            -BP_FORGET_BIAS_MAX, BP_FORGET_BIAS_MAX, err);
     if (st != BP_OK)
         return st;
     if (s->nlayers > BP_MAX_LAYERS - 1)
@@ -402,6 +405,7 @@ static void init_weights(bp_net *net, uint64_t seed)
         if (!l->ops->init)
             continue;
         bp_init_args a = {.seed = seed, .wl = l->wl, .gain = s->init_gain,
+                          .forget_bias = s->forget_bias,
                           .rule = s->init == BP_INIT_AUTO ? auto_init(net, i)
                                                           : s->init};
         l->ops->init(l, &a);

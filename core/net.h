@@ -64,6 +64,9 @@ typedef struct bp_net_spec {
                          rule (core/layers/recurrent.h) */
     float init_gain;  /* multiplies the initial weights (1: the textbook
                          rule) */
+    float forget_bias; /* lstm: the forget gate's initial bias (1: Gers et
+                          al. 2000's advice, what the command line gives;
+                          a zeroed spec has 0, the other gates' value) */
     size_t nlayers;   /* hidden layers; the output layer is added */
     bp_layer_spec layers[BP_MAX_LAYERS - 1];
 } bp_net_spec;

@@ -22,6 +22,7 @@ void bp_run_defaults(bp_run_opts *o)
     o->loss = BP_LOSS_CE;
     o->init = BP_INIT_AUTO;
     o->init_gain = 1.0;
+    o->forget_bias = 1.0;
     o->opt = BP_OPT_MOMENTUM;
     o->schedule = BP_SCHED_CONST;
     o->lr = 0.05;
@@ -90,6 +91,10 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
         {"--init-gain", BP_ARG_FLOAT, &o->init_gain, BP_INIT_GAIN_MIN,
          BP_INIT_GAIN_MAX, NULL, "G",
          "multiply the initial weights by G (default 1)", NULL},
+        {"--forget-bias", BP_ARG_FLOAT, &o->forget_bias, -BP_FORGET_BIAS_MAX,
+         BP_FORGET_BIAS_MAX, NULL, "B",
+         "lstm: the forget gate's initial bias (default 1, as Gers et al. "
+         "2000 advise; 0 starts it like the other gates)", NULL},
         {"--dropout", BP_ARG_FLOAT, &o->dropout, 0, BP_MAX_RATE, NULL, "P",
          "inverted dropout after each hidden activation (default 0)", NULL},
         {"--input-dropout", BP_ARG_FLOAT, &o->input_dropout, 0, BP_MAX_RATE,
@@ -218,18 +223,23 @@ static void resolve(bp_run_opts *o)
 }
 
 /* Run-defining options added since checkpoints record every number: a
- * checkpoint names one only when it is not at its default (0), so the
- * spec text of a run without it, and the bytes of its checkpoint, are
- * what they were before the option existed (tests/fixtures/golden). */
-static const char *const written_when_set[] = {"--label-noise",
-                                               "--input-dropout",
-                                               "--max-norm"};
+ * checkpoint names one only when it is not at its default, so the spec
+ * text of a run without it, and the bytes of its checkpoint, are what they
+ * were before the option existed (tests/fixtures/golden). */
+static const struct {
+    const char *name;
+    double value; /* the default */
+} written_when_set[] = {{"--label-noise", 0},
+                        {"--input-dropout", 0},
+                        {"--max-norm", 0},
+                        {"--forget-bias", 1}};
 
 static bool at_default_unwritten(const bp_opt *t)
 {
     for (size_t i = 0; i < sizeof written_when_set / sizeof *written_when_set; i++)
-        if (strcmp(t->name, written_when_set[i]) == 0)
-            return t->kind == BP_ARG_FLOAT && *(double *)t->dest == 0;
+        if (strcmp(t->name, written_when_set[i].name) == 0)
+            return t->kind == BP_ARG_FLOAT &&
+                   *(double *)t->dest == written_when_set[i].value;
     return false;
 }
 
@@ -601,6 +611,7 @@ bp_status bp_run_net_spec(const bp_run_opts *o, const bp_data *data,
     s->loss = (bp_loss)o->loss;
     s->init = (bp_init)o->init;
     s->init_gain = (float)o->init_gain;
+    s->forget_bias = (float)o->forget_bias;
     bp_status st;
     if (o->net) {
         if ((st = bp_net_spec_parse(o->net, s, err)) != BP_OK ||

@@ -34,7 +34,7 @@ typedef struct bp_run_opts {
     long long hidden;   /* rnn, lstm: the recurrent width */
     const char *layers; /* NULL: 256,128 for mlp, none after a cell */
     int act, loss, init;
-    double init_gain, dropout, input_dropout;
+    double init_gain, forget_bias, dropout, input_dropout;
     bool batchnorm;
     const char *init_from; /* a checkpoint whose model starts the weights */
     /* optimizer */

@@ -107,7 +107,8 @@ START_TEST(test_training_step_threads)
     const bp_kernels *t = bp_kernels_for((bp_isa)usable[_i / NNETS]);
     size_t c = (size_t)_i % NNETS;
     bp_net_spec spec = {.input = nets[c].in, .classes = 10,
-                        .loss = BP_LOSS_CE, .init_gain = 1.0f};
+                        .loss = BP_LOSS_CE, .init_gain = 1.0f,
+                        .forget_bias = 1.0f};
     bp_err err = {0};
     ck_assert_msg(bp_net_spec_parse(nets[c].layers, &spec, &err) == BP_OK,
                   "%s", err.msg);

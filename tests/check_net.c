@@ -51,7 +51,8 @@ static bp_net_spec spec_of(const char *layers, bp_shape in, size_t classes,
                            bp_loss loss)
 {
     bp_net_spec s = {.input = in, .classes = classes, .loss = loss,
-                     .init_gain = 1.0f};
+                     .init_gain = 1.0f,
+                     .forget_bias = 1.0f};
     bp_err err = {0};
     ck_assert_msg(bp_net_spec_parse(layers, &s, &err) == BP_OK, "%s: %s",
                   layers, err.msg);

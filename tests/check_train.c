@@ -53,7 +53,8 @@ static void run_make(run *r, const cfg *c)
 {
     bp_err err = {0};
     bp_net_spec s = {.input = bp_shape_vec(2), .classes = 2,
-                     .loss = BP_LOSS_CE, .init_gain = 1.0f};
+                     .loss = BP_LOSS_CE, .init_gain = 1.0f,
+                     .forget_bias = 1.0f};
     char text[128], drop[32] = "";
     if (c->dropout > 0)
         snprintf(drop, sizeof drop, ",dropout:%g", (double)c->dropout);
@@ -272,7 +273,8 @@ START_TEST(test_bn_degenerate_batches)
              .batchnorm = true};
     bp_err err = {0};
     bp_net_spec s = {.input = bp_shape_vec(2), .classes = 2,
-                     .loss = BP_LOSS_CE, .init_gain = 1.0f};
+                     .loss = BP_LOSS_CE, .init_gain = 1.0f,
+                     .forget_bias = 1.0f};
     ck_assert(bp_net_spec_parse("dense:8,bn,relu,dense:8,bn,relu", &s, &err) ==
               BP_OK);
     bp_optim_spec os;
@@ -414,7 +416,8 @@ START_TEST(test_step_norms_checkpoint)
     bp_data_opts o = {.spec = "adding:5", .gen_samples = 200};
     ck_assert_msg(bp_data_load(&o, &seq, &err) == BP_OK, "%s", err.msg);
     bp_net_spec s = {.input = seq.shape, .classes = 0, .loss = BP_LOSS_MSE,
-                     .init_gain = 1.0f};
+                     .init_gain = 1.0f,
+                     .forget_bias = 1.0f};
     ck_assert(bp_net_spec_parse("lstm:6", &s, &err) == BP_OK);
     bp_optim_spec os;
     bp_optim_defaults(&os);

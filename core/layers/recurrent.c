@@ -52,7 +52,7 @@ void bp__rec_init(bp_layer *l, const bp_init_args *a)
         w[j] = (float)(r * (2.0 * bp_rng_uniform(&g) - 1.0));
     if (cell->cells)
         for (size_t j = 0; j < H; j++)
-            l->t[BP__REC_B][H + j] = 1.0f; /* the forget gate */
+            l->t[BP__REC_B][H + j] = a->forget_bias; /* the forget gate */
 }
 
 void bp__rec_forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,

@@ -18,8 +18,9 @@
  * Memory, per sequence: Z (T x G; the gate values and, after backward,
  * dL/dZ), Hin (T x H) and, for an LSTM, the cells (T x H) and dc (H).
  * Weights: Wx (F x G) then Wh (H x G), one tensor; U(-a, a) with
- * a = gain/sqrt(H), as PyTorch; biases 0 but an LSTM's forget gate, 1
- * (Gers et al. 2000).
+ * a = gain/sqrt(H), as PyTorch; biases 0 but an LSTM's forget gate's,
+ * the spec's forget_bias (1 from the command line, as Gers et al. 2000
+ * advise; --forget-bias).
  */
 #ifndef BPLAB_LAYERS_RECURRENT_H
 #define BPLAB_LAYERS_RECURRENT_H

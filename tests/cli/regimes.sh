@@ -9,6 +9,8 @@
 #     layers it spells out), goes in front of a recurrent layer too, and
 #     is refused with --net;
 #   - --max-norm C is recorded, and a resume keeps it;
+#   - --forget-bias B starts an LSTM's forget gate at B (exported bias),
+#     is recorded when not 1, and a resume with another B is refused;
 #   - options added since checkpoints record every number are written
 #     only when set: a run without them names none of them.
 set -u
@@ -54,10 +56,42 @@ grep -q "^network  5x2-lstm4-1 mse dropout" "$t/lstm.out" || fail "$(cat "$t/lst
 cmp -s "$t/m1.ckpt" "$t/m2.ckpt" || fail "a resumed --max-norm run differs from a straight one"
 grep -aq "^max-norm=0.5$" "$t/m2.ckpt" || fail "max-norm not recorded"
 
+# --forget-bias: the bias of the gate columns [i f g o] of an LSTM of 3
+# units, exported after one epoch at lr 1e-9 (so still the initial
+# values, to 1e-6); recorded when not 1
+lstm=(--data adding:5 --samples 64 --model lstm --hidden 3 --lr 1e-9 --epochs 1 --quiet)
+for b in 1 0 -2.5; do
+    "$bp" train "${lstm[@]}" --forget-bias "$b" --save "$t/f$b.ckpt" > /dev/null ||
+        fail "--forget-bias $b"
+    "$bp" export --model "$t/f$b.ckpt" "$t/f$b.safetensors" > /dev/null ||
+        fail "export --forget-bias $b"
+done
+python3 - "$t" <<'PY' || fail "--forget-bias: the exported LSTM biases"
+import json, struct, sys
+t = sys.argv[1]
+for b in (1, 0, -2.5):
+    raw = open(f"{t}/f{b:g}.safetensors", "rb").read()
+    (n,) = struct.unpack_from("<Q", raw)
+    head = json.loads(raw[8:8 + n])
+    lo, hi = next(v for k, v in head.items() if k.endswith("lstm.bias"))["data_offsets"]
+    bias = struct.unpack(f"<{(hi - lo) // 4}f", raw[8 + n + lo:8 + n + hi])
+    want = [0.0] * 3 + [b] * 3 + [0.0] * 6
+    assert len(bias) == 12 and all(abs(x - w) < 1e-6 for x, w in zip(bias, want)), (b, bias)
+PY
+grep -aq "^forget-bias=0$" "$t/f0.ckpt" || fail "forget-bias not recorded"
+grep -aq "^forget-bias=" "$t/f1.ckpt" && fail "the default forget bias is recorded"
+"$bp" train --resume "$t/f0.ckpt" --forget-bias 1 --epochs 2 2> "$t/err" > /dev/null &&
+    fail "a resume with another --forget-bias was accepted"
+grep -q "^bplab: error: --forget-bias 1: the checkpoint was trained with 0" "$t/err" ||
+    fail "resume with another --forget-bias: $(cat "$t/err")"
+"$bp" train "${lstm[@]}" --forget-bias 101 2> "$t/err" > /dev/null && fail "--forget-bias 101 accepted"
+[ "$(wc -l < "$t/err")" = 1 ] && grep -q "^bplab: error: --forget-bias 101: must be between -100 and 100" "$t/err" ||
+    fail "--forget-bias 101: $(cat "$t/err")"
+
 # written only when set
 grep -aq "^limit-train=1000$" "$t/c3.ckpt" || fail "no spec text in the checkpoint"
-grep -aEq "^(label-noise|input-dropout|max-norm)=" "$t/c3.ckpt" &&
-    fail "a run without --label-noise, --input-dropout or --max-norm names them"
+grep -aEq "^(label-noise|input-dropout|max-norm|forget-bias)=" "$t/c3.ckpt" &&
+    fail "a run without --label-noise, --input-dropout, --max-norm or --forget-bias names them"
 grep -aq "^label-noise=0.3$" "$t/n3.ckpt" || fail "label-noise not recorded"
 grep -aq "^input-dropout=0.2$" "$t/i.ckpt" || fail "input-dropout not recorded"
-echo "ok: --label-noise, --input-dropout and --max-norm"
+echo "ok: --label-noise, --input-dropout, --max-norm and --forget-bias"
