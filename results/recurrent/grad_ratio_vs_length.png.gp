@@ -19,4 +19,5 @@ set linetype 9 lc rgb '#7f7f7f' lw 2 pt 12
 set linetype 10 lc rgb '#bcbd22' lw 2 pt 13
 set linetype cycle 10
 plot 'results/recurrent/grad_ratio_vs_length.png.dat' index 0 using 1:2 with linespoints title 'Elman RNN (tanh)', \
-     'results/recurrent/grad_ratio_vs_length.png.dat' index 1 using 1:2 with linespoints title 'LSTM'
+     'results/recurrent/grad_ratio_vs_length.png.dat' index 1 using 1:2 with linespoints title 'LSTM, forget bias 1', \
+     'results/recurrent/grad_ratio_vs_length.png.dat' index 2 using 1:2 with linespoints title 'LSTM, forget bias 0'
