@@ -30,15 +30,6 @@ static long long size_of(const experiment *e, size_t v)
     return e->variants[v].o.limit_train;
 }
 
-/* the seeds' paired interval of a - b on f lies above zero */
-static bool paired_above(const experiment *e, size_t a, size_t b,
-                         exp_metric_fn *f)
-{
-    double m, sd, ci;
-    return exp_paired(e, a, b, f, &m, &sd, &ci) >= 2 && isfinite(ci) &&
-           m - ci > 0;
-}
-
 static void report(const experiment *e, FILE *md)
 {
     fprintf(md, "| training images | last-epoch test accuracy | test loss "
@@ -68,8 +59,8 @@ static void report(const experiment *e, FILE *md)
                  size_of(e, v + 1), size_of(e, v));
         exp_compare_paired(e, md, v + 1, v, exp_final_test_loss, what,
                            false);
-        rises += paired_above(e, v + 1, v, exp_final_test_acc);
-        loss_falls += paired_above(e, v, v + 1, exp_final_test_loss);
+        rises += exp_paired_sign(e, v + 1, v, exp_final_test_acc) > 0;
+        loss_falls += exp_paired_sign(e, v, v + 1, exp_final_test_loss) > 0;
     }
     size_t last = e->nvariants - 1, steps = e->nvariants - 1;
     exp_compare_paired(e, md, last, 0, fall,
@@ -90,7 +81,7 @@ static void report(const experiment *e, FILE *md)
                 "best epoch; with %lld, %.1f%% and %.3f.\n",
             size_of(e, 0), 100 * t0, f0, size_of(e, last), 100 * tl, fl);
     fprintf(md, "- Verdict: %s\n",
-            rises == steps && paired_above(e, 0, last, fall)
+            rises == steps && exp_paired_sign(e, 0, last, fall) > 0
                 ? "as expected, every doubling of the data raises the test "
                   "accuracy the memorising net ends with, and the fall from "
                   "its best epoch shrinks: more data is a cure for "

@@ -692,6 +692,15 @@ void exp_compare(const experiment *e, FILE *md, size_t a, size_t b,
                        "needed to call it");
 }
 
+int exp_paired_sign(const experiment *e, size_t a, size_t b,
+                    exp_metric_fn *f)
+{
+    double m, sd, ci;
+    if (exp_paired(e, a, b, f, &m, &sd, &ci) < 2 || !isfinite(ci))
+        return 0;
+    return m - ci > 0 ? 1 : m + ci < 0 ? -1 : 0;
+}
+
 const char *exp_paired_str(const experiment *e, size_t a, size_t b,
                            exp_metric_fn *f)
 {

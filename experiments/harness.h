@@ -267,6 +267,11 @@ size_t exp_curve_epochs_to(const experiment *e, const size_t *vs,
 size_t exp_paired(const experiment *e, size_t a, size_t b, exp_metric_fn *f,
                   double *mean, double *sd, double *ci);
 
+/* The direction exp_paired finds: +1 when the 95% interval of a - b lies
+ * above 0, -1 below it, 0 when it holds 0 or there are too few pairs. */
+int exp_paired_sign(const experiment *e, size_t a, size_t b,
+                    exp_metric_fn *f);
+
 /* One verdict sentence from exp_paired: the mean difference a - b with
  * its 95% interval, and "a is higher/lower" when the interval excludes 0,
  * else "no difference found". */

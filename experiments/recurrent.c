@@ -175,16 +175,6 @@ static const char *epochs_str(const experiment *e, size_t v)
     return out;
 }
 
-/* the paired interval of a - b on f excludes 0: +1 above, -1 below */
-static int paired_sign(const experiment *e, size_t a, size_t b,
-                       exp_metric_fn *f)
-{
-    double m, sd, ci;
-    if (exp_paired(e, a, b, f, &m, &sd, &ci) < 2 || !isfinite(ci))
-        return 0;
-    return m - ci > 0 ? 1 : m + ci < 0 ? -1 : 0;
-}
-
 static void gradient_bullets(const experiment *e, FILE *md)
 {
     size_t i = nlens(e) - 1, r = var(i, RNN), l = var(i, LSTM);
@@ -227,9 +217,10 @@ static void forget_bullets(const experiment *e, FILE *md)
     char up[128] = "", down[128] = "", none[128] = "";
     for (size_t i = 0; i < nlens(e); i++) {
         size_t a = var(i, LSTM), b = var(i, LSTM_B0);
-        int sg[3] = {paired_sign(e, a, b, final_share),
-                     paired_sign(e, b, a, final_mse), /* +1: bias 1 lower */
-                     paired_sign(e, b, a, epochs_to_half)};
+        /* +1: bias 1 higher in share, lower in MSE, earlier */
+        int sg[3] = {exp_paired_sign(e, a, b, final_share),
+                     exp_paired_sign(e, b, a, final_mse),
+                     exp_paired_sign(e, b, a, epochs_to_half)};
         int pos = 0, neg = 0;
         for (int k = 0; k < 3; k++)
             pos += sg[k] > 0, neg += sg[k] < 0;
