@@ -80,21 +80,33 @@ static void report(const experiment *e, FILE *md)
                 "training labels and its test accuracy falls %.3f from its "
                 "best epoch; with %lld, %.1f%% and %.3f.\n",
             size_of(e, 0), 100 * t0, f0, size_of(e, last), 100 * tl, fl);
-    fprintf(md, "- Verdict: %s\n",
-            rises == steps && exp_paired_sign(e, 0, last, fall) > 0
-                ? "as expected, every doubling of the data raises the test "
-                  "accuracy the memorising net ends with, and the fall from "
-                  "its best epoch shrinks: more data is a cure for "
-                  "overfitting here."
-            : rises == steps
-                ? "every doubling of the data raises the final test "
-                  "accuracy, but the fall from the best epoch does not "
-                  "shrink measurably."
-            : rises
-                ? "more data raises the final test accuracy at some "
-                  "doublings only; see the pairs above."
-                : "no effect of more data on the final test accuracy found "
-                  "in this setup.");
+    double b0, bl;
+    exp_stats(e, 0, exp_best_test_acc, &b0, &s, &c);
+    exp_stats(e, last, exp_best_test_acc, &bl, &s, &c);
+    fprintf(md, "- Verdict: %s", rises == steps ? "every doubling of the "
+                                 "data raises the final test accuracy"
+                                 : rises ? "more data raises the final "
+                                           "test accuracy at some doublings "
+                                           "only"
+                                         : "no effect of more data on the "
+                                           "final test accuracy found");
+    int shrink = exp_paired_sign(e, 0, last, fall);
+    if (shrink > 0)
+        fputs(", and the fall from the best epoch shrinks: more data is a "
+              "cure for this overfitting.\n", md);
+    else {
+        fprintf(md, ", but it is no cure for this overfitting: the fall "
+                    "from the best epoch %s (%.3f to %.3f) and with %lld "
+                    "images the net still fits %.1f%% of the noisy labels.",
+                shrink < 0 ? "grows" : "does not shrink measurably", f0, fl,
+                size_of(e, last), 100 * tl);
+        if (exp_paired_sign(e, last, 0, exp_best_test_acc) > 0)
+            fprintf(md, " What more data raises is the best epoch's "
+                        "accuracy (%.4f to %.4f): what early stopping "
+                        "could keep.",
+                    b0, bl);
+        fputs("\n", md);
+    }
 }
 
 static void plots(const experiment *e, FILE *md)
@@ -136,16 +148,20 @@ static void plots(const experiment *e, FILE *md)
 static void headline(const experiment *e, FILE *f)
 {
     size_t last = e->nvariants - 1;
+    double tl, s, c;
+    exp_stats(e, last, final_train_acc, &tl, &s, &c);
     fprintf(f, "40%% label noise: last-epoch test accuracy %s with %lld "
                "images, %s with %lld (%lld vs %lld: %s); test loss %s vs %s; "
-               "fall from the best epoch %s vs %s",
+               "fall from the best epoch %s vs %s (%s); with %lld images "
+               "%.1f%% of the noisy training labels fitted",
             exp_str(e, 0, exp_final_test_acc), size_of(e, 0),
             exp_str(e, last, exp_final_test_acc), size_of(e, last),
             size_of(e, last), size_of(e, last - 1),
             exp_paired_str(e, last, last - 1, exp_final_test_acc),
             exp_str(e, 0, exp_final_test_loss),
             exp_str(e, last, exp_final_test_loss), exp_str(e, 0, fall),
-            exp_str(e, last, fall));
+            exp_str(e, last, fall), exp_paired_str(e, last, 0, fall),
+            size_of(e, last), 100 * tl);
     exp_diverged_note(e, f);
 }
 
