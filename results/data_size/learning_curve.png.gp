@@ -1,7 +1,7 @@
 set terminal pngcairo size 960,600 font 'sans,11'
 set output 'results/data_size/learning_curve.png'
-set title 'Learning curve: final test accuracy vs training samples'
-set xlabel 'training samples'
+set title 'Learning curve with 40% of training labels wrong: test accuracy vs training images'
+set xlabel 'training images'
 set ylabel 'test accuracy (mean over seeds)'
 set grid
 set key outside right
@@ -17,4 +17,5 @@ set linetype 8 lc rgb '#e377c2' lw 2 pt 11
 set linetype 9 lc rgb '#7f7f7f' lw 2 pt 12
 set linetype 10 lc rgb '#bcbd22' lw 2 pt 13
 set linetype cycle 10
-plot 'results/data_size/learning_curve.png.dat' index 0 using 1:2 with linespoints title '784-256-128-10 ReLU'
+plot 'results/data_size/learning_curve.png.dat' index 0 using 1:2 with linespoints title 'last epoch', \
+     'results/data_size/learning_curve.png.dat' index 1 using 1:2 with linespoints title 'best epoch (picked on test)'

@@ -16,8 +16,8 @@ set linetype 8 lc rgb '#e377c2' lw 2 pt 11
 set linetype 9 lc rgb '#7f7f7f' lw 2 pt 12
 set linetype 10 lc rgb '#bcbd22' lw 2 pt 13
 set linetype cycle 10
-plot 'results/data_size/test_accuracy.png.dat' index 0 using 1:2 with linespoints title 'n=1000', \
-     'results/data_size/test_accuracy.png.dat' index 1 using 1:2 with linespoints title 'n=3000', \
-     'results/data_size/test_accuracy.png.dat' index 2 using 1:2 with linespoints title 'n=10000', \
-     'results/data_size/test_accuracy.png.dat' index 3 using 1:2 with linespoints title 'n=30000', \
-     'results/data_size/test_accuracy.png.dat' index 4 using 1:2 with linespoints title 'n=60000'
+plot 'results/data_size/test_accuracy.png.dat' index 0 using 1:2 with linespoints title 'n=1250', \
+     'results/data_size/test_accuracy.png.dat' index 1 using 1:2 with linespoints title 'n=2500', \
+     'results/data_size/test_accuracy.png.dat' index 2 using 1:2 with linespoints title 'n=5000', \
+     'results/data_size/test_accuracy.png.dat' index 3 using 1:2 with linespoints title 'n=10000', \
+     'results/data_size/test_accuracy.png.dat' index 4 using 1:2 with linespoints title 'n=20000'
