@@ -463,6 +463,11 @@ bp_status bp_run_finish(bp_run_opts *o, const bp_opt *t, size_t n,
     } else if (given(t, n, "--hidden") && o->model == BP_CELL_NONE) {
         opt = "--hidden", why = "sets the width of --model rnn or lstm; an "
                                 "MLP's widths are --layers W1,W2,...";
+    } else if (given(t, n, "--forget-bias") &&
+               (o->net ? !strstr(o->net, "lstm:")
+                       : o->model != BP_CELL_LSTM)) {
+        opt = "--forget-bias", why = "needs an lstm layer (--model lstm, "
+                                     "or lstm:N in --net)";
     } else if (given(t, n, "--test-csv") && !data_is(o->data, "csv")) {
         opt = "--test-csv", why = "needs --data FILE.csv";
     } else if (given(t, n, "--normalize") && !data_is(o->data, "csv")) {
