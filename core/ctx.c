@@ -2,10 +2,35 @@
 #include "core/ctx.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "core/alloc.h"
 #include "core/prof.h"
+
+/* The caches, detected once per process. */
+static bp_caches caches;
+static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
+
+static void caches_init(void) { bp_caches_detect(&caches); }
+
+const bp_caches *bp_ctx_caches(void)
+{
+    pthread_once(&caches_once, caches_init);
+    return &caches;
+}
+
+bp_status bp_ctx_blocking(const bp_kernels *k, bp_gemm_blocking *out,
+                          bool *overridden, bp_err *err)
+{
+    const char *env = getenv("BPLAB_GEMM_BLOCKING");
+    if (overridden)
+        *overridden = env && *env;
+    if (env && *env)
+        return bp_gemm_blocking_parse(env, "BPLAB_GEMM_BLOCKING", out, err);
+    bp_gemm_blocking_model((int)k->isa, bp_ctx_caches(), out, NULL);
+    return BP_OK;
+}
 
 bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
                             bp_ctx **out, bp_err *err)
@@ -19,6 +44,11 @@ bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
     if (!c)
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for the context");
     c->k = k ? k : bp_kernels_active();
+    bp_status s = bp_ctx_blocking(c->k, &c->gemm.blk, NULL, err);
+    if (s != BP_OK) {
+        bp_free(c);
+        return s;
+    }
     c->threads = threads > 0 ? (int)threads : omp_get_max_threads();
     if (c->threads > BP_MAX_THREADS)
         c->threads = BP_MAX_THREADS;

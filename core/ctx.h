@@ -57,6 +57,18 @@ bp_status bp_ctx_create_for(const bp_kernels *k, long long threads,
 
 void bp_ctx_destroy(bp_ctx *c);
 
+/* The data caches of this CPU (kernels.h bp_caches_detect), detected once
+ * per process. */
+const bp_caches *bp_ctx_caches(void);
+
+/* The GEMM blocking a context on table k gets: the BLIS model's for the
+ * detected caches (kernels.h bp_gemm_blocking_model; zeros for scalar),
+ * or BPLAB_GEMM_BLOCKING=KC,MC,NC when set (*overridden, if not NULL,
+ * says which), an error for a malformed value. The blocking decides speed
+ * only, never the bits of a result. */
+bp_status bp_ctx_blocking(const bp_kernels *k, bp_gemm_blocking *out,
+                          bool *overridden, bp_err *err);
+
 /* C = alpha op(A) op(B) + beta C through the context (kernels.h bp_gemm_fn):
  * its table, its threads and its workspaces. */
 static inline void bp_gemm(const bp_ctx *c, bool ta, bool tb, size_t m,

@@ -44,15 +44,55 @@
  * parallel region may call together: thread t of the team runs alone in
  * ws[t] (t >= threads: as without a context). Other concurrent calls need
  * a context each.
+ *   blk      the cache blocking (kernels/gemm/gemm_internal.h): KC, the
+ *            length of the blocks of k; MC, the rows of a block of A; NC,
+ *            the columns of a block of B. A zero field: the table's own.
+ *            It decides speed only: every element of C gets the same bits
+ *            whatever the blocking (each is one FMA chain over all of k).
  * gc == NULL is valid: the call runs on the calling thread in the nest
  * that reads the operands in place, with its two panel buffers (96 KiB)
  * on the stack. Every element gets the same bits as with any context and
  * any thread count (kernels/gemm/gemm_internal.h); large products only
  * run slower. */
+/* A GEMM's cache blocking (blk below). */
+typedef struct bp_gemm_blocking {
+    size_t kc, mc, nc;
+} bp_gemm_blocking;
+
 typedef struct bp_gemm_ctx {
     int threads;
     float *const *ws;
+    bp_gemm_blocking blk;
 } bp_gemm_ctx;
+
+/* A cache level as the CPU reports it (0: not reported). */
+typedef struct bp_cache_level {
+    size_t size, ways, line, sets; /* bytes; ways; bytes; sets */
+} bp_cache_level;
+
+typedef struct bp_caches {
+    bp_cache_level l1d, l2, l3;
+    const char *source; /* "cpuid leaf 4", "sysfs", "defaults (...)", ... */
+} bp_caches;
+
+/* The data caches of the CPU this runs on (kernels/gemm/blocking.c):
+ * CPUID's cache leaves on x86, else sysfs, else 32 KiB / 1 MiB defaults. */
+void bp_caches_detect(bp_caches *c);
+
+/* The blocking the BLIS analytical model (Low et al. 2016) derives for
+ * table isa's GEMM on caches c, held within the workspace's bounds, in
+ * *out; the model's own values before those bounds in *raw (if not NULL).
+ * False (and zeros) for a table without a blocked GEMM (scalar). */
+bool bp_gemm_blocking_model(int isa, const bp_caches *c,
+                            bp_gemm_blocking *out, bp_gemm_blocking *raw);
+
+/* The blocking table isa uses without one in its context (zeros: none). */
+bp_gemm_blocking bp_gemm_blocking_default(int isa);
+
+/* "KC,MC,NC" (an override such as BPLAB_GEMM_BLOCKING; `what` names it in
+ * the message): each a positive integer within the workspace's bounds. */
+bp_status bp_gemm_blocking_parse(const char *text, const char *what,
+                                 bp_gemm_blocking *out, bp_err *err);
 
 /* Floats in one thread's GEMM workspace: the packed nest's A and B blocks
  * plus a B micro-panel and an A edge tile (kernels/gemm/gemm_internal.h).

@@ -8,6 +8,9 @@
  *     oversubscribes a 2-core machine on purpose: another partition of C)
  *     and without a context (no workspace: the direct nest on the calling
  *     thread), must match to the bit (memcmp);
+ *   - the same GEMMs under cache blockings from tiny to the workspace's
+ *     bounds, with several alpha and beta, must match the table's own
+ *     blocking to the bit, at 1 and 2 threads;
  *   - three full training steps (core/net.c and core/optim.c: forward,
  *     loss, backward, momentum with L2, with and without clipping) of the
  *     reference MLP (784-256-128-10, ReLU, softmax cross-entropy, batch
@@ -77,6 +80,73 @@ START_TEST(test_gemm_threads)
     }
     for (int r = 0; r < 3; r++)
         bp_test_gemm_ctx_free(gc[r]);
+}
+END_TEST
+
+/* _i: isa x shape. Every blocking (KC, MC, NC) must give the bits of the
+ * table's own, at 2 threads as at 1, for C = alpha op(A) op(B) + beta C
+ * with beta 0, C += op(A) op(B) (one chain from C) and a general alpha
+ * and beta (C's old values set aside while the chains run over several
+ * KC blocks): KC of 5 and 37 split every k here into blocks, 384 leaves
+ * most whole; MC and NC from below one tile to the workspace's bounds.
+ * The shapes reach every nest: direct, colvec (n = 7, 10) and packed
+ * (m = 397, 1000). */
+static const size_t blk_shapes[][3] = {
+    {128, 256, 784}, {128, 10, 128}, {37, 61, 129}, {397, 140, 250},
+    {1000, 7, 300},  {5, 300, 17},
+};
+#define NBLKSHAPES (sizeof blk_shapes / sizeof *blk_shapes)
+static const bp_gemm_blocking blockings[] = {
+    {5, 1, 1}, {37, 50, 100}, {64, 48, 128}, {384, 1024, 1024},
+};
+static const float alpha_beta[][2] = {
+    {1.0f, 0.0f}, {1.0f, 1.0f}, {1.25f, 0.5f}, {-0.75f, 0.0f}, {0.5f, 1.0f},
+};
+
+START_TEST(test_gemm_blocking)
+{
+    const bp_kernels *t = bp_kernels_for((bp_isa)usable[_i / NBLKSHAPES]);
+    const size_t *s = blk_shapes[_i % NBLKSHAPES];
+    size_t m = s[0], n = s[1], k = s[2];
+    bp_gemm_ctx *ref = bp_test_gemm_ctx(1), *gc[2] = {bp_test_gemm_ctx(1),
+                                                      bp_test_gemm_ctx(2)};
+    float *C0 = randn(m * n, 3, 1.0f), *C = malloc(m * n * sizeof *C),
+          *R = malloc(m * n * sizeof *R);
+    ck_assert(C && R);
+    for (int layout = 0; layout < 4; layout++) {
+        bool ta = layout & 2, tb = layout & 1;
+        float *A = randn(m * k, 11 + _i, 1.0f), *B = randn(k * n, 12 + _i, 1.0f);
+        for (size_t ab = 0; ab < sizeof alpha_beta / sizeof *alpha_beta;
+             ab++) {
+            float alpha = alpha_beta[ab][0], beta = alpha_beta[ab][1];
+            memcpy(R, C0, m * n * sizeof *R);
+            t->gemm(ref, ta, tb, m, n, k, alpha, A, ta ? m : k, B, tb ? k : n,
+                    beta, R, n);
+            for (size_t b = 0; b < sizeof blockings / sizeof *blockings; b++)
+                for (int r = 0; r < 2; r++) {
+                    gc[r]->blk = blockings[b];
+                    memcpy(C, C0, m * n * sizeof *C);
+                    t->gemm(gc[r], ta, tb, m, n, k, alpha, A, ta ? m : k, B,
+                            tb ? k : n, beta, C, n);
+                    ck_assert_msg(memcmp(C, R, m * n * sizeof *C) == 0,
+                                  "gemm/%s %c%c m=%zu n=%zu k=%zu alpha=%g "
+                                  "beta=%g: blocking %zu,%zu,%zu at %d "
+                                  "thread%s differs from the table's own",
+                                  t->isa_name, ta ? 'T' : 'N', tb ? 'T' : 'N',
+                                  m, n, k, (double)alpha, (double)beta,
+                                  blockings[b].kc, blockings[b].mc,
+                                  blockings[b].nc, r + 1, r ? "s" : "");
+                }
+        }
+        free(A);
+        free(B);
+    }
+    free(C0);
+    free(C);
+    free(R);
+    bp_test_gemm_ctx_free(ref);
+    bp_test_gemm_ctx_free(gc[0]);
+    bp_test_gemm_ctx_free(gc[1]);
 }
 END_TEST
 
@@ -184,6 +254,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("threads");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_gemm_threads, 0, nusable * (int)NSHAPES);
+    tcase_add_loop_test(tc, test_gemm_blocking, 0, nusable * (int)NBLKSHAPES);
     tcase_add_loop_test(tc, test_training_step_threads, 0,
                         nusable * (int)NNETS);
     suite_add_tcase(s, tc);

@@ -52,7 +52,12 @@ int bp_cmd_info(int argc, char **argv)
         return bp_cli_fail(&err);
     const bp_kernels *act = ctx->k;
     int threads = ctx->threads;
+    bp_gemm_blocking blk = ctx->gemm.blk, raw;
     bp_ctx_destroy(ctx);
+    const char *blk_env = getenv("BPLAB_GEMM_BLOCKING");
+    bool overridden = blk_env && *blk_env;
+    bp_gemm_blocking model;
+    bp_gemm_blocking_model((int)act->isa, bp_ctx_caches(), &model, &raw);
 
     const bp_cpu_info *cpu = bp_cpu();
     printf("bplab      %s (commit %s%s)\n", bp_version(), bp_git_commit(),
@@ -78,7 +83,31 @@ int bp_cmd_info(int argc, char **argv)
                : (env && *env ? "chosen by BPLAB_ISA"
                               : "best supported; override with --isa or "
                                 "BPLAB_ISA"));
-    printf("threads    %d (OpenMP)\n\n", threads);
+    printf("threads    %d (OpenMP)\n", threads);
+    const bp_caches *cc = bp_ctx_caches();
+    printf("caches     L1d %zu KiB %zu-way, L2 %zu KiB %zu-way", cc->l1d.size >> 10,
+           cc->l1d.ways, cc->l2.size >> 10, cc->l2.ways);
+    if (cc->l3.size)
+        printf(", L3 %zu KiB %zu-way", cc->l3.size >> 10, cc->l3.ways);
+    printf(" (%s)\n", cc->source);
+    if (!blk.kc) {
+        printf("gemm       %s: the scalar reference, not blocked\n\n",
+               act->isa_name);
+    } else {
+        printf("gemm       %s: kc %zu, mc %zu, nc %zu ", act->isa_name, blk.kc,
+               blk.mc, blk.nc);
+        if (overridden)
+            printf("(BPLAB_GEMM_BLOCKING; the model's:\n"
+                   "           %zu, %zu, %zu)", model.kc, model.mc, model.nc);
+        else
+            printf("(the BLIS model on these caches%s;\n"
+                   "           BPLAB_GEMM_BLOCKING=KC,MC,NC overrides it)",
+                   raw.kc != blk.kc || raw.mc != blk.mc || raw.nc != blk.nc
+                       ? ",\n           held within the workspace's bounds"
+                       : "");
+        printf("; results have the same\n           bits whatever the "
+               "blocking\n\n");
+    }
 
     /* kernel x table: which ISA's code each entry runs */
     printf("%-16s %-8s", "kernel", "active");

@@ -11,6 +11,7 @@
  * packed nest needs the 2 MiB blocks of a workspace.
  */
 #include <assert.h>
+#include <math.h>
 #include <omp.h>
 #include <string.h>
 
@@ -20,18 +21,26 @@
  * more than it saves. */
 #define PARALLEL_MIN_FMAS (1u << 18)
 
+/* Room for the old values of C while beta != 0 waits for the last of
+ * several KC blocks (run_saved): a rectangle of at most CSAVE_COLS
+ * columns and CSAVE_FLOATS / CSAVE_COLS >= BP_GEMM_MR_MAX rows. */
+#define CSAVE_FLOATS 16384
+#define CSAVE_COLS 256
+
 /* One thread's workspace, in floats: the packed nest's A block (MC_MAX x
  * KC_MAX) and B block (KC_MAX x NC_MAX), then the direct nest's B
- * micro-panel (KC_MAX x NR_MAX, also the colvec nest's packed op(B)) and
- * A edge tile (KC_MAX x MR_MAX). Every offset is a multiple of 16 floats,
- * so each part keeps the workspace's 64-byte alignment. */
+ * micro-panel (KC_MAX x NR_MAX, also the colvec nest's packed op(B)), its
+ * A edge tile (KC_MAX x MR_MAX) and the saved C of run_saved. Every offset
+ * is a multiple of 16 floats, so each part keeps the workspace's 64-byte
+ * alignment. */
 #define WS_APACK 0
 #define WS_BPACK (WS_APACK + BP_GEMM_MC_MAX * BP_GEMM_KC_MAX)
 #define WS_BPANEL (WS_BPACK + BP_GEMM_KC_MAX * BP_GEMM_NC_MAX)
 #define WS_AEDGE (WS_BPANEL + BP_GEMM_KC_MAX * BP_GEMM_NR_MAX)
-#define WS_FLOATS (WS_AEDGE + BP_GEMM_KC_MAX * BP_GEMM_MR_MAX)
+#define WS_CSAVE (WS_AEDGE + BP_GEMM_KC_MAX * BP_GEMM_MR_MAX)
+#define WS_FLOATS (WS_CSAVE + CSAVE_FLOATS)
 _Static_assert(WS_BPACK % 16 == 0 && WS_BPANEL % 16 == 0 &&
-                   WS_AEDGE % 16 == 0,
+                   WS_AEDGE % 16 == 0 && WS_CSAVE % 16 == 0,
                "workspace parts must stay 64-byte aligned");
 
 size_t bp_gemm_workspace_floats(void) { return WS_FLOATS; }
@@ -43,11 +52,13 @@ typedef struct bufs {
     float *apack, *bpack; /* packed nest: A block, B block */
     float *bpanel;        /* direct, colvec nests: a packed panel of op(B) */
     float *aedge;         /* direct nest: a partial tile of op(A) */
+    float *csave;         /* run_saved: old values of C */
 } bufs;
 
 static bufs bufs_of(float *ws)
 {
-    bufs b = {ws + WS_APACK, ws + WS_BPACK, ws + WS_BPANEL, ws + WS_AEDGE};
+    bufs b = {ws + WS_APACK, ws + WS_BPACK, ws + WS_BPANEL, ws + WS_AEDGE,
+              ws + WS_CSAVE};
     return b;
 }
 
@@ -75,12 +86,36 @@ typedef struct job {
     const bp_gemm_tile *tile;
     enum nest nest;
     bool ta, tb;
-    size_t m, n, k, kcb;
+    bool from_c; /* C += op(A) op(B): every chain starts from C's value */
+    size_t m, n, k, kcb, mc, nc; /* kcb: this call's KC; mc, nc: its MC
+                                    and NC, multiples of the tile */
     float alpha, beta;
     const float *A, *B;
     size_t lda, ldb, ldc;
     float *C;
 } job;
+
+/* What the micro-kernels of the KC block at kb do: kc steps of each chain,
+ * continued from the partial sums in C after the first block (from the
+ * start for C += op(A) op(B)); alpha is applied by the last block, beta by
+ * a first block that is also the last (several blocks with beta != 0 go
+ * through run_saved, which calls with beta = 0). */
+typedef struct blk {
+    size_t kc;
+    bool cont;
+    float alpha, beta;
+} blk;
+
+static blk block_at(const job *jb, size_t kb)
+{
+    blk b;
+    b.kc = min_sz(jb->kcb, jb->k - kb);
+    b.cont = kb > 0 || jb->from_c;
+    b.alpha = kb + b.kc == jb->k ? jb->alpha : 1.0f;
+    b.beta = b.cont ? 0.0f : jb->beta;
+    assert(b.beta == 0.0f || kb + b.kc == jb->k);
+    return b;
+}
 
 /* Rows [i0, i1) x columns [j0, j1) of C. i0 and j0 are multiples of the
  * tile, so only the last tile and panel of the range can be partial. */
@@ -90,10 +125,10 @@ static void gemm_part(const job *jb, const bufs *bf, size_t i0, size_t i1,
     const bp_gemm_arch *arch = jb->arch;
     const bp_gemm_tile *t = jb->tile;
     const size_t mr = t->mr, nr = t->nr, lda = jb->lda, ldb = jb->ldb;
-    const size_t mc = arch->mc / mr * mr;
+    const size_t mc = jb->mc;
     for (size_t kb = 0; kb < jb->k; kb += jb->kcb) {
-        size_t kc = min_sz(jb->kcb, jb->k - kb);
-        float beta = kb == 0 ? jb->beta : 1.0f;
+        const blk bk = block_at(jb, kb);
+        const size_t kc = bk.kc;
         /* op(A)(i, kb) is at Ak + i*lda (row layout) or Ak + i (col) */
         const float *Ak = jb->ta ? jb->A + kb * lda : jb->A + kb;
         const float *Bk = jb->tb ? jb->B + kb : jb->B + kb * ldb;
@@ -117,11 +152,12 @@ static void gemm_part(const job *jb, const bufs *bf, size_t i0, size_t i1,
                 bp_gemm_ukr_fn *ukr = jb->ta ? t->col : t->row;
                 for (size_t i = ic; i < iedge; i += mr)
                     ukr(kc, jb->ta ? Ak + i : Ak + i * lda, lda, bp, ldbp,
-                        Cj + i * jb->ldc, jb->ldc, mr, nb, jb->alpha, beta);
+                        Cj + i * jb->ldc, jb->ldc, mr, nb, bk.cont,
+                        bk.alpha, bk.beta);
                 if (medge)
                     t->col(kc, bf->aedge, mr, bp, ldbp,
                            Cj + iedge * jb->ldc, jb->ldc, medge, nb,
-                           jb->alpha, beta);
+                           bk.cont, bk.alpha, bk.beta);
             }
         }
     }
@@ -135,13 +171,13 @@ static void gemm_part_packed(const job *jb, const bufs *bf, size_t i0,
     const bp_gemm_arch *arch = jb->arch;
     const bp_gemm_tile *t = jb->tile;
     const size_t mr = t->mr, nr = t->nr, lda = jb->lda, ldb = jb->ldb;
-    const size_t mc = arch->mc / mr * mr, nc = arch->nc / nr * nr;
+    const size_t mc = jb->mc, nc = jb->nc;
     float *apack = bf->apack, *bpack = bf->bpack;
     for (size_t jc = j0; jc < j1; jc += nc) {
         size_t je = min_sz(jc + nc, j1);
         for (size_t kb = 0; kb < jb->k; kb += jb->kcb) {
-            size_t kc = min_sz(jb->kcb, jb->k - kb);
-            float beta = kb == 0 ? jb->beta : 1.0f;
+            const blk bk = block_at(jb, kb);
+            const size_t kc = bk.kc;
             const float *Ak = jb->ta ? jb->A + kb * lda : jb->A + kb;
             const float *Bk = jb->tb ? jb->B + kb : jb->B + kb * ldb;
             for (size_t j = jc; j < je; j += nr)
@@ -160,7 +196,7 @@ static void gemm_part_packed(const job *jb, const bufs *bf, size_t i0,
                                bpack + (j - jc) * kc, nr,
                                jb->C + i * jb->ldc + j, jb->ldc,
                                min_sz(mr, ie - i), min_sz(nr, je - j),
-                               jb->alpha, beta);
+                               bk.cont, bk.alpha, bk.beta);
             }
         }
     }
@@ -175,25 +211,70 @@ static void gemm_part_colvec(const job *jb, const bufs *bf, size_t i0,
     const size_t mr = arch->colvec_mr, n = jb->n, lda = jb->lda;
     bp_gemm_colvec_fn *kern = arch->colvec[n];
     for (size_t kb = 0; kb < jb->k; kb += jb->kcb) {
-        size_t kc = min_sz(jb->kcb, jb->k - kb);
-        float beta = kb == 0 ? jb->beta : 1.0f;
+        const blk bk = block_at(jb, kb);
+        const size_t kc = bk.kc;
         arch->pack_b(jb->tb, kc, n, n,
                      jb->tb ? jb->B + kb : jb->B + kb * jb->ldb, jb->ldb,
                      bf->bpanel);
         const float *Ak = jb->A + kb * lda;
         for (size_t i = i0; i < i1; i += mr)
             kern(kc, Ak + i, lda, bf->bpanel, jb->C + i * jb->ldc, jb->ldc,
-                 min_sz(mr, i1 - i), jb->alpha, beta);
+                 min_sz(mr, i1 - i), bk.cont, bk.alpha, bk.beta);
+    }
+}
+
+/* Does C = alpha * s + beta * C need C's old values after the first of
+ * several KC blocks has stored partial sums in C? */
+static bool needs_saved(const job *jb)
+{
+    return jb->beta != 0.0f && !jb->from_c && jb->kcb < jb->k;
+}
+
+static void run_part(const job *jb, const bufs *bf, size_t i0, size_t i1,
+                     size_t j0, size_t j1);
+
+/* Rows [i0, i1) x columns [j0, j1) when needs_saved: one rectangle at a
+ * time, C's old values are set aside in bf->csave, the rectangle's chains
+ * run with beta = 0 (C = alpha * s), and the old values are added back as
+ * a single block's write-back would have added them: beta == 1: C + old,
+ * else fma(beta, old, C). The bits are those of a single KC block. */
+static void run_saved(const job *jb, const bufs *bf, size_t i0, size_t i1,
+                      size_t j0, size_t j1)
+{
+    job sub = *jb;
+    sub.beta = 0.0f;
+    size_t mr = jb->nest == NEST_COLVEC ? jb->arch->colvec_mr : jb->tile->mr;
+    size_t nr = jb->nest == NEST_COLVEC ? jb->n : jb->tile->nr;
+    size_t cw = min_sz(j1 - j0, CSAVE_COLS / nr * nr);
+    size_t rows = CSAVE_FLOATS / cw / mr * mr;
+    for (size_t ic = i0; ic < i1; ic += rows) {
+        size_t ie = min_sz(ic + rows, i1);
+        for (size_t jc = j0; jc < j1; jc += cw) {
+            size_t je = min_sz(jc + cw, j1), w = je - jc;
+            for (size_t i = ic; i < ie; i++)
+                memcpy(bf->csave + (i - ic) * w, jb->C + i * jb->ldc + jc,
+                       w * sizeof(float));
+            run_part(&sub, bf, ic, ie, jc, je);
+            for (size_t i = ic; i < ie; i++) {
+                float *c = jb->C + i * jb->ldc + jc;
+                const float *old = bf->csave + (i - ic) * w;
+                for (size_t j = 0; j < w; j++)
+                    c[j] = jb->beta == 1.0f ? old[j] + c[j]
+                                            : fmaf(jb->beta, old[j], c[j]);
+            }
+        }
     }
 }
 
 /* Rows [i0, i1) x columns [j0, j1) in the buffers bf. Without room for
  * the packed nest the direct nest computes the same bits: both run the
- * same micro-kernel chains over the same KC blocks (jb->kcb). */
+ * same micro-kernel chains. */
 static void run_part(const job *jb, const bufs *bf, size_t i0, size_t i1,
                      size_t j0, size_t j1)
 {
-    if (jb->nest == NEST_COLVEC)
+    if (needs_saved(jb))
+        run_saved(jb, bf, i0, i1, j0, j1);
+    else if (jb->nest == NEST_COLVEC)
         gemm_part_colvec(jb, bf, i0, i1);
     else if (jb->nest == NEST_PACKED && bf->apack)
         gemm_part_packed(jb, bf, i0, i1, j0, j1);
@@ -208,7 +289,19 @@ static __attribute__((noinline)) void run_alone(const job *jb)
 {
     _Alignas(64) float bpanel[BP_GEMM_KC_MAX * BP_GEMM_NR_MAX];
     _Alignas(64) float aedge[BP_GEMM_KC_MAX * BP_GEMM_MR_MAX];
-    bufs bf = {NULL, NULL, bpanel, aedge};
+    bufs bf = {NULL, NULL, bpanel, aedge, NULL};
+    run_part(jb, &bf, 0, jb->m, 0, jb->n);
+}
+
+/* run_alone when needs_saved, with room for C's old values (64 KiB more
+ * stack, taken only by this rare call: beta not in {0, 1} or alpha != 1,
+ * and k longer than one KC block). */
+static __attribute__((noinline)) void run_alone_saved(const job *jb)
+{
+    _Alignas(64) float bpanel[BP_GEMM_KC_MAX * BP_GEMM_NR_MAX];
+    _Alignas(64) float aedge[BP_GEMM_KC_MAX * BP_GEMM_MR_MAX];
+    _Alignas(64) float csave[CSAVE_FLOATS];
+    bufs bf = {NULL, NULL, bpanel, aedge, csave};
     run_part(jb, &bf, 0, jb->m, 0, jb->n);
 }
 
@@ -225,10 +318,14 @@ void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
     }
     job jb = {.arch = arch, .ta = ta, .tb = tb, .m = m, .n = n, .k = k,
               .alpha = alpha, .beta = beta, .A = A, .B = B, .lda = lda,
-              .ldb = ldb, .ldc = ldc, .C = C};
-    /* The nest and its blocking depend on the shape alone, never on the
-     * thread count or the context (gemm_internal.h: determinism). */
-    size_t kc_max = arch->kc;
+              .ldb = ldb, .ldc = ldc, .C = C,
+              .from_c = alpha == 1.0f && beta == 1.0f};
+    /* The nest and the blocking decide speed only: whichever runs, each
+     * element is one FMA chain over all of k (gemm_internal.h). */
+    bp_gemm_blocking blk = {0, 0, 0};
+    if (gc)
+        blk = gc->blk;
+    size_t kc_max = blk.kc ? blk.kc : arch->kc;
     if (ta && n <= BP_GEMM_COLVEC_MAX && arch->colvec_mr && arch->colvec[n]) {
         jb.nest = NEST_COLVEC;
     } else {
@@ -239,9 +336,16 @@ void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
          * direct nest wins by 5-15% */
         if (m > 2 * arch->mc) {
             jb.nest = NEST_PACKED;
-            kc_max = arch->kc_packed;
+            kc_max = blk.kc ? blk.kc : arch->kc_packed;
         }
+        size_t mr = jb.tile->mr, nr = jb.tile->nr;
+        jb.mc = (blk.mc ? blk.mc : arch->mc) / mr * mr;
+        jb.nc = (blk.nc ? blk.nc : arch->nc) / nr * nr;
+        jb.mc = jb.mc < mr ? mr : jb.mc > BP_GEMM_MC_MAX ? BP_GEMM_MC_MAX / mr * mr : jb.mc;
+        jb.nc = jb.nc < nr ? nr : jb.nc > BP_GEMM_NC_MAX ? BP_GEMM_NC_MAX / nr * nr : jb.nc;
     }
+    if (kc_max > BP_GEMM_KC_MAX)
+        kc_max = BP_GEMM_KC_MAX;
     size_t nkb = (k + kc_max - 1) / kc_max;
     jb.kcb = (k + nkb - 1) / nkb;
     assert(jb.kcb <= BP_GEMM_KC_MAX && arch->mc <= BP_GEMM_MC_MAX &&
@@ -249,7 +353,10 @@ void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
     assert(!gc || (gc->threads >= 1 && gc->ws));
 
     if (!gc) {
-        run_alone(&jb);
+        if (needs_saved(&jb))
+            run_alone_saved(&jb);
+        else
+            run_alone(&jb);
         return;
     }
     /* inside a parallel region: this thread alone, in the workspace its
@@ -259,6 +366,8 @@ void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
         if (t < gc->threads) {
             bufs bf = bufs_of(gc->ws[t]);
             run_part(&jb, &bf, 0, m, 0, n);
+        } else if (needs_saved(&jb)) {
+            run_alone_saved(&jb);
         } else {
             run_alone(&jb);
         }

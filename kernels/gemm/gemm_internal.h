@@ -8,7 +8,7 @@
  *
  * direct (the MLP shapes: operands that fit in L2), nothing packed that
  * need not be:
- *   for each KC block of k (sizes fixed by k alone)
+ *   for each KC block of k
  *     for each MC block of rows
  *       for each NR-wide panel of op(B)  (packed only for NT/TT and for a
  *                                         partial last panel)
@@ -25,14 +25,19 @@
  *   L2); for each MC block of rows: pack op(A) (mc x kc, L2); then the
  *   micro-kernel over every tile, reading only packed, contiguous data.
  *
- * Determinism: every element of C is one chain of FMAs over p in
- * increasing order within a KC block, blocks in increasing order. The
- * nest and the KC blocks are chosen from the shape alone. Tiles, panels,
- * thread splits and where the packed copies live only choose *which*
- * elements a call computes and from which memory, never how, so the
- * result is bit-identical for any thread count and any context (a call
- * without a workspace runs the packed nest's KC blocks in the direct
- * nest: the same chains).
+ * Determinism: every element of C is one chain of FMAs over all of k in
+ * increasing p: a KC block after the first continues the chain from the
+ * partial sum the block before stored in C (the micro-kernels' cont), and
+ * only the last applies alpha. beta joins the chain as follows: beta == 0,
+ * C is not read; alpha == 1 and beta == 1 (C += op(A) op(B)), the chain
+ * starts from C's value; otherwise C = alpha * s + beta * C after the
+ * chain s, C's old values set aside while s runs over several blocks
+ * (the driver's run_saved). Tiles, panels, the nest, the blocking (KC,
+ * MC, NC: the context's, kernels.h), thread splits and where the packed
+ * copies live only choose *which* elements a call computes and from which
+ * memory, never how, so the result is bit-identical for any thread count,
+ * any blocking and any context, and so on any two CPUs that run the same
+ * table.
  */
 #ifndef BPLAB_GEMM_INTERNAL_H
 #define BPLAB_GEMM_INTERNAL_H
@@ -42,7 +47,7 @@
 #define BP_GEMM_MR_MAX 32
 #define BP_GEMM_NR_MAX 32
 #define BP_GEMM_KC_MAX 384
-#define BP_GEMM_MC_MAX 288
+#define BP_GEMM_MC_MAX 1024
 #define BP_GEMM_NC_MAX 1024
 
 #include <stdbool.h>
@@ -50,8 +55,10 @@
 
 #include "kernels/kernels.h"
 
-/* C[0:m][0:n] = alpha * sum_p A(i,p) B(p,j) + beta * C  (beta == 0: C is
- * not read), for m <= mr, n <= nr, over p < kc.
+/* C[0:m][0:n] = alpha * (S + sum_p A(i,p) B(p,j)) + beta * C  (beta == 0:
+ * C is not read), for m <= mr, n <= nr, over p < kc, as one FMA chain per
+ * element in increasing p starting from S: S = 0, or with cont S = C, the
+ * partial sums an earlier KC block stored there (beta is then 0).
  * A(i,p) = a[i*lda + p] for a "row" kernel, a[p*lda + i] for a "col" one.
  * B(p,j) = b[p*ldb + j], and b[p*ldb + j] must be readable for all j < nr
  * (the driver packs a partial panel). A rows (row kernels) or columns (col
@@ -59,7 +66,8 @@
  * over as a zero-padded col-layout copy. */
 typedef void bp_gemm_ukr_fn(size_t kc, const float *a, size_t lda,
                             const float *b, size_t ldb, float *c, size_t ldc,
-                            size_t m, size_t n, float alpha, float beta);
+                            size_t m, size_t n, bool cont, float alpha,
+                            float beta);
 
 /* Pack one panel of op(B), kc x nr, zero-padded past column n <= nr:
  * out[p*nr + j] = op(B)(p, j) = tb ? b[j*ldb + p] : b[p*ldb + j]. */
@@ -72,14 +80,15 @@ typedef void bp_gemm_pack_a_fn(bool ta, size_t mr, size_t m, size_t kc,
                                const float *a, size_t lda, float *out);
 
 /* Column-vector kernel for a narrow C (n <= BP_GEMM_COLVEC_MAX) with a
- * transposed A (TN, TT): C[0:m][0:n] = alpha * sum_p a[p*lda + i] b[p*n + j]
- * + beta * C, m <= the arch's colvec_mr. Vectors run down the columns of C
+ * transposed A (TN, TT): C[0:m][0:n] = alpha * (S + sum_p a[p*lda + i]
+ * b[p*n + j]) + beta * C, m <= the arch's colvec_mr, S and cont as for
+ * bp_gemm_ukr_fn. Vectors run down the columns of C
  * (contiguous in A's rows), so every lane is used even when n = 10; b is
  * op(B) packed as kc x n. The n-specific kernel is colvec[n]. */
 #define BP_GEMM_COLVEC_MAX 12
 typedef void bp_gemm_colvec_fn(size_t kc, const float *a, size_t lda,
                                const float *b, float *c, size_t ldc, size_t m,
-                               float alpha, float beta);
+                               bool cont, float alpha, float beta);
 
 /* One register-tile shape with its kernels. */
 typedef struct bp_gemm_tile {
@@ -96,6 +105,8 @@ typedef struct bp_gemm_arch {
     bp_gemm_tile narrow; /* used when n <= narrow.nr (the 10-class layer) */
     bp_gemm_pack_a_fn *pack_a;
     bp_gemm_pack_b_fn *pack_b;
+    /* the blocking of a call without one in its context (gc NULL or
+     * gc->blk zero); bp_gemm_blocking_model derives one from the caches */
     size_t kc;           /* max KC: one B micro-panel kc x nr stays in L1 */
     size_t mc;           /* max MC: a packed A block mc x kc stays in L2 */
     size_t nc;           /* max NC: a packed B block kc x nc stays in L2 */
@@ -103,6 +114,10 @@ typedef struct bp_gemm_arch {
     size_t colvec_mr;    /* rows per colvec call; 0: no colvec kernels */
     bp_gemm_colvec_fn *colvec[BP_GEMM_COLVEC_MAX + 1];
 } bp_gemm_arch;
+
+/* Each ISA's GEMM (<folder>/gemm.c; only the built ones are defined). */
+extern const bp_gemm_arch bp_gemm_arch__avx2, bp_gemm_arch__avx512,
+    bp_gemm_arch__neon;
 
 /* The driver: full GEMM semantics of bp_gemm_fn (kernels.h), threads and
  * workspaces from gc (NULL: the calling thread, no workspace). */

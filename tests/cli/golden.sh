@@ -2,13 +2,15 @@
 # tests/cli/golden.sh BPLAB - the bits of three runs never change.
 #
 # tests/fixtures/golden/ holds checkpoints and SHA-256 sums made by bplab
-# 09411d0 (tools/make_golden.sh; the runs are in runs.txt): the reference
+# 09411d0 (tools/make_golden.sh; the runs are in runs.txt, which says
+# which SIMD sums were made anew since, and why): the reference
 # workload's network on 2048 Fashion-MNIST samples, an LSTM on the adding
 # problem, a batch-norm + dropout + L2 MLP. For every ISA this CPU runs,
 # the binary under test, at 2 threads (the fixtures were made at 1), must
 # train each run to the same checkpoint and metrics bytes (wall time
 # aside), evaluate each fixture to the same report and predictions, and
-# resume each fixture for one more epoch to the same checkpoint; the LSTM
+# resume each fixture for one more epoch to the same checkpoint, and train
+# ref and the LSTM to the same checkpoint under odd GEMM blockings; the LSTM
 # and the batch-norm run written in the layer grammar (--net) must give the
 # same metrics as their shorthands. An ISA the fixtures cover but this CPU
 # lacks is reported as skipped.
@@ -72,6 +74,26 @@ done < "$dir/runs.txt"
     --quiet --save "$t/ref.ckpt" --metrics "$t/ref.csv" > /dev/null
 cmp -s "$t/ref.ckpt" "$dir/ref.ckpt" || { echo "FAIL: ref on scalar differs from ref.ckpt"; fail=1; }
 nowall "$t/ref.csv" | cmp -s - "$dir/ref.csv" || { echo "FAIL: ref's metrics differ from ref.csv"; fail=1; }
+# the cache blocking sets speed only: ref and lstm trained under odd
+# blockings (KC splitting every reduction, MC and NC below one tile, the
+# largest allowed) give the fixtures' bits on every SIMD table
+for isa in $isas; do
+    [ "$isa" = scalar ] && continue
+    for name in ref lstm; do
+        grep -q "^$name $isa train.ckpt " "$dir/expected.txt" || continue
+        want=$(awk -v n="$name" -v i="$isa" '$1 == n && $2 == i && $3 == "train.ckpt" { print $4 }' "$dir/expected.txt")
+        for blk in 5,1,1 37,50,100 384,1024,1024; do
+            # shellcheck disable=SC2046
+            BPLAB_GEMM_BLOCKING=$blk "$bp" train $(awk -F'|' -v n="$name" '$1 ~ "^" n " " { print $2 }' "$dir/runs.txt") \
+                --isa $isa --threads 2 --quiet --save "$t/b.ckpt" > /dev/null ||
+                { echo "FAIL: $name/$isa: training with blocking $blk failed"; fail=1; continue; }
+            got=$(hash < "$t/b.ckpt")
+            [ "$got" = "$want" ] || { echo "FAIL: $name on $isa with BPLAB_GEMM_BLOCKING=$blk: train.ckpt differs from the fixture's"; fail=1; }
+            checked=$((checked + 1))
+        done
+        echo "$name on $isa: the fixture's bits under blockings 5,1,1 37,50,100 384,1024,1024"
+    done
+done
 # the layer grammar trains the same bits as the shorthands it spells out
 while IFS='|' read -r name args; do
     "$bp" train $args --isa scalar --threads 2 --quiet --metrics "$t/n.csv" > /dev/null

@@ -170,13 +170,35 @@ transpose4(float32x4_t r[4])
 
 static inline __attribute__((always_inline)) void
 colvec_run(const int nj, size_t kc, const float *a, size_t lda,
-           const float *b, float *c, size_t ldc, size_t m, float alpha,
-           float beta)
+           const float *b, float *c, size_t ldc, size_t m, bool cont,
+           float alpha, float beta)
 {
     float32x4_t acc[BP_GEMM_COLVEC_MAX][2], bq[3];
 #pragma GCC unroll 12
     for (int j = 0; j < nj; j++)
         acc[j][0] = acc[j][1] = vdupq_n_f32(0.0f);
+    /* continuing a chain: C's 4 x 4 blocks transposed into the columns,
+     * the inverse of the store below (rows past m read as 0) */
+    if (cont)
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++)
+#pragma GCC unroll 3
+            for (int j0 = 0; j0 < BP_GEMM_COLVEC_MAX; j0 += 4) {
+                if (j0 >= nj)
+                    continue;
+                size_t w = nj - j0 < 4 ? (size_t)(nj - j0) : 4;
+                float32x4_t r[4];
+#pragma GCC unroll 4
+                for (size_t i = 0; i < 4; i++)
+                    r[i] = 4 * (size_t)h + i < m
+                               ? load_n(c + (4 * (size_t)h + i) * ldc + j0, w)
+                               : vdupq_n_f32(0.0f);
+                transpose4(r);
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; j++)
+                    if (j0 + j < nj)
+                        acc[j0 + j][h] = r[j];
+            }
     if (m >= 8) {
 #pragma GCC unroll 2
         for (size_t p = 0; p < kc; p++) {
@@ -220,9 +242,9 @@ colvec_run(const int nj, size_t kc, const float *a, size_t lda,
 #define COLVEC(NJ)                                                            \
     static void colvec_##NJ(size_t kc, const float *a, size_t lda,           \
                             const float *b, float *c, size_t ldc, size_t m,  \
-                            float alpha, float beta)                         \
+                            bool cont, float alpha, float beta)              \
     {                                                                         \
-        colvec_run(NJ, kc, a, lda, b, c, ldc, m, alpha, beta);                \
+        colvec_run(NJ, kc, a, lda, b, c, ldc, m, cont, alpha, beta);          \
     }
 
 COLVEC(1)
@@ -291,7 +313,7 @@ static void pack_a(bool ta, size_t mr, size_t m, size_t kc, const float *a,
         copy_pad(a + p * lda, m, mr, out + p * mr);
 }
 
-static const bp_gemm_arch arch = {
+const bp_gemm_arch bp_gemm_arch__neon = {
     .name = "neon",
     .wide = {8, 12, ukr_8x12_row, ukr_8x12_col, ukr_8x12_packed},
     .narrow = {12, 8, ukr_12x8_row, ukr_12x8_col, ukr_12x8_packed},
@@ -311,6 +333,6 @@ void bp_gemm__neon(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                    size_t n, size_t k, float alpha, const float *A, size_t lda,
                    const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
-    bp__gemm_run(&arch, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+    bp__gemm_run(&bp_gemm_arch__neon, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
                  ldc);
 }

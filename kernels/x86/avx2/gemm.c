@@ -28,6 +28,13 @@ static inline __m256i lanes(size_t n)
     return _mm256_loadu_si256((const __m256i *)(ramp + 8 - (n > 8 ? 8 : n)));
 }
 
+/* The first w floats at p in the low lanes (the others 0); nothing at or
+ * past p + w is read. */
+static inline __m256 load_c(const float *p, size_t w)
+{
+    return w >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes(w));
+}
+
 /* C[0:m][0:n] = alpha * acc + beta * C, acc[i*V + v] = row i, columns
  * 8v..8v+7. beta == 0: C is not read. */
 static inline __attribute__((always_inline)) void
@@ -147,16 +154,35 @@ store_cols(const __m256 *acc, int nj, float *c, size_t ldc, size_t m,
     }
 }
 
+/* The inverse of store_cols: rows 0..m-1 (m <= 8) of C's first nj
+ * columns into column vectors (rows past m read as 0). */
+static inline __attribute__((always_inline)) void
+load_cols(__m256 *acc, int nj, const float *c, size_t ldc, size_t m)
+{
+    for (int j0 = 0; j0 < nj; j0 += 8) {
+        int w = nj - j0 < 8 ? nj - j0 : 8;
+        __m256 r[8];
+        for (size_t i = 0; i < 8; i++)
+            r[i] = i < m ? load_c(c + i * ldc + j0, (size_t)w)
+                         : _mm256_setzero_ps();
+        transpose8(r);
+        for (int j = 0; j < w; j++)
+            acc[j0 + j] = r[j];
+    }
+}
+
 #define COLVEC(NJ)                                                            \
     static void colvec_##NJ(size_t kc, const float *a, size_t lda,           \
                             const float *b, float *c, size_t ldc, size_t m,  \
-                            float alpha, float beta)                         \
+                            bool cont, float alpha, float beta)              \
     {                                                                         \
         __m256i mk = lanes(m);                                                \
         bool full = m >= 8;                                                   \
         __m256 acc[NJ];                                                       \
         _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)                 \
             acc[j] = _mm256_setzero_ps();                                     \
+        if (cont)                                                             \
+            load_cols(acc, NJ, c, ldc, m);                                    \
         _Pragma("GCC unroll 4") for (size_t p = 0; p < kc; p++) {             \
             __m256 av = full ? _mm256_loadu_ps(a) : _mm256_maskload_ps(a, mk);\
             _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)             \
@@ -236,7 +262,7 @@ static void pack_a(bool ta, size_t mr, size_t m, size_t kc, const float *a,
     }
 }
 
-static const bp_gemm_arch arch = {
+const bp_gemm_arch bp_gemm_arch__avx2 = {
     .name = "avx2",
     .wide = {6, 16, ukr_6x16_row, ukr_6x16_col, ukr_6x16_packed},
     .narrow = {12, 8, ukr_12x8_row, ukr_12x8_col, ukr_12x8_packed},
@@ -256,6 +282,6 @@ void bp_gemm__avx2(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                    size_t n, size_t k, float alpha, const float *A, size_t lda,
                    const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
-    bp__gemm_run(&arch, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+    bp__gemm_run(&bp_gemm_arch__avx2, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
                  ldc);
 }

@@ -26,6 +26,16 @@
 #include "kernels/gemm/gemm_internal.h"
 #include "kernels/x86/avx512/avx512_list.h"
 
+/* The lanes of a tile row's vector v (columns 16v..16v+15) that lie in
+ * the first n columns. */
+static inline __mmask16 cols16(size_t n, int v)
+{
+    size_t lo = 16 * (size_t)v;
+    return n >= lo + 16 ? (__mmask16)0xffff
+           : n > lo     ? (__mmask16)((1u << (n - lo)) - 1)
+                        : (__mmask16)0;
+}
+
 /* C[0:m][0:n] = alpha * acc + beta * C, with acc[i][v] the 16 floats of
  * row i, columns 16v..16v+15. beta == 0: C is not read. */
 static inline __attribute__((always_inline)) void
@@ -33,12 +43,8 @@ store_tile(const __m512 *acc, int R, int V, float *c, size_t ldc, size_t m,
            size_t n, float alpha, float beta)
 {
     __mmask16 mk[4];
-    for (int v = 0; v < V; v++) {
-        size_t lo = 16 * (size_t)v;
-        mk[v] = n >= lo + 16 ? (__mmask16)0xffff
-                : n > lo     ? (__mmask16)((1u << (n - lo)) - 1)
-                             : (__mmask16)0;
-    }
+    for (int v = 0; v < V; v++)
+        mk[v] = cols16(n, v);
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     for (int i = 0; i < R && (size_t)i < m; i++) {
         float *ci = c + (size_t)i * ldc;
@@ -150,6 +156,26 @@ store_cols(const __m512 *lo, const __m512 *hi, int nj, float *c, size_t ldc,
     }
 }
 
+/* The inverse of store_cols: rows 0..m-1 of C's first nj columns into
+ * two 16-row column tiles (rows past m read as 0). */
+static inline __attribute__((always_inline)) void
+load_cols(__m512 *lo, __m512 *hi, int nj, const float *c, size_t ldc,
+          size_t m)
+{
+    __mmask16 cols = lanes((size_t)nj);
+    for (int h = 0; h < 2 && (size_t)(16 * h) < m; h++) {
+        __m512 r[16];
+        for (size_t i = 0; i < 16; i++)
+            r[i] = 16 * (size_t)h + i < m
+                       ? _mm512_maskz_loadu_ps(
+                             cols, c + (16 * (size_t)h + i) * ldc)
+                       : _mm512_setzero_ps();
+        transpose16(r);
+        for (int j = 0; j < nj; j++)
+            (h ? hi : lo)[j] = r[j];
+    }
+}
+
 /* ---- column-vector kernels for a narrow C with a transposed A (TN, TT)
  *
  * C[0:m][0:NJ] (m <= 32): two 16-row vectors per column, NJ columns, so
@@ -161,12 +187,14 @@ store_cols(const __m512 *lo, const __m512 *hi, int nj, float *c, size_t ldc,
 #define COLVEC(NJ)                                                            \
     static void colvec_##NJ(size_t kc, const float *a, size_t lda,           \
                             const float *b, float *c, size_t ldc, size_t m,  \
-                            float alpha, float beta)                         \
+                            bool cont, float alpha, float beta)              \
     {                                                                         \
         __mmask16 m0 = lanes(m), m1 = lanes(m > 16 ? m - 16 : 0);            \
         __m512 acc[2][NJ];                                                    \
         _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)                 \
             acc[0][j] = acc[1][j] = _mm512_setzero_ps();                      \
+        if (cont)                                                             \
+            load_cols(&acc[0][0], &acc[1][0], NJ, c, ldc, m);                 \
         _Pragma("GCC unroll 4") for (size_t p = 0; p < kc; p++) {             \
             __m512 a0 = _mm512_maskz_loadu_ps(m0, a);                         \
             __m512 a1 = _mm512_maskz_loadu_ps(m1, a + 16);                    \
@@ -247,7 +275,7 @@ static void pack_a(bool ta, size_t mr, size_t m, size_t kc, const float *a,
     }
 }
 
-static const bp_gemm_arch arch = {
+const bp_gemm_arch bp_gemm_arch__avx512 = {
     .name = "avx512",
     .wide = {12, 32, ukr_12x32_row, ukr_12x32_col, ukr_12x32_packed},
     .narrow = {24, 16, ukr_24x16_row, ukr_24x16_col, ukr_24x16_packed},
@@ -267,6 +295,6 @@ void bp_gemm__avx512(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                      size_t n, size_t k, float alpha, const float *A, size_t lda,
                      const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
-    bp__gemm_run(&arch, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+    bp__gemm_run(&bp_gemm_arch__avx512, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
                  ldc);
 }
