@@ -40,8 +40,11 @@ int bp_cmd_info(int argc, char **argv)
     if (help) {
         printf("usage: bplab info [options]\n\n"
                "Print the CPU, the instruction sets this binary contains and\n"
-               "which of them the CPU can run, the active kernel table and,\n"
-               "per kernel, which ISA's code each table really runs.\n\n"
+               "which of them the CPU can run, the active kernel table, the\n"
+               "data caches and the GEMM cache blocking derived from them\n"
+               "(BPLAB_GEMM_BLOCKING=KC,MC,NC overrides it; results have the\n"
+               "same bits whatever it is) and, per kernel, which ISA's code\n"
+               "each table really runs.\n\n"
                "options:\n");
         bp_args_print_help(stdout, opts, 1);
         return BP_EXIT_OK;

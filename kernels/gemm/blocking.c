@@ -43,6 +43,18 @@ static const bp_cache_level default_l2 = {1048576, 16, 64, 1024};
 
 /* ---- detection */
 
+/* Record a data or unified cache of level 1, 2 or 3 (false: another). */
+static bool put_level(bp_caches *c, size_t level, const bp_cache_level *l)
+{
+    bp_cache_level *dst = level == 1   ? &c->l1d
+                          : level == 2 ? &c->l2
+                          : level == 3 ? &c->l3
+                                       : NULL;
+    if (dst)
+        *dst = *l;
+    return dst != NULL;
+}
+
 #ifdef BLK_X86
 /* Walk a deterministic cache-parameters leaf (4 or 0x8000001D). */
 static bool cpuid_caches(unsigned leaf, bp_caches *c)
@@ -60,14 +72,7 @@ static bool cpuid_caches(unsigned leaf, bp_caches *c)
                             .line = (b & 4095) + 1,
                             .sets = (size_t)cx + 1};
         l.size = l.ways * (((b >> 12) & 1023) + 1) * l.line * l.sets;
-        bp_cache_level *dst = level == 1   ? &c->l1d
-                              : level == 2 ? &c->l2
-                              : level == 3 ? &c->l3
-                                           : NULL;
-        if (dst) {
-            *dst = l;
-            any = true;
-        }
+        any |= put_level(c, level, &l);
     }
     return any && c->l1d.size && c->l2.size;
 }
@@ -153,14 +158,7 @@ static bool detect_sysfs(bp_caches *c)
             l.sets = l.size / (l.ways * l.line);
         }
         size_t level = sysfs_num(dir, "level");
-        bp_cache_level *dst = level == 1   ? &c->l1d
-                              : level == 2 ? &c->l2
-                              : level == 3 ? &c->l3
-                                           : NULL;
-        if (dst) {
-            *dst = l;
-            any = true;
-        }
+        any |= put_level(c, level, &l);
     }
     c->source = "sysfs";
     return any && c->l1d.size && c->l2.size;
