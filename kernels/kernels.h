@@ -31,6 +31,11 @@
 /* Kernel signatures (function types: a table field is `bp_x_fn *name`,   */
 /* and `bp_x_fn bp_name__isa;` declares an implementation)                 */
 
+/* A GEMM's cache blocking (blk below). */
+typedef struct bp_gemm_blocking {
+    size_t kc, mc, nc;
+} bp_gemm_blocking;
+
 /* What a GEMM call may use besides its operands (BLIS passes the same in
  * its context): how many threads it may fork, and one workspace per thread.
  * The caller makes it (the core's bp_ctx owns one, allocated when the run
@@ -51,14 +56,10 @@
  *            whatever the blocking (each is one FMA chain over all of k).
  * gc == NULL is valid: the call runs on the calling thread in the nest
  * that reads the operands in place, with its two panel buffers (96 KiB)
- * on the stack. Every element gets the same bits as with any context and
- * any thread count (kernels/gemm/gemm_internal.h); large products only
- * run slower. */
-/* A GEMM's cache blocking (blk below). */
-typedef struct bp_gemm_blocking {
-    size_t kc, mc, nc;
-} bp_gemm_blocking;
-
+ * on the stack (160 KiB when beta != 0, (alpha, beta) != (1, 1) and k
+ * spans several KC blocks: C's old values are set aside too). Every
+ * element gets the same bits as with any context and any thread count
+ * (kernels/gemm/gemm_internal.h); large products only run slower. */
 typedef struct bp_gemm_ctx {
     int threads;
     float *const *ws;

@@ -7,8 +7,9 @@
  * kernels.h): the driver forks at most gc->threads threads, and thread t
  * packs into gc->ws[t] (layout below). It never allocates. Without a
  * context (gc == NULL) it runs on the calling thread in the direct nest,
- * with the two panel buffers that nest needs (96 KiB) on the stack; the
- * packed nest needs the 2 MiB blocks of a workspace.
+ * with the two panel buffers that nest needs (96 KiB) on the stack, and
+ * 64 KiB more in the rare case of run_alone_saved; the packed nest needs
+ * the blocks of a workspace.
  */
 #include <assert.h>
 #include <math.h>
@@ -294,8 +295,8 @@ static __attribute__((noinline)) void run_alone(const job *jb)
 }
 
 /* run_alone when needs_saved, with room for C's old values (64 KiB more
- * stack, taken only by this rare call: beta not in {0, 1} or alpha != 1,
- * and k longer than one KC block). */
+ * stack, taken only by this rare call: beta != 0, (alpha, beta) !=
+ * (1, 1), and k longer than one KC block). */
 static __attribute__((noinline)) void run_alone_saved(const job *jb)
 {
     _Alignas(64) float bpanel[BP_GEMM_KC_MAX * BP_GEMM_NR_MAX];
