@@ -23,7 +23,9 @@
  *           layer's weight gradient), vectors down the columns of C, so
  *           all lanes work; 2n accumulators, per k 2 A loads and
  *           ceil(n/4) B loads broadcast by lane.
- * Blocking (all multiples of 24 = lcm(8, 12), within the driver's caps):
+ * Default blocking, used when the context sets none (a run's context has
+ * the one kernels/gemm/blocking.c derives from the caches; the bits are
+ * the same either way), all multiples of 24 = lcm(8, 12):
  *   KC 256 for the direct nest: the B micro-panel (256 x 12 floats =
  *     12 KiB) and an A tile (8 x 256 = 8 KiB) sit in L1 while A streams
  *     from L2 (the same KC as the x86 tables);

@@ -8,7 +8,8 @@
  *   narrow  12 x 8: for n <= 8 with A in rows (NN, NT);
  *   colvec  8 x n, n <= 12: for TN/TT with a narrow n, vectors down the
  *           columns of C so all 8 lanes work for the 10-class layer.
- * Blocking as for AVX-512 (kernels/x86/avx512/gemm.c): direct nest KC 256
+ * Default blocking (without one in the context; see
+ * kernels/gemm/blocking.c) as for AVX-512: direct nest KC 256
  * (B micro-panel 256 x 16 floats = 16 KiB in L1), packed nest KC 384,
  * MC 192, NC 1024.
  * Partial tiles: C is read and written with vmaskmovps, which never
