@@ -15,10 +15,11 @@
  *           layer's weight gradient), vectors down the columns of C.
  * Default blocking (a call whose context sets none; a run's context has
  * the one kernels/gemm/blocking.c derives from the caches, and results
- * have the same bits either way): direct nest KC <= 256, so one B micro-panel (KC x 32 floats =
- * 32 KiB) stays in L1 while the tiles of A stream past it from L2; packed
- * nest KC <= 384 (fewer passes over C; measured best on 1024^3), MC 192,
- * NC 1024 (A block 288 KiB + B block 1.5 MiB in the 2 MiB L2).
+ * have the same bits either way): direct nest KC <= 256, so one B
+ * micro-panel (KC x 32 floats = 32 KiB) stays in L1 while the tiles of A
+ * stream past it from L2; packed nest KC <= 384 (fewer passes over C;
+ * measured best on 1024^3), MC 192, NC 1024 (A block 288 KiB + B block
+ * 1.5 MiB in the 2 MiB L2).
  * Partial tiles: n < NR is handled by masked loads and stores of C;
  * m < MR by storing only m rows (the driver pads A).
  */
