@@ -115,7 +115,8 @@ START_TEST(test_gemm_blocking)
     ck_assert(C && R);
     for (int layout = 0; layout < 4; layout++) {
         bool ta = layout & 2, tb = layout & 1;
-        float *A = randn(m * k, 11 + _i, 1.0f), *B = randn(k * n, 12 + _i, 1.0f);
+        float *A = randn(m * k, 11 + _i, 1.0f);
+        float *B = randn(k * n, 12 + _i, 1.0f);
         for (size_t ab = 0; ab < sizeof alpha_beta / sizeof *alpha_beta;
              ab++) {
             float alpha = alpha_beta[ab][0], beta = alpha_beta[ab][1];

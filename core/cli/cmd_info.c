@@ -88,8 +88,8 @@ int bp_cmd_info(int argc, char **argv)
                                 "BPLAB_ISA"));
     printf("threads    %d (OpenMP)\n", threads);
     const bp_caches *cc = bp_ctx_caches();
-    printf("caches     L1d %zu KiB %zu-way, L2 %zu KiB %zu-way", cc->l1d.size >> 10,
-           cc->l1d.ways, cc->l2.size >> 10, cc->l2.ways);
+    printf("caches     L1d %zu KiB %zu-way, L2 %zu KiB %zu-way",
+           cc->l1d.size >> 10, cc->l1d.ways, cc->l2.size >> 10, cc->l2.ways);
     if (cc->l3.size)
         printf(", L3 %zu KiB %zu-way", cc->l3.size >> 10, cc->l3.ways);
     printf(" (%s)\n", cc->source);

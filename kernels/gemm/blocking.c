@@ -96,11 +96,18 @@ static bool detect_cpuid(bp_caches *c)
         unsigned ext = __get_cpuid_max(0x80000000u, NULL);
         if (ext < 0x8000001Du)
             return false;
+        /* the leaf is defined when TOPOEXT is set; hypervisors may hide
+         * the flag and still answer it (the VMs bplab was tested on do),
+         * so without the flag its answer is taken only when it looks
+         * like caches: a 4 KiB - 4 MiB L1d with 32 - 256 byte lines */
         __cpuid(0x80000001u, a, b, cx, d);
-        if (!((cx >> 22) & 1)) /* TOPOEXT */
-            return false;
-        c->source = "cpuid leaf 0x8000001d";
-        return cpuid_caches(0x8000001Du, c);
+        bool topoext = (cx >> 22) & 1;
+        c->source = topoext ? "cpuid 0x8000001d"
+                            : "cpuid 0x8000001d, TOPOEXT flag hidden";
+        return cpuid_caches(0x8000001Du, c) &&
+               (topoext ||
+                (c->l1d.size >= 4096 && c->l1d.size <= (4u << 20) &&
+                 c->l1d.line >= 32 && c->l1d.line <= 256));
     }
     return false;
 }

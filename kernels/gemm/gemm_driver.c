@@ -67,6 +67,13 @@ static bufs bufs_of(float *ws)
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
+/* v as a multiple of unit, at least unit and at most max. */
+static size_t tile_multiple(size_t v, size_t unit, size_t max)
+{
+    v = min_sz(v, max) / unit * unit;
+    return v < unit ? unit : v;
+}
+
 /* C = beta * C (beta == 0: C = 0 without reading it). */
 static void scale_c(size_t m, size_t n, float beta, float *C, size_t ldc)
 {
@@ -340,10 +347,8 @@ void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
             kc_max = blk.kc ? blk.kc : arch->kc_packed;
         }
         size_t mr = jb.tile->mr, nr = jb.tile->nr;
-        jb.mc = (blk.mc ? blk.mc : arch->mc) / mr * mr;
-        jb.nc = (blk.nc ? blk.nc : arch->nc) / nr * nr;
-        jb.mc = jb.mc < mr ? mr : jb.mc > BP_GEMM_MC_MAX ? BP_GEMM_MC_MAX / mr * mr : jb.mc;
-        jb.nc = jb.nc < nr ? nr : jb.nc > BP_GEMM_NC_MAX ? BP_GEMM_NC_MAX / nr * nr : jb.nc;
+        jb.mc = tile_multiple(blk.mc ? blk.mc : arch->mc, mr, BP_GEMM_MC_MAX);
+        jb.nc = tile_multiple(blk.nc ? blk.nc : arch->nc, nr, BP_GEMM_NC_MAX);
     }
     if (kc_max > BP_GEMM_KC_MAX)
         kc_max = BP_GEMM_KC_MAX;
