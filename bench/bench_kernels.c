@@ -153,6 +153,14 @@ static void run_BP_SIG_BIAS_ADD(bp_bias_add_fn *f, bench_io *io)
     f(io->rows, io->cols, io->x, io->y, io->cols);
 }
 
+/* the reference workload's epilogue: bias and ReLU (sigmoid and tanh
+ * cost what sigmoid_fwd and tanh_fwd cost) */
+static const sig_bench sig_BP_SIG_BIAS_ACT = {.shape = SHAPE_N, .bytes = 8};
+static void run_BP_SIG_BIAS_ACT(bp_bias_act_fn *f, bench_io *io)
+{
+    f(io->rows, io->cols, io->x, BP_KACT_RELU, io->y, io->cols);
+}
+
 static const sig_bench sig_BP_SIG_BIAS_GRAD = {.shape = SHAPE_N, .bytes = 8};
 static void run_BP_SIG_BIAS_GRAD(bp_bias_grad_fn *f, bench_io *io)
 {
@@ -300,7 +308,7 @@ static void run_BP_SIG_GEMM(bp_gemm_fn *f, bench_io *io)
 {
     size_t lda = io->ta ? io->m : io->k, ldb = io->tb ? io->k : io->n;
     f(io->gc, io->ta, io->tb, io->m, io->n, io->k, 1.0f, io->x, lda, io->y,
-      ldb, 0.0f, io->z, io->n);
+      ldb, 0.0f, io->z, io->n, NULL);
 }
 
 /* One entry per kernel of the list: its signature's shape and a call of
@@ -745,6 +753,7 @@ typedef struct step_ctx {
     const bp_kernels *t;
     int threads;
     bool gemms_only;
+    bool unfused; /* every kernel on its own (bplab train --no-fuse) */
 } step_ctx;
 
 static void bm_step(bp_bench_state *st, void *vctx)
@@ -769,6 +778,7 @@ static void bm_step(bp_bench_state *st, void *vctx)
         bp_bench_skip(st, "cannot build the context");
         goto done;
     }
+    ctx->unfused = c->unfused;
     flushed = bp_flush_denormals(ctx, true);
     if (bp_net_create(&spec, B, 0, ctx, &net, &err) != BP_OK ||
         bp_optim_create(&os, net->nparams, &opt, &err) != BP_OK) {
@@ -825,15 +835,16 @@ static void register_steps(void)
         const bp_kernels *t = bp_kernels_for((bp_isa)i);
         if (!t)
             continue;
+        static const char *const kinds[] = {"train_step", "train_step_gemms",
+                                            "train_step_unfused"};
         for (int threads = 1; threads <= 2; threads++)
-            for (int g = 0; g < 2; g++) {
-                if (i == BP_ISA_SCALAR && threads == 2)
+            for (int g = 0; g < 3; g++) {
+                if (i == BP_ISA_SCALAR && (threads == 2 || g == 2))
                     continue;
                 char name[96];
                 snprintf(name, sizeof name, "%s/%s/batch128/threads:%d",
-                         g ? "train_step_gemms" : "train_step", t->isa_name,
-                         threads);
-                step_ctx c = {t, threads, g};
+                         kinds[g], t->isa_name, threads);
+                step_ctx c = {t, threads, g == 1, g == 2};
                 bp_bench_register(name, bm_step, ctx_dup(&c, sizeof c));
             }
     }

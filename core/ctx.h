@@ -32,6 +32,13 @@ typedef struct bp_ctx {
                             threads and a workspace for each, owned here */
     bp_prof *prof;       /* NULL, or the profiler whose table k is, owned
                             here (core/prof.h bp_ctx_profile) */
+    bool unfused;        /* false (the default): layers hand the work that
+                            follows a GEMM to it as an epilogue (a dense
+                            layer's bias, activation and bias gradient,
+                            kernels.h bp_gemm_post); true: every kernel
+                            runs on its own (--no-fuse, to profile each).
+                            The bits are the same; set it before the
+                            context computes */
 } bp_ctx;
 
 /* Most threads a context may ask for. */
@@ -77,7 +84,19 @@ static inline void bp_gemm(const bp_ctx *c, bool ta, bool tb, size_t m,
                            float *C, size_t ldc)
 {
     c->k->gemm(&c->gemm, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-               ldc);
+               ldc, NULL);
+}
+
+/* bp_gemm with an epilogue (kernels.h bp_gemm_post): the same bits as
+ * bp_gemm followed by the kernels the epilogue stands for. */
+static inline void bp_gemm_fused(const bp_ctx *c, bool ta, bool tb,
+                                 size_t m, size_t n, size_t k, float alpha,
+                                 const float *A, size_t lda, const float *B,
+                                 size_t ldb, float beta, float *C, size_t ldc,
+                                 const bp_gemm_post *post)
+{
+    c->k->gemm(&c->gemm, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
+               ldc, post);
 }
 
 #endif

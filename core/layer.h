@@ -114,7 +114,31 @@ typedef struct bp_layer {
     float *y;       /* the output, max_batch x size(out) */
     double *steps;  /* nsteps: ||dL/dh_t||^2 of the last backward pass */
     size_t nsteps;
+    /* Fusion (net.c links them; a context with `unfused` ignores them):
+     * act_after, the activation layer right after a layer whose ops
+     * absorb one (ops->absorbs_act), applied by this layer's forward
+     * GEMM as its epilogue; absorbed, set on that activation layer,
+     * whose own forward is then skipped. Same bits either way. */
+    const struct bp_layer *act_after;
+    bool absorbed;
 } bp_layer;
+
+/* The kernels' name for an activation (kernels.h bp_kact). */
+static inline bp_kact bp_kact_of(bp_act a)
+{
+    switch (a) {
+    case BP_ACT_RELU: return BP_KACT_RELU;
+    case BP_ACT_SIGMOID: return BP_KACT_SIGMOID;
+    case BP_ACT_TANH: return BP_KACT_TANH;
+    }
+    return BP_KACT_NONE;
+}
+
+/* Does the layer's forward apply the activation after it (act_after)? */
+static inline bool bp_layer_fuses_act(const bp_layer *l, const bp_ctx *c)
+{
+    return l->act_after && !c->unfused;
+}
 
 /* A named view of a tensor for export ("dense.weight", 2-D in x out). */
 typedef struct bp_tensor_view {
@@ -162,6 +186,8 @@ struct bp_layer_ops {
     const char *word;
     bool is_activation; /* its word is an activation (for the description
                            and for initialisation's auto rule) */
+    bool absorbs_act;   /* its forward can apply the activation layer
+                           that follows it (bp_layer act_after) */
     bp_act act;         /* which, when is_activation */
     const void *impl;   /* constants of the kind's file (a recurrent cell) */
 };

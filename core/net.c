@@ -284,6 +284,11 @@ static sizes place(const plans *P, size_t max_batch, bp_net *net)
             }
         }
         l->y = l->t[0];
+        if (i > 0 && l->ops->is_activation &&
+            net->layers[i - 1].ops->absorbs_act) {
+            net->layers[i - 1].act_after = l;
+            l->absorbed = true;
+        }
         l->steps = steps;
         l->nsteps = p->nsteps;
         steps += p->nsteps;
@@ -524,7 +529,10 @@ void bp_net_forward(bp_net *net, const float *x, size_t batch, bool train,
     for (size_t i = 0; i < net->nlayers; i++) {
         bp_layer *l = &net->layers[i];
         bp_prof_at(net->ctx, (long)i, BP_PASS_FORWARD);
-        l->ops->forward(l, net->ctx, in, batch, train, dropout_key);
+        /* an absorbed activation ran in the epilogue of the layer before,
+         * in place on the same buffer */
+        if (!(l->absorbed && !net->ctx->unfused))
+            l->ops->forward(l, net->ctx, in, batch, train, dropout_key);
         in = l->y;
     }
 }

@@ -58,7 +58,8 @@ typedef struct thr {
  * and the flops and bytes the kernel's definition implies. */
 typedef struct shape {
     uint64_t d[4];
-    uint8_t nd, tag; /* tag: bit 0 A transposed, bit 1 B transposed */
+    uint8_t nd, tag; /* tag: bit 0 A transposed, bit 1 B transposed,
+                        bit 2 with an epilogue (bp_gemm_post) */
     double flops, bytes;
 } shape;
 
@@ -227,18 +228,22 @@ static void call_end(call *c, int k, const shape *s)
 #define END(name, ...) call_end(&c_, BP_K_##name, &(shape){__VA_ARGS__})
 
 /* A GEMM's flops are 2mnk; its bytes the operands once and C (read too
- * when beta != 0). Element-wise kernels count the bytes their definition
- * reads and writes (kernels.h), once each. */
+ * when beta != 0). An epilogue's work is the GEMM's: its time is in the
+ * call, its flops are not counted (a bias and an activation a value). 
+ * Element-wise kernels count the bytes their definition reads and writes
+ * (kernels.h), once each. */
 #define WRAP_bp_gemm_fn(name)                                               \
     static void pw_##name(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m, \
                           size_t n, size_t k, float alpha, const float *A,   \
                           size_t lda, const float *B, size_t ldb,            \
-                          float beta, float *C, size_t ldc)                  \
+                          float beta, float *C, size_t ldc,                  \
+                          const bp_gemm_post *post)                          \
     {                                                                        \
         BEGIN;                                                               \
         R->inner->name(gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,  \
-                       ldc);                                                 \
-        END(name, {m, n, k}, 3, (uint8_t)(ta | tb << 1), 2 * D(m) * D(n) * D(k), \
+                       ldc, post);                                           \
+        END(name, {m, n, k}, 3, (uint8_t)(ta | tb << 1 | (post ? 4 : 0)),   \
+            2 * D(m) * D(n) * D(k),                                          \
             4 * (D(m) * D(k) + D(k) * D(n) + (beta != 0 ? 2 : 1) * D(m) * D(n))); \
     }
 #define WRAP_bp_unary_fn(name)                                              \
@@ -310,6 +315,15 @@ static void call_end(call *c, int k, const shape *s)
         BEGIN;                                                               \
         R->inner->name(rows, cols, b, y, ldy);                               \
         END(name, {rows, cols}, 2, 0, 0, 8 * D(rows) * D(cols) + 4 * D(cols)); \
+    }
+#define WRAP_bp_bias_act_fn(name)                                           \
+    static void pw_##name(size_t rows, size_t cols, const float *b,          \
+                          bp_kact act, float *y, size_t ldy)                 \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(rows, cols, b, act, y, ldy);                          \
+        END(name, {rows, cols}, 2, 0, 0,                                     \
+            8 * D(rows) * D(cols) + (b ? 4 * D(cols) : 0));                  \
     }
 #define WRAP_bp_bias_grad_fn(name)                                          \
     static void pw_##name(size_t rows, size_t cols, const float *dy,         \
@@ -1227,6 +1241,8 @@ static void shape_text(int k, const shape *s, char *buf, size_t size)
     for (int i = 0; i < s->nd && at < size; i++)
         at += (size_t)snprintf(buf + at, size - at, "%s%llu", i ? "x" : "",
                                (unsigned long long)s->d[i]);
+    if (k == BP_K_gemm && (s->tag & 4) && at < size)
+        snprintf(buf + at, size - at, " +epilogue");
 }
 
 static void json_us(FILE *f, const char *key, uint64_t ns)

@@ -171,6 +171,10 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          NULL},
         {"--quiet", BP_ARG_FLAG, &o->quiet, 0, 0, NULL, NULL,
          "print only the final result", NULL},
+        {"--no-fuse", BP_ARG_FLAG, &o->no_fuse, 0, 0, NULL, NULL,
+         "run every kernel on its own: no bias, activation or bias "
+         "gradient in a GEMM's epilogue (to profile each; the results "
+         "have the same bits)", NULL},
         {"--profile", BP_ARG_FLAG, &o->profile, 0, 0, NULL, NULL,
          "time every kernel call; after training, where a step's time "
          "goes, per kernel and per layer and pass, against the FMA peak "
@@ -695,6 +699,7 @@ bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,
     bp_ctx *ctx;
     if ((s = bp_ctx_create(o->isa, "--isa", o->threads, &ctx, err)) != BP_OK)
         return s;
+    ctx->unfused = o->no_fuse;
     if ((s = bp_net_create(&ns, ts.batch, ts.seed, ctx, net, err)) != BP_OK) {
         bp_ctx_destroy(ctx);
         return s;

@@ -51,6 +51,7 @@ typedef struct bp_run_opts {
     long long epochs, checkpoint_every, threads;
     const char *save, *resume, *metrics, *isa;
     bool quiet;
+    bool no_fuse; /* bp_ctx unfused: every kernel on its own */
     /* profiling (core/prof.h): --profile, --counters, --trace FILE,
      * --trace-steps N */
     bool profile, counters;

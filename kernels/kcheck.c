@@ -575,6 +575,62 @@ static void untouched(ctx *cx, const char *what, const bufs *bs,
 /* ---------------------------------------------------------------------- */
 /* GEMM                                                                    */
 
+/* The same product with an epilogue (kernels.h bp_gemm_post): the fused
+ * call of the table under test against the scalar reference, which
+ * applies it unfused. The activation and the bias's presence follow from
+ * the shape, so the cases cover every combination; the column sums come
+ * with every !tb case. After a bias and an activation an element may be
+ * off by the product's bound plus the activation's (its derivative is at
+ * most 1): |bias| and 4 |result| join the product's magnitude. */
+static bool run_gemm_post(ctx *cx, const bp_kernels *ref,
+                          const bp_kernels *test, const kcase *c, bp_rng *g,
+                          bufs *bs, const float *A, const float *B,
+                          const float *C0, const double *mag)
+{
+    size_t m = c->m, n = c->n, kk = c->k;
+    size_t lda = (c->ta ? m : kk) + c->pad, ldb = (c->tb ? kk : n) + c->pad;
+    size_t ldc = n + c->pad;
+    float *bias = balloc(bs, n, c->mode);
+    float *sr = balloc(bs, n, c->mode), *st = balloc(bs, n, c->mode ^ 1);
+    float *Cr = bclone(bs, C0, c->mode), *Ct = bclone(bs, C0, c->mode ^ 1);
+    double *mp = malloc(at_least1(m * n) * sizeof *mp);
+    double *ms = malloc(at_least1(n) * sizeof *ms);
+    if (!bs->ok || !mp || !ms) {
+        free(mp), free(ms);
+        return false;
+    }
+    fill(bias, n, g, D_NORMAL);
+    bp_gemm_post post = {.bias = (m + kk) % 2 ? NULL : bias,
+                         .act = (bp_kact)((m + n + kk) % 4),
+                         .colsum = NULL};
+    bp_gemm_post pr = post, pt = post;
+    if (!c->tb)
+        pr.colsum = sr, pt.colsum = st;
+    ref->gemm(cx->gc, c->ta, c->tb, m, n, kk, c->alpha, A, lda, B, ldb,
+              c->beta, Cr, ldc, &pr);
+    test->gemm(cx->gc, c->ta, c->tb, m, n, kk, c->alpha, A, lda, B, ldb,
+               c->beta, Ct, ldc, &pt);
+    for (size_t r = 0; r < m; r++)
+        for (size_t j = 0; j < n; j++)
+            mp[r * n + j] = mag[r * n + j] +
+                            (post.bias ? fabs((double)bias[j]) : 0) +
+                            4 * fabs((double)Cr[r * ldc + j]);
+    cmp_mat(cx, "C after the epilogue", Cr, Ct, m, n, ldc, mp,
+            (double)kk + 2);
+    untouched(cx, "C after the epilogue", bs, Ct, m, n, ldc);
+    if (!c->tb) {
+        for (size_t j = 0; j < n; j++) {
+            ms[j] = 0;
+            for (size_t p = 0; p < kk; p++)
+                ms[j] += fabs((double)B[p * ldb + j]);
+        }
+        cmp_mat(cx, "column sums of B", sr, st, 1, n, n, ms, (double)kk + 2);
+        untouched(cx, "column sums of B", bs, st, 1, n, n);
+    }
+    free(mp), free(ms);
+    return true;
+}
+
 static bool run_gemm(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
                      bp_kernel_id k, const kcase *c, bp_rng *g)
 {
@@ -629,15 +685,16 @@ static bool run_gemm(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
         return false;
     }
     ref->gemm(cx->gc, c->ta, c->tb, m, n, kk, c->alpha, A, lda, B, ldb,
-              c->beta, Cr, ldc);
+              c->beta, Cr, ldc, NULL);
     test->gemm(cx->gc, c->ta, c->tb, m, n, kk, c->alpha, A, lda, B, ldb,
-               c->beta, Ct, ldc);
+               c->beta, Ct, ldc, NULL);
     cmp_mat(cx, "C", Cr, Ct, m, n, ldc, mag, (double)kk + 2);
     untouched(cx, "C", &bs, Ct, m, n, ldc);
     untouched(cx, "C (reference)", &bs, Cr, m, n, ldc);
+    bool ok = run_gemm_post(cx, ref, test, c, g, &bs, A, B, C0, mag);
     free(mag);
     bfree(&bs);
-    return true;
+    return ok;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1067,6 +1124,24 @@ static bool run_bias(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
         test->bias_add(rows, cols, b, yt, ld);
         cmp_mat(cx, "y", yr, yt, rows, cols, ld, NULL, 1);
         untouched(cx, "y", &bs, yt, rows, cols, ld);
+    } else if (k == BP_K_bias_act) {
+        float *yr = bclone(&bs, y, c->mode);
+        float *yt = bclone(&bs, y, c->mode);
+        if (!bs.ok)
+            return bfree(&bs), free(mag), false;
+        /* every activation, with and without a bias */
+        for (int v = 0; v < 8; v++) {
+            bp_kact act = (bp_kact)(v / 2);
+            const float *bv = v % 2 ? b : NULL;
+            for (size_t r = 0; r < rows; r++) {
+                memcpy(yr + r * ld, y + r * ld, cols * sizeof *y);
+                memcpy(yt + r * ld, y + r * ld, cols * sizeof *y);
+            }
+            ref->bias_act(rows, cols, bv, act, yr, ld);
+            test->bias_act(rows, cols, bv, act, yt, ld);
+            cmp_mat(cx, "y", yr, yt, rows, cols, ld, NULL, 1);
+            untouched(cx, "y", &bs, yt, rows, cols, ld);
+        }
     } else {
         float *dbr = bclone(&bs, b, c->mode);
         float *dbt = bclone(&bs, b, c->mode ^ 1);
@@ -1561,6 +1636,7 @@ static const harness harnesses[] = {
     [BP_SIG_BCE] = {cases_vec_inplace, run_mse_bce, describe_vec},
     [BP_SIG_MSE] = {cases_vec_inplace, run_mse_bce, describe_vec},
     [BP_SIG_BIAS_ADD] = {cases_mat0, run_bias, describe_mat},
+    [BP_SIG_BIAS_ACT] = {cases_mat0, run_bias, describe_mat},
     [BP_SIG_BIAS_GRAD] = {cases_mat0, run_bias, describe_mat},
     [BP_SIG_DROPOUT] = {cases_vec_inplace, run_dropout, describe_vec},
     [BP_SIG_VMUL] = {cases_vec_inplace, run_vmul, describe_vec},

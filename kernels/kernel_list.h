@@ -38,6 +38,7 @@
     X(sigmoid_bce,     bp_bce_fn,         BP_SIG_BCE,       BP_TOL_SUM,    4) \
     X(mse,             bp_mse_fn,         BP_SIG_MSE,       BP_TOL_SUM,    2) \
     X(bias_add,        bp_bias_add_fn,    BP_SIG_BIAS_ADD,  BP_TOL_EXACT,  0) \
+    X(bias_act,        bp_bias_act_fn,    BP_SIG_BIAS_ACT,  BP_TOL_TRANSC, 6) \
     X(bias_grad,       bp_bias_grad_fn,   BP_SIG_BIAS_GRAD, BP_TOL_SUM,    2) \
     X(dropout_fwd,     bp_dropout_fwd_fn, BP_SIG_DROPOUT,   BP_TOL_EXACT,  0) \
     X(dropout_bwd,     bp_vmul_fn,        BP_SIG_VMUL,      BP_TOL_EXACT,  0) \

@@ -100,8 +100,36 @@ bp_status bp_gemm_blocking_parse(const char *text, const char *what,
  * The same for every table, so one context serves any of them. */
 size_t bp_gemm_workspace_floats(void);
 
+/* The activations an epilogue applies (bias_act, bp_gemm_post): the
+ * functions of relu_fwd, sigmoid_fwd and tanh_fwd. */
+typedef enum bp_kact {
+    BP_KACT_NONE,
+    BP_KACT_RELU,
+    BP_KACT_SIGMOID,
+    BP_KACT_TANH
+} bp_kact;
+
+/* What a GEMM does with its result before returning (oneDNN calls them
+ * post-ops): the work that would otherwise be separate passes over C and
+ * op(B), done while the blocks are in cache. NULL or all fields zero:
+ * nothing.
+ *   bias, act  C[i][j] = act(C[i][j] + bias[j]) (bias NULL: no bias;
+ *              act NONE: none), with the bits of the same table's
+ *              bias_act on all of C: a dense layer's bias and activation;
+ *   colsum     colsum[j] = sum_p op(B)(p, j), p increasing, with the bits
+ *              of the same table's bias_grad of B (only for !tb; read
+ *              from B even when alpha == 0): a weight gradient's bias
+ *              gradient, taken while the GEMM streams the deltas.
+ * So a fused call and the unfused calls give the same bits, on any
+ * table, blocking and thread count. */
+typedef struct bp_gemm_post {
+    const float *bias;
+    bp_kact act;
+    float *colsum;
+} bp_gemm_post;
+
 /* C = alpha * op(A) * op(B) + beta * C, row-major, in context gc (above;
- * NULL: one thread, no workspace).
+ * NULL: one thread, no workspace), then post (above; NULL: none).
  * op(A) is m x k: A is m x k (lda >= k) when !ta, else A is k x m (lda >= m).
  * op(B) is k x n: B is k x n (ldb >= n) when !tb, else B is n x k (ldb >= k).
  * C is m x n, ldc >= n. When beta == 0, C is write-only (it is never read,
@@ -111,7 +139,7 @@ size_t bp_gemm_workspace_floats(void);
 typedef void bp_gemm_fn(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                         size_t n, size_t k, float alpha, const float *A,
                         size_t lda, const float *B, size_t ldb, float beta,
-                        float *C, size_t ldc);
+                        float *C, size_t ldc, const bp_gemm_post *post);
 
 /* y[i] = f(x[i]) for i < n. In place (y == x) allowed. ReLU is
  * x <= 0 ? +0 : x, so a NaN propagates. */
@@ -160,6 +188,12 @@ typedef double bp_mse_fn(size_t n, const float *y, const float *t,
 /* y[r][c] += b[c], in place on y (rows x cols). */
 typedef void bp_bias_add_fn(size_t rows, size_t cols, const float *b,
                                float *y, size_t ldy);
+
+/* y[r][c] = act(y[r][c] + b[c]) in place (rows x cols; b NULL: no
+ * bias), with the bits of bias_add followed by relu_fwd, sigmoid_fwd or
+ * tanh_fwd of the same table: what a GEMM's epilogue applies (above). */
+typedef void bp_bias_act_fn(size_t rows, size_t cols, const float *b,
+                            bp_kact act, float *y, size_t ldy);
 
 /* db[c] = sum_r dy[r][c] (column sums; db is overwritten). */
 typedef void bp_bias_grad_fn(size_t rows, size_t cols, const float *dy,
@@ -351,6 +385,7 @@ typedef enum bp_sig {
     BP_SIG_BCE,
     BP_SIG_MSE,
     BP_SIG_BIAS_ADD,
+    BP_SIG_BIAS_ACT,
     BP_SIG_BIAS_GRAD,
     BP_SIG_DROPOUT,
     BP_SIG_VMUL,

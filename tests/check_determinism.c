@@ -64,7 +64,7 @@ START_TEST(test_gemm_threads)
         for (int r = 0; r < 4; r++) {
             C[r] = randn(m * n, 3, 1.0f); /* same initial C: beta = 0.5 */
             t->gemm(gc[r], ta, tb, m, n, k, 1.25f, A, ta ? m : k, B,
-                    tb ? k : n, 0.5f, C[r], n);
+                    tb ? k : n, 0.5f, C[r], n, NULL);
         }
         for (int r = 1; r < 4; r++)
             ck_assert_msg(memcmp(C[0], C[r], m * n * sizeof(float)) == 0,
@@ -122,13 +122,13 @@ START_TEST(test_gemm_blocking)
             float alpha = alpha_beta[ab][0], beta = alpha_beta[ab][1];
             memcpy(R, C0, m * n * sizeof *R);
             t->gemm(ref, ta, tb, m, n, k, alpha, A, ta ? m : k, B, tb ? k : n,
-                    beta, R, n);
+                    beta, R, n, NULL);
             for (size_t b = 0; b < sizeof blockings / sizeof *blockings; b++)
                 for (int r = 0; r < 2; r++) {
                     gc[r]->blk = blockings[b];
                     memcpy(C, C0, m * n * sizeof *C);
                     t->gemm(gc[r], ta, tb, m, n, k, alpha, A, ta ? m : k, B,
-                            tb ? k : n, beta, C, n);
+                            tb ? k : n, beta, C, n, NULL);
                     ck_assert_msg(memcmp(C, R, m * n * sizeof *C) == 0,
                                   "gemm/%s %c%c m=%zu n=%zu k=%zu alpha=%g "
                                   "beta=%g: blocking %zu,%zu,%zu at %d "
@@ -146,6 +146,69 @@ START_TEST(test_gemm_blocking)
     free(C);
     free(R);
     bp_test_gemm_ctx_free(ref);
+    bp_test_gemm_ctx_free(gc[0]);
+    bp_test_gemm_ctx_free(gc[1]);
+}
+END_TEST
+
+/* _i: isa x shape. A GEMM's epilogue (kernels.h bp_gemm_post) must give
+ * the bits of the unfused calls of the same table: the GEMM, then
+ * bias_act on C, and bias_grad of B for the column sums; in every nest,
+ * under blockings that split k, rows and columns into several blocks, at
+ * 1 and 2 threads. Each layout meets every activation across the
+ * alpha/beta pairs. */
+START_TEST(test_gemm_epilogue)
+{
+    const bp_kernels *t = bp_kernels_for((bp_isa)usable[_i / NBLKSHAPES]);
+    const size_t *s = blk_shapes[_i % NBLKSHAPES];
+    size_t m = s[0], n = s[1], k = s[2];
+    const bp_gemm_blocking blks[] = {{0, 0, 0}, {5, 1, 1}, {37, 50, 100}};
+    bp_gemm_ctx *gc[2] = {bp_test_gemm_ctx(1), bp_test_gemm_ctx(2)};
+    float *C0 = randn(m * n, 3, 1.0f), *bias = randn(n, 4, 1.0f);
+    float *C = malloc(m * n * sizeof *C), *R = malloc(m * n * sizeof *R);
+    float *sum = malloc(n * sizeof *sum), *rsum = malloc(n * sizeof *rsum);
+    ck_assert(C && R && sum && rsum);
+    for (int layout = 0; layout < 4; layout++) {
+        bool ta = layout & 2, tb = layout & 1;
+        float *A = randn(m * k, 21 + _i, 1.0f);
+        float *B = randn(k * n, 22 + _i, 1.0f);
+        for (size_t ab = 0; ab < sizeof alpha_beta / sizeof *alpha_beta;
+             ab++) {
+            float alpha = alpha_beta[ab][0], beta = alpha_beta[ab][1];
+            bp_kact act = (bp_kact)((layout + (int)ab) % 4);
+            memcpy(R, C0, m * n * sizeof *R);
+            t->gemm(NULL, ta, tb, m, n, k, alpha, A, ta ? m : k, B,
+                    tb ? k : n, beta, R, n, NULL);
+            t->bias_act(m, n, bias, act, R, n);
+            if (!tb)
+                t->bias_grad(k, n, B, n, rsum);
+            bp_gemm_post post = {bias, act, tb ? NULL : sum};
+            for (size_t b = 0; b < sizeof blks / sizeof *blks; b++)
+                for (int r = 0; r < 2; r++) {
+                    gc[r]->blk = blks[b];
+                    memcpy(C, C0, m * n * sizeof *C);
+                    memset(sum, 0xff, n * sizeof *sum); /* NaN */
+                    t->gemm(gc[r], ta, tb, m, n, k, alpha, A, ta ? m : k, B,
+                            tb ? k : n, beta, C, n, &post);
+                    ck_assert_msg(memcmp(C, R, m * n * sizeof *C) == 0 &&
+                                      (tb || memcmp(sum, rsum,
+                                                    n * sizeof *sum) == 0),
+                                  "gemm/%s %c%c m=%zu n=%zu k=%zu alpha=%g "
+                                  "beta=%g act %d: the epilogue under "
+                                  "blocking %zu,%zu,%zu at %d thread%s "
+                                  "differs from the unfused calls (%s)",
+                                  t->isa_name, ta ? 'T' : 'N', tb ? 'T' : 'N',
+                                  m, n, k, (double)alpha, (double)beta,
+                                  (int)act, blks[b].kc, blks[b].mc,
+                                  blks[b].nc, r + 1, r ? "s" : "",
+                                  memcmp(C, R, m * n * sizeof *C) ? "C"
+                                                                  : "sums");
+                }
+        }
+        free(A);
+        free(B);
+    }
+    free(C0), free(bias), free(C), free(R), free(sum), free(rsum);
     bp_test_gemm_ctx_free(gc[0]);
     bp_test_gemm_ctx_free(gc[1]);
 }
@@ -256,6 +319,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_gemm_threads, 0, nusable * (int)NSHAPES);
     tcase_add_loop_test(tc, test_gemm_blocking, 0, nusable * (int)NBLKSHAPES);
+    tcase_add_loop_test(tc, test_gemm_epilogue, 0, nusable * (int)NBLKSHAPES);
     tcase_add_loop_test(tc, test_training_step_threads, 0,
                         nusable * (int)NNETS);
     suite_add_tcase(s, tc);

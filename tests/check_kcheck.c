@@ -56,11 +56,24 @@ static bp_kcheck_stats run_check(const bp_kernels *t, bp_kernel_id k,
 
 /* ---- GEMM mutants */
 
+/* The epilogue as the reference applies it (the mutants below that
+ * compute C themselves). */
+static void post_ref(size_t m, size_t n, size_t k, const float *B,
+                     size_t ldb, float *C, size_t ldc,
+                     const bp_gemm_post *post)
+{
+    if (!post)
+        return;
+    bp_bias_act__scalar(m, n, post->bias, post->act, C, ldc);
+    if (post->colsum)
+        bp_bias_grad__scalar(k, n, B, ldb, post->colsum);
+}
+
 /* Reads C even when beta == 0 (0 * NaN = NaN). */
 static void gemm_reads_c(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                          size_t n, size_t k, float alpha, const float *A,
                          size_t lda, const float *B, size_t ldb, float beta,
-                         float *C, size_t ldc)
+                         float *C, size_t ldc, const bp_gemm_post *post)
 {
     (void)gc;
     for (size_t i = 0; i < m; i++)
@@ -71,13 +84,14 @@ static void gemm_reads_c(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                        (tb ? B[j * ldb + p] : B[p * ldb + j]);
             C[i * ldc + j] = alpha * acc + beta * C[i * ldc + j];
         }
+    post_ref(m, n, k, B, ldb, C, ldc, post);
 }
 
 /* Sums p in reverse: a legitimate reordering, must pass. */
 static void gemm_reversed(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                           size_t n, size_t k, float alpha, const float *A,
                           size_t lda, const float *B, size_t ldb, float beta,
-                          float *C, size_t ldc)
+                          float *C, size_t ldc, const bp_gemm_post *post)
 {
     (void)gc;
     for (size_t i = 0; i < m; i++)
@@ -91,17 +105,45 @@ static void gemm_reversed(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                 c += beta * C[i * ldc + j];
             C[i * ldc + j] = c;
         }
+    post_ref(m, n, k, B, ldb, C, ldc, post);
+}
+
+/* Leaves out the epilogue's activation. */
+static void gemm_post_no_act(const bp_gemm_ctx *gc, bool ta, bool tb,
+                             size_t m, size_t n, size_t k, float alpha,
+                             const float *A, size_t lda, const float *B,
+                             size_t ldb, float beta, float *C, size_t ldc,
+                             const bp_gemm_post *post)
+{
+    bp_gemm_post p = {0};
+    if (post)
+        p = *post, p.act = BP_KACT_NONE;
+    bp_gemm__scalar(gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                    post ? &p : NULL);
+}
+
+/* Sums one row of B too few into the column sums. */
+static void gemm_post_short_sums(const bp_gemm_ctx *gc, bool ta, bool tb,
+                                 size_t m, size_t n, size_t k, float alpha,
+                                 const float *A, size_t lda, const float *B,
+                                 size_t ldb, float beta, float *C, size_t ldc,
+                                 const bp_gemm_post *post)
+{
+    bp_gemm__scalar(gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc,
+                    post);
+    if (post && post->colsum && k > 1)
+        bp_bias_grad__scalar(k - 1, n, B, ldb, post->colsum);
 }
 
 /* Off by a relative 1e-4: far beyond K*u for the battery's k. */
 static void gemm_sloppy(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                         size_t n, size_t k, float alpha, const float *A,
                         size_t lda, const float *B, size_t ldb, float beta,
-                        float *C, size_t ldc)
+                        float *C, size_t ldc, const bp_gemm_post *post)
 {
     (void)gc;
     bp_gemm__scalar(NULL, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                    ldc);
+                    ldc, post);
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++)
             C[i * ldc + j] *= 1.0001f;
@@ -111,13 +153,13 @@ static void gemm_sloppy(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
 static void gemm_no_nt(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                        size_t n, size_t k, float alpha, const float *A,
                        size_t lda, const float *B, size_t ldb, float beta,
-                       float *C, size_t ldc)
+                       float *C, size_t ldc, const bp_gemm_post *post)
 {
     (void)gc;
     if (!ta && tb && k > 1 && n > 1)
         tb = false, ldb = ldb < n ? n : ldb;
     bp_gemm__scalar(NULL, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                    ldc);
+                    ldc, post);
 }
 
 START_TEST(test_gemm_mutants)
@@ -132,15 +174,25 @@ START_TEST(test_gemm_mutants)
 }
 END_TEST
 
+START_TEST(test_gemm_post_mutants)
+{
+    bp_kernels t = mutant_table();
+    t.gemm = gemm_post_no_act;
+    EXPECT_FAIL(t, BP_K_gemm, true, "C after the epilogue");
+    t.gemm = gemm_post_short_sums;
+    EXPECT_FAIL(t, BP_K_gemm, true, "column sums of B");
+}
+END_TEST
+
 /* Treats alpha as 1 whenever beta != 0. */
 static void gemm_drops_alpha(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                              size_t n, size_t k, float alpha, const float *A,
                              size_t lda, const float *B, size_t ldb, float beta,
-                             float *C, size_t ldc)
+                             float *C, size_t ldc, const bp_gemm_post *post)
 {
     (void)gc;
     bp_gemm__scalar(NULL, ta, tb, m, n, k, beta != 0 ? 1.0f : alpha, A, lda, B,
-                    ldb, beta, C, ldc);
+                    ldb, beta, C, ldc, post);
 }
 
 START_TEST(test_gemm_alpha_mutant)
@@ -337,6 +389,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("mutants");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_gemm_mutants);
+    tcase_add_test(tc, test_gemm_post_mutants);
     tcase_add_test(tc, test_gemm_alpha_mutant);
     tcase_add_test_raise_signal(tc, test_gemm_layout_mutant, SIGSEGV);
     tcase_add_test(tc, test_elementwise_mutants);

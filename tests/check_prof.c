@@ -105,7 +105,8 @@ START_TEST(test_counts_and_shapes)
     for (int i = 0; i < 100; i++)
         x[i] = (float)(i - 50);
     for (int r = 0; r < 3; r++) /* C = A B^T, 5x7, k = 3 */
-        t->gemm(NULL, false, true, 5, 7, 3, 1.0f, a, 3, b, 3, 0.0f, c, 7);
+        t->gemm(NULL, false, true, 5, 7, 3, 1.0f, a, 3, b, 3, 0.0f, c, 7,
+                NULL);
     t->relu_fwd(100, x, x);
     t->relu_fwd(100, x, x);
     bp_prof_totals tot;

@@ -337,7 +337,7 @@ START_TEST(gemm_oracle)
                       ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, lda, ldb, ldc,
                       (double)alpha, (double)beta);
                 bp_gemm__scalar(NULL, ta, tb, m, n, k, alpha, A, lda, B, ldb,
-                                beta, C, ldc);
+                                beta, C, ldc, NULL);
                 for (size_t i = 0; i < m; i++)
                     for (size_t j = 0; j < n; j++) {
                         double sum = 0.0, mag = 0.0;
@@ -387,14 +387,14 @@ START_TEST(gemm_hand)
         float C[4] = {1, 1, 1, 1};
         SHAPE("%c%c 2x3 * 3x2 alpha=1 beta=0", ta ? 'T' : 'N', tb ? 'T' : 'N');
         bp_gemm__scalar(NULL, ta, tb, 2, 2, 3, 1.0f, ta ? At : A, ta ? 2 : 3,
-                        tb ? Bt : B, tb ? 3 : 2, 0.0f, C, 2);
+                        tb ? Bt : B, tb ? 3 : 2, 0.0f, C, 2, NULL);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], want1[i], 0, TOL_EXACT);
         fill(C, 4, 1.0f);
         SHAPE("%c%c 2x3 * 3x2 alpha=2 beta=-1", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
         bp_gemm__scalar(NULL, ta, tb, 2, 2, 3, 2.0f, ta ? At : A, ta ? 2 : 3,
-                        tb ? Bt : B, tb ? 3 : 2, -1.0f, C, 2);
+                        tb ? Bt : B, tb ? 3 : 2, -1.0f, C, 2, NULL);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], want2[i], 0, TOL_EXACT);
     }
@@ -402,7 +402,7 @@ START_TEST(gemm_hand)
     const float a[] = {1, 2, 3, 4}, b[] = {5, 6, 7, 8};
     float c[3] = {NAN, SENTINEL, SENTINEL};
     SHAPE("NN 1x4 * 4x1 ldc=3");
-    bp_gemm__scalar(NULL, false, false, 1, 1, 4, 1.0f, a, 4, b, 1, 0.0f, c, 3);
+    bp_gemm__scalar(NULL, false, false, 1, 1, 4, 1.0f, a, 4, b, 1, 0.0f, c, 3, NULL);
     EXPECT("gemm", "C", 0, c[0], 70, 0, TOL_EXACT);
     expect_pad("gemm", "C", c, 1, 1, 3);
     finish("gemm_hand");
@@ -423,7 +423,7 @@ START_TEST(gemm_edges)
         SHAPE("%c%c m=2 n=2 k=0 alpha=1 beta=0.5", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
         bp_gemm__scalar(NULL, ta, tb, 2, 2, 0, 1.0f, nanA, 2, nanB, 2, 0.5f, C,
-                        2);
+                        2, NULL);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], 0.5 * (i + 1), 0, TOL_EXACT);
         /* k == 0, beta == 0: C = 0 without reading a NaN C. */
@@ -431,7 +431,7 @@ START_TEST(gemm_edges)
         SHAPE("%c%c m=2 n=2 k=0 alpha=1 beta=0", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
         bp_gemm__scalar(NULL, ta, tb, 2, 2, 0, 1.0f, nanA, 2, nanB, 2, 0.0f, C,
-                        2);
+                        2, NULL);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], 0.0, 0, TOL_EXACT);
         /* alpha == 0, beta == 0: C = 0 with A, B and C all NaN. */
@@ -439,7 +439,7 @@ START_TEST(gemm_edges)
         SHAPE("%c%c m=2 n=2 k=3 alpha=0 beta=0", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
         bp_gemm__scalar(NULL, ta, tb, 2, 2, 3, 0.0f, nanA, 3, nanB, 3, 0.0f, C,
-                        2);
+                        2, NULL);
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, C[i], 0.0, 0, TOL_EXACT);
         /* alpha == 0, beta == -2: C = -2 C exactly, A and B NaN. */
@@ -447,7 +447,7 @@ START_TEST(gemm_edges)
         SHAPE("%c%c m=2 n=2 k=3 alpha=0 beta=-2", ta ? 'T' : 'N',
               tb ? 'T' : 'N');
         bp_gemm__scalar(NULL, ta, tb, 2, 2, 3, 0.0f, nanA, 3, nanB, 3, -2.0f,
-                        D, 2);
+                        D, 2, NULL);
         const float wantD[] = {-2, 4, -1, -6};
         for (int i = 0; i < 4; i++)
             EXPECT("gemm", "C", i, D[i], wantD[i], 0, TOL_EXACT);
@@ -456,11 +456,11 @@ START_TEST(gemm_edges)
     float one = SENTINEL;
     SHAPE("NN m=0 n=3 k=2");
     bp_gemm__scalar(NULL, false, false, 0, 3, 2, 1.0f, nanA, 2, nanB, 3, 0.0f,
-                    &one, 3);
+                    &one, 3, NULL);
     EXPECT_BITS("gemm", "C", 0, one, SENTINEL);
     SHAPE("NN m=3 n=0 k=2");
     bp_gemm__scalar(NULL, false, false, 3, 0, 2, 1.0f, nanA, 2, nanB, 1, 0.0f,
-                    &one, 1);
+                    &one, 1, NULL);
     EXPECT_BITS("gemm", "C", 0, one, SENTINEL);
     finish("gemm_edges");
 }

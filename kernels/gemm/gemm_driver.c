@@ -101,7 +101,32 @@ typedef struct job {
     const float *A, *B;
     size_t lda, ldb, ldc;
     float *C;
+    /* the epilogue (kernels.h bp_gemm_post) */
+    bool epi;            /* bias and/or act on each finished block of C */
+    const float *bias;
+    bp_kact act;
+    float *colsum;       /* column sums of B, taken from its panels */
 } job;
+
+/* The epilogue on the finished rows [i, i + m) x columns [j, j + n) of C:
+ * the block has its final values and is still in cache. */
+static void finish(const job *jb, size_t i, size_t j, size_t m, size_t n)
+{
+    if (jb->epi)
+        jb->arch->bias_act(m, n, jb->bias ? jb->bias + j : NULL, jb->act,
+                           jb->C + i * jb->ldc + j, jb->ldc);
+}
+
+/* The column sums of columns [j, j + n) over the rows [kb, kb + kc) of
+ * op(B), read from the panel b (row stride ldb) the nest has just read or
+ * packed. Only the part that holds row 0 of C takes them (i0 == 0), so
+ * each column is summed once, its blocks of rows in order. */
+static void colsum_panel(const job *jb, size_t i0, size_t kb, size_t kc,
+                         size_t j, size_t n, const float *b, size_t ldb)
+{
+    if (jb->colsum && i0 == 0)
+        jb->arch->colsum(kc, n, b, ldb, jb->colsum + j, kb > 0);
+}
 
 /* What the micro-kernels of the KC block at kb do: kc steps of each chain,
  * continued from the partial sums in C after the first block (from the
@@ -111,6 +136,7 @@ typedef struct job {
 typedef struct blk {
     size_t kc;
     bool cont;
+    bool last; /* the last block: C's blocks are final after it */
     float alpha, beta;
 } blk;
 
@@ -119,10 +145,33 @@ static blk block_at(const job *jb, size_t kb)
     blk b;
     b.kc = min_sz(jb->kcb, jb->k - kb);
     b.cont = kb > 0 || jb->from_c;
-    b.alpha = kb + b.kc == jb->k ? jb->alpha : 1.0f;
+    b.last = kb + b.kc == jb->k;
+    b.alpha = b.last ? jb->alpha : 1.0f;
     b.beta = b.cont ? 0.0f : jb->beta;
     assert(b.beta == 0.0f || kb + b.kc == jb->k);
     return b;
+}
+
+/* What the micro-kernel of the tile at column j gets: the epilogue in
+ * the last block when the arch's micro-kernels apply it (else NULL, and
+ * finish_tile applies it after the store). */
+static const bp_gemm_ep *tile_ep(const job *jb, const blk *bk, size_t j,
+                                 bp_gemm_ep *ep)
+{
+    if (!jb->epi || !bk->last || !jb->arch->ukr_ep)
+        return NULL;
+    ep->bias = jb->bias ? jb->bias + j : NULL;
+    ep->act = jb->act;
+    return ep;
+}
+
+/* finish() for a tile a micro-kernel has just stored, unless the
+ * micro-kernel applied the epilogue itself (tile_ep). */
+static void finish_tile(const job *jb, const blk *bk, size_t i, size_t j,
+                        size_t m, size_t n)
+{
+    if (bk->last && !jb->arch->ukr_ep)
+        finish(jb, i, j, m, n);
 }
 
 /* Rows [i0, i1) x columns [j0, j1) of C. i0 and j0 are multiples of the
@@ -156,16 +205,24 @@ static void gemm_part(const job *jb, const bufs *bf, size_t i0, size_t i1,
                     arch->pack_b(jb->tb, kc, nr, nb, bp, ldb, bf->bpanel);
                     bp = bf->bpanel, ldbp = nr;
                 }
+                if (ic == i0)
+                    colsum_panel(jb, i0, kb, kc, j, nb, bp, ldbp);
                 float *Cj = jb->C + j;
                 bp_gemm_ukr_fn *ukr = jb->ta ? t->col : t->row;
-                for (size_t i = ic; i < iedge; i += mr)
+                bp_gemm_ep eps;
+                const bp_gemm_ep *ep = tile_ep(jb, &bk, j, &eps);
+                for (size_t i = ic; i < iedge; i += mr) {
                     ukr(kc, jb->ta ? Ak + i : Ak + i * lda, lda, bp, ldbp,
                         Cj + i * jb->ldc, jb->ldc, mr, nb, bk.cont,
-                        bk.alpha, bk.beta);
-                if (medge)
+                        bk.alpha, bk.beta, ep);
+                    finish_tile(jb, &bk, i, j, mr, nb);
+                }
+                if (medge) {
                     t->col(kc, bf->aedge, mr, bp, ldbp,
                            Cj + iedge * jb->ldc, jb->ldc, medge, nb,
-                           bk.cont, bk.alpha, bk.beta);
+                           bk.cont, bk.alpha, bk.beta, ep);
+                    finish_tile(jb, &bk, iedge, j, medge, nb);
+                }
             }
         }
     }
@@ -188,23 +245,31 @@ static void gemm_part_packed(const job *jb, const bufs *bf, size_t i0,
             const size_t kc = bk.kc;
             const float *Ak = jb->ta ? jb->A + kb * lda : jb->A + kb;
             const float *Bk = jb->tb ? jb->B + kb : jb->B + kb * ldb;
-            for (size_t j = jc; j < je; j += nr)
+            for (size_t j = jc; j < je; j += nr) {
                 arch->pack_b(jb->tb, kc, nr, min_sz(nr, je - j),
                              jb->tb ? Bk + j * ldb : Bk + j, ldb,
                              bpack + (j - jc) * kc);
+                colsum_panel(jb, i0, kb, kc, j, min_sz(nr, je - j),
+                             bpack + (j - jc) * kc, nr);
+            }
             for (size_t ic = i0; ic < i1; ic += mc) {
                 size_t ie = min_sz(ic + mc, i1);
                 for (size_t i = ic; i < ie; i += mr)
                     arch->pack_a(jb->ta, mr, min_sz(mr, ie - i), kc,
                                  jb->ta ? Ak + i : Ak + i * lda, lda,
                                  apack + (i - ic) * kc);
-                for (size_t j = jc; j < je; j += nr)
-                    for (size_t i = ic; i < ie; i += mr)
+                for (size_t j = jc; j < je; j += nr) {
+                    bp_gemm_ep eps;
+                    const bp_gemm_ep *ep = tile_ep(jb, &bk, j, &eps);
+                    for (size_t i = ic; i < ie; i += mr) {
+                        size_t mb = min_sz(mr, ie - i), nb = min_sz(nr, je - j);
                         t->packed(kc, apack + (i - ic) * kc, mr,
-                               bpack + (j - jc) * kc, nr,
-                               jb->C + i * jb->ldc + j, jb->ldc,
-                               min_sz(mr, ie - i), min_sz(nr, je - j),
-                               bk.cont, bk.alpha, bk.beta);
+                                  bpack + (j - jc) * kc, nr,
+                                  jb->C + i * jb->ldc + j, jb->ldc, mb, nb,
+                                  bk.cont, bk.alpha, bk.beta, ep);
+                        finish_tile(jb, &bk, i, j, mb, nb);
+                    }
+                }
             }
         }
     }
@@ -224,10 +289,15 @@ static void gemm_part_colvec(const job *jb, const bufs *bf, size_t i0,
         arch->pack_b(jb->tb, kc, n, n,
                      jb->tb ? jb->B + kb : jb->B + kb * jb->ldb, jb->ldb,
                      bf->bpanel);
+        colsum_panel(jb, i0, kb, kc, 0, n, bf->bpanel, n);
         const float *Ak = jb->A + kb * lda;
-        for (size_t i = i0; i < i1; i += mr)
+        for (size_t i = i0; i < i1; i += mr) {
+            size_t mb = min_sz(mr, i1 - i);
             kern(kc, Ak + i, lda, bf->bpanel, jb->C + i * jb->ldc, jb->ldc,
-                 min_sz(mr, i1 - i), bk.cont, bk.alpha, bk.beta);
+                 mb, bk.cont, bk.alpha, bk.beta);
+            if (bk.last)
+                finish(jb, i, 0, mb, n);
+        }
     }
 }
 
@@ -251,6 +321,7 @@ static void run_saved(const job *jb, const bufs *bf, size_t i0, size_t i1,
 {
     job sub = *jb;
     sub.beta = 0.0f;
+    sub.epi = false; /* after the old values are back */
     size_t mr = jb->nest == NEST_COLVEC ? jb->arch->colvec_mr : jb->tile->mr;
     size_t nr = jb->nest == NEST_COLVEC ? jb->n : jb->tile->nr;
     size_t cw = min_sz(j1 - j0, CSAVE_COLS / nr * nr);
@@ -270,6 +341,7 @@ static void run_saved(const job *jb, const bufs *bf, size_t i0, size_t i1,
                     c[j] = jb->beta == 1.0f ? old[j] + c[j]
                                             : fmaf(jb->beta, old[j], c[j]);
             }
+            finish(jb, ic, jc, ie - ic, w);
         }
     }
 }
@@ -316,18 +388,29 @@ static __attribute__((noinline)) void run_alone_saved(const job *jb)
 void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
                   bool tb, size_t m, size_t n, size_t k, float alpha,
                   const float *A, size_t lda, const float *B, size_t ldb,
-                  float beta, float *C, size_t ldc)
+                  float beta, float *C, size_t ldc, const bp_gemm_post *post)
 {
-    if (m == 0 || n == 0)
-        return;
-    if (alpha == 0.0f || k == 0) {
-        scale_c(m, n, beta, C, ldc);
-        return;
-    }
     job jb = {.arch = arch, .ta = ta, .tb = tb, .m = m, .n = n, .k = k,
               .alpha = alpha, .beta = beta, .A = A, .B = B, .lda = lda,
               .ldb = ldb, .ldc = ldc, .C = C,
               .from_c = alpha == 1.0f && beta == 1.0f};
+    if (post) {
+        jb.bias = post->bias, jb.act = post->act, jb.colsum = post->colsum;
+        jb.epi = post->bias || post->act != BP_KACT_NONE;
+        assert(!jb.colsum || !tb);
+    }
+    if (n == 0)
+        return;
+    if (alpha == 0.0f || k == 0 || m == 0) {
+        /* no product: the epilogue runs on C = beta * C alone */
+        if (m) {
+            scale_c(m, n, beta, C, ldc);
+            finish(&jb, 0, 0, m, n);
+        }
+        if (jb.colsum)
+            arch->colsum(k, n, B, ldb, jb.colsum, false);
+        return;
+    }
     /* The nest and the blocking decide speed only: whichever runs, each
      * element is one FMA chain over all of k (gemm_internal.h). */
     bp_gemm_blocking blk = {0, 0, 0};

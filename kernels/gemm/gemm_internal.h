@@ -38,6 +38,15 @@
  * memory, never how, so the result is bit-identical for any thread count,
  * any blocking and any context, and so on any two CPUs that run the same
  * table.
+ *
+ * Epilogue (kernels.h bp_gemm_post): a bias and an activation are applied
+ * to each tile as it is stored in the last KC block, in registers by the
+ * micro-kernels of an arch with ukr_ep (bp_gemm_ep; the x86 ones), else
+ * by the table's bias_act on the tile just stored; the column sums of
+ * op(B) are taken from each panel as the nest reads or packs it, by the
+ * part of C that holds row 0, the blocks of k in order. Both use the
+ * element functions of the unfused kernels, so they add no rounding of
+ * their own.
  */
 #ifndef BPLAB_GEMM_INTERNAL_H
 #define BPLAB_GEMM_INTERNAL_H
@@ -63,11 +72,24 @@
  * B(p,j) = b[p*ldb + j], and b[p*ldb + j] must be readable for all j < nr
  * (the driver packs a partial panel). A rows (row kernels) or columns (col
  * kernels) i >= m must be readable too: the driver hands partial tiles
- * over as a zero-padded col-layout copy. */
+ * over as a zero-padded col-layout copy. ep: below. */
+struct bp_gemm_ep;
 typedef void bp_gemm_ukr_fn(size_t kc, const float *a, size_t lda,
                             const float *b, size_t ldb, float *c, size_t ldc,
                             size_t m, size_t n, bool cont, float alpha,
-                            float beta);
+                            float beta, const struct bp_gemm_ep *ep);
+
+/* The part of a GEMM's epilogue (kernels.h bp_gemm_post) a micro-kernel
+ * applies in the last KC block, between computing its tile's values and
+ * storing them: C[i][j] = act(value + bias[j]), bias pointing at the
+ * tile's first column (NULL: no bias). The bits are those of the table's
+ * bias_act on the stored tile. ep NULL: nothing. Only an arch with
+ * ukr_ep gets one; for the others the driver applies bias_act to each
+ * finished tile. */
+typedef struct bp_gemm_ep {
+    const float *bias;
+    bp_kact act;
+} bp_gemm_ep;
 
 /* Pack one panel of op(B), kc x nr, zero-padded past column n <= nr:
  * out[p*nr + j] = op(B)(p, j) = tb ? b[j*ldb + p] : b[p*ldb + j]. */
@@ -89,6 +111,14 @@ typedef void bp_gemm_pack_a_fn(bool ta, size_t mr, size_t m, size_t kc,
 typedef void bp_gemm_colvec_fn(size_t kc, const float *a, size_t lda,
                                const float *b, float *c, size_t ldc, size_t m,
                                bool cont, float alpha, float beta);
+
+/* The column sums of a block of op(B) (rows x cols, row stride ldb), in
+ * increasing row order: s[j] = (cont ? s[j] : 0) + b[0][j] + b[1][j] + ...
+ * with the bits of the table's bias_grad over all the rows when the
+ * blocks of rows are taken in order (each ISA's bias.inc: the same code).
+ * The GEMM epilogue's colsum (kernels.h bp_gemm_post). */
+typedef void bp_gemm_colsum_fn(size_t rows, size_t cols, const float *b,
+                               size_t ldb, float *s, bool cont);
 
 /* One register-tile shape with its kernels. */
 typedef struct bp_gemm_tile {
@@ -113,7 +143,17 @@ typedef struct bp_gemm_arch {
     size_t kc_packed;    /* max KC of the packed nest */
     size_t colvec_mr;    /* rows per colvec call; 0: no colvec kernels */
     bp_gemm_colvec_fn *colvec[BP_GEMM_COLVEC_MAX + 1];
+    /* the epilogue (kernels.h bp_gemm_post): the table's own bias_act,
+     * and its column sums; ukr_ep: the row, col and packed micro-kernels
+     * apply bias and activation before they store (bp_gemm_ep) */
+    bool ukr_ep;
+    bp_bias_act_fn *bias_act;
+    bp_gemm_colsum_fn *colsum;
 } bp_gemm_arch;
+
+/* Each ISA's column sums (its bias.inc). */
+bp_gemm_colsum_fn bp_gemm_colsum__avx2, bp_gemm_colsum__avx512,
+    bp_gemm_colsum__neon;
 
 /* Each ISA's GEMM (<folder>/gemm.c; only the built ones are defined). */
 extern const bp_gemm_arch bp_gemm_arch__avx2, bp_gemm_arch__avx512,
@@ -124,6 +164,7 @@ extern const bp_gemm_arch bp_gemm_arch__avx2, bp_gemm_arch__avx512,
 void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
                   bool tb, size_t m, size_t n, size_t k, float alpha,
                   const float *A, size_t lda, const float *B, size_t ldb,
-                  float beta, float *C, size_t ldc);
+                  float beta, float *C, size_t ldc,
+                  const bp_gemm_post *post);
 
 #endif

@@ -10,13 +10,16 @@
  * op(A)[i][p] = ta ? A[p*lda + i] : A[i*lda + p]
  * op(B)[p][j] = tb ? B[j*ldb + p] : B[p*ldb + j]
  * beta == 0: C is not read. alpha == 0 or k == 0: A and B are not read.
+ * post (kernels.h bp_gemm_post) is applied the unfused way, the definition
+ * of what a fused epilogue must give: bias_act on all of C, then
+ * bias_grad of B for the column sums.
  */
 #include "kernels/scalar/scalar.h"
 
 void bp_gemm__scalar(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
                      size_t n, size_t k, float alpha, const float *A,
                      size_t lda, const float *B, size_t ldb, float beta,
-                     float *C, size_t ldc)
+                     float *C, size_t ldc, const bp_gemm_post *post)
 {
     (void)gc;
     for (size_t i = 0; i < m; i++) {
@@ -35,4 +38,10 @@ void bp_gemm__scalar(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
             C[i * ldc + j] = c;
         }
     }
+    if (!post)
+        return;
+    if (post->bias || post->act != BP_KACT_NONE)
+        bp_bias_act__scalar(m, n, post->bias, post->act, C, ldc);
+    if (post->colsum)
+        bp_bias_grad__scalar(k, n, B, ldb, post->colsum);
 }

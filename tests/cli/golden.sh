@@ -10,7 +10,8 @@
 # train each run to the same checkpoint and metrics bytes (wall time
 # aside), evaluate each fixture to the same report and predictions, and
 # resume each fixture for one more epoch to the same checkpoint, and train
-# ref and the LSTM to the same checkpoint under odd GEMM blockings; the LSTM
+# ref and the LSTM to the same checkpoint under odd GEMM blockings, and ref
+# with --no-fuse too (a tanh/sigmoid net, fused and not, alike); the LSTM
 # and the batch-norm run written in the layer grammar (--net) must give the
 # same metrics as their shorthands. An ISA the fixtures cover but this CPU
 # lacks is reported as skipped.
@@ -93,6 +94,27 @@ for isa in $isas; do
         done
         echo "$name on $isa: the fixture's bits under blockings 5,1,1 37,50,100 384,1024,1024"
     done
+done
+# fusion sets speed only: ref with every kernel on its own (--no-fuse)
+# gives the fixture's bits, and nets whose dense layers end in tanh and
+# sigmoid (the out-of-line epilogue) the bits of their fused runs
+for isa in $isas; do
+    want=$(awk -v i="$isa" '$1 == "ref" && $2 == i && $3 == "train.ckpt" { print $4 }' "$dir/expected.txt")
+    [ -n "$want" ] || continue
+    # shellcheck disable=SC2046
+    "$bp" train $(awk -F'|' '$1 ~ /^ref / { print $2 }' "$dir/runs.txt") --isa $isa --threads 2 \
+        --no-fuse --quiet --save "$t/u.ckpt" > /dev/null || { echo "FAIL: ref/$isa: training with --no-fuse failed"; fail=1; continue; }
+    got=$(hash < "$t/u.ckpt")
+    [ "$got" = "$want" ] || { echo "FAIL: ref on $isa with --no-fuse: train.ckpt differs from the fixture's"; fail=1; }
+    for fuse in "" --no-fuse; do
+        # shellcheck disable=SC2086
+        "$bp" train --data spirals --net dense:32,tanh,dense:16,sigmoid --epochs 2 --isa $isa \
+            --threads 2 $fuse --quiet --save "$t/s$fuse.ckpt" > /dev/null ||
+            { echo "FAIL: tanh/sigmoid net on $isa ${fuse:-fused}: training failed"; fail=1; }
+    done
+    cmp -s "$t/s.ckpt" "$t/s--no-fuse.ckpt" || { echo "FAIL: tanh/sigmoid net on $isa: --no-fuse changes the bits"; fail=1; }
+    checked=$((checked + 2))
+    echo "ref and a tanh/sigmoid net on $isa: the same bits with --no-fuse"
 done
 # the layer grammar trains the same bits as the shorthands it spells out
 while IFS='|' read -r name args; do

@@ -329,12 +329,15 @@ const bp_gemm_arch bp_gemm_arch__neon = {
     .colvec = {NULL, colvec_1, colvec_2, colvec_3, colvec_4, colvec_5,
                colvec_6, colvec_7, colvec_8, colvec_9, colvec_10, colvec_11,
                colvec_12},
+    .bias_act = bp_bias_act__neon,
+    .colsum = bp_gemm_colsum__neon,
 };
 
 void bp_gemm__neon(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
-                   size_t n, size_t k, float alpha, const float *A, size_t lda,
-                   const float *B, size_t ldb, float beta, float *C, size_t ldc)
+                   size_t n, size_t k, float alpha, const float *A,
+                   size_t lda, const float *B, size_t ldb, float beta,
+                   float *C, size_t ldc, const bp_gemm_post *post)
 {
-    bp__gemm_run(&bp_gemm_arch__neon, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                 ldc);
+    bp__gemm_run(&bp_gemm_arch__neon, gc, ta, tb, m, n, k, alpha, A, lda, B,
+                 ldb, beta, C, ldc, post);
 }

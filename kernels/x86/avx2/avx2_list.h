@@ -21,6 +21,7 @@
     X(sigmoid_bce, isa) \
     X(mse, isa) \
     X(bias_add, isa) \
+    X(bias_act, isa) \
     X(bias_grad, isa) \
     X(dropout_fwd, isa) \
     X(dropout_bwd, isa) \

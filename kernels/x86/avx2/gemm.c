@@ -14,12 +14,17 @@
  * MC 192, NC 1024.
  * Partial tiles: C is read and written with vmaskmovps, which never
  * touches masked-out lanes; A and B are padded by the driver's packers.
+ * Epilogue (gemm_internal.h bp_gemm_ep): bias and ReLU are added in
+ * registers before the store; sigmoid and tanh go through store_tile_ep,
+ * out of line, with the accumulators copied to the stack.
  */
 #include <immintrin.h>
 #include <stdint.h>
 
 #include "kernels/gemm/gemm_internal.h"
 #include "kernels/x86/avx2/avx2_list.h"
+#include "kernels/x86/avx2/vec.h"
+#include "kernels/simd/bias_act.inc"
 
 /* Lane mask selecting the first n (<= 8) lanes, for vmaskmovps. */
 static inline __m256i lanes(size_t n)
@@ -36,36 +41,108 @@ static inline __m256 load_c(const float *p, size_t w)
     return w >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes(w));
 }
 
-/* C[0:m][0:n] = alpha * acc + beta * C, acc[i*V + v] = row i, columns
- * 8v..8v+7. beta == 0: C is not read. */
-static inline __attribute__((always_inline)) void
-store_tile(const __m256 *acc, int R, int V, float *c, size_t ldc, size_t m,
-           size_t n, float alpha, float beta)
+/* alpha * x + beta * old for one vector of a tile row at cv (lanes mk,
+ * all 8 when full): alpha == 1 and beta in {0, 1} skip the multiplies. */
+static inline __attribute__((always_inline)) __m256
+tile_value(__m256 x, const float *cv, bool full, __m256i mk, float alpha,
+           float beta)
 {
-    __m256i mk[2];
-    bool full[2];
+    __m256 t = alpha == 1.0f ? x : _mm256_mul_ps(_mm256_set1_ps(alpha), x);
+    if (beta != 0.0f) {
+        __m256 old = full ? _mm256_loadu_ps(cv) : _mm256_maskload_ps(cv, mk);
+        t = beta == 1.0f ? _mm256_add_ps(old, t)
+                         : _mm256_fmadd_ps(_mm256_set1_ps(beta), old, t);
+    }
+    return t;
+}
+
+static inline __attribute__((always_inline)) void
+store_vec(float *cv, bool full, __m256i mk, __m256 t)
+{
+    if (full)
+        _mm256_storeu_ps(cv, t);
+    else
+        _mm256_maskstore_ps(cv, mk, t);
+}
+
+/* The store masks of a tile n columns wide. */
+static inline __attribute__((always_inline)) void
+tile_masks(int V, size_t n, bool *full, __m256i *mk)
+{
     for (int v = 0; v < V; v++) {
         size_t lo = 8 * (size_t)v;
         full[v] = n >= lo + 8;
         mk[v] = lanes(n > lo ? n - lo : 0);
     }
-    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+}
+
+/* store_tile with an epilogue (gemm_internal.h bp_gemm_ep): each value,
+ * then act(value + bias) as bias_act computes it (kernels/simd/bias.inc
+ * over vec.h), then the store. Out of line, so that the unrolled
+ * micro-kernels do not carry a copy of exp each; the values come through
+ * a stack copy of the accumulators (L1), C is written once. */
+static __attribute__((noinline)) void
+store_tile_ep(const __m256 *tmp, int R, int V, float *c, size_t ldc,
+              size_t m, size_t n, float alpha, float beta,
+              const bp_gemm_ep *ep)
+{
+    __m256i mk[2];
+    bool full[2];
+    __m256 bv[2];
+    tile_masks(V, n, full, mk);
+    for (int v = 0; v < V; v++)
+        bv[v] = !ep->bias ? _mm256_setzero_ps() : load_c(ep->bias + 8 * v,
+                                                         n > 8 * (size_t)v
+                                                             ? n - 8 * (size_t)v
+                                                             : 0);
     for (int i = 0; i < R && (size_t)i < m; i++) {
         float *ci = c + (size_t)i * ldc;
         for (int v = 0; v < V; v++) {
             float *cv = ci + 8 * v;
-            __m256 t = alpha == 1.0f ? acc[i * V + v]
-                                     : _mm256_mul_ps(va, acc[i * V + v]);
-            if (beta != 0.0f) {
-                __m256 old = full[v] ? _mm256_loadu_ps(cv)
-                                     : _mm256_maskload_ps(cv, mk[v]);
-                t = beta == 1.0f ? _mm256_add_ps(old, t)
-                                 : _mm256_fmadd_ps(vb, old, t);
-            }
-            if (full[v])
-                _mm256_storeu_ps(cv, t);
-            else
-                _mm256_maskstore_ps(cv, mk[v], t);
+            __m256 t = tile_value(tmp[i * V + v], cv, full[v], mk[v], alpha,
+                                  beta);
+            store_vec(cv, full[v], mk[v],
+                      bias_act1(t, bv[v], ep->bias != NULL, ep->act));
+        }
+    }
+}
+
+/* C[0:m][0:n] = alpha * acc + beta * C, acc[i*V + v] = row i, columns
+ * 8v..8v+7, then the epilogue ep (NULL: none). beta == 0: C is not
+ * read. */
+static inline __attribute__((always_inline)) void
+store_tile(const __m256 *acc, int R, int V, float *c, size_t ldc, size_t m,
+           size_t n, float alpha, float beta, const bp_gemm_ep *ep)
+{
+    if (ep && (ep->act == BP_KACT_SIGMOID || ep->act == BP_KACT_TANH)) {
+        /* copied element by element (constant indices once unrolled), so
+         * that acc itself stays in registers through the k loop */
+        __m256 tmp[16]; /* R * V <= 16 (6 x 2, 12 x 1) */
+        for (int i = 0; i < R * V; i++)
+            tmp[i] = acc[i];
+        store_tile_ep(tmp, R, V, c, ldc, m, n, alpha, beta, ep);
+        return;
+    }
+    /* no epilogue, or a bias and ReLU: two cheap operations in registers */
+    __m256i mk[2];
+    bool full[2];
+    __m256 bv[2];
+    const bool bias = ep && ep->bias, relu = ep && ep->act == BP_KACT_RELU;
+    tile_masks(V, n, full, mk);
+    for (int v = 0; v < V; v++)
+        bv[v] = bias ? load_c(ep->bias + 8 * v,
+                              n > 8 * (size_t)v ? n - 8 * (size_t)v : 0)
+                     : _mm256_setzero_ps();
+    for (int i = 0; i < R && (size_t)i < m; i++) {
+        float *ci = c + (size_t)i * ldc;
+        for (int v = 0; v < V; v++) {
+            float *cv = ci + 8 * v;
+            __m256 t = tile_value(acc[i * V + v], cv, full[v], mk[v], alpha,
+                                  beta);
+            if (bias || relu)
+                t = bias_act1(t, bv[v], bias,
+                              relu ? BP_KACT_RELU : BP_KACT_NONE);
+            store_vec(cv, full[v], mk[v], t);
         }
     }
 }
@@ -277,12 +354,16 @@ const bp_gemm_arch bp_gemm_arch__avx2 = {
     .colvec = {NULL, colvec_1, colvec_2, colvec_3, colvec_4, colvec_5,
                colvec_6, colvec_7, colvec_8, colvec_9, colvec_10, colvec_11,
                colvec_12},
+    .ukr_ep = true,
+    .bias_act = bp_bias_act__avx2,
+    .colsum = bp_gemm_colsum__avx2,
 };
 
 void bp_gemm__avx2(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
-                   size_t n, size_t k, float alpha, const float *A, size_t lda,
-                   const float *B, size_t ldb, float beta, float *C, size_t ldc)
+                   size_t n, size_t k, float alpha, const float *A,
+                   size_t lda, const float *B, size_t ldb, float beta,
+                   float *C, size_t ldc, const bp_gemm_post *post)
 {
-    bp__gemm_run(&bp_gemm_arch__avx2, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                 ldc);
+    bp__gemm_run(&bp_gemm_arch__avx2, gc, ta, tb, m, n, k, alpha, A, lda, B,
+                 ldb, beta, C, ldc, post);
 }

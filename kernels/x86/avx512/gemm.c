@@ -22,12 +22,17 @@
  * 1.5 MiB in the 2 MiB L2).
  * Partial tiles: n < NR is handled by masked loads and stores of C;
  * m < MR by storing only m rows (the driver pads A).
+ * Epilogue (gemm_internal.h bp_gemm_ep): bias and ReLU are added in
+ * registers before the store; sigmoid and tanh go through store_tile_ep,
+ * out of line, with the accumulators copied to the stack.
  */
 #include <immintrin.h>
 #include <stdint.h>
 
 #include "kernels/gemm/gemm_internal.h"
 #include "kernels/x86/avx512/avx512_list.h"
+#include "kernels/x86/avx512/vec.h"
+#include "kernels/simd/bias_act.inc"
 
 /* The lanes of a tile row's vector v (columns 16v..16v+15) that lie in
  * the first n columns. */
@@ -39,27 +44,83 @@ static inline __mmask16 cols16(size_t n, int v)
                         : (__mmask16)0;
 }
 
-/* C[0:m][0:n] = alpha * acc + beta * C, with acc[i][v] the 16 floats of
- * row i, columns 16v..16v+15. beta == 0: C is not read. */
-static inline __attribute__((always_inline)) void
-store_tile(const __m512 *acc, int R, int V, float *c, size_t ldc, size_t m,
-           size_t n, float alpha, float beta)
+/* alpha * x + beta * old for one vector of a tile row at ci (lanes mk):
+ * alpha == 1 and beta in {0, 1} (every call of a training step) skip the
+ * multiplies that would round nothing anyway. */
+static inline __attribute__((always_inline)) __m512
+tile_value(__m512 x, const float *ci, __mmask16 mk, float alpha, float beta)
+{
+    __m512 t = alpha == 1.0f ? x : _mm512_mul_ps(_mm512_set1_ps(alpha), x);
+    if (beta == 1.0f)
+        t = _mm512_add_ps(_mm512_maskz_loadu_ps(mk, ci), t);
+    else if (beta != 0.0f)
+        t = _mm512_fmadd_ps(_mm512_set1_ps(beta),
+                            _mm512_maskz_loadu_ps(mk, ci), t);
+    return t;
+}
+
+/* store_tile with an epilogue (gemm_internal.h bp_gemm_ep): each value,
+ * then act(value + bias) as bias_act computes it (kernels/simd/bias.inc
+ * over vec.h), then the store. Out of line, so that the unrolled
+ * micro-kernels do not carry a copy of exp each; the values come through
+ * a stack copy of the accumulators (L1), C is written once. */
+static __attribute__((noinline)) void
+store_tile_ep(const __m512 *tmp, int R, int V, float *c, size_t ldc,
+              size_t m, size_t n, float alpha, float beta,
+              const bp_gemm_ep *ep)
 {
     __mmask16 mk[4];
-    for (int v = 0; v < V; v++)
+    __m512 bv[4];
+    for (int v = 0; v < V; v++) {
         mk[v] = cols16(n, v);
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        bv[v] = ep->bias ? _mm512_maskz_loadu_ps(mk[v], ep->bias + 16 * v)
+                         : _mm512_setzero_ps();
+    }
     for (int i = 0; i < R && (size_t)i < m; i++) {
         float *ci = c + (size_t)i * ldc;
         for (int v = 0; v < V; v++) {
-            /* alpha == 1 and beta in {0, 1} (every call of a training
-             * step) skip the multiplies that would round nothing anyway */
-            __m512 t = alpha == 1.0f ? acc[i * V + v]
-                                     : _mm512_mul_ps(va, acc[i * V + v]);
-            if (beta == 1.0f)
-                t = _mm512_add_ps(_mm512_maskz_loadu_ps(mk[v], ci + 16 * v), t);
-            else if (beta != 0.0f)
-                t = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk[v], ci + 16 * v), t);
+            __m512 t = tile_value(tmp[i * V + v], ci + 16 * v, mk[v], alpha,
+                                  beta);
+            _mm512_mask_storeu_ps(ci + 16 * v, mk[v],
+                                  bias_act1(t, bv[v], ep->bias != NULL,
+                                            ep->act));
+        }
+    }
+}
+
+/* C[0:m][0:n] = alpha * acc + beta * C, with acc[i][v] the 16 floats of
+ * row i, columns 16v..16v+15, then the epilogue ep (NULL: none). beta ==
+ * 0: C is not read. */
+static inline __attribute__((always_inline)) void
+store_tile(const __m512 *acc, int R, int V, float *c, size_t ldc, size_t m,
+           size_t n, float alpha, float beta, const bp_gemm_ep *ep)
+{
+    if (ep && (ep->act == BP_KACT_SIGMOID || ep->act == BP_KACT_TANH)) {
+        /* copied element by element (constant indices once unrolled), so
+         * that acc itself stays in registers through the k loop */
+        __m512 tmp[32]; /* R * V <= 32 (12 x 2, 24 x 1) */
+        for (int i = 0; i < R * V; i++)
+            tmp[i] = acc[i];
+        store_tile_ep(tmp, R, V, c, ldc, m, n, alpha, beta, ep);
+        return;
+    }
+    /* no epilogue, or a bias and ReLU: two cheap operations in registers */
+    __mmask16 mk[4];
+    __m512 bv[4];
+    const bool bias = ep && ep->bias, relu = ep && ep->act == BP_KACT_RELU;
+    for (int v = 0; v < V; v++) {
+        mk[v] = cols16(n, v);
+        bv[v] = bias ? _mm512_maskz_loadu_ps(mk[v], ep->bias + 16 * v)
+                     : _mm512_setzero_ps();
+    }
+    for (int i = 0; i < R && (size_t)i < m; i++) {
+        float *ci = c + (size_t)i * ldc;
+        for (int v = 0; v < V; v++) {
+            __m512 t = tile_value(acc[i * V + v], ci + 16 * v, mk[v], alpha,
+                                  beta);
+            if (bias || relu)
+                t = bias_act1(t, bv[v], bias,
+                              relu ? BP_KACT_RELU : BP_KACT_NONE);
             _mm512_mask_storeu_ps(ci + 16 * v, mk[v], t);
         }
     }
@@ -292,12 +353,16 @@ const bp_gemm_arch bp_gemm_arch__avx512 = {
     .colvec = {NULL, colvec_1, colvec_2, colvec_3, colvec_4, colvec_5,
                colvec_6, colvec_7, colvec_8, colvec_9, colvec_10, colvec_11,
                colvec_12},
+    .ukr_ep = true,
+    .bias_act = bp_bias_act__avx512,
+    .colsum = bp_gemm_colsum__avx512,
 };
 
 void bp_gemm__avx512(const bp_gemm_ctx *gc, bool ta, bool tb, size_t m,
-                     size_t n, size_t k, float alpha, const float *A, size_t lda,
-                     const float *B, size_t ldb, float beta, float *C, size_t ldc)
+                     size_t n, size_t k, float alpha, const float *A,
+                     size_t lda, const float *B, size_t ldb, float beta,
+                     float *C, size_t ldc, const bp_gemm_post *post)
 {
-    bp__gemm_run(&bp_gemm_arch__avx512, gc, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                 ldc);
+    bp__gemm_run(&bp_gemm_arch__avx512, gc, ta, tb, m, n, k, alpha, A, lda, B,
+                 ldb, beta, C, ldc, post);
 }
