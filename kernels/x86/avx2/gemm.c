@@ -259,8 +259,12 @@ load_cols(__m256 *acc, int nj, const float *c, size_t ldc, size_t m)
         __m256 acc[NJ];                                                       \
         _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)                 \
             acc[j] = _mm256_setzero_ps();                                     \
-        if (cont)                                                             \
-            load_cols(acc, NJ, c, ldc, m);                                    \
+        if (cont) {                                                           \
+            __m256 in[NJ];                                                    \
+            load_cols(in, NJ, c, ldc, m);                                     \
+            _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)             \
+                acc[j] = in[j];                                               \
+        }                                                                     \
         _Pragma("GCC unroll 4") for (size_t p = 0; p < kc; p++) {             \
             __m256 av = full ? _mm256_loadu_ps(a) : _mm256_maskload_ps(a, mk);\
             _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)             \
@@ -268,7 +272,12 @@ load_cols(__m256 *acc, int nj, const float *c, size_t ldc, size_t m)
             a += lda;                                                         \
             b += NJ;                                                          \
         }                                                                     \
-        store_cols(acc, NJ, c, ldc, m, alpha, beta);                          \
+        /* through a copy: were acc's address taken, GCC would keep acc  \
+         * in memory and store every accumulator on every k */             \
+        __m256 out[NJ];                                                       \
+        _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)                 \
+            out[j] = acc[j];                                                  \
+        store_cols(out, NJ, c, ldc, m, alpha, beta);                          \
     }
 
 COLVEC(1)

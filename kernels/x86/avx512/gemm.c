@@ -257,8 +257,14 @@ load_cols(__m512 *lo, __m512 *hi, int nj, const float *c, size_t ldc,
         __m512 acc[2][NJ];                                                    \
         _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)                 \
             acc[0][j] = acc[1][j] = _mm512_setzero_ps();                      \
-        if (cont)                                                             \
-            load_cols(&acc[0][0], &acc[1][0], NJ, c, ldc, m);                 \
+        if (cont) {                                                           \
+            __m512 lo[NJ], hi[NJ];                                            \
+            _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)             \
+                lo[j] = hi[j] = _mm512_setzero_ps();                          \
+            load_cols(lo, hi, NJ, c, ldc, m);                                 \
+            _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)             \
+                acc[0][j] = lo[j], acc[1][j] = hi[j];                         \
+        }                                                                     \
         _Pragma("GCC unroll 4") for (size_t p = 0; p < kc; p++) {             \
             __m512 a0 = _mm512_maskz_loadu_ps(m0, a);                         \
             __m512 a1 = _mm512_maskz_loadu_ps(m1, a + 16);                    \
@@ -270,7 +276,13 @@ load_cols(__m512 *lo, __m512 *hi, int nj, const float *c, size_t ldc,
             a += lda;                                                         \
             b += NJ;                                                          \
         }                                                                     \
-        store_cols(&acc[0][0], &acc[1][0], NJ, c, ldc, m, alpha, beta);       \
+        /* through copies: were acc's address taken, GCC would keep acc  \
+         * in memory and store every accumulator on every k (3x slower)  \
+         * */                                                                 \
+        __m512 lo[NJ], hi[NJ];                                                \
+        _Pragma("GCC unroll 16") for (int j = 0; j < NJ; j++)                 \
+            lo[j] = acc[0][j], hi[j] = acc[1][j];                             \
+        store_cols(lo, hi, NJ, c, ldc, m, alpha, beta);                       \
     }
 
 COLVEC(1)
