@@ -65,14 +65,18 @@ store_vec(float *cv, bool full, __m256i mk, __m256 t)
         _mm256_maskstore_ps(cv, mk, t);
 }
 
-/* The store masks of a tile n columns wide. */
+/* The store masks of a tile n columns wide, and the bias of its columns
+ * (zeros without one). */
 static inline __attribute__((always_inline)) void
-tile_masks(int V, size_t n, bool *full, __m256i *mk)
+tile_setup(int V, size_t n, const bp_gemm_ep *ep, bool *full, __m256i *mk,
+           __m256 *bv)
 {
     for (int v = 0; v < V; v++) {
         size_t lo = 8 * (size_t)v;
         full[v] = n >= lo + 8;
         mk[v] = lanes(n > lo ? n - lo : 0);
+        bv[v] = ep && ep->bias ? load_c(ep->bias + lo, n > lo ? n - lo : 0)
+                               : _mm256_setzero_ps();
     }
 }
 
@@ -89,12 +93,7 @@ store_tile_ep(const __m256 *tmp, int R, int V, float *c, size_t ldc,
     __m256i mk[2];
     bool full[2];
     __m256 bv[2];
-    tile_masks(V, n, full, mk);
-    for (int v = 0; v < V; v++)
-        bv[v] = !ep->bias ? _mm256_setzero_ps() : load_c(ep->bias + 8 * v,
-                                                         n > 8 * (size_t)v
-                                                             ? n - 8 * (size_t)v
-                                                             : 0);
+    tile_setup(V, n, ep, full, mk, bv);
     for (int i = 0; i < R && (size_t)i < m; i++) {
         float *ci = c + (size_t)i * ldc;
         for (int v = 0; v < V; v++) {
@@ -128,11 +127,7 @@ store_tile(const __m256 *acc, int R, int V, float *c, size_t ldc, size_t m,
     bool full[2];
     __m256 bv[2];
     const bool bias = ep && ep->bias, relu = ep && ep->act == BP_KACT_RELU;
-    tile_masks(V, n, full, mk);
-    for (int v = 0; v < V; v++)
-        bv[v] = bias ? load_c(ep->bias + 8 * v,
-                              n > 8 * (size_t)v ? n - 8 * (size_t)v : 0)
-                     : _mm256_setzero_ps();
+    tile_setup(V, n, ep, full, mk, bv);
     for (int i = 0; i < R && (size_t)i < m; i++) {
         float *ci = c + (size_t)i * ldc;
         for (int v = 0; v < V; v++) {

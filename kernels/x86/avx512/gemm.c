@@ -59,6 +59,19 @@ tile_value(__m512 x, const float *ci, __mmask16 mk, float alpha, float beta)
     return t;
 }
 
+/* The store masks of a tile n columns wide, and the bias of its columns
+ * (zeros without one). */
+static inline __attribute__((always_inline)) void
+tile_setup(int V, size_t n, const bp_gemm_ep *ep, __mmask16 *mk, __m512 *bv)
+{
+    for (int v = 0; v < V; v++) {
+        mk[v] = cols16(n, v);
+        bv[v] = ep && ep->bias
+                    ? _mm512_maskz_loadu_ps(mk[v], ep->bias + 16 * v)
+                    : _mm512_setzero_ps();
+    }
+}
+
 /* store_tile with an epilogue (gemm_internal.h bp_gemm_ep): each value,
  * then act(value + bias) as bias_act computes it (kernels/simd/bias.inc
  * over vec.h), then the store. Out of line, so that the unrolled
@@ -71,11 +84,7 @@ store_tile_ep(const __m512 *tmp, int R, int V, float *c, size_t ldc,
 {
     __mmask16 mk[4];
     __m512 bv[4];
-    for (int v = 0; v < V; v++) {
-        mk[v] = cols16(n, v);
-        bv[v] = ep->bias ? _mm512_maskz_loadu_ps(mk[v], ep->bias + 16 * v)
-                         : _mm512_setzero_ps();
-    }
+    tile_setup(V, n, ep, mk, bv);
     for (int i = 0; i < R && (size_t)i < m; i++) {
         float *ci = c + (size_t)i * ldc;
         for (int v = 0; v < V; v++) {
@@ -108,11 +117,7 @@ store_tile(const __m512 *acc, int R, int V, float *c, size_t ldc, size_t m,
     __mmask16 mk[4];
     __m512 bv[4];
     const bool bias = ep && ep->bias, relu = ep && ep->act == BP_KACT_RELU;
-    for (int v = 0; v < V; v++) {
-        mk[v] = cols16(n, v);
-        bv[v] = bias ? _mm512_maskz_loadu_ps(mk[v], ep->bias + 16 * v)
-                     : _mm512_setzero_ps();
-    }
+    tile_setup(V, n, ep, mk, bv);
     for (int i = 0; i < R && (size_t)i < m; i++) {
         float *ci = c + (size_t)i * ldc;
         for (int v = 0; v < V; v++) {
