@@ -81,8 +81,9 @@ typedef struct bp_caches {
 void bp_caches_detect(bp_caches *c);
 
 /* The blocking the BLIS analytical model (Low et al. 2016) derives for
- * table isa's GEMM on caches c, held within the workspace's bounds, in
- * *out; the model's own values before those bounds in *raw (if not NULL).
+ * table isa's GEMM on caches c, KC no less than the arch's own, held
+ * within the workspace's bounds, in *out; the model's own values before
+ * that floor and those bounds in *raw (if not NULL).
  * False (and zeros) for a table without a blocked GEMM (scalar). */
 bool bp_gemm_blocking_model(int isa, const bp_caches *c,
                             bp_gemm_blocking *out, bp_gemm_blocking *raw);

@@ -102,6 +102,12 @@ int bp_cmd_info(int argc, char **argv)
         if (overridden)
             printf("(BPLAB_GEMM_BLOCKING; the model's:\n"
                    "           %zu, %zu, %zu)", model.kc, model.mc, model.nc);
+        else if (raw.kc < blk.kc)
+            printf("(the BLIS model on these\n"
+                   "           caches, kc raised from its L1 rule's %zu to "
+                   "the tile's least;\n"
+                   "           BPLAB_GEMM_BLOCKING=KC,MC,NC overrides it)",
+                   raw.kc);
         else
             printf("(the BLIS model on these caches%s;\n"
                    "           BPLAB_GEMM_BLOCKING=KC,MC,NC overrides it)",
