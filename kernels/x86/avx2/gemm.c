@@ -71,6 +71,7 @@ static inline __attribute__((always_inline)) void
 tile_setup(int V, size_t n, const bp_gemm_ep *ep, bool *full, __m256i *mk,
            __m256 *bv)
 {
+#pragma GCC unroll 2
     for (int v = 0; v < V; v++) {
         size_t lo = 8 * (size_t)v;
         full[v] = n >= lo + 8;
@@ -106,6 +107,34 @@ store_tile_ep(const __m256 *tmp, int R, int V, float *c, size_t ldc,
     }
 }
 
+/* The rows of a tile with no epilogue, or with a bias and ReLU (two
+ * cheap operations in registers). Called with constants for a full tile
+ * (m == R, every lane, alpha 1, beta 0: nearly every call of a training
+ * step) so that it compiles to plain stores; acc is indexed by constants
+ * once unrolled, so the accumulators never leave their registers. */
+static inline __attribute__((always_inline)) void
+store_rows(const __m256 *acc, int R, int V, float *c, size_t ldc, size_t m,
+           const bool *full, const __m256i *mk, float alpha, float beta,
+           bool bias, bool relu, const __m256 *bv)
+{
+#pragma GCC unroll 16
+    for (int i = 0; i < R; i++) {
+        if ((size_t)i >= m)
+            break;
+        float *ci = c + (size_t)i * ldc;
+#pragma GCC unroll 2
+        for (int v = 0; v < V; v++) {
+            float *cv = ci + 8 * v;
+            __m256 t = tile_value(acc[i * V + v], cv, full[v], mk[v], alpha,
+                                  beta);
+            if (bias || relu)
+                t = bias_act1(t, bv[v], bias,
+                              relu ? BP_KACT_RELU : BP_KACT_NONE);
+            store_vec(cv, full[v], mk[v], t);
+        }
+    }
+}
+
 /* C[0:m][0:n] = alpha * acc + beta * C, acc[i*V + v] = row i, columns
  * 8v..8v+7, then the epilogue ep (NULL: none). beta == 0: C is not
  * read. */
@@ -117,28 +146,25 @@ store_tile(const __m256 *acc, int R, int V, float *c, size_t ldc, size_t m,
         /* copied element by element (constant indices once unrolled), so
          * that acc itself stays in registers through the k loop */
         __m256 tmp[16]; /* R * V <= 16 (6 x 2, 12 x 1) */
+#pragma GCC unroll 16
         for (int i = 0; i < R * V; i++)
             tmp[i] = acc[i];
         store_tile_ep(tmp, R, V, c, ldc, m, n, alpha, beta, ep);
         return;
     }
-    /* no epilogue, or a bias and ReLU: two cheap operations in registers */
     __m256i mk[2];
     bool full[2];
     __m256 bv[2];
     const bool bias = ep && ep->bias, relu = ep && ep->act == BP_KACT_RELU;
     tile_setup(V, n, ep, full, mk, bv);
-    for (int i = 0; i < R && (size_t)i < m; i++) {
-        float *ci = c + (size_t)i * ldc;
-        for (int v = 0; v < V; v++) {
-            float *cv = ci + 8 * v;
-            __m256 t = tile_value(acc[i * V + v], cv, full[v], mk[v], alpha,
-                                  beta);
-            if (bias || relu)
-                t = bias_act1(t, bv[v], bias,
-                              relu ? BP_KACT_RELU : BP_KACT_NONE);
-            store_vec(cv, full[v], mk[v], t);
-        }
+    if (m == (size_t)R && n == (size_t)(8 * V) && alpha == 1.0f &&
+        beta == 0.0f) {
+        const bool all[2] = {true, true};
+        store_rows(acc, R, V, c, ldc, (size_t)R, all, mk, 1.0f, 0.0f, bias,
+                   relu, bv);
+    } else {
+        store_rows(acc, R, V, c, ldc, m, full, mk, alpha, beta, bias, relu,
+                   bv);
     }
 }
 

@@ -64,6 +64,7 @@ tile_value(__m512 x, const float *ci, __mmask16 mk, float alpha, float beta)
 static inline __attribute__((always_inline)) void
 tile_setup(int V, size_t n, const bp_gemm_ep *ep, __mmask16 *mk, __m512 *bv)
 {
+#pragma GCC unroll 4
     for (int v = 0; v < V; v++) {
         mk[v] = cols16(n, v);
         bv[v] = ep && ep->bias
@@ -97,6 +98,36 @@ store_tile_ep(const __m512 *tmp, int R, int V, float *c, size_t ldc,
     }
 }
 
+/* The rows of a tile with no epilogue, or with a bias and ReLU (two
+ * cheap operations in registers). Called with constants for a full tile
+ * (m == R, every lane, alpha 1, beta 0: nearly every call of a training
+ * step) so that it compiles to plain stores; acc is indexed by constants
+ * once unrolled, so the accumulators never leave their registers. */
+static inline __attribute__((always_inline)) void
+store_rows(const __m512 *acc, int R, int V, float *c, size_t ldc, size_t m,
+           const __mmask16 *mk, bool full, float alpha, float beta,
+           bool bias, bool relu, const __m512 *bv)
+{
+#pragma GCC unroll 32
+    for (int i = 0; i < R; i++) {
+        if ((size_t)i >= m)
+            break;
+        float *ci = c + (size_t)i * ldc;
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) {
+            __m512 t = tile_value(acc[i * V + v], ci + 16 * v, mk[v], alpha,
+                                  beta);
+            if (bias || relu)
+                t = bias_act1(t, bv[v], bias,
+                              relu ? BP_KACT_RELU : BP_KACT_NONE);
+            if (full)
+                _mm512_storeu_ps(ci + 16 * v, t);
+            else
+                _mm512_mask_storeu_ps(ci + 16 * v, mk[v], t);
+        }
+    }
+}
+
 /* C[0:m][0:n] = alpha * acc + beta * C, with acc[i][v] the 16 floats of
  * row i, columns 16v..16v+15, then the epilogue ep (NULL: none). beta ==
  * 0: C is not read. */
@@ -108,27 +139,23 @@ store_tile(const __m512 *acc, int R, int V, float *c, size_t ldc, size_t m,
         /* copied element by element (constant indices once unrolled), so
          * that acc itself stays in registers through the k loop */
         __m512 tmp[32]; /* R * V <= 32 (12 x 2, 24 x 1) */
+#pragma GCC unroll 32
         for (int i = 0; i < R * V; i++)
             tmp[i] = acc[i];
         store_tile_ep(tmp, R, V, c, ldc, m, n, alpha, beta, ep);
         return;
     }
-    /* no epilogue, or a bias and ReLU: two cheap operations in registers */
     __mmask16 mk[4];
     __m512 bv[4];
     const bool bias = ep && ep->bias, relu = ep && ep->act == BP_KACT_RELU;
     tile_setup(V, n, ep, mk, bv);
-    for (int i = 0; i < R && (size_t)i < m; i++) {
-        float *ci = c + (size_t)i * ldc;
-        for (int v = 0; v < V; v++) {
-            __m512 t = tile_value(acc[i * V + v], ci + 16 * v, mk[v], alpha,
-                                  beta);
-            if (bias || relu)
-                t = bias_act1(t, bv[v], bias,
-                              relu ? BP_KACT_RELU : BP_KACT_NONE);
-            _mm512_mask_storeu_ps(ci + 16 * v, mk[v], t);
-        }
-    }
+    if (m == (size_t)R && n == (size_t)(16 * V) && alpha == 1.0f &&
+        beta == 0.0f)
+        store_rows(acc, R, V, c, ldc, (size_t)R, mk, true, 1.0f, 0.0f, bias,
+                   relu, bv);
+    else
+        store_rows(acc, R, V, c, ldc, m, mk, false, alpha, beta, bias, relu,
+                   bv);
 }
 
 #define UKR_NAME ukr_12x32_row
