@@ -7,17 +7,21 @@
  * 48 KiB L1D, 2 MiB L2):
  *   wide    12 x 32: 24 accumulators + 2 B vectors; per k 14 loads for 24
  *           FMAs, so the loop is FMA-bound with load ports to spare
- *           (measured in L1: 87% of the FMA peak; 6x64 and 8x48 reach the
- *           same, 12x32 fits the MLP's m = 128/784/256 best);
- *   narrow  24 x 16: for n <= 16 with A in rows (NN, NT), where a 32-wide
- *           tile would waste two thirds of its lanes;
+ *           (measured in L1 on a Zen 4: 99% of the FMA peak; 6x64, 8x48
+ *           and 14x32 reach the same, 12x32 fits the MLP's m = 128/784/256
+ *           best);
+ *   narrow  16 x 16: for n <= 16 with A in rows (NN, NT), where a 32-wide
+ *           tile would waste two thirds of its lanes; 16 rows divide the
+ *           batch of 128, where 24 left two thirds of the last tile idle
+ *           (NN 128x10x128 on a Zen 4: 5.8 -> 5.0 us);
  *   colvec  32 x n, n <= 12: for TN/TT with a narrow n (the 10-class
  *           layer's weight gradient), vectors down the columns of C.
  * Default blocking (a call whose context sets none; a run's context has
  * the one kernels/gemm/blocking.c derives from the caches, and results
  * have the same bits either way): direct nest KC <= 256, so one B
- * micro-panel (KC x 32 floats = 32 KiB) stays in L1 while the tiles of A
- * stream past it from L2; packed nest KC <= 384 (fewer passes over C;
+ * micro-panel (KC x 32 floats = 32 KiB) stays in a 48 KiB L1 while the
+ * tiles of A stream past it from L2 (a smaller L1 streams it from L2 too,
+ * at no cost measured on a Zen 4); packed nest KC <= 384 (fewer passes over C;
  * measured best on 1024^3), MC 192, NC 1024 (A block 288 KiB + B block
  * 1.5 MiB in the 2 MiB L2).
  * Partial tiles: n < NR is handled by masked loads and stores of C;
@@ -138,7 +142,7 @@ store_tile(const __m512 *acc, int R, int V, float *c, size_t ldc, size_t m,
     if (ep && (ep->act == BP_KACT_SIGMOID || ep->act == BP_KACT_TANH)) {
         /* copied element by element (constant indices once unrolled), so
          * that acc itself stays in registers through the k loop */
-        __m512 tmp[32]; /* R * V <= 32 (12 x 2, 24 x 1) */
+        __m512 tmp[32]; /* R * V <= 32 (12 x 2, 16 x 1) */
 #pragma GCC unroll 32
         for (int i = 0; i < R * V; i++)
             tmp[i] = acc[i];
@@ -176,20 +180,20 @@ store_tile(const __m512 *acc, int R, int V, float *c, size_t ldc, size_t m,
 #define UKR_COL 2
 #include "kernels/x86/avx512/gemm_ukr.inc"
 
-#define UKR_NAME ukr_24x16_packed
-#define UKR_R 24
+#define UKR_NAME ukr_16x16_packed
+#define UKR_R 16
 #define UKR_V 1
 #define UKR_COL 2
 #include "kernels/x86/avx512/gemm_ukr.inc"
 
-#define UKR_NAME ukr_24x16_row
-#define UKR_R 24
+#define UKR_NAME ukr_16x16_row
+#define UKR_R 16
 #define UKR_V 1
 #define UKR_COL 0
 #include "kernels/x86/avx512/gemm_ukr.inc"
 
-#define UKR_NAME ukr_24x16_col
-#define UKR_R 24
+#define UKR_NAME ukr_16x16_col
+#define UKR_R 16
 #define UKR_V 1
 #define UKR_COL 1
 #include "kernels/x86/avx512/gemm_ukr.inc"
@@ -386,7 +390,7 @@ static void pack_a(bool ta, size_t mr, size_t m, size_t kc, const float *a,
 const bp_gemm_arch bp_gemm_arch__avx512 = {
     .name = "avx512",
     .wide = {12, 32, ukr_12x32_row, ukr_12x32_col, ukr_12x32_packed},
-    .narrow = {24, 16, ukr_24x16_row, ukr_24x16_col, ukr_24x16_packed},
+    .narrow = {16, 16, ukr_16x16_row, ukr_16x16_col, ukr_16x16_packed},
     .pack_a = pack_a,
     .pack_b = pack_b,
     .kc = 256,
