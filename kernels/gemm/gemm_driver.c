@@ -421,11 +421,16 @@ void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
         jb.nest = NEST_COLVEC;
     } else {
         jb.tile = n <= arch->narrow.nr ? &arch->narrow : &arch->wide;
-        /* packed when A spans several row blocks: measured on 1024^3
-         * (direct 0.72x, packed 0.95x of oneDNN) and on the 784-row weight
-         * gradient (packed 1.1x faster); on the 128/256-row MLP shapes the
-         * direct nest wins by 5-15% */
-        if (m > 2 * arch->mc) {
+        /* packed when A spans several row blocks and is read by rows
+         * (NN, NT): MR rows a long stride apart fall into few L1 sets.
+         * Measured on 1024^3 (direct 0.72x, packed 0.95x of oneDNN on a
+         * Xeon; 0.75 and 0.81 of the FMA peak on a Zen 4). A transposed A
+         * (TN, TT) is read as MR contiguous floats per k, so the direct
+         * nest reads it in place: on a Zen 4, TN 784x256x128 (the
+         * weight gradient of the 784-input layer) ran at 0.94 of the
+         * peak direct, 0.89 packed; 784x256x512 at 0.95 and 0.84. On the
+         * 128/256-row MLP shapes the direct nest wins by 5-15%. */
+        if (m > 2 * arch->mc && !ta) {
             jb.nest = NEST_PACKED;
             kc_max = blk.kc ? blk.kc : arch->kc_packed;
         }
