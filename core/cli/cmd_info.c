@@ -102,18 +102,20 @@ int bp_cmd_info(int argc, char **argv)
         if (overridden)
             printf("(BPLAB_GEMM_BLOCKING; the model's:\n"
                    "           %zu, %zu, %zu)", model.kc, model.mc, model.nc);
-        else if (raw.kc < blk.kc)
-            printf("(the BLIS model on these\n"
-                   "           caches, kc raised from its L1 rule's %zu to "
-                   "the tile's least;\n"
-                   "           BPLAB_GEMM_BLOCKING=KC,MC,NC overrides it)",
-                   raw.kc);
-        else
-            printf("(the BLIS model on these caches%s;\n"
-                   "           BPLAB_GEMM_BLOCKING=KC,MC,NC overrides it)",
-                   raw.kc != blk.kc || raw.mc != blk.mc || raw.nc != blk.nc
-                       ? ",\n           held within the workspace's bounds"
-                       : "");
+        else {
+            /* what the model's own values went through on the way */
+            bool raised = raw.kc < blk.kc;
+            bool held = raw.mc != blk.mc || raw.nc != blk.nc ||
+                        (!raised && raw.kc != blk.kc);
+            printf("(the BLIS model on these caches");
+            if (raised)
+                printf(",\n           kc raised from its L1 rule's %zu to "
+                       "the tile's least", raw.kc);
+            if (held)
+                printf(",\n           held within the workspace's bounds");
+            printf(";\n           BPLAB_GEMM_BLOCKING=KC,MC,NC overrides "
+                   "it)");
+        }
         printf("; results have the same\n           bits whatever the "
                "blocking\n\n");
     }
