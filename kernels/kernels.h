@@ -33,7 +33,9 @@
 
 /* A GEMM's cache blocking (blk below). */
 typedef struct bp_gemm_blocking {
-    size_t kc, mc, nc;
+    size_t kc, mc;   /* the direct nest's */
+    size_t nc;       /* the packed nest's */
+    size_t pkc, pmc; /* the packed nest's KC and MC (0: kc and mc) */
 } bp_gemm_blocking;
 
 /* What a GEMM call may use besides its operands (BLIS passes the same in
@@ -51,9 +53,11 @@ typedef struct bp_gemm_blocking {
  * a context each.
  *   blk      the cache blocking (kernels/gemm/gemm_internal.h): KC, the
  *            length of the blocks of k; MC, the rows of a block of A; NC,
- *            the columns of a block of B. A zero field: the table's own.
- *            It decides speed only: every element of C gets the same bits
- *            whatever the blocking (each is one FMA chain over all of k).
+ *            the columns of a block of B; each nest has its own KC and
+ *            MC (kc, mc: direct; pkc, pmc: packed). A zero field: the
+ *            table's own (pkc, pmc: kc, mc if those are set). It decides
+ *            speed only: every element of C gets the same bits whatever
+ *            the blocking (each is one FMA chain over all of k).
  * gc == NULL is valid: the call runs on the calling thread in the nest
  * that reads the operands in place, with its two panel buffers (96 KiB)
  * on the stack (160 KiB when beta != 0, (alpha, beta) != (1, 1) and k
@@ -80,6 +84,14 @@ typedef struct bp_caches {
  * CPUID's cache leaves on x86, else sysfs, else 32 KiB / 1 MiB defaults. */
 void bp_caches_detect(bp_caches *c);
 
+/* The caches AMD's legacy CPUID leaves describe: ECX of 0x80000005 (L1d),
+ * ECX and EDX of 0x80000006 (L2, L3), decoded into *c. False (and *c
+ * zeroed) when they describe no L1d or no L2. Any architecture may call
+ * it (it only decodes); bp_caches_detect uses it on AMD CPUs whose leaf
+ * 0x8000001D is unanswered. */
+bool bp_caches_from_amd_legacy(uint32_t l1_ecx, uint32_t l2_ecx,
+                               uint32_t l3_edx, bp_caches *c);
+
 /* The blocking the BLIS analytical model (Low et al. 2016) derives for
  * table isa's GEMM on caches c, KC no less than the arch's own, held
  * within the workspace's bounds, in *out; the model's own values before
@@ -91,8 +103,10 @@ bool bp_gemm_blocking_model(int isa, const bp_caches *c,
 /* The blocking table isa uses without one in its context (zeros: none). */
 bp_gemm_blocking bp_gemm_blocking_default(int isa);
 
-/* "KC,MC,NC" (an override such as BPLAB_GEMM_BLOCKING; `what` names it in
- * the message): each a positive integer within the workspace's bounds. */
+/* "KC,MC,NC" or "KC,MC,NC,PKC,PMC" (an override such as
+ * BPLAB_GEMM_BLOCKING; `what` names it in the message): each a positive
+ * integer within the workspace's bounds. Three values set both nests'
+ * KC and MC (pkc, pmc 0). */
 bp_status bp_gemm_blocking_parse(const char *text, const char *what,
                                  bp_gemm_blocking *out, bp_err *err);
 

@@ -83,12 +83,14 @@ START_TEST(test_gemm_threads)
 }
 END_TEST
 
-/* _i: isa x shape. Every blocking (KC, MC, NC) must give the bits of the
- * table's own, at 2 threads as at 1, for C = alpha op(A) op(B) + beta C
- * with beta 0, C += op(A) op(B) (one chain from C) and a general alpha
- * and beta (C's old values set aside while the chains run over several
- * KC blocks): KC of 5 and 37 split every k here into blocks, 384 leaves
- * most whole; MC and NC from below one tile to the workspace's bounds.
+/* _i: isa x shape. Every blocking (KC, MC, NC, and the packed nest's
+ * PKC, PMC: 0 takes KC and MC) must give the bits of the table's own, at
+ * 2 threads as at 1, for C = alpha op(A) op(B) + beta C with beta 0,
+ * C += op(A) op(B) (one chain from C) and a general alpha and beta (C's
+ * old values set aside while the chains run over several KC blocks): KC
+ * of 5 and 37 and PKC of 100 split every k here into blocks, 384 and 1024
+ * leave most whole; MC and NC from below one tile to the workspace's
+ * bounds (PMC 1024 held within the packed A block).
  * The shapes reach every nest: direct, colvec (n = 7, 10) and packed
  * (m = 397, 1000). */
 static const size_t blk_shapes[][3] = {
@@ -97,7 +99,9 @@ static const size_t blk_shapes[][3] = {
 };
 #define NBLKSHAPES (sizeof blk_shapes / sizeof *blk_shapes)
 static const bp_gemm_blocking blockings[] = {
-    {5, 1, 1}, {37, 50, 100}, {64, 48, 128}, {384, 1024, 1024},
+    {5, 1, 1, 0, 0},          {37, 50, 100, 0, 0},
+    {64, 48, 128, 100, 26},   {384, 1024, 1024, 0, 0},
+    {384, 1024, 1024, 1024, 1024},
 };
 static const float alpha_beta[][2] = {
     {1.0f, 0.0f}, {1.0f, 1.0f}, {1.25f, 0.5f}, {-0.75f, 0.0f}, {0.5f, 1.0f},
@@ -131,12 +135,13 @@ START_TEST(test_gemm_blocking)
                             tb ? k : n, beta, C, n, NULL);
                     ck_assert_msg(memcmp(C, R, m * n * sizeof *C) == 0,
                                   "gemm/%s %c%c m=%zu n=%zu k=%zu alpha=%g "
-                                  "beta=%g: blocking %zu,%zu,%zu at %d "
+                                  "beta=%g: blocking %zu,%zu,%zu,%zu,%zu at %d "
                                   "thread%s differs from the table's own",
                                   t->isa_name, ta ? 'T' : 'N', tb ? 'T' : 'N',
                                   m, n, k, (double)alpha, (double)beta,
                                   blockings[b].kc, blockings[b].mc,
-                                  blockings[b].nc, r + 1, r ? "s" : "");
+                                  blockings[b].nc, blockings[b].pkc,
+                                  blockings[b].pmc, r + 1, r ? "s" : "");
                 }
         }
         free(A);
@@ -162,7 +167,8 @@ START_TEST(test_gemm_epilogue)
     const bp_kernels *t = bp_kernels_for((bp_isa)usable[_i / NBLKSHAPES]);
     const size_t *s = blk_shapes[_i % NBLKSHAPES];
     size_t m = s[0], n = s[1], k = s[2];
-    const bp_gemm_blocking blks[] = {{0, 0, 0}, {5, 1, 1}, {37, 50, 100}};
+    const bp_gemm_blocking blks[] = {
+        {0, 0, 0, 0, 0}, {5, 1, 1, 0, 0}, {37, 50, 100, 7, 13}};
     bp_gemm_ctx *gc[2] = {bp_test_gemm_ctx(1), bp_test_gemm_ctx(2)};
     float *C0 = randn(m * n, 3, 1.0f), *bias = randn(n, 4, 1.0f);
     float *C = malloc(m * n * sizeof *C), *R = malloc(m * n * sizeof *R);
@@ -195,12 +201,13 @@ START_TEST(test_gemm_epilogue)
                                                     n * sizeof *sum) == 0),
                                   "gemm/%s %c%c m=%zu n=%zu k=%zu alpha=%g "
                                   "beta=%g act %d: the epilogue under "
-                                  "blocking %zu,%zu,%zu at %d thread%s "
+                                  "blocking %zu,%zu,%zu,%zu,%zu at %d thread%s "
                                   "differs from the unfused calls (%s)",
                                   t->isa_name, ta ? 'T' : 'N', tb ? 'T' : 'N',
                                   m, n, k, (double)alpha, (double)beta,
                                   (int)act, blks[b].kc, blks[b].mc,
-                                  blks[b].nc, r + 1, r ? "s" : "",
+                                  blks[b].nc, blks[b].pkc, blks[b].pmc,
+                                  r + 1, r ? "s" : "",
                                   memcmp(C, R, m * n * sizeof *C) ? "C"
                                                                   : "sums");
                 }

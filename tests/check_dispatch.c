@@ -268,6 +268,112 @@ START_TEST(test_ctx_workspaces)
 }
 END_TEST
 
+/* AMD's legacy cache leaves, decoded (kernels/gemm/blocking.c). The
+ * registers are those a Zen 5 VM returned, whose 0x8000001D answers
+ * zeros: 48 KiB 12-way L1d, 1 MiB L2 of code 6 (8 ways), an L3 of 1016
+ * units of 512 KiB whose code 9 defers its ways to 0x8000001D (taken as
+ * 16). */
+START_TEST(test_caches_amd_legacy)
+{
+    bp_caches c;
+    ck_assert(bp_caches_from_amd_legacy(0x300c0140u, 0x04006140u,
+                                        0x0fe09140u, &c));
+    ck_assert_uint_eq(c.l1d.size, 48u << 10);
+    ck_assert_uint_eq(c.l1d.ways, 12);
+    ck_assert_uint_eq(c.l1d.line, 64);
+    ck_assert_uint_eq(c.l1d.sets, 64);
+    ck_assert_uint_eq(c.l2.size, 1u << 20);
+    ck_assert_uint_eq(c.l2.ways, 8);
+    ck_assert_uint_eq(c.l2.sets, 2048);
+    ck_assert_uint_eq(c.l3.size, (size_t)1016 * 512 * 1024);
+    ck_assert_uint_eq(c.l3.ways, 16);
+    ck_assert_ptr_nonnull(c.source);
+    /* a Zen 4's: 32 KiB 8-way, 1 MiB 8-way, 32 MiB 16-way (code 8) */
+    ck_assert(bp_caches_from_amd_legacy(0x20080140u, 0x04006140u,
+                                        0x01008140u, &c));
+    ck_assert_uint_eq(c.l1d.size, 32u << 10);
+    ck_assert_uint_eq(c.l1d.sets, 64);
+    ck_assert_uint_eq(c.l3.size, 32u << 20);
+    ck_assert_uint_eq(c.l3.ways, 16);
+    ck_assert_uint_eq(c.l3.sets, 32768);
+    /* no L3 (size 0, code 0): none recorded */
+    ck_assert(bp_caches_from_amd_legacy(0x20080140u, 0x02006140u, 0, &c));
+    ck_assert_uint_eq(c.l2.size, 512u << 10);
+    ck_assert_uint_eq(c.l3.size, 0);
+    /* no L1d, no L2 (code 0), a zero line: nothing, all zeros */
+    const uint32_t bad[][3] = {{0, 0x04006140u, 0},
+                               {0x20080140u, 0x04000140u, 0},
+                               {0x20080100u, 0x04006140u, 0}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memset(&c, 0xA5, sizeof c);
+        ck_assert(!bp_caches_from_amd_legacy(bad[i][0], bad[i][1], bad[i][2],
+                                             &c));
+        ck_assert_uint_eq(c.l1d.size, 0);
+        ck_assert_uint_eq(c.l2.size, 0);
+        ck_assert_ptr_null(c.source);
+    }
+}
+END_TEST
+
+/* The blocking model for the AVX-512 table (12 x 32 tile, KC no less
+ * than 256) on three machines, worked by hand from the formulas of
+ * kernels/gemm/blocking.c:
+ * - Zen 5 (48 KiB 12-way L1d, 1 MiB 8-way L2, L3): L1's rule gives
+ *   floor(11 / (1 + 32/12)) = 3 ways of 4 KiB, KC = 3 * 4096 / 48 = 256;
+ *   L2 has 8 ways of 128 KiB, B's micro-panel (32 KiB) takes one, one is
+ *   left over, MC = 6 * 128 KiB / (256 * 4) = 768. The packed nest: PKC
+ *   = 512 KiB / (8 * 12 * 4) = 1365, bounded to 1024; its B micro-panel
+ *   (128 KiB) takes one way, PMC = 6 * 128 KiB / 4 KiB = 192; NC from the
+ *   L3, bounded to 1024.
+ * - Zen 4 (32 KiB 8-way L1d, 1 MiB 8-way L2, L3): L1's rule gives
+ *   floor(7 / 3.67) = 1 way, KC 4096 / 48 = 85, raised to 256; the rest
+ *   as on the Zen 5.
+ * - A Xeon with 48 KiB 12-way L1d and a 2 MiB 16-way L2, no L3: KC 256,
+ *   MC = 14 * 128 KiB / 1 KiB = 1792, bounded to 1024 and so 1020 (a
+ *   multiple of 12); PKC 1024 (2730 unbounded), PMC 14 * 128 KiB / 4 KiB
+ *   = 448, held to the 384 rows the packed A block holds at PKC 1024;
+ *   NC, with no L3, the B block's bound: 1024. */
+START_TEST(test_blocking_model)
+{
+    bp_gemm_blocking b, raw;
+    bp_caches c;
+    ck_assert(bp_caches_from_amd_legacy(0x300c0140u, 0x04006140u,
+                                        0x0fe09140u, &c));
+    if (!bp_gemm_blocking_model(BP_ISA_AVX512, &c, &b, &raw))
+        return; /* not built into this binary (an aarch64 build) */
+    ck_assert_uint_eq(b.kc, 256);
+    ck_assert_uint_eq(raw.kc, 256);
+    ck_assert_uint_eq(b.mc, 768);
+    ck_assert_uint_eq(raw.pkc, 1365);
+    ck_assert_uint_eq(b.pkc, 1024);
+    ck_assert_uint_eq(b.pmc, 192);
+    ck_assert_uint_eq(b.nc, 1024);
+    ck_assert(bp_caches_from_amd_legacy(0x20080140u, 0x04006140u,
+                                        0x01008140u, &c));
+    ck_assert(bp_gemm_blocking_model(BP_ISA_AVX512, &c, &b, &raw));
+    ck_assert_uint_eq(raw.kc, 85);
+    ck_assert_uint_eq(b.kc, 256);
+    ck_assert_uint_eq(b.mc, 768);
+    ck_assert_uint_eq(b.pkc, 1024);
+    ck_assert_uint_eq(b.pmc, 192);
+    ck_assert_uint_eq(b.nc, 1024);
+    memset(&c, 0, sizeof c);
+    c.l1d = (bp_cache_level){48u << 10, 12, 64, 64};
+    c.l2 = (bp_cache_level){2u << 20, 16, 64, 2048};
+    ck_assert(bp_gemm_blocking_model(BP_ISA_AVX512, &c, &b, &raw));
+    ck_assert_uint_eq(b.kc, 256);
+    ck_assert_uint_eq(raw.mc, 1792);
+    ck_assert_uint_eq(b.mc, 1020);
+    ck_assert_uint_eq(raw.pkc, 2730);
+    ck_assert_uint_eq(b.pkc, 1024);
+    ck_assert_uint_eq(raw.pmc, 448);
+    ck_assert_uint_eq(b.pmc, 384);
+    ck_assert_uint_eq(b.nc, 1024);
+    /* the scalar table has no blocked GEMM */
+    ck_assert(!bp_gemm_blocking_model(BP_ISA_SCALAR, &c, &b, &raw));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("dispatch");
@@ -280,6 +386,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_cpu_lacks);
     tcase_add_test(tc, test_env);
     tcase_add_test(tc, test_ctx_workspaces);
+    tcase_add_test(tc, test_caches_amd_legacy);
+    tcase_add_test(tc, test_blocking_model);
     suite_add_tcase(s, tc);
     return s;
 }

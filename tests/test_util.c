@@ -43,7 +43,7 @@ bp_gemm_ctx *bp_test_gemm_ctx(int threads)
     }
     gc->threads = threads;
     gc->ws = ws;
-    gc->blk = (bp_gemm_blocking){0, 0, 0}; /* the table's own */
+    gc->blk = (bp_gemm_blocking){0, 0, 0, 0, 0}; /* the table's own */
     return gc;
 }
 

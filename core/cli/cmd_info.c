@@ -42,9 +42,10 @@ int bp_cmd_info(int argc, char **argv)
                "Print the CPU, the instruction sets this binary contains and\n"
                "which of them the CPU can run, the active kernel table, the\n"
                "data caches and the GEMM cache blocking derived from them\n"
-               "(BPLAB_GEMM_BLOCKING=KC,MC,NC overrides it; results have the\n"
-               "same bits whatever it is) and, per kernel, which ISA's code\n"
-               "each table really runs.\n\n"
+               "(BPLAB_GEMM_BLOCKING=KC,MC,NC sets both loop nests' blocks,\n"
+               "KC,MC,NC,PKC,PMC the packed nest's KC and MC apart; results\n"
+               "have the same bits whatever it is) and, per kernel, which\n"
+               "ISA's code each table really runs.\n\n"
                "options:\n");
         bp_args_print_help(stdout, opts, 1);
         return BP_EXIT_OK;
@@ -97,27 +98,32 @@ int bp_cmd_info(int argc, char **argv)
         printf("gemm       %s: the scalar reference, not blocked\n\n",
                act->isa_name);
     } else {
-        printf("gemm       %s: kc %zu, mc %zu, nc %zu ", act->isa_name, blk.kc,
-               blk.mc, blk.nc);
-        if (overridden)
-            printf("(BPLAB_GEMM_BLOCKING; the model's:\n"
-                   "           %zu, %zu, %zu)", model.kc, model.mc, model.nc);
-        else {
+        if (overridden) {
+            printf("gemm       %s, from BPLAB_GEMM_BLOCKING (the model's "
+                   "would be\n           %zu,%zu,%zu,%zu,%zu):\n",
+                   act->isa_name, model.kc, model.mc, model.nc, model.pkc,
+                   model.pmc);
+        } else {
             /* what the model's own values went through on the way */
             bool raised = raw.kc < blk.kc;
             bool held = raw.mc != blk.mc || raw.nc != blk.nc ||
+                        raw.pkc != blk.pkc || raw.pmc != blk.pmc ||
                         (!raised && raw.kc != blk.kc);
-            printf("(the BLIS model on these caches");
+            printf("gemm       %s, the BLIS model on these caches", act->isa_name);
             if (raised)
-                printf(",\n           kc raised from its L1 rule's %zu to "
-                       "the tile's least", raw.kc);
+                printf(" (the direct\n           nest's kc raised from its "
+                       "L1 rule's %zu to the tile's least)", raw.kc);
             if (held)
                 printf(",\n           held within the workspace's bounds");
-            printf(";\n           BPLAB_GEMM_BLOCKING=KC,MC,NC overrides "
-                   "it)");
+            printf(":\n");
         }
-        printf("; results have the same\n           bits whatever the "
-               "blocking\n\n");
+        printf("           direct nest kc %zu, mc %zu; packed nest kc %zu, "
+               "mc %zu, nc %zu\n",
+               blk.kc, blk.mc, blk.pkc ? blk.pkc : blk.kc,
+               blk.pmc ? blk.pmc : blk.mc, blk.nc);
+        printf("           (BPLAB_GEMM_BLOCKING=KC,MC,NC[,PKC,PMC] overrides "
+               "it; results have\n           the same bits whatever the "
+               "blocking)\n\n");
     }
 
     /* kernel x table: which ISA's code each entry runs */

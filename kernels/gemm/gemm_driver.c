@@ -28,15 +28,15 @@
 #define CSAVE_FLOATS 16384
 #define CSAVE_COLS 256
 
-/* One thread's workspace, in floats: the packed nest's A block (MC_MAX x
- * KC_MAX) and B block (KC_MAX x NC_MAX), then the direct nest's B
+/* One thread's workspace, in floats: the packed nest's A block and B
+ * block (gemm_internal.h: APACK, BPACK), then the direct nest's B
  * micro-panel (KC_MAX x NR_MAX, also the colvec nest's packed op(B)), its
  * A edge tile (KC_MAX x MR_MAX) and the saved C of run_saved. Every offset
  * is a multiple of 16 floats, so each part keeps the workspace's 64-byte
  * alignment. */
 #define WS_APACK 0
-#define WS_BPACK (WS_APACK + BP_GEMM_MC_MAX * BP_GEMM_KC_MAX)
-#define WS_BPANEL (WS_BPACK + BP_GEMM_KC_MAX * BP_GEMM_NC_MAX)
+#define WS_BPACK (WS_APACK + BP_GEMM_APACK_FLOATS)
+#define WS_BPANEL (WS_BPACK + BP_GEMM_BPACK_FLOATS)
 #define WS_AEDGE (WS_BPANEL + BP_GEMM_KC_MAX * BP_GEMM_NR_MAX)
 #define WS_CSAVE (WS_AEDGE + BP_GEMM_KC_MAX * BP_GEMM_MR_MAX)
 #define WS_FLOATS (WS_CSAVE + CSAVE_FLOATS)
@@ -72,6 +72,13 @@ static size_t tile_multiple(size_t v, size_t unit, size_t max)
 {
     v = min_sz(v, max) / unit * unit;
     return v < unit ? unit : v;
+}
+
+/* The length of k's blocks: as even as they come, none above kc_max. */
+static size_t kc_block(size_t k, size_t kc_max)
+{
+    size_t nkb = (k + kc_max - 1) / kc_max;
+    return (k + nkb - 1) / nkb;
 }
 
 /* C = beta * C (beta == 0: C = 0 without reading it). */
@@ -346,17 +353,17 @@ static void run_saved(const job *jb, const bufs *bf, size_t i0, size_t i1,
     }
 }
 
-/* Rows [i0, i1) x columns [j0, j1) in the buffers bf. Without room for
- * the packed nest the direct nest computes the same bits: both run the
- * same micro-kernel chains. */
+/* Rows [i0, i1) x columns [j0, j1) in the buffers bf (a workspace's
+ * when the job is packed: bp__gemm_run chooses that nest only then). */
 static void run_part(const job *jb, const bufs *bf, size_t i0, size_t i1,
                      size_t j0, size_t j1)
 {
+    assert(jb->nest != NEST_PACKED || bf->apack);
     if (needs_saved(jb))
         run_saved(jb, bf, i0, i1, j0, j1);
     else if (jb->nest == NEST_COLVEC)
         gemm_part_colvec(jb, bf, i0, i1);
-    else if (jb->nest == NEST_PACKED && bf->apack)
+    else if (jb->nest == NEST_PACKED)
         gemm_part_packed(jb, bf, i0, i1, j0, j1);
     else
         gemm_part(jb, bf, i0, i1, j0, j1);
@@ -413,9 +420,13 @@ void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
     }
     /* The nest and the blocking decide speed only: whichever runs, each
      * element is one FMA chain over all of k (gemm_internal.h). */
-    bp_gemm_blocking blk = {0, 0, 0};
+    bp_gemm_blocking blk = {0, 0, 0, 0, 0};
     if (gc)
         blk = gc->blk;
+    /* the workspace this thread would pack into: none without a context,
+     * nor for a thread of a parallel region the context has none for */
+    int in_team = omp_in_parallel() ? omp_get_thread_num() : 0;
+    bool has_ws = gc && in_team < gc->threads;
     size_t kc_max = blk.kc ? blk.kc : arch->kc;
     if (ta && n <= BP_GEMM_COLVEC_MAX && arch->colvec_mr && arch->colvec[n]) {
         jb.nest = NEST_COLVEC;
@@ -430,20 +441,29 @@ void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
          * weight gradient of the 784-input layer) ran at 0.94 of the
          * peak direct, 0.89 packed; 784x256x512 at 0.95 and 0.84. On the
          * 128/256-row MLP shapes the direct nest wins by 5-15%. */
-        if (m > 2 * arch->mc && !ta) {
+        size_t mc = blk.mc ? blk.mc : arch->mc, kc_bound = BP_GEMM_KC_MAX;
+        if (m > 2 * arch->mc && !ta && has_ws) {
             jb.nest = NEST_PACKED;
-            kc_max = blk.kc ? blk.kc : arch->kc_packed;
+            kc_max = blk.pkc ? blk.pkc : blk.kc ? blk.kc : arch->kc_packed;
+            mc = blk.pmc ? blk.pmc : mc;
+            kc_bound = BP_GEMM_PKC_MAX;
         }
+        jb.kcb = kc_block(k, min_sz(kc_max, kc_bound));
         size_t mr = jb.tile->mr, nr = jb.tile->nr;
-        jb.mc = tile_multiple(blk.mc ? blk.mc : arch->mc, mr, BP_GEMM_MC_MAX);
+        /* the packed blocks hold mc x kcb and kcb x nc floats */
+        jb.mc = tile_multiple(mc, mr,
+                              min_sz(BP_GEMM_MC_MAX,
+                                     BP_GEMM_APACK_FLOATS / jb.kcb));
         jb.nc = tile_multiple(blk.nc ? blk.nc : arch->nc, nr, BP_GEMM_NC_MAX);
     }
-    if (kc_max > BP_GEMM_KC_MAX)
-        kc_max = BP_GEMM_KC_MAX;
-    size_t nkb = (k + kc_max - 1) / kc_max;
-    jb.kcb = (k + nkb - 1) / nkb;
-    assert(jb.kcb <= BP_GEMM_KC_MAX && arch->mc <= BP_GEMM_MC_MAX &&
-           arch->nc <= BP_GEMM_NC_MAX && arch->colvec_mr <= BP_GEMM_MR_MAX);
+    if (jb.nest == NEST_COLVEC)
+        jb.kcb = kc_block(k, min_sz(kc_max, BP_GEMM_KC_MAX));
+    assert(jb.kcb <= (jb.nest == NEST_PACKED ? BP_GEMM_PKC_MAX
+                                              : BP_GEMM_KC_MAX) &&
+           jb.mc * jb.kcb <= BP_GEMM_APACK_FLOATS &&
+           jb.kcb * jb.nc <= BP_GEMM_BPACK_FLOATS &&
+           arch->mc <= BP_GEMM_MC_MAX && arch->nc <= BP_GEMM_NC_MAX &&
+           arch->colvec_mr <= BP_GEMM_MR_MAX);
     assert(!gc || (gc->threads >= 1 && gc->ws));
 
     if (!gc) {
@@ -456,9 +476,8 @@ void bp__gemm_run(const bp_gemm_arch *arch, const bp_gemm_ctx *gc, bool ta,
     /* inside a parallel region: this thread alone, in the workspace its
      * number in the team owns (the stack if the context has none for it) */
     if (omp_in_parallel()) {
-        int t = omp_get_thread_num();
-        if (t < gc->threads) {
-            bufs bf = bufs_of(gc->ws[t]);
+        if (has_ws) {
+            bufs bf = bufs_of(gc->ws[in_team]);
             run_part(&jb, &bf, 0, m, 0, n);
         } else if (needs_saved(&jb)) {
             run_alone_saved(&jb);

@@ -22,8 +22,11 @@
  *
  * packed (large operands, the BLIS/GotoBLAS nest):
  *   for each NC block of columns, for each KC block: pack op(B) (kc x nc,
- *   L2); for each MC block of rows: pack op(A) (mc x kc, L2); then the
+ *   L3); for each MC block of rows: pack op(A) (mc x kc, L2); then the
  *   micro-kernel over every tile, reading only packed, contiguous data.
+ *   Its KC and MC are its own (bp_gemm_blocking pkc, pmc): a long KC, so
+ *   that the tiles of a C too large for L2 make few round trips to it
+ *   (kernels/gemm/blocking.c).
  *
  * Determinism: every element of C is one chain of FMAs over all of k in
  * increasing p: a KC block after the first continues the chain from the
@@ -55,9 +58,14 @@
  * workspace of bp_gemm_ctx, bp_gemm_workspace_floats). */
 #define BP_GEMM_MR_MAX 32
 #define BP_GEMM_NR_MAX 32
-#define BP_GEMM_KC_MAX 384
+#define BP_GEMM_KC_MAX 384   /* direct nest (its panels may be on the stack) */
+#define BP_GEMM_PKC_MAX 1024 /* packed nest */
 #define BP_GEMM_MC_MAX 1024
 #define BP_GEMM_NC_MAX 1024
+/* The packed nest's blocks: A, pmc x pkc floats (pmc is held within it
+ * at run time: 384 rows at the largest pkc); B, pkc x nc. */
+#define BP_GEMM_APACK_FLOATS (BP_GEMM_MC_MAX * BP_GEMM_KC_MAX)
+#define BP_GEMM_BPACK_FLOATS (BP_GEMM_PKC_MAX * BP_GEMM_NC_MAX)
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -137,10 +145,10 @@ typedef struct bp_gemm_arch {
     bp_gemm_pack_b_fn *pack_b;
     /* the blocking of a call without one in its context (gc NULL or
      * gc->blk zero); bp_gemm_blocking_model derives one from the caches */
-    size_t kc;           /* max KC: one B micro-panel kc x nr stays in L1 */
-    size_t mc;           /* max MC: a packed A block mc x kc stays in L2 */
-    size_t nc;           /* max NC: a packed B block kc x nc stays in L2 */
-    size_t kc_packed;    /* max KC of the packed nest */
+    size_t kc;           /* direct nest's KC: a B micro-panel in L1 */
+    size_t mc;           /* MC of both nests: A's block rows */
+    size_t nc;           /* packed nest's NC: a packed B block kc x nc */
+    size_t kc_packed;    /* packed nest's KC */
     size_t colvec_mr;    /* rows per colvec call; 0: no colvec kernels */
     bp_gemm_colvec_fn *colvec[BP_GEMM_COLVEC_MAX + 1];
     /* the epilogue (kernels.h bp_gemm_post): the table's own bias_act,

@@ -324,7 +324,7 @@ const bp_gemm_arch bp_gemm_arch__neon = {
     .kc = 256,
     .mc = 192,
     .nc = 384,
-    .kc_packed = 384,
+    .kc_packed = 1024,
     .colvec_mr = 8,
     .colvec = {NULL, colvec_1, colvec_2, colvec_3, colvec_4, colvec_5,
                colvec_6, colvec_7, colvec_8, colvec_9, colvec_10, colvec_11,

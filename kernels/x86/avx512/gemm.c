@@ -396,7 +396,7 @@ const bp_gemm_arch bp_gemm_arch__avx512 = {
     .kc = 256,
     .mc = 192,
     .nc = 1024,
-    .kc_packed = 384,
+    .kc_packed = 1024,
     .colvec_mr = 32,
     .colvec = {NULL, colvec_1, colvec_2, colvec_3, colvec_4, colvec_5,
                colvec_6, colvec_7, colvec_8, colvec_9, colvec_10, colvec_11,
