@@ -91,8 +91,8 @@ END_TEST
  * of 5 and 37 and PKC of 100 split every k here into blocks, 384 and 1024
  * leave most whole; MC and NC from below one tile to the workspace's
  * bounds (PMC 1024 held within the packed A block).
- * The shapes reach every nest: direct, colvec (n = 7, 10) and packed
- * (m = 397, 1000). */
+ * The shapes reach every nest: direct (also m = 1000 with n = 7, too
+ * narrow to pack), colvec (n = 7, 10) and packed (m = 397, NN and NT). */
 static const size_t blk_shapes[][3] = {
     {128, 256, 784}, {128, 10, 128}, {37, 61, 129}, {397, 140, 250},
     {1000, 7, 300},  {5, 300, 17},
