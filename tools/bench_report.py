@@ -67,9 +67,13 @@ def limit_note(kind, rate, time, peak, best, thr):
                 "spills) runs at 99% of the FMA peak with its operands in L1, "
                 "and at 97-98% in a bare copy of the direct nest over the "
                 "MLP shapes (both measured on a Zen 4; 6x64, 8x48 and 14x32 "
-                "tiles the same). The rest goes to what each call and each "
-                "tile do once: C loaded and stored per KC block (k = 784 "
-                "runs as 4 blocks), edge tiles, the driver." + dn + " Between "
+                "tiles the same; 94-98% on a Zen 5, whose FMAs are twice as "
+                "wide). The rest goes to what each call and each tile do "
+                "once: C loaded and stored per KC block (k = 784 runs as 3-4 "
+                "blocks), edge tiles, the driver. On the squares, packing A "
+                "and B takes about 5% of the time (2048^3 on a Zen 5), and "
+                "C's tiles travel to L3 and back once per KC block of the "
+                "packed nest (1024 long since b283887)." + dn + " Between "
                 "runs the ratios to the peers move by about 3%, so a ratio at "
                 "the edge of a floor is met in one run and not the next. "
                 "Tried and measured without gain: packing B in the direct "
@@ -92,10 +96,11 @@ def limit_note(kind, rate, time, peak, best, thr):
         return ("Training at 1 thread is GEMM-bound." + extra + " Of the "
                 "rest, the momentum update is bandwidth bound (20 bytes per "
                 "parameter, 235k parameters: 4-9% of a step under "
-                "--profile) and the batch gather (random rows) about 5%. A "
-                "weight-gradient GEMM that applies the update in its "
-                "epilogue would remove half of the update's traffic; not "
-                "built.")
+                "--profile) and the batch gather (random rows) 4-7%. A "
+                "weight-gradient GEMM that applied the update in its "
+                "epilogue would save one of the update's five streams (the "
+                "re-read of the gradient: w, v and g in, w and v out), "
+                "about 1% of a step; not built.")
     if kind == "transc":
         cp = rate.get("copy/1048576")
         lm = rate.get("sigmoid_libmvec/%s/1048576" % best)
