@@ -314,8 +314,6 @@ static size_t clamp_multiple(size_t v, size_t unit, size_t lo, size_t hi)
     return v < lo ? lo : v;
 }
 
-static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
-
 /* Rows of an A block (rows x kc floats) in the L2 ways a B micro-panel
  * (kc x nr floats) and one more way leave (at least one way). */
 static size_t l2_rows(const bp_cache_level *l2, size_t kc, size_t nr)
@@ -357,7 +355,7 @@ bool bp_gemm_blocking_model(int isa, const bp_caches *c,
     size_t pkc = clamp_multiple(r.pkc, 16, 16, BP_GEMM_PKC_MAX);
     r.pmc = l2_rows(l2, pkc, nr);
     size_t pmc = clamp_multiple(r.pmc, mr, mr,
-                                min_size(BP_GEMM_MC_MAX,
+                                min_sz(BP_GEMM_MC_MAX,
                                          BP_GEMM_APACK_FLOATS / pkc));
     /* NC from L3 beside the packed A block (no L3: the workspace's) */
     if (c->l3.size) {
@@ -373,7 +371,7 @@ bool bp_gemm_blocking_model(int isa, const bp_caches *c,
     out->pkc = pkc;
     out->pmc = pmc;
     out->nc = clamp_multiple(r.nc, nr, nr,
-                             min_size(BP_GEMM_NC_MAX,
+                             min_sz(BP_GEMM_NC_MAX,
                                       BP_GEMM_BPACK_FLOATS / pkc));
     if (raw)
         *raw = r;

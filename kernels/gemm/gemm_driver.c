@@ -65,8 +65,6 @@ static bufs bufs_of(float *ws)
 
 /* ---- helpers */
 
-static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
-
 /* v as a multiple of unit, at least unit and at most max. */
 static size_t tile_multiple(size_t v, size_t unit, size_t max)
 {

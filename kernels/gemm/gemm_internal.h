@@ -72,6 +72,9 @@
 
 #include "kernels/kernels.h"
 
+/* The smaller of two sizes (the driver's and the blocking model's). */
+static inline size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
 /* C[0:m][0:n] = alpha * (S + sum_p A(i,p) B(p,j)) + beta * C  (beta == 0:
  * C is not read), for m <= mr, n <= nr, over p < kc, as one FMA chain per
  * element in increasing p starting from S: S = 0, or with cont S = C, the
