@@ -302,6 +302,53 @@ static void run_BP_SIG_MAXNORM(bp_maxnorm_fn *f, bench_io *io)
     f(io->rows, io->cols, io->x, io->cols, 1.0f);
 }
 
+/* Window kernels at the reference CNN's shapes, batch 128: im2col and
+ * col2im of its second convolution (14 x 14 x 32 images, 3 x 3 window,
+ * padding 1: x is the image, rows x cols = pixels x channels; z the
+ * patches, 9 floats a pixel and channel), max pooling 2 x 2 after its
+ * first (28 x 28 x 32: x the image, y the output, w where each maximum
+ * came from, filled by the scalar reference before the backward pass). */
+static const bp_conv_geom conv2_geom = {.n = 128, .h = 14, .w = 14, .c = 32,
+                                        .kh = 3, .kw = 3, .stride = 1,
+                                        .pad = 1, .oh = 14, .ow = 14};
+static const bp_conv_geom pool1_geom = {.n = 128, .h = 28, .w = 28, .c = 32,
+                                        .kh = 2, .kw = 2, .stride = 2,
+                                        .pad = 0, .oh = 14, .ow = 14};
+
+static const sig_bench sig_BP_SIG_IM2COL = {SHAPE_ROWS, 128 * 14 * 14, 32, 9,
+                                            0, NULL};
+static void run_BP_SIG_IM2COL(bp_im2col_fn *f, bench_io *io)
+{
+    f(&conv2_geom, io->x, io->z);
+}
+
+static const sig_bench sig_BP_SIG_COL2IM = {SHAPE_ROWS, 128 * 14 * 14, 32, 9,
+                                            0, NULL};
+static void run_BP_SIG_COL2IM(bp_col2im_fn *f, bench_io *io)
+{
+    f(&conv2_geom, io->z, io->y);
+}
+
+static const sig_bench sig_BP_SIG_POOL_FWD = {SHAPE_ROWS, 128 * 28 * 28, 32, 1,
+                                              0, NULL};
+static void run_BP_SIG_POOL_FWD(bp_pool_fwd_fn *f, bench_io *io)
+{
+    f(&pool1_geom, io->x, io->y, io->w);
+}
+
+static void pool_bwd_reset(bench_io *io)
+{
+    bp_kernels_for(BP_ISA_SCALAR)->maxpool_fwd(&pool1_geom, io->x, io->v,
+                                              io->w);
+}
+
+static const sig_bench sig_BP_SIG_POOL_BWD = {SHAPE_ROWS, 128 * 28 * 28, 32, 1,
+                                              0, pool_bwd_reset};
+static void run_BP_SIG_POOL_BWD(bp_pool_bwd_fn *f, bench_io *io)
+{
+    f(&pool1_geom, io->y, io->w, io->z);
+}
+
 /* GEMM: the family sgemm, beside the BLAS peers (register_gemms). */
 static const sig_bench sig_BP_SIG_GEMM = {.shape = SHAPE_GEMM};
 static void run_BP_SIG_GEMM(bp_gemm_fn *f, bench_io *io)

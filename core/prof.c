@@ -466,6 +466,49 @@ static void call_end(call *c, int k, const shape *s)
         END(name, {rows, h}, 2, 0, 0, 52 * D(rows) * D(h));                  \
     }
 
+/* Window kernels, shaped as their patch matrix (rows = output pixels,
+ * cols = window x channels): im2col writes every patch element and reads
+ * the image once; col2im reads the patches and writes the image, read
+ * and written again per addition (counted once); pooling reads the image
+ * and writes y and arg (forward), reads dy and arg and writes dx
+ * (backward). */
+#define GEOM_ROWS(g) (D((g)->n) * D((g)->oh) * D((g)->ow))
+#define GEOM_IMAGE(g) (D((g)->n) * D((g)->h) * D((g)->w) * D((g)->c))
+#define WRAP_bp_im2col_fn(name)                                             \
+    static void pw_##name(const bp_conv_geom *g, const float *x, float *col) \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(g, x, col);                                           \
+        END(name, {(size_t)GEOM_ROWS(g), g->kh * g->kw * g->c}, 2, 0, 0,     \
+            4 * (GEOM_IMAGE(g) + GEOM_ROWS(g) * D(g->kh * g->kw * g->c)));   \
+    }
+#define WRAP_bp_col2im_fn(name)                                             \
+    static void pw_##name(const bp_conv_geom *g, const float *col, float *dx) \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(g, col, dx);                                          \
+        END(name, {(size_t)GEOM_ROWS(g), g->kh * g->kw * g->c}, 2, 0, 0,     \
+            4 * (GEOM_IMAGE(g) + GEOM_ROWS(g) * D(g->kh * g->kw * g->c)));   \
+    }
+#define WRAP_bp_pool_fwd_fn(name)                                           \
+    static void pw_##name(const bp_conv_geom *g, const float *x, float *y,   \
+                          float *arg)                                        \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(g, x, y, arg);                                        \
+        END(name, {(size_t)GEOM_ROWS(g), g->c}, 2, 0, 0,                     \
+            4 * (GEOM_IMAGE(g) + 2 * GEOM_ROWS(g) * D(g->c)));               \
+    }
+#define WRAP_bp_pool_bwd_fn(name)                                           \
+    static void pw_##name(const bp_conv_geom *g, const float *dy,            \
+                          const float *arg, float *dx)                       \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(g, dy, arg, dx);                                      \
+        END(name, {(size_t)GEOM_ROWS(g), g->c}, 2, 0, 0,                     \
+            4 * (GEOM_IMAGE(g) + 2 * GEOM_ROWS(g) * D(g->c)));               \
+    }
+
 #define X(name, type, sig, tol, fac) WRAP_##type(name)
 BP_KERNELS(X)
 #undef X

@@ -322,6 +322,7 @@ typedef struct kcase {
     int mode;     /* buffer placement, see gbuf_alloc */
     bool inplace; /* call with the output aliasing an input */
     dist dist;
+    bp_conv_geom geom; /* window kernels */
 } kcase;
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
@@ -1624,6 +1625,112 @@ static bool run_lstm(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
 }
 
 /* ---------------------------------------------------------------------- */
+/* Window kernels: im2col, col2im, max pooling                             */
+
+/* Image sizes, channel counts (every tail of an AVX-512 register and a
+ * few full ones) and windows (size x size or rectangular, stride, padding:
+ * the layers' cases, windows that overlap, padding that reaches past a
+ * window's middle, strides that skip pixels) */
+static const size_t conv_hw[][2] = {{1, 1}, {2, 3}, {3, 3},  {5, 4},
+                                    {7, 7}, {8, 9}, {13, 11}, {28, 28}};
+static const size_t conv_c[] = {1, 2, 3, 7, 8, 15, 16, 17, 32, 33};
+static const size_t conv_win[][4] = {/* kh, kw, stride, pad */
+    {1, 1, 1, 0}, {2, 2, 2, 0}, {3, 3, 1, 1}, {3, 3, 2, 1}, {3, 3, 1, 0},
+    {2, 2, 1, 1}, {5, 5, 1, 2}, {3, 3, 3, 2}, {4, 4, 2, 1}, {2, 3, 1, 1}};
+
+static size_t cases_conv(size_t i, kcase *c)
+{
+    size_t nhw = COUNT(conv_hw), nc = COUNT(conv_c), nw = COUNT(conv_win);
+    size_t total = nhw * nc * nw * 2;
+    if (c) {
+        size_t v = i % 2, r = i / 2;
+        size_t w = r % nw, ch = r / nw % nc, hw = r / nw / nc;
+        bp_conv_geom *g = &c->geom;
+        g->n = 1 + r % 2;
+        g->kh = conv_win[w][0], g->kw = conv_win[w][1];
+        g->stride = conv_win[w][2], g->pad = conv_win[w][3];
+        /* an image smaller than the window grows to it */
+        g->h = conv_hw[hw][0] < g->kh ? g->kh : conv_hw[hw][0];
+        g->w = conv_hw[hw][1] < g->kw ? g->kw : conv_hw[hw][1];
+        g->c = conv_c[ch];
+        bp_conv_geom_make(g);
+        c->mode = (int)v;
+        c->dist = (dist)(r % D_COUNT);
+    }
+    return total;
+}
+
+static void describe_conv(const kcase *c, char *buf, size_t size)
+{
+    const bp_conv_geom *g = &c->geom;
+    snprintf(buf, size, "%zu x %zux%zux%zu window %zux%zu stride %zu pad %zu%s",
+             g->n, g->h, g->w, g->c, g->kh, g->kw, g->stride, g->pad,
+             c->mode ? " aligned" : "");
+}
+
+static bool run_conv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
+                     bp_kernel_id k, const kcase *c, bp_rng *g)
+{
+    const bp_conv_geom *ge = &c->geom;
+    size_t img = ge->n * ge->h * ge->w * ge->c;
+    size_t rows = ge->n * ge->oh * ge->ow;
+    size_t patch = ge->kh * ge->kw * ge->c, out = rows * ge->c;
+    bufs bs = {.ok = true};
+    if (k == BP_K_im2col || k == BP_K_col2im) {
+        bool fwd = k == BP_K_im2col;
+        float *in = balloc(&bs, fwd ? img : rows * patch, c->mode);
+        float *outr = balloc(&bs, fwd ? rows * patch : img, c->mode ^ 1);
+        float *outt = balloc(&bs, fwd ? rows * patch : img, c->mode);
+        if (!bs.ok)
+            return bfree(&bs), false;
+        fill(in, fwd ? img : rows * patch, g, c->dist);
+        if (fwd) {
+            ref->im2col(ge, in, outr);
+            test->im2col(ge, in, outt);
+            cmp_mat(cx, "col", outr, outt, rows, patch, patch, NULL, 1);
+            untouched(cx, "col", &bs, outt, rows, patch, patch);
+        } else {
+            ref->col2im(ge, in, outr);
+            test->col2im(ge, in, outt);
+            cmp_mat(cx, "dx", outr, outt, 1, img, img, NULL, 1);
+            untouched(cx, "dx", &bs, outt, 1, img, img);
+        }
+        bfree(&bs);
+        return true;
+    }
+    float *x = balloc(&bs, img, c->mode);
+    float *yr = balloc(&bs, out, c->mode), *ar = balloc(&bs, out, c->mode);
+    if (!bs.ok)
+        return bfree(&bs), false;
+    fill(x, img, g, c->dist);
+    ref->maxpool_fwd(ge, x, yr, ar);
+    if (k == BP_K_maxpool_fwd) {
+        float *yt = balloc(&bs, out, c->mode ^ 1);
+        float *at = balloc(&bs, out, c->mode);
+        if (!bs.ok)
+            return bfree(&bs), false;
+        test->maxpool_fwd(ge, x, yt, at);
+        cmp_mat(cx, "y", yr, yt, rows, ge->c, ge->c, NULL, 1);
+        cmp_mat(cx, "arg", ar, at, rows, ge->c, ge->c, NULL, 1);
+        untouched(cx, "y", &bs, yt, rows, ge->c, ge->c);
+        untouched(cx, "arg", &bs, at, rows, ge->c, ge->c);
+    } else {
+        float *dy = balloc(&bs, out, c->mode ^ 1);
+        float *dxr = balloc(&bs, img, c->mode);
+        float *dxt = balloc(&bs, img, c->mode ^ 1);
+        if (!bs.ok)
+            return bfree(&bs), false;
+        fill(dy, out, g, D_NORMAL);
+        ref->maxpool_bwd(ge, dy, ar, dxr);
+        test->maxpool_bwd(ge, dy, ar, dxt);
+        cmp_mat(cx, "dx", dxr, dxt, 1, img, img, NULL, 1);
+        untouched(cx, "dx", &bs, dxt, 1, img, img);
+    }
+    bfree(&bs);
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
 /* The signature table                                                     */
 
 static const harness harnesses[] = {
@@ -1652,6 +1759,10 @@ static const harness harnesses[] = {
     [BP_SIG_LSTM_FWD] = {cases_lstm, run_lstm, describe_lstm},
     [BP_SIG_LSTM_BWD] = {cases_lstm, run_lstm, describe_lstm},
     [BP_SIG_MAXNORM] = {cases_mat0, run_maxnorm, describe_mat},
+    [BP_SIG_IM2COL] = {cases_conv, run_conv, describe_conv},
+    [BP_SIG_COL2IM] = {cases_conv, run_conv, describe_conv},
+    [BP_SIG_POOL_FWD] = {cases_conv, run_conv, describe_conv},
+    [BP_SIG_POOL_BWD] = {cases_conv, run_conv, describe_conv},
 };
 
 static const harness *harness_of(bp_kernel_id k)

@@ -53,7 +53,11 @@
     X(clip_value,      bp_clip_fn,        BP_SIG_CLIP,      BP_TOL_EXACT,  0) \
     X(max_norm,        bp_maxnorm_fn,     BP_SIG_MAXNORM,   BP_TOL_EXACT,  0) \
     X(lstm_fwd,        bp_lstm_fwd_fn,    BP_SIG_LSTM_FWD,  BP_TOL_TRANSC, 8) \
-    X(lstm_bwd,        bp_lstm_bwd_fn,    BP_SIG_LSTM_BWD,  BP_TOL_TRANSC, 8)
+    X(lstm_bwd,        bp_lstm_bwd_fn,    BP_SIG_LSTM_BWD,  BP_TOL_TRANSC, 8) \
+    X(im2col,          bp_im2col_fn,      BP_SIG_IM2COL,    BP_TOL_EXACT,  0) \
+    X(col2im,          bp_col2im_fn,      BP_SIG_COL2IM,    BP_TOL_EXACT,  0) \
+    X(maxpool_fwd,     bp_pool_fwd_fn,    BP_SIG_POOL_FWD,  BP_TOL_EXACT,  0) \
+    X(maxpool_bwd,     bp_pool_bwd_fn,    BP_SIG_POOL_BWD,  BP_TOL_EXACT,  0)
 
 /* X(name, ENUM, base, lacks): every instruction set bplab knows, ordered
  * from least to most capable within each architecture (the best usable one

@@ -339,6 +339,65 @@ typedef void bp_lstm_bwd_fn(size_t rows, size_t h, float *gz, size_t ldz,
                             const float *dh, size_t ldh, float *dc,
                             size_t lddc);
 
+/* The geometry of a window sliding over a batch of images stored
+ * channels-last (core/shape.h: element (y, x, ch) of image i is at
+ * ((i*h + y)*w + x)*c + ch): a convolution's patches, a pooling window.
+ * The window (kh x kw) moves by `stride` over the image padded with `pad`
+ * zeros on every side; its top-left corner in output pixel (oy, ox) is
+ * input pixel (oy*stride - pad, ox*stride - pad), and
+ *   oh = (h + 2 pad - kh) / stride + 1,  ow = (w + 2 pad - kw) / stride + 1.
+ * bp_conv_geom_make fills oh and ow; every kernel below takes them as
+ * given. */
+typedef struct bp_conv_geom {
+    size_t n;           /* images */
+    size_t h, w, c;     /* input height, width, channels */
+    size_t kh, kw;      /* window */
+    size_t stride, pad; /* stride >= 1; pad < kh and pad < kw */
+    size_t oh, ow;      /* output height and width */
+} bp_conv_geom;
+
+/* oh and ow from the rest; false when the padded input is smaller than the
+ * window or a field is zero. */
+static inline bool bp_conv_geom_make(bp_conv_geom *g)
+{
+    if (!g->h || !g->w || !g->c || !g->kh || !g->kw || !g->stride ||
+        g->h + 2 * g->pad < g->kh || g->w + 2 * g->pad < g->kw)
+        return false;
+    g->oh = (g->h + 2 * g->pad - g->kh) / g->stride + 1;
+    g->ow = (g->w + 2 * g->pad - g->kw) / g->stride + 1;
+    return true;
+}
+
+/* Patches as rows: col is (n*oh*ow) x (kh*kw*c), row (i, oy, ox) holding
+ * the window of output pixel (oy, ox) of image i as (ky, kx, ch), ch
+ * fastest: col[((i*oh + oy)*ow + ox)][(ky*kw + kx)*c + ch] =
+ * x(i, oy*stride - pad + ky, ox*stride - pad + kx, ch), 0 outside the
+ * image. A convolution is then col times its (kh*kw*c) x c_out weights. */
+typedef void bp_im2col_fn(const bp_conv_geom *g, const float *x, float *col);
+
+/* The adjoint of im2col: dx (n x h x w x c) is overwritten by the sum, for
+ * each input element, of the col entries im2col copied it to, added in
+ * row order of col (then ky, kx): the input gradient of a convolution
+ * from the gradient of its patches. Entries that fall in the padding are
+ * dropped. */
+typedef void bp_col2im_fn(const bp_conv_geom *g, const float *col, float *dx);
+
+/* Max pooling forward: y (n x oh x ow x c) is the maximum over each window
+ * of each channel, padding excluded (pad < the window, so a window always
+ * holds an input pixel); scanned in (ky, kx) order, a later value replaces
+ * the best only when it is greater, or NaN over a number (so a NaN
+ * propagates and ties keep the first). arg (like y) receives where the
+ * maximum came from: the input pixel's index iy*w + ix, as a float
+ * (exact: h*w <= 2^24). */
+typedef void bp_pool_fwd_fn(const bp_conv_geom *g, const float *x, float *y,
+                            float *arg);
+
+/* Max pooling backward: dx (n x h x w x c) is overwritten by the sum of
+ * the dy entries whose window took its maximum there (arg from the
+ * forward pass), added in output order. */
+typedef void bp_pool_bwd_fn(const bp_conv_geom *g, const float *dy,
+                            const float *arg, float *dx);
+
 /* ---------------------------------------------------------------------- */
 /* Dropout's counter-based bits: shared by every ISA so masks agree.       */
 
@@ -415,7 +474,11 @@ typedef enum bp_sig {
     BP_SIG_CLIP,
     BP_SIG_LSTM_FWD,
     BP_SIG_LSTM_BWD,
-    BP_SIG_MAXNORM
+    BP_SIG_MAXNORM,
+    BP_SIG_IM2COL,
+    BP_SIG_COL2IM,
+    BP_SIG_POOL_FWD,
+    BP_SIG_POOL_BWD
 } bp_sig;
 
 typedef enum bp_tol_class {

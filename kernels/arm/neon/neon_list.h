@@ -36,7 +36,11 @@
     X(clip_value, isa) \
     X(max_norm, isa) \
     X(lstm_fwd, isa) \
-    X(lstm_bwd, isa)
+    X(lstm_bwd, isa) \
+    X(im2col, isa) \
+    X(col2im, isa) \
+    X(maxpool_fwd, isa) \
+    X(maxpool_bwd, isa)
 
 #define X(name, isa) bp_ktype_##name bp_##name##__##isa;
 BP_NEON_KERNELS(X, neon)

@@ -1,0 +1,111 @@
+/* kernels/scalar/conv.c - reference window kernels over channels-last
+ * images (kernels.h bp_conv_geom): im2col and its adjoint col2im, which
+ * turn a convolution into GEMMs, and max pooling forward and backward.
+ *
+ * Each is the definition written as its nested loops, one element at a
+ * time; the SIMD versions (kernels/simd/conv.inc) must give the same bits,
+ * which they can, since nothing here rounds except the sums of col2im and
+ * the pooling backward, whose order per element is the order of these
+ * loops.
+ */
+#include <math.h>
+
+#include "kernels/scalar/scalar.h"
+
+/* The input row iy (or column) of window offset k at output position o,
+ * and whether it is inside the image. */
+static bool in_image(size_t o, size_t k, const bp_conv_geom *g, size_t n,
+                     size_t *at)
+{
+    size_t p = o * g->stride + k; /* position in the padded image */
+    if (p < g->pad || p - g->pad >= n)
+        return false;
+    *at = p - g->pad;
+    return true;
+}
+
+void bp_im2col__scalar(const bp_conv_geom *g, const float *x, float *col)
+{
+    size_t cols = g->kh * g->kw * g->c;
+    for (size_t i = 0; i < g->n; i++)
+        for (size_t oy = 0; oy < g->oh; oy++)
+            for (size_t ox = 0; ox < g->ow; ox++) {
+                float *row = col + ((i * g->oh + oy) * g->ow + ox) * cols;
+                for (size_t ky = 0; ky < g->kh; ky++)
+                    for (size_t kx = 0; kx < g->kw; kx++)
+                        for (size_t ch = 0; ch < g->c; ch++) {
+                            size_t iy, ix;
+                            float v = 0.0f;
+                            if (in_image(oy, ky, g, g->h, &iy) &&
+                                in_image(ox, kx, g, g->w, &ix))
+                                v = x[((i * g->h + iy) * g->w + ix) * g->c + ch];
+                            row[(ky * g->kw + kx) * g->c + ch] = v;
+                        }
+            }
+}
+
+void bp_col2im__scalar(const bp_conv_geom *g, const float *col, float *dx)
+{
+    size_t cols = g->kh * g->kw * g->c;
+    for (size_t j = 0; j < g->n * g->h * g->w * g->c; j++)
+        dx[j] = 0.0f;
+    for (size_t i = 0; i < g->n; i++)
+        for (size_t oy = 0; oy < g->oh; oy++)
+            for (size_t ox = 0; ox < g->ow; ox++) {
+                const float *row = col + ((i * g->oh + oy) * g->ow + ox) * cols;
+                for (size_t ky = 0; ky < g->kh; ky++)
+                    for (size_t kx = 0; kx < g->kw; kx++)
+                        for (size_t ch = 0; ch < g->c; ch++) {
+                            size_t iy, ix;
+                            if (in_image(oy, ky, g, g->h, &iy) &&
+                                in_image(ox, kx, g, g->w, &ix))
+                                dx[((i * g->h + iy) * g->w + ix) * g->c + ch] +=
+                                    row[(ky * g->kw + kx) * g->c + ch];
+                        }
+            }
+}
+
+void bp_maxpool_fwd__scalar(const bp_conv_geom *g, const float *x, float *y,
+                            float *arg)
+{
+    for (size_t i = 0; i < g->n; i++)
+        for (size_t oy = 0; oy < g->oh; oy++)
+            for (size_t ox = 0; ox < g->ow; ox++)
+                for (size_t ch = 0; ch < g->c; ch++) {
+                    float best = 0.0f;
+                    size_t at = 0;
+                    bool any = false;
+                    for (size_t ky = 0; ky < g->kh; ky++)
+                        for (size_t kx = 0; kx < g->kw; kx++) {
+                            size_t iy, ix;
+                            if (!in_image(oy, ky, g, g->h, &iy) ||
+                                !in_image(ox, kx, g, g->w, &ix))
+                                continue;
+                            size_t p = iy * g->w + ix;
+                            float v = x[((i * g->h + iy) * g->w + ix) * g->c + ch];
+                            if (!any || v > best || (isnan(v) && !isnan(best))) {
+                                best = v;
+                                at = p;
+                                any = true;
+                            }
+                        }
+                    size_t o = ((i * g->oh + oy) * g->ow + ox) * g->c + ch;
+                    y[o] = best;
+                    arg[o] = (float)at;
+                }
+}
+
+void bp_maxpool_bwd__scalar(const bp_conv_geom *g, const float *dy,
+                            const float *arg, float *dx)
+{
+    size_t hw = g->h * g->w;
+    for (size_t j = 0; j < g->n * hw * g->c; j++)
+        dx[j] = 0.0f;
+    for (size_t i = 0; i < g->n; i++)
+        for (size_t o = 0; o < g->oh * g->ow; o++)
+            for (size_t ch = 0; ch < g->c; ch++) {
+                size_t e = (i * g->oh * g->ow + o) * g->c + ch;
+                size_t p = (size_t)arg[e];
+                dx[(i * hw + p) * g->c + ch] += dy[e];
+            }
+}
