@@ -70,6 +70,54 @@ bp_status bp_layer_parse_rate(const char *args, bp_layer_spec *s, bp_err *err)
     return BP_OK;
 }
 
+/* a decimal from lo to hi at *p, up to a ':' or the end */
+static bool parse_size(const char **p, size_t lo, size_t hi, size_t *out)
+{
+    const char *q = *p;
+    if (*q < '0' || *q > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(q, &end, 10);
+    if (errno || (*end && *end != ':') || v < lo || v > hi)
+        return false;
+    *out = (size_t)v;
+    *p = end;
+    return true;
+}
+
+bp_status bp_layer_parse_window(const char *args, bp_layer_spec *s,
+                                size_t def_stride, size_t def_pad,
+                                const char *what, bp_err *err)
+{
+    const char *p = args;
+    bool ok = p && parse_size(&p, 1, BP_MAX_KERNEL, &s->kernel);
+    bool have_s = false, have_p = false;
+    s->stride = def_stride ? def_stride : s->kernel;
+    s->pad = def_pad == (size_t)-1 ? s->kernel / 2 : def_pad;
+    while (ok && *p == ':') {
+        char key = p[1];
+        p += 2;
+        if (key == 's' && !have_s)
+            ok = parse_size(&p, 1, BP_MAX_KERNEL, &s->stride), have_s = true;
+        else if (key == 'p' && !have_p)
+            ok = parse_size(&p, 0, BP_MAX_KERNEL - 1, &s->pad), have_p = true;
+        else
+            ok = false;
+    }
+    if (!ok || *p)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "'%s%s%.40s': %s needs %s",
+                       s->ops->name, args ? ":" : "", args ? args : "",
+                       s->ops->name, what);
+    if (s->pad >= s->kernel)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "'%s:%.40s': padding %zu must be smaller than the "
+                       "window %zu",
+                       s->ops->name, args, s->pad, s->kernel);
+    return BP_OK;
+}
+
 int bp_layer_format_name(const bp_layer_spec *s, char *buf, size_t size)
 {
     return snprintf(buf, size, "%s", s->ops->name);

@@ -68,8 +68,10 @@ typedef struct bp_layer_ops bp_layer_ops;
 /* One layer as a network spec names it: "dense:256", "dropout:0.2". */
 typedef struct bp_layer_spec {
     const bp_layer_ops *ops;
-    size_t units; /* dense, rnn, lstm: output width */
+    size_t units; /* dense, rnn, lstm: output width; conv: channels out */
     float rate;   /* dropout: the probability of dropping */
+    size_t kernel, stride, pad; /* conv, maxpool: the k x k window, its
+                                   step and the zero padding per side */
 } bp_layer_spec;
 
 typedef struct bp_tensor_req {
@@ -224,6 +226,14 @@ bp_status bp_layer_parse_none(const char *args, bp_layer_spec *s, bp_err *err);
 bp_status bp_layer_parse_units(const char *args, bp_layer_spec *s,
                                bp_err *err);
 bp_status bp_layer_parse_rate(const char *args, bp_layer_spec *s, bp_err *err);
+/* A window "K[:sS][:pP]" (after conv's "C:"; maxpool's whole argument):
+ * kernel K, stride S (default def_stride, or K when def_stride is 0),
+ * padding P (default def_pad, or K/2 when def_pad is SIZE_MAX); the
+ * padding must stay below K, K and S at most BP_MAX_KERNEL. `what`
+ * completes the message "'maxpool:...': maxpool needs <what>". */
+bp_status bp_layer_parse_window(const char *args, bp_layer_spec *s,
+                                size_t def_stride, size_t def_pad,
+                                const char *what, bp_err *err);
 int bp_layer_format_name(const bp_layer_spec *s, char *buf, size_t size);
 int bp_layer_format_units(const bp_layer_spec *s, char *buf, size_t size);
 int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size);
@@ -233,6 +243,8 @@ int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size);
 #define BP_MAX_PARAMS ((size_t)1 << 30)
 /* Longest sequence a recurrent layer unrolls. */
 #define BP_MAX_STEPS 1000
+/* Largest window and stride of conv and maxpool. */
+#define BP_MAX_KERNEL 64
 /* Highest dropout rate (1/(1-p) must stay a sane scale). */
 #define BP_MAX_RATE 0.99
 

@@ -45,6 +45,7 @@
 #include "test_util.h"
 
 enum { B = 6, IN = 5, T = 5, F = 3 };
+#define IMG ((bp_shape){5, 5, 2})
 
 /* A spec from the layer grammar (init auto, gain 1 unless changed). */
 static bp_net_spec spec_of(const char *layers, bp_shape in, size_t classes,
@@ -159,6 +160,59 @@ static void ref_rec(const dnet *d, const bp_layer *l, const double *in,
     }
 }
 
+/* A convolution from its definition: zero padding, stride, weights in
+ * (ky, kx, ci) x co order. */
+static void ref_conv(const dnet *d, const bp_layer *l, const double *in,
+                     double *out)
+{
+    size_t H = l->in.h, W = l->in.w, C = l->in.c, K = l->spec.kernel;
+    size_t OH = l->out.h, OW = l->out.w, CO = l->spec.units;
+    long S = (long)l->spec.stride, P = (long)l->spec.pad;
+    const double *w = d->p + l->off[1], *b = d->p + l->off[2];
+    for (size_t r = 0; r < B; r++)
+        for (size_t oy = 0; oy < OH; oy++)
+            for (size_t ox = 0; ox < OW; ox++)
+                for (size_t co = 0; co < CO; co++) {
+                    double s = b[co];
+                    for (size_t ky = 0; ky < K; ky++)
+                        for (size_t kx = 0; kx < K; kx++) {
+                            long iy = (long)oy * S - P + (long)ky;
+                            long ix = (long)ox * S - P + (long)kx;
+                            if (iy < 0 || ix < 0 || iy >= (long)H ||
+                                ix >= (long)W)
+                                continue;
+                            for (size_t ci = 0; ci < C; ci++)
+                                s += in[((r * H + (size_t)iy) * W + (size_t)ix) * C + ci] *
+                                     w[((ky * K + kx) * C + ci) * CO + co];
+                        }
+                    out[((r * OH + oy) * OW + ox) * CO + co] = s;
+                }
+}
+
+static void ref_maxpool(const dnet *d, const bp_layer *l, const double *in,
+                        double *out)
+{
+    (void)d;
+    size_t H = l->in.h, W = l->in.w, C = l->in.c, K = l->spec.kernel;
+    size_t OH = l->out.h, OW = l->out.w;
+    long S = (long)l->spec.stride, P = (long)l->spec.pad;
+    for (size_t r = 0; r < B; r++)
+        for (size_t oy = 0; oy < OH; oy++)
+            for (size_t ox = 0; ox < OW; ox++)
+                for (size_t c = 0; c < C; c++) {
+                    double m = -INFINITY;
+                    for (size_t ky = 0; ky < K; ky++)
+                        for (size_t kx = 0; kx < K; kx++) {
+                            long iy = (long)oy * S - P + (long)ky;
+                            long ix = (long)ox * S - P + (long)kx;
+                            if (iy >= 0 && ix >= 0 && iy < (long)H &&
+                                ix < (long)W)
+                                m = fmax(m, in[((r * H + (size_t)iy) * W + (size_t)ix) * C + c]);
+                        }
+                    out[((r * OH + oy) * OW + ox) * C + c] = m;
+                }
+}
+
 /* A kind defined here, outside core/, to show that one needs nothing but
  * its ops: y = 2 x through a work tensor (the shared scratch block). */
 static bp_status twice_plan(const bp_layer_spec *s, bp_shape in,
@@ -213,6 +267,7 @@ static const struct {
     ref_fn *ref;
 } refs[] = {
     {&bp_layer_dense, ref_dense},     {&bp_layer_bn, ref_bn},
+    {&bp_layer_conv, ref_conv},       {&bp_layer_maxpool, ref_maxpool},
     {&bp_layer_relu, ref_act},        {&bp_layer_sigmoid, ref_act},
     {&bp_layer_tanh, ref_act},        {&bp_layer_dropout, ref_dropout},
     {&bp_layer_rnn, ref_rec},         {&bp_layer_lstm, ref_rec},
@@ -232,14 +287,14 @@ static double loss_d(const dnet *d, const float *x, const int32_t *y,
                      const float *targets)
 {
     const bp_net *net = d->net;
-    static double buf[2][B * 64];
+    static double buf[2][B * 256];
     for (size_t i = 0; i < B * net->inputs; i++)
         buf[0][i] = x[i];
     int cur = 0;
     size_t width = net->inputs;
     for (size_t li = 0; li < net->nlayers; li++) {
         const bp_layer *l = &net->layers[li];
-        ck_assert_uint_le(bp_shape_size(l->out), 64);
+        ck_assert_uint_le(bp_shape_size(l->out), 256);
         ref_of(l->ops)(d, l, buf[cur], buf[!cur]);
         cur = !cur;
         width = bp_shape_size(l->out);
@@ -287,9 +342,9 @@ static void check_gradients(const bp_net_spec *sp, const bp_kernels *k, int id)
                   "%s", err.msg);
     net->own_ctx = ctx;
     bp_rng g = bp_rng_stream(5, (uint64_t)id);
-    float x[B * T * F], tg[B];
+    float x[B * 64], tg[B];
     int32_t y[B];
-    ck_assert_uint_le(net->inputs, T * F);
+    ck_assert_uint_le(net->inputs, 64);
     for (size_t j = 0; j < B * net->inputs; j++)
         x[j] = (float)bp_rng_normal(&g);
     bp_rng gt = bp_rng_stream(6, (uint64_t)id); /* g's draws stay as they were */
@@ -406,20 +461,29 @@ END_TEST
  * activation or dropout in front of the data must not write into it),
  * batch norm over a sequence's time steps feeding a recurrent layer (so
  * that the recurrent layer's input gradient is checked), mixed
- * activations, two dropouts in a row, batch norm after an activation. */
+ * activations, two dropouts in a row, batch norm after an activation;
+ * convolutions and pooling over a 5 x 5 x 2 image. */
 static const struct {
     const char *layers;
-    bool sequence;
+    int input; /* 0: a vector, 1: a sequence, 2: an image (IMG) */
 } mixed[] = {
-    {"tanh,dense:4,relu", false},
-    {"sigmoid,bn,dense:4", false},
-    {"dropout:0.2,dense:4,sigmoid,dense:3", false},
-    {"bn,dense:4,relu,bn,dense:3,tanh", false},
-    {"dense:4,relu,dropout:0.1,dropout:0.2,dense:3,sigmoid", false},
-    {"dense:5,tanh,bn,relu", false},
-    {"bn,lstm:4", true},
-    {"bn,rnn:4,relu", true},
-    {"dropout:0.2,tanh,lstm:3,dense:4,sigmoid", true},
+    {"tanh,dense:4,relu", 0},
+    {"sigmoid,bn,dense:4", 0},
+    {"dropout:0.2,dense:4,sigmoid,dense:3", 0},
+    {"bn,dense:4,relu,bn,dense:3,tanh", 0},
+    {"dense:4,relu,dropout:0.1,dropout:0.2,dense:3,sigmoid", 0},
+    {"dense:5,tanh,bn,relu", 0},
+    {"bn,lstm:4", 1},
+    {"bn,rnn:4,relu", 1},
+    {"dropout:0.2,tanh,lstm:3,dense:4,sigmoid", 1},
+    /* images: padding, strides, overlapping pools, a 1 x 1 convolution
+     * (no im2col), a pool after batch norm over channels (so that the
+     * input gradients of pools and convolutions reach parameters) */
+    {"conv:3:3,relu,maxpool:2,dense:4", 2},
+    {"conv:2:3:s2:p0,tanh,conv:3:1,sigmoid", 2},
+    {"bn,maxpool:2:s1,conv:2:2:p1,bn,relu", 2},
+    {"conv:2:3,tanh,conv:3:3:s2,relu", 2},
+    {"conv:4:3:s2,relu,dropout:0.2,maxpool:3:s2:p1,dense:3", 2},
 };
 #define NMIXED (sizeof mixed / sizeof *mixed)
 
@@ -430,8 +494,9 @@ START_TEST(test_mixed_gradients)
                                            : bp_kernels_for(BP_ISA_SCALAR);
     size_t c = (size_t)_i % NMIXED;
     bp_net_spec spec = spec_of(mixed[c].layers,
-                               mixed[c].sequence ? (bp_shape){T, 1, F}
-                                                 : bp_shape_vec(IN),
+                               mixed[c].input == 1   ? (bp_shape){T, 1, F}
+                               : mixed[c].input == 2 ? IMG
+                                                     : bp_shape_vec(IN),
                                3, BP_LOSS_CE);
     check_gradients(&spec, k, 200 + _i);
 }

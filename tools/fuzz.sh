@@ -14,11 +14,13 @@ CC=clang cmake -S . -B $b -DBPLAB_FUZZ=ON -DBPLAB_SANITIZE=address,undefined \
 cmake --build $b -j"$(nproc)" > /dev/null
 corpus=$b/corpus
 python3 tests/fuzz/make_seeds.py $corpus
-# real checkpoints: a trained XOR net, and an LSTM (with step norms)
+# real checkpoints: a trained XOR net, an LSTM (with step norms), a CNN
 $b/bplab train --data xor --layers 2 --act sigmoid --loss bce --batch 4 \
     --epochs 3 --save $corpus/ckpt/xor.ckpt --quiet > /dev/null
 $b/bplab train --model lstm --hidden 3 --data adding:2 --loss mse --samples 16 \
     --batch 4 --epochs 2 --save $corpus/ckpt/lstm.ckpt --quiet > /dev/null
+$b/bplab train --net conv:2:3:s2,relu,maxpool:2 --limit-train 64 --batch 16 \
+    --epochs 1 --save $corpus/ckpt/cnn.ckpt --quiet > /dev/null
 # run records of a sweep (every number, null for non-finite ones, a
 # recurrent net's step norms)
 $b/bplab sweep --out $b/sweep-seed --force --seeds 0 --vary "--net dense:2,rnn:2" -- \

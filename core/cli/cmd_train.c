@@ -168,15 +168,21 @@ static void usage(const bp_opt *t, size_t n, size_t ns)
     printf("\n--net: the hidden layers, first to last, separated by commas "
            "(a dense\noutput layer is added: one unit per class, one for bce "
            "or real targets):\n");
-    for (const bp_layer_ops *const *k = bp_layer_kinds; *k; k++)
-        printf("  %-12s %s\n", (*k)->syntax, (*k)->help);
+    for (const bp_layer_ops *const *k = bp_layer_kinds; *k; k++) {
+        /* a long syntax gets a line of its own */
+        const char *syn = (*k)->syntax;
+        if (strlen(syn) > 12)
+            printf("  %s\n  %-12s %s\n", syn, "", (*k)->help);
+        else
+            printf("  %-12s %s\n", syn, (*k)->help);
+    }
     printf("The shorthands expand into it: --layers 256,128 --act relu is "
            "dense:256,relu,\ndense:128,relu; --batchnorm adds bn after each "
            "dense layer, --dropout P\ndropout:P after each activation (and "
            "after a recurrent layer); --model lstm\n--hidden H puts lstm:H "
            "first. Sequence layers (rnn, lstm) need sequence data\n"
            "(fashion-mnist-rows, adding:T) with only bn, activations and "
-           "dropout before\nthem.\n");
+           "dropout before\nthem. Image layers (conv, maxpool) need images (fashion-mnist, an MNIST\nfolder); a dense layer flattens what it is given.\n");
     printf("\n--metrics columns, one row per epoch (empty: not measured):\n"
            "  epoch, lr              the epoch (from 1); the rate at its last "
            "step\n"

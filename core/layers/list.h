@@ -4,6 +4,8 @@
  * its file, its line here, and its reference in tests/check_net.c. */
 #define BP_LAYER_KINDS(X)                                                     \
     X(dense)   /* dense.c */                                                  \
+    X(conv)    /* conv.c */                                                   \
+    X(maxpool) /* maxpool.c */                                                \
     X(bn)      /* batchnorm.c */                                              \
     X(relu)    /* activation.c */                                             \
     X(sigmoid) /* activation.c */                                             \

@@ -4,7 +4,8 @@
 #     files (and identical metrics, wall time aside);
 #   - two identical runs at 1 and 2 threads save identical files;
 #   - eval of the saved model reports the accuracy train printed;
-#   - a resumed run refuses a changed run option, and a corrupt file.
+#   - a resumed run refuses a changed run option, and a corrupt file;
+#   - a CNN resumes to the same bits.
 set -eu
 bp=$1
 t=$(mktemp -d)
@@ -49,6 +50,13 @@ if "$bp" train --resume "$t/b.ckpt" --epochs 3 2> "$t/err"; then
     fail "resuming below the checkpoint's epochs was accepted"
 fi
 grep -q "has already done 4 epochs" "$t/err" || fail "$(cat "$t/err")"
+# a CNN (im2col, pooling's argmax, batch norm over channels) resumes to
+# the same bits too, whatever the threads
+cnn="--net conv:4:3,bn,relu,maxpool:2,dense:16,relu --limit-train 256 --batch 32 --seed 2"
+"$bp" train $cnn --epochs 2 --save "$t/ca.ckpt" --threads 2 --quiet > /dev/null
+"$bp" train $cnn --epochs 1 --save "$t/cb.ckpt" --threads 1 --quiet > /dev/null
+"$bp" train --resume "$t/cb.ckpt" --epochs 2 --save "$t/cb.ckpt" --threads 2 --quiet > /dev/null
+cmp "$t/ca.ckpt" "$t/cb.ckpt" || fail "a resumed CNN checkpoint differs from the uninterrupted one"
 head -c 1000 "$t/a.ckpt" > "$t/cut.ckpt"
 if "$bp" eval --model "$t/cut.ckpt" 2> "$t/err"; then fail "a truncated model was accepted"; fi
 grep -q "checksum mismatch" "$t/err" || fail "$(cat "$t/err")"
