@@ -19,7 +19,7 @@
 #include "core/prof.h"
 
 const char *const bp_loss_names[] = {"ce", "mse", "bce", NULL};
-const char *const bp_cell_names[] = {"mlp", "rnn", "lstm", NULL};
+const char *const bp_cell_names[] = {"mlp", "rnn", "lstm", "cnn", NULL};
 
 /* ---------------------------------------------------------------------- */
 /* Spec                                                                    */

@@ -49,9 +49,13 @@
 typedef enum bp_loss { BP_LOSS_CE, BP_LOSS_MSE, BP_LOSS_BCE } bp_loss;
 extern const char *const bp_loss_names[]; /* "ce", "mse", "bce", NULL */
 
-/* The first hidden layer of the command line's shorthand (--model). */
-typedef enum bp_cell { BP_CELL_NONE, BP_CELL_RNN, BP_CELL_LSTM } bp_cell;
-extern const char *const bp_cell_names[]; /* "mlp", "rnn", "lstm", NULL */
+/* The first hidden layers of the command line's shorthand (--model): none
+ * (an MLP), a recurrent layer, or the reference CNN's convolutions (its
+ * dense layer is --layers 128). */
+typedef enum bp_cell {
+    BP_CELL_NONE, BP_CELL_RNN, BP_CELL_LSTM, BP_CELL_CNN
+} bp_cell;
+extern const char *const bp_cell_names[]; /* "mlp", "rnn", "lstm", "cnn" */
 
 typedef struct bp_net_spec {
     bp_shape input;   /* per sample (core/shape.h) */

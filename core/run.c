@@ -70,14 +70,17 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "output layer is added); instead of --model, --hidden, --layers, "
          "--act, --batchnorm and --dropout, which are its shorthands", NULL},
         {"--model", BP_ARG_CHOICE, &o->model, 0, 0, bp_cell_names,
-         "mlp|rnn|lstm", "first hidden layer: dense (mlp, the default), or "
-         "an Elman RNN or LSTM over the data's time steps, trained through time",
+         "mlp|rnn|lstm|cnn", "first hidden layers: none (mlp, the default), "
+         "an Elman RNN or LSTM over the data's time steps, trained through "
+         "time, or the reference CNN's on images (cnn: 3x3 convolutions of "
+         "32 and 64 channels, each with the activation and a 2x2 max pool; "
+         "then --layers 128)",
          NULL},
         {"--hidden", BP_ARG_INT, &o->hidden, 1, BP_MAX_WIDTH, NULL, "N",
          "rnn, lstm: the recurrent width (default 128)", NULL},
         {"--layers", BP_ARG_STR, &o->layers, 0, 0, NULL, "W1,W2,...",
          "hidden layer widths, or none (default 256,128; after an rnn or "
-         "lstm: none)", NULL},
+         "lstm: none; after the cnn's convolutions: 128)", NULL},
         {"--act", BP_ARG_CHOICE, &o->act, 0, 0, bp_act_names, "relu|sigmoid|tanh",
          "hidden activation (default relu)", NULL},
         {"--loss", BP_ARG_CHOICE, &o->loss, 0, 0, bp_loss_names, "ce|mse|bce",
@@ -220,7 +223,9 @@ static void value_text(const bp_opt *o, char *buf, size_t size)
 static void resolve(bp_run_opts *o)
 {
     if (!o->layers && !o->net)
-        o->layers = o->model == BP_CELL_NONE ? "256,128" : "none";
+        o->layers = o->model == BP_CELL_NONE  ? "256,128"
+                    : o->model == BP_CELL_CNN ? "128"
+                                              : "none";
     if (o->gen_samples == 0)
         o->gen_samples =
             o->data && strncmp(o->data, "adding:", 7) == 0 ? 10000 : 1000;
@@ -464,9 +469,11 @@ bp_status bp_run_finish(bp_run_opts *o, const bp_opt *t, size_t n,
                                   "circles, adding:T); to train on part of "
                                   "%.40s use --limit-train N", o->data);
         opt = "--samples", why = buf;
-    } else if (given(t, n, "--hidden") && o->model == BP_CELL_NONE) {
-        opt = "--hidden", why = "sets the width of --model rnn or lstm; an "
-                                "MLP's widths are --layers W1,W2,...";
+    } else if (given(t, n, "--hidden") && (o->model == BP_CELL_NONE ||
+                                           o->model == BP_CELL_CNN)) {
+        opt = "--hidden", why = "sets the width of --model rnn or lstm; the "
+                                "dense widths of an MLP or a CNN are "
+                                "--layers W1,W2,...";
     } else if (given(t, n, "--forget-bias") &&
                (o->net ? !strstr(o->net, "lstm:")
                        : o->model != BP_CELL_LSTM)) {
@@ -562,7 +569,24 @@ static bp_status shorthand_text(const bp_run_opts *o, const bp_data *data,
         used = (size_t)bp_layer_format_rate(&d, buf, size);
     }
     const char *layers = o->layers;
-    if (o->model != BP_CELL_NONE) {
+    if (o->model == BP_CELL_CNN) {
+        /* the reference CNN: two 3x3 convolutions (32 and 64 channels),
+         * each with the shorthands' bn, activation and dropout, and a 2x2
+         * max pool; then --layers (128) */
+        if (data->steps || data->shape.h < 2 || data->shape.w < 2)
+            return bp_fail(err, BP_ERR_INVALID_ARG,
+                           "--model cnn: %s is not an image set (use "
+                           "fashion-mnist or a folder of MNIST files)",
+                           o->data);
+        static const char *const convs[] = {"conv:32:3", "conv:64:3"};
+        for (size_t i = 0; i < 2; i++)
+            used += (size_t)snprintf(buf + used, size - used,
+                                     "%s%s%s,%s%s,maxpool:2", used ? "," : "",
+                                     convs[i], o->batchnorm ? ",bn" : "",
+                                     bp_act_names[o->act], drop);
+        if (!layers)
+            layers = "128";
+    } else if (o->model != BP_CELL_NONE) {
         if (data->steps == 0)
             return bp_fail(err, BP_ERR_INVALID_ARG,
                            "--model %s: %s is not a sequence set (use "

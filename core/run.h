@@ -30,7 +30,7 @@ typedef struct bp_run_opts {
     /* network: --net in the layer grammar (core/net.h), or the shorthands
      * that expand into it */
     const char *net;
-    int model;          /* bp_cell: mlp, rnn or lstm */
+    int model;          /* bp_cell: mlp, rnn, lstm or cnn */
     long long hidden;   /* rnn, lstm: the recurrent width */
     const char *layers; /* NULL: 256,128 for mlp, none after a cell */
     int act, loss, init;

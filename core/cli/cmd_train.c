@@ -176,13 +176,16 @@ static void usage(const bp_opt *t, size_t n, size_t ns)
         else
             printf("  %-12s %s\n", syn, (*k)->help);
     }
-    printf("The shorthands expand into it: --layers 256,128 --act relu is "
-           "dense:256,relu,\ndense:128,relu; --batchnorm adds bn after each "
-           "dense layer, --dropout P\ndropout:P after each activation (and "
-           "after a recurrent layer); --model lstm\n--hidden H puts lstm:H "
-           "first. Sequence layers (rnn, lstm) need sequence data\n"
-           "(fashion-mnist-rows, adding:T) with only bn, activations and "
-           "dropout before\nthem. Image layers (conv, maxpool) need images (fashion-mnist, an MNIST\nfolder); a dense layer flattens what it is given.\n");
+    printf("The shorthands expand into it: --layers 256,128 --act relu is\n"
+           "dense:256,relu,dense:128,relu; --batchnorm adds bn after each "
+           "dense layer\n(and convolution), --dropout P dropout:P after each "
+           "activation (and after a\nrecurrent layer); --model lstm --hidden "
+           "H puts lstm:H first, --model cnn\nconv:32:3,relu,maxpool:2,"
+           "conv:64:3,relu,maxpool:2 (--layers then defaults\nto 128). "
+           "Sequence layers (rnn, lstm) need sequence data (fashion-mnist-rows,"
+           "\nadding:T) with only bn, activations and dropout before them. "
+           "Image layers\n(conv, maxpool) need images (fashion-mnist, an "
+           "MNIST folder); a dense layer\nflattens what it is given.\n");
     printf("\n--metrics columns, one row per epoch (empty: not measured):\n"
            "  epoch, lr              the epoch (from 1); the rate at its last "
            "step\n"

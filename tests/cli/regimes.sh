@@ -49,6 +49,16 @@ cmp -s "$t/i.csv" "$t/n.csv" || fail "--input-dropout and --net dropout:P,... pr
     > "$t/lstm.out" || fail "--input-dropout before an LSTM"
 grep -q "^network  5x2-lstm4-1 mse dropout" "$t/lstm.out" || fail "$(cat "$t/lstm.out")"
 
+# --model cnn: the same bits as the layers it spells out (with bn and
+# dropout from the shorthands)
+"$bp" train --model cnn --batchnorm --dropout 0.1 --layers 16 --limit-train 256 --epochs 1 \
+    --save "$t/c1.ckpt" --quiet > /dev/null || fail "--model cnn"
+"$bp" train --net conv:32:3,bn,relu,dropout:0.1,maxpool:2,conv:64:3,bn,relu,dropout:0.1,maxpool:2,dense:16,bn,relu,dropout:0.1 \
+    --limit-train 256 --epochs 1 --save "$t/c2.ckpt" --quiet > /dev/null || fail "--net conv:32:3,..."
+"$bp" eval "$t/c1.ckpt" --predictions "$t/c1.csv" > /dev/null &&
+    "$bp" eval "$t/c2.ckpt" --predictions "$t/c2.csv" > /dev/null || fail "eval cnn"
+cmp -s "$t/c1.csv" "$t/c2.csv" || fail "--model cnn and its --net predict differently"
+
 # --max-norm: recorded; a resumed run continues bit-identical
 "$bp" train "${base[@]}" --max-norm 0.5 --epochs 2 --save "$t/m2.ckpt" > /dev/null || fail "--max-norm"
 "$bp" train "${base[@]}" --max-norm 0.5 --epochs 1 --save "$t/m1.ckpt" > /dev/null || fail "--max-norm, 1 epoch"
@@ -94,4 +104,4 @@ grep -aEq "^(label-noise|input-dropout|max-norm|forget-bias)=" "$t/c3.ckpt" &&
     fail "a run without --label-noise, --input-dropout, --max-norm or --forget-bias names them"
 grep -aq "^label-noise=0.3$" "$t/n3.ckpt" || fail "label-noise not recorded"
 grep -aq "^input-dropout=0.2$" "$t/i.ckpt" || fail "input-dropout not recorded"
-echo "ok: --label-noise, --input-dropout, --max-norm and --forget-bias"
+echo "ok: --label-noise, --input-dropout, --model cnn, --max-norm and --forget-bias"
