@@ -39,6 +39,11 @@ typedef struct bp_ctx {
                             runs on its own (--no-fuse, to profile each).
                             The bits are the same; set it before the
                             context computes */
+    size_t conv_images;  /* 0 (the default): a convolution's patches are
+                            made in blocks of its own size (core/layers/
+                            conv.c); n > 0: of at most n images, which
+                            sums the weight gradient in other blocks
+                            (tests: gradient checks over several) */
 } bp_ctx;
 
 /* Most threads a context may ask for. */

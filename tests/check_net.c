@@ -338,6 +338,8 @@ static void check_gradients(const bp_net_spec *sp, const bp_kernels *k, int id)
     bp_err err = {0};
     bp_ctx *ctx;
     ck_assert(bp_ctx_create_for(k, 0, &ctx, &err) == BP_OK);
+    /* odd ids: convolutions in blocks of 4 images and then 2 */
+    ctx->conv_images = id % 2 ? 4 : 0;
     ck_assert_msg(bp_net_create(&spec, B, 11 + (uint64_t)id, ctx, &net, &err) == BP_OK,
                   "%s", err.msg);
     net->own_ctx = ctx;

@@ -9,9 +9,18 @@
  * order, y is batch x OH x OW x Cout, where OH = (H + 2P - K)/S + 1 (and
  * OW alike) for kernel K, stride S and zero padding P (kernels.h
  * bp_conv_geom). A 1 x 1 convolution of stride 1 without padding reads x
- * as its patches: no im2col. The patches live in the network's shared
- * work block and are made again in the backward pass (K*K times the
- * input: keeping them would multiply the activation memory).
+ * as its patches: no im2col.
+ * The patches (K*K times the input) are made a block of images at a time
+ * in the network's shared work block, and made again in the backward
+ * pass: written and read while in cache, instead of a batch's worth
+ * through memory. A block is as many images as BLOCK_BYTES of patches
+ * (at least one): a constant, not the cache of the machine at hand,
+ * because the weight gradient is summed block by block (each block's
+ * product, then added in block order), so the block is part of what the
+ * bits are. The forward and input-gradient GEMMs give the same bits
+ * whatever the block (each output is one row's chain over the patch); the
+ * bias gradient is bias_grad's over the whole batch, the bits of the
+ * fused column sums when there is one block.
  * Spec: conv:C:K[:sS][:pP], stride 1 and padding K/2 by default (the
  * output keeps the input's size for odd K).
  * Init: He, N(0, 2/(K*K*Cin)), or Xavier, U(-a, a) with
@@ -75,6 +84,20 @@ static bool direct(const bp_layer_spec *s)
     return s->kernel == 1 && s->stride == 1 && s->pad == 0;
 }
 
+/* Patches per block: half the smallest L2 of current x86 and ARM cores */
+#define BLOCK_BYTES ((size_t)512 * 1024)
+
+/* Images per block of patches of per_image floats each (at least one,
+ * fewer when a context's conv_images says so: tests), and at most b. */
+static size_t block_images(size_t per_image, const bp_ctx *c, size_t b)
+{
+    size_t n = per_image ? BLOCK_BYTES / (per_image * sizeof(float)) : 1;
+    if (c && c->conv_images && c->conv_images < n)
+        n = c->conv_images;
+    n = n > b ? b : n;
+    return n ? n : 1;
+}
+
 static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
                       bp_layer_plan *p, bp_err *err)
 {
@@ -93,7 +116,16 @@ static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
     bp_plan_add(p, BP_T_ACT, bp_satmul(rows, s->units));
     bp_plan_add(p, BP_T_WEIGHT, bp_satmul(patch, s->units));
     bp_plan_add(p, BP_T_PARAM, s->units);
-    bp_plan_add(p, BP_T_WORK, direct(s) ? 0 : bp_satmul(rows, patch));
+    /* a block's patches and a block's weight gradient (none for a 1x1
+     * convolution, which reads x as its patches, the batch as one block) */
+    size_t per_image = bp_satmul(g.oh * g.ow, patch);
+    size_t blk = block_images(per_image, NULL, max_batch);
+    size_t work = bp_satmul(blk, per_image);
+    bp_plan_add(p, BP_T_WORK,
+                direct(s) ? 0
+                : work > (size_t)-1 - bp_satmul(patch, s->units)
+                    ? (size_t)-1
+                    : work + bp_satmul(patch, s->units));
     return BP_OK;
 }
 
@@ -118,14 +150,13 @@ static void init(bp_layer *l, const bp_init_args *a)
     }
 }
 
-/* The patch matrix of x: x itself, or im2col into the work block. */
-static const float *patches(bp_layer *l, const bp_ctx *c,
-                            const bp_conv_geom *g, const float *x)
+/* Images per block of this batch's patches (a 1x1 convolution: all). */
+static size_t block_of(const bp_layer *l, const bp_ctx *c,
+                       const bp_conv_geom *g)
 {
     if (direct(&l->spec))
-        return x;
-    c->k->im2col(g, x, l->t[WORK]);
-    return l->t[WORK];
+        return g->n;
+    return block_images(g->oh * g->ow * g->kh * g->kw * g->c, c, g->n);
 }
 
 static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
@@ -133,50 +164,85 @@ static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
 {
     (void)train, (void)key;
     bp_conv_geom g = geom_of(&l->spec, l->in, b);
-    size_t rows = b * g.oh * g.ow, patch = g.kh * g.kw * g.c;
-    size_t u = l->spec.units;
-    const float *col = patches(l, c, &g, x);
-    if (c->unfused) {
-        bp_gemm(c, false, false, rows, u, patch, 1.0f, col, patch, l->t[W], u,
-                0.0f, l->y, u);
-        c->k->bias_add(rows, u, l->t[B], l->y, u);
-        return;
-    }
+    size_t pix = g.oh * g.ow, patch = g.kh * g.kw * g.c, u = l->spec.units;
+    size_t img = g.h * g.w * g.c;
+    bool dir = direct(&l->spec);
+    size_t blk = block_of(l, c, &g);
     bp_gemm_post post = {.bias = l->t[B], .act = BP_KACT_NONE};
     if (bp_layer_fuses_act(l, c))
         post.act = bp_kact_of(l->act_after->ops->act);
-    bp_gemm_fused(c, false, false, rows, u, patch, 1.0f, col, patch, l->t[W],
-                  u, 0.0f, l->y, u, &post);
+    for (size_t i0 = 0; i0 < b; i0 += blk) {
+        size_t n = b - i0 < blk ? b - i0 : blk, rows = n * pix;
+        const float *col = x + i0 * img;
+        if (!dir) {
+            bp_conv_geom gb = g;
+            gb.n = n;
+            c->k->im2col(&gb, x + i0 * img, l->t[WORK]);
+            col = l->t[WORK];
+        }
+        float *y = l->y + i0 * pix * u;
+        if (c->unfused) {
+            bp_gemm(c, false, false, rows, u, patch, 1.0f, col, patch,
+                    l->t[W], u, 0.0f, y, u);
+            c->k->bias_add(rows, u, l->t[B], y, u);
+        } else {
+            bp_gemm_fused(c, false, false, rows, u, patch, 1.0f, col, patch,
+                          l->t[W], u, 0.0f, y, u, &post);
+        }
+    }
 }
 
 static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
                        size_t b, float *d, float *dx, bool need_dx)
 {
     bp_conv_geom g = geom_of(&l->spec, l->in, b);
-    size_t rows = b * g.oh * g.ow, patch = g.kh * g.kw * g.c;
-    size_t u = l->spec.units;
-    const float *col = patches(l, c, &g, x);
-    if (c->unfused) {
-        bp_gemm(c, true, false, patch, u, rows, 1.0f, col, patch, d, u, 0.0f,
-                l->g[W], u);
-        c->k->bias_grad(rows, u, d, u, l->g[B]);
-    } else {
-        bp_gemm_post post = {.colsum = l->g[B]};
-        bp_gemm_fused(c, true, false, patch, u, rows, 1.0f, col, patch, d, u,
-                      0.0f, l->g[W], u, &post);
+    size_t pix = g.oh * g.ow, patch = g.kh * g.kw * g.c, u = l->spec.units;
+    size_t img = g.h * g.w * g.c;
+    bool dir = direct(&l->spec);
+    size_t blk = block_of(l, c, &g);
+    /* the first block's weight gradient goes straight to g[W], each later
+     * one to `part` (after the block's patches), then added in order */
+    float *part = dir ? NULL : l->t[WORK] + blk * pix * patch;
+    /* one block: the bias gradient in the GEMM's epilogue; several: by
+     * bias_grad over the batch (the same bits) */
+    if (c->unfused || blk < b)
+        c->k->bias_grad(b * pix, u, d, u, l->g[B]);
+    for (size_t i0 = 0; i0 < b; i0 += blk) {
+        size_t n = b - i0 < blk ? b - i0 : blk, rows = n * pix;
+        bp_conv_geom gb = g;
+        gb.n = n;
+        const float *col = x + i0 * img;
+        if (!dir) {
+            c->k->im2col(&gb, x + i0 * img, l->t[WORK]);
+            col = l->t[WORK];
+        }
+        const float *db = d + i0 * pix * u;
+        float *gw = i0 ? part : l->g[W];
+        if (c->unfused || blk < b) {
+            bp_gemm(c, true, false, patch, u, rows, 1.0f, col, patch, db, u,
+                    0.0f, gw, u);
+        } else {
+            bp_gemm_post post = {.colsum = l->g[B]};
+            bp_gemm_fused(c, true, false, patch, u, rows, 1.0f, col, patch,
+                          db, u, 0.0f, gw, u, &post);
+        }
+        if (i0)
+            for (size_t j = 0; j < patch * u; j++)
+                l->g[W][j] += part[j];
+        if (!need_dx)
+            continue;
+        if (dir) {
+            bp_gemm(c, false, true, rows, patch, u, 1.0f, db, u, l->t[W], u,
+                    0.0f, dx + i0 * img, patch);
+        } else {
+            /* the block's patches are spent: their gradient takes the
+             * work block */
+            bp_gemm(c, false, true, rows, patch, u, 1.0f, db, u, l->t[W], u,
+                    0.0f, l->t[WORK], patch);
+            c->k->col2im(&gb, l->t[WORK], dx + i0 * img);
+        }
     }
-    if (!need_dx)
-        return d;
-    if (direct(&l->spec)) {
-        bp_gemm(c, false, true, rows, patch, u, 1.0f, d, u, l->t[W], u, 0.0f,
-                dx, patch);
-        return dx;
-    }
-    /* the patches are spent: their gradient takes the work block */
-    bp_gemm(c, false, true, rows, patch, u, 1.0f, d, u, l->t[W], u, 0.0f,
-            l->t[WORK], patch);
-    c->k->col2im(&g, l->t[WORK], dx);
-    return dx;
+    return need_dx ? dx : d;
 }
 
 static size_t views(const bp_layer *l, const float *params,
