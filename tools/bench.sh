@@ -2,8 +2,9 @@
 # tools/bench.sh [--out DIR] [--quick] - the whole benchmark set, written to
 # DIR (default results/bench): kernels.json (Google Benchmark), training
 # throughput of bplab (every ISA, 1 and 2 threads) and of PyTorch when
-# installed (train.jsonl), LSTM training throughput of both (lstm.jsonl),
-# provenance.json, and README.md, the report (tools/bench_report.py).
+# installed (train.jsonl), LSTM and CNN training throughput of both
+# (lstm.jsonl, cnn.jsonl), provenance.json, and README.md, the report
+# (tools/bench_report.py).
 # About 11 minutes on 2 cores; --quick: two.
 #
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset here: they push OpenBLAS
@@ -105,6 +106,26 @@ if /usr/bin/python3 -c 'import torch' 2> /dev/null; then
 fi
 mv "$out/lstm.jsonl.tmp" "$out/lstm.jsonl"
 
-# 4. provenance and the report
+# 4. CNN training throughput: the reference CNN (--model cnn: 3x3
+#    convolutions of 32 and 64 channels, 2x2 max pools, dense 128), batch
+#    128, momentum 0.9 at lr 0.05, on the best table at 1 and 2 threads,
+#    beside PyTorch's nn.Conv2d net of the same shapes (NCHW, its default,
+#    and channels-last, bplab's layout)
+: > "$out/cnn.jsonl.tmp"
+ce=2; [ $quick = 1 ] && ce=1
+for t in 1 2; do
+    bplab_run "$out/cnn.jsonl.tmp" '"model": "cnn", ' "$best" $t $ce --model cnn
+    echo "bplab cnn $best, $t thread(s): test accuracy $acc after $ce epoch(s)"
+done
+if /usr/bin/python3 -c 'import torch' 2> /dev/null; then
+    py=bench/peers/pytorch_cnn.py
+    /usr/bin/python3 $py --epochs $ce --threads 1 >> "$out/cnn.jsonl.tmp"
+    /usr/bin/python3 $py --epochs $ce --threads 1 --channels-last >> "$out/cnn.jsonl.tmp"
+    /usr/bin/python3 $py --epochs $ce --threads 2 >> "$out/cnn.jsonl.tmp"
+    echo "bench.sh: PyTorch CNN done"
+fi
+mv "$out/cnn.jsonl.tmp" "$out/cnn.jsonl"
+
+# 5. provenance and the report
 python3 tools/bench_report.py "$out" "$bp" "$((SECONDS - start))" "$quick"
 echo "bench.sh: done in $((SECONDS - start)) s: $out/README.md"

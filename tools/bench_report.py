@@ -119,6 +119,14 @@ def limit_note(kind, rate, time, peak, best, thr):
     return kind
 
 
+# FLOPs of one training sample of the reference CNN: the forward GEMMs
+# (conv1 28x28 pixels x 32 x 9, conv2 14x14 x 64 x 288, dense 3136 x 128,
+# head 128 x 10) twice over for the weight gradients, and again for the
+# input gradients of all but the first layer; 2 FLOPs a multiply-add.
+CNN_FLOPS = 2 * (2 * (784 * 32 * 9 + 196 * 64 * 288 + 3136 * 128 + 128 * 10)
+                 + (196 * 64 * 288 + 3136 * 128 + 128 * 10))
+
+
 def throughput_table(w, runs, unit):
     """Write the table of training runs (JSON lines, one per epoch) grouped
     by (impl, isa or wait policy, threads); return that key -> (median
@@ -127,15 +135,17 @@ def throughput_table(w, runs, unit):
     w("|---|---|---|---|---|")
     groups = {}
     for r in runs:
-        key = (r["impl"], r.get("isa", r.get("wait_policy", "")), r["threads"])
+        key = (r["impl"], r.get("isa", r.get("wait_policy", r.get("layout", ""))),
+               r["threads"])
         groups.setdefault(key, []).append(r)
     thr = {}
     for key, rs in groups.items():
         sps = statistics.median(r["samples_per_s"] for r in rs)
         acc = rs[-1].get("final_test_acc", rs[-1]["test_acc"])
         thr[key] = (sps, acc, len(rs))
-        label = ("bplab %s" % key[1]) if key[0] == "bplab" else ("PyTorch %s" % (
-            "(OMP_WAIT_POLICY=PASSIVE)" if key[1] == "PASSIVE" else ""))
+        label = ("bplab %s" % key[1]) if key[0] == "bplab" else ("PyTorch %s" % {
+            "PASSIVE": "(OMP_WAIT_POLICY=PASSIVE)", "nchw": "(NCHW)",
+            "nhwc": "(channels-last)"}.get(key[1], ""))
         w("| %s | %d | %.0f | %s | %d |" % (label, key[2], sps, fmt(acc, 4), len(rs)))
     w("")
     return thr
@@ -335,6 +345,44 @@ def main():
             w("At 2 threads bplab trains %.2fx as many sequences per second "
               "as PyTorch's best 2-thread setting." % (l2[0][0] / qb))
             w("")
+
+    # ---- CNN training throughput
+    cruns = []
+    try:
+        with open(os.path.join(out, "cnn.jsonl")) as f:
+            cruns = [json.loads(l) for l in f if l.strip()]
+    except OSError:
+        pass
+    if cruns:
+        w("## CNN training throughput: the reference CNN on Fashion-MNIST")
+        w("")
+        w("3x3 convolutions of 32 and 64 channels (stride 1, padding 1), each "
+          "with ReLU and a 2x2 max pool, a dense layer of 128 and a 10-way "
+          "head, batch 128, momentum 0.9 at lr 0.05 (`bplab train --model "
+          "cnn`; bench/peers/pytorch_cnn.py with torch.nn.Conv2d, in PyTorch's "
+          "NCHW layout and in channels-last). Samples per second of training, "
+          "median over the epochs of one run; test accuracy after the run. A "
+          "training sample is %.1f MFLOP (forward, weight and input "
+          "gradients of the convolutions and dense layers)." % (CNN_FLOPS / 1e6))
+        w("")
+        ct = throughput_table(w, cruns, "samples/s")
+        c1 = [v for k, v in ct.items() if k[0] == "bplab" and k[2] == 1]
+        c2 = [v for k, v in ct.items() if k[0] == "bplab" and k[2] == 2]
+        r1 = [v for k, v in ct.items() if k[0] == "pytorch" and k[2] == 1]
+        if c1 and r1:
+            rb = max(v[0] for v in r1)
+            floors.append(floor_line(c1[0][0] >= 2 * rb,
+                "CNN training at 1 thread: bplab %.0f samples/s = %.2fx PyTorch's better layout %.0f (floor 2x)"
+                % (c1[0][0], c1[0][0] / rb, rb)))
+        if c1 and c2:
+            floors.append(floor_line(c2[0][0] >= 1.8 * c1[0][0],
+                "CNN training at 2 threads: %.2fx its 1-thread throughput (floor 1.8x)"
+                % (c2[0][0] / c1[0][0])))
+        if c1 and peak.get(best):
+            eff = c1[0][0] * CNN_FLOPS / 1e9 / peak[best]
+            floors.append(floor_line(eff >= 0.65,
+                "CNN training at 1 thread: its FLOPs at %.0f%% of the %s FMA peak, batch gather and all (floor 65%%)"
+                % (100 * eff, best)))
 
     # ---- element-wise
     w("## Element-wise kernels (Gelem/s)")
