@@ -3,9 +3,12 @@
 #include "core/layer.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/rng.h"
 
 #define BP__LAYER_PTR(name) &bp_layer_##name,
 const bp_layer_ops *const bp_layer_kinds[] = {BP_LAYER_KINDS(BP__LAYER_PTR) NULL};
@@ -116,6 +119,35 @@ bp_status bp_layer_parse_window(const char *args, bp_layer_spec *s,
                        "window %zu",
                        s->ops->name, args, s->pad, s->kernel);
     return BP_OK;
+}
+
+void bp_layer_init_weights(float *w, size_t n, size_t fan_in, size_t fan_out,
+                           const bp_init_args *a)
+{
+    bp_rng g = bp_rng_stream(a->seed, 1000 + (uint64_t)a->wl);
+    if (a->rule == BP_INIT_HE || a->rule == BP_INIT_NORMAL) {
+        double sd = a->gain * (a->rule == BP_INIT_HE
+                                   ? sqrt(2.0 / (double)fan_in)
+                                   : 0.01);
+        for (size_t j = 0; j < n; j++)
+            w[j] = (float)(sd * bp_rng_normal(&g));
+    } else {
+        double r = a->gain * (a->rule == BP_INIT_XAVIER
+                                  ? sqrt(6.0 / (double)(fan_in + fan_out))
+                                  : 1.0 / sqrt((double)fan_in));
+        for (size_t j = 0; j < n; j++)
+            w[j] = (float)(r * (2.0 * bp_rng_uniform(&g) - 1.0));
+    }
+}
+
+bp_conv_geom bp_layer_window(const bp_layer_spec *s, bp_shape in, size_t b)
+{
+    bp_conv_geom g = {.n = b, .h = in.h, .w = in.w, .c = in.c,
+                      .kh = s->kernel, .kw = s->kernel, .stride = s->stride,
+                      .pad = s->pad};
+    if (!bp_conv_geom_make(&g))
+        g.oh = g.ow = 0;
+    return g;
 }
 
 int bp_layer_format_name(const bp_layer_spec *s, char *buf, size_t size)

@@ -238,6 +238,16 @@ int bp_layer_format_name(const bp_layer_spec *s, char *buf, size_t size);
 int bp_layer_format_units(const bp_layer_spec *s, char *buf, size_t size);
 int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size);
 
+/* Weights w[0:n] by the rule of a (layer.h bp_init: He or normal draw
+ * N(0, sd^2), Xavier or uniform U(-r, r)) for a layer with fan_in inputs
+ * and fan_out outputs per weight, from the layer's stream of the seed. */
+void bp_layer_init_weights(float *w, size_t n, size_t fan_in, size_t fan_out,
+                           const bp_init_args *a);
+
+/* The window geometry (kernels.h bp_conv_geom) of a conv or maxpool spec
+ * on b images of shape in; oh and ow are 0 when the window does not fit. */
+bp_conv_geom bp_layer_window(const bp_layer_spec *s, bp_shape in, size_t b);
+
 /* Largest layer width and parameter count a spec may ask for. */
 #define BP_MAX_WIDTH 65536
 #define BP_MAX_PARAMS ((size_t)1 << 30)

@@ -27,12 +27,10 @@
  * a = sqrt(6/(K*K*(Cin + Cout))), times the gain; biases 0.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/layer.h"
-#include "core/rng.h"
 
 enum { Y, W, B, WORK };
 
@@ -69,15 +67,6 @@ static int format(const bp_layer_spec *s, char *buf, size_t size)
                     pd);
 }
 
-static bp_conv_geom geom_of(const bp_layer_spec *s, bp_shape in, size_t b)
-{
-    bp_conv_geom g = {.n = b, .h = in.h, .w = in.w, .c = in.c,
-                      .kh = s->kernel, .kw = s->kernel, .stride = s->stride,
-                      .pad = s->pad};
-    bp_conv_geom_make(&g);
-    return g;
-}
-
 /* x is its own patch matrix */
 static bool direct(const bp_layer_spec *s)
 {
@@ -103,8 +92,8 @@ static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
 {
     char shape[64];
     bp_shape_text(in, shape, sizeof shape);
-    bp_conv_geom g = geom_of(s, in, 1);
-    if (!bp_conv_geom_make(&g))
+    bp_conv_geom g = bp_layer_window(s, in, 1);
+    if (!g.oh)
         return bp_fail(err, BP_ERR_INVALID_ARG,
                        "conv:%zu:%zu: a %zux%zu kernel with padding %zu does "
                        "not fit the %s input",
@@ -131,23 +120,9 @@ static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
 
 static void init(bp_layer *l, const bp_init_args *a)
 {
-    bp_rng g = bp_rng_stream(a->seed, 1000 + (uint64_t)a->wl);
     size_t kk = l->spec.kernel * l->spec.kernel;
-    size_t fan_in = kk * l->in.c, fan_out = kk * l->spec.units;
-    float *w = l->t[W];
-    if (a->rule == BP_INIT_HE || a->rule == BP_INIT_NORMAL) {
-        double sd = a->gain * (a->rule == BP_INIT_HE
-                                   ? sqrt(2.0 / (double)fan_in)
-                                   : 0.01);
-        for (size_t j = 0; j < l->n[W]; j++)
-            w[j] = (float)(sd * bp_rng_normal(&g));
-    } else {
-        double r = a->gain * (a->rule == BP_INIT_XAVIER
-                                  ? sqrt(6.0 / (double)(fan_in + fan_out))
-                                  : 1.0 / sqrt((double)fan_in));
-        for (size_t j = 0; j < l->n[W]; j++)
-            w[j] = (float)(r * (2.0 * bp_rng_uniform(&g) - 1.0));
-    }
+    bp_layer_init_weights(l->t[W], l->n[W], kk * l->in.c, kk * l->spec.units,
+                          a);
 }
 
 /* Images per block of this batch's patches (a 1x1 convolution: all). */
@@ -163,7 +138,7 @@ static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
                     bool train, uint64_t key)
 {
     (void)train, (void)key;
-    bp_conv_geom g = geom_of(&l->spec, l->in, b);
+    bp_conv_geom g = bp_layer_window(&l->spec, l->in, b);
     size_t pix = g.oh * g.ow, patch = g.kh * g.kw * g.c, u = l->spec.units;
     size_t img = g.h * g.w * g.c;
     bool dir = direct(&l->spec);
@@ -195,7 +170,7 @@ static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
 static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
                        size_t b, float *d, float *dx, bool need_dx)
 {
-    bp_conv_geom g = geom_of(&l->spec, l->in, b);
+    bp_conv_geom g = bp_layer_window(&l->spec, l->in, b);
     size_t pix = g.oh * g.ow, patch = g.kh * g.kw * g.c, u = l->spec.units;
     size_t img = g.h * g.w * g.c;
     bool dir = direct(&l->spec);

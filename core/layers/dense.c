@@ -14,11 +14,9 @@
  * Init: He, N(0, 2/F) (He et al. 2015), or Xavier/Glorot, U(-a, a) with
  * a = sqrt(6/(F + U)), times the gain; biases 0.
  */
-#include <math.h>
 #include <stdio.h>
 
 #include "core/layer.h"
-#include "core/rng.h"
 
 enum { Y, W, B };
 
@@ -36,21 +34,8 @@ static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
 
 static void init(bp_layer *l, const bp_init_args *a)
 {
-    bp_rng g = bp_rng_stream(a->seed, 1000 + (uint64_t)a->wl);
-    size_t f = bp_shape_size(l->in), u = l->spec.units;
-    float *w = l->t[W];
-    if (a->rule == BP_INIT_HE || a->rule == BP_INIT_NORMAL) {
-        double sd = a->gain * (a->rule == BP_INIT_HE ? sqrt(2.0 / (double)f)
-                                                     : 0.01);
-        for (size_t j = 0; j < l->n[W]; j++)
-            w[j] = (float)(sd * bp_rng_normal(&g));
-    } else {
-        double r = a->gain * (a->rule == BP_INIT_XAVIER
-                                  ? sqrt(6.0 / (double)(f + u))
-                                  : 1.0 / sqrt((double)f));
-        for (size_t j = 0; j < l->n[W]; j++)
-            w[j] = (float)(r * (2.0 * bp_rng_uniform(&g) - 1.0));
-    }
+    bp_layer_init_weights(l->t[W], l->n[W], bp_shape_size(l->in),
+                          l->spec.units, a);
 }
 
 static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,

@@ -39,23 +39,14 @@ static int format(const bp_layer_spec *s, char *buf, size_t size)
     return snprintf(buf, size, "maxpool:%zu%s%s", s->kernel, st, pd);
 }
 
-static bp_conv_geom geom_of(const bp_layer_spec *s, bp_shape in, size_t b)
-{
-    bp_conv_geom g = {.n = b, .h = in.h, .w = in.w, .c = in.c,
-                      .kh = s->kernel, .kw = s->kernel, .stride = s->stride,
-                      .pad = s->pad};
-    bp_conv_geom_make(&g);
-    return g;
-}
-
 static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
                       bp_layer_plan *p, bp_err *err)
 {
     char shape[64], tok[64];
     bp_shape_text(in, shape, sizeof shape);
     format(s, tok, sizeof tok);
-    bp_conv_geom g = geom_of(s, in, 1);
-    if (!bp_conv_geom_make(&g))
+    bp_conv_geom g = bp_layer_window(s, in, 1);
+    if (!g.oh)
         return bp_fail(err, BP_ERR_INVALID_ARG,
                        "%s: a %zux%zu window with padding %zu does not fit "
                        "the %s input",
@@ -75,7 +66,7 @@ static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
                     bool train, uint64_t key)
 {
     (void)train, (void)key;
-    bp_conv_geom g = geom_of(&l->spec, l->in, b);
+    bp_conv_geom g = bp_layer_window(&l->spec, l->in, b);
     c->k->maxpool_fwd(&g, x, l->y, l->t[ARG]);
 }
 
@@ -85,7 +76,7 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
     (void)x;
     if (!need_dx)
         return d;
-    bp_conv_geom g = geom_of(&l->spec, l->in, b);
+    bp_conv_geom g = bp_layer_window(&l->spec, l->in, b);
     c->k->maxpool_bwd(&g, d, l->t[ARG], dx);
     return dx;
 }
