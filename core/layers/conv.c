@@ -73,7 +73,8 @@ static bool direct(const bp_layer_spec *s)
     return s->kernel == 1 && s->stride == 1 && s->pad == 0;
 }
 
-/* Patches per block: half the smallest L2 of current x86 and ARM cores */
+/* Patches per block: half of a 1 MiB L2 (Zen 4 and 5, Neoverse N1 and N2;
+ * recent Intel cores have more) */
 #define BLOCK_BYTES ((size_t)512 * 1024)
 
 /* Images per block of patches of per_image floats each (at least one,
