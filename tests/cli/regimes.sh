@@ -50,14 +50,34 @@ cmp -s "$t/i.csv" "$t/n.csv" || fail "--input-dropout and --net dropout:P,... pr
 grep -q "^network  5x2-lstm4-1 mse dropout" "$t/lstm.out" || fail "$(cat "$t/lstm.out")"
 
 # --model cnn: the same bits as the layers it spells out (with bn and
-# dropout from the shorthands)
-"$bp" train --model cnn --batchnorm --dropout 0.1 --layers 16 --limit-train 256 --epochs 1 \
-    --save "$t/c1.ckpt" --quiet > /dev/null || fail "--model cnn"
-"$bp" train --net conv:32:3,bn,relu,dropout:0.1,maxpool:2,conv:64:3,bn,relu,dropout:0.1,maxpool:2,dense:16,bn,relu,dropout:0.1 \
-    --limit-train 256 --epochs 1 --save "$t/c2.ckpt" --quiet > /dev/null || fail "--net conv:32:3,..."
-"$bp" eval "$t/c1.ckpt" --predictions "$t/c1.csv" > /dev/null &&
-    "$bp" eval "$t/c2.ckpt" --predictions "$t/c2.csv" > /dev/null || fail "eval cnn"
+# dropout from the shorthands), on a folder of the first 256 training and
+# 256 test images (a whole test set is slow under the sanitizers); with
+# its default --layers, PyTorch's parameter count for the same net
+python3 - "$t/mini" <<'PY' || fail "cannot write the small MNIST folder"
+import gzip, os, sys
+src, out = "/usr/share/datasets/fashion-mnist", sys.argv[1]
+src = os.environ.get("BPLAB_DATA") or src
+os.makedirs(out)
+for name, n in (("train", 256), ("t10k", 256)):
+    for kind, head, size in (("images-idx3", 16, 784), ("labels-idx1", 8, 1)):
+        f = "%s-%s-ubyte" % (name, kind)
+        p = os.path.join(src, f)
+        data = gzip.open(p + ".gz").read() if os.path.exists(p + ".gz") else open(p, "rb").read()
+        hdr = bytearray(data[:head])
+        hdr[4:8] = n.to_bytes(4, "big")
+        open(os.path.join(out, f), "wb").write(bytes(hdr) + data[head:head + n * size])
+PY
+mini=(--data "$t/mini" --epochs 1 --quiet)
+"$bp" train "${mini[@]}" --model cnn --batchnorm --dropout 0.1 --layers 16 \
+    --save "$t/c1.ckpt" > /dev/null || fail "--model cnn"
+"$bp" train "${mini[@]}" --net conv:32:3,bn,relu,dropout:0.1,maxpool:2,conv:64:3,bn,relu,dropout:0.1,maxpool:2,dense:16,bn,relu,dropout:0.1 \
+    --save "$t/c2.ckpt" > /dev/null || fail "--net conv:32:3,..."
+"$bp" eval "$t/c1.ckpt" --data "$t/mini" --predictions "$t/c1.csv" > /dev/null &&
+    "$bp" eval "$t/c2.ckpt" --data "$t/mini" --predictions "$t/c2.csv" > /dev/null || fail "eval cnn"
 cmp -s "$t/c1.csv" "$t/c2.csv" || fail "--model cnn and its --net predict differently"
+"$bp" train --data "$t/mini" --epochs 1 --model cnn > "$t/cnn.out" || fail "--model cnn"
+grep -q "^network  784-conv32-maxpool2-conv64-maxpool2-128-10 relu ce, 421642 parameters$" "$t/cnn.out" ||
+    fail "--model cnn: $(grep network "$t/cnn.out")"
 
 # --max-norm: recorded; a resumed run continues bit-identical
 "$bp" train "${base[@]}" --max-norm 0.5 --epochs 2 --save "$t/m2.ckpt" > /dev/null || fail "--max-norm"
