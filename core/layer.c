@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/par.h"
 #include "core/rng.h"
 
 #define BP__LAYER_PTR(name) &bp_layer_##name,
@@ -148,6 +149,14 @@ bp_conv_geom bp_layer_window(const bp_layer_spec *s, bp_shape in, size_t b)
     if (!bp_conv_geom_make(&g))
         g.oh = g.ow = 0;
     return g;
+}
+
+int bp_layer_image_threads(const bp_ctx *c, size_t n, size_t elems)
+{
+    if (c->threads < 2 || n < 2 ||
+        elems < BP_PAR_MAP_CHUNKS * BP_PAR_CHUNK)
+        return 1;
+    return (size_t)c->threads < n ? c->threads : (int)n;
 }
 
 int bp_layer_format_name(const bp_layer_spec *s, char *buf, size_t size)

@@ -19,8 +19,10 @@
  *                pass to the backward one; tensor 0 is the layer's output
  *                unless the layer runs in place;
  *   BP_T_WORK    scratch for the duration of one forward or backward call
- *                (an im2col buffer), at most one per layer: every layer's
- *                points at the same block, as large as the largest.
+ *                (an im2col buffer), at most one per layer, one copy per
+ *                thread of the network's context (bp_layer_work): every
+ *                layer's points at the same block, whose copies are as
+ *                large as the largest.
  * The optimizer's state follows from the trained tensors (none for SGD,
  * one float per parameter for momentum, two for Adam).
  * One layout pass (core/net.c) sums the plans to size the arenas and the
@@ -123,7 +125,17 @@ typedef struct bp_layer {
      * whose own forward is then skipped. Same bits either way. */
     const struct bp_layer *act_after;
     bool absorbed;
+    /* BP_T_WORK: `work_copies` copies (the threads of the network's
+     * context), `work_stride` floats apart, the first at its t[] */
+    int work_copies;
+    size_t work_stride;
 } bp_layer;
+
+/* Copy `i` (0 <= i < l->work_copies) of the layer's work tensor `t`. */
+static inline float *bp_layer_work(const bp_layer *l, size_t t, int i)
+{
+    return l->t[t] + (size_t)i * l->work_stride;
+}
 
 /* The kernels' name for an activation (kernels.h bp_kact). */
 static inline bp_kact bp_kact_of(bp_act a)
@@ -247,6 +259,12 @@ void bp_layer_init_weights(float *w, size_t n, size_t fan_in, size_t fan_out,
 /* The window geometry (kernels.h bp_conv_geom) of a conv or maxpool spec
  * on b images of shape in; oh and ow are 0 when the window does not fit. */
 bp_conv_geom bp_layer_window(const bp_layer_spec *s, bp_shape in, size_t b);
+
+/* Threads that share a batch of n images, `elems` elements in all, image
+ * by image (a window kernel gives each image the same bits alone): the
+ * context's, at most n, and one below BP_PAR_MAP_CHUNKS chunks (core/
+ * par.h). Thread t of T takes images [n t / T, n (t + 1) / T). */
+int bp_layer_image_threads(const bp_ctx *c, size_t n, size_t elems);
 
 /* Largest layer width and parameter count a spec may ask for. */
 #define BP_MAX_WIDTH 65536

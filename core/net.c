@@ -194,7 +194,8 @@ static size_t pad16(sizes *z, size_t n)
  * ones), grads (the same offsets), buffers, activations, 2 deltas and 2
  * loss scratch buffers of max_batch x width, the shared work block, then
  * the step norms. */
-static sizes place(const plans *P, size_t max_batch, bp_net *net)
+static sizes place(const plans *P, size_t max_batch, int threads,
+                   bp_net *net)
 {
     sizes z = {0};
     z.width = 1;
@@ -229,6 +230,8 @@ static sizes place(const plans *P, size_t max_batch, bp_net *net)
     n = add_sz(&z, n, z.buffers);
     n = add_sz(&z, n, z.acts);
     n = add_sz(&z, n, bp_satmul(4, delta));
+    size_t work_one = z.work;
+    z.work = bp_satmul(z.work, (size_t)threads);
     n = add_sz(&z, n, z.work);
     z.total = add_sz(&z, n, bp_satmul(2, z.steps)); /* doubles */
     if (!net || z.overflow)
@@ -266,7 +269,11 @@ static sizes place(const plans *P, size_t max_batch, bp_net *net)
                 break;
             case BP_T_PARAM: l->off[t] = poff, poff += padded; break;
             case BP_T_BUFFER: l->off[t] = boff, boff += padded; break;
-            case BP_T_WORK: l->t[t] = work; break;
+            case BP_T_WORK:
+                l->t[t] = work;
+                l->work_copies = threads;
+                l->work_stride = work_one;
+                break;
             case BP_T_ACT:
                 if (t == 0 && p->in_place && i > 0) {
                     l->t[t] = (float *)prev_y; /* runs in place */
@@ -323,7 +330,7 @@ size_t bp_net_bytes(const bp_net_spec *spec, size_t max_batch)
         bp_free(P);
         return 0;
     }
-    sizes z = place(P, max_batch, NULL);
+    sizes z = place(P, max_batch, 1, NULL);
     bp_free(P);
     return z.overflow ? 0 : bp_mul_size(z.total, sizeof(float));
 }
@@ -432,13 +439,21 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
         bp_free(P);
         return s;
     }
-    sizes z = place(P, max_batch, NULL);
+    /* the work block has a copy per thread of the context (core/layer.h) */
+    bp_ctx *own = NULL;
+    if (!ctx && (s = bp_ctx_create_for(NULL, 0, &own, err)) != BP_OK) {
+        bp_free(P);
+        return s;
+    }
+    int threads = ctx ? ctx->threads : own->threads;
+    sizes z = place(P, max_batch, threads, NULL);
     size_t bytes = z.overflow ? 0 : bp_mul_size(z.total, sizeof(float));
     size_t limit = bp_mem_limit();
     if (bytes == 0 || bytes > limit || z.params > BP_MAX_PARAMS) {
         char d[256];
         bp_net_describe(spec, d, sizeof d);
         bp_free(P);
+        bp_ctx_destroy(own);
         return bp_fail(err, BP_ERR_NOMEM,
                        "network %s at batch %zu needs %.1f GiB (%zu parameters "
                        "and their activations); this machine allows %.1f GiB",
@@ -449,8 +464,10 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
     bp_net *net = bp_alloc_zero(sizeof *net);
     if (!net) {
         bp_free(P);
+        bp_ctx_destroy(own);
         return bp_fail(err, BP_ERR_NOMEM, "out of memory for the network");
     }
+    net->own_ctx = own;
     net->mem = bp_alloc(bytes);
     if (!net->mem) {
         bp_free(P);
@@ -458,11 +475,6 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
         return bp_fail(err, BP_ERR_NOMEM,
                        "out of memory for the network (%.1f MiB)",
                        (double)bytes / (1 << 20));
-    }
-    if (!ctx && (s = bp_ctx_create_for(NULL, 0, &net->own_ctx, err)) != BP_OK) {
-        bp_free(P);
-        bp_net_destroy(net);
-        return s;
     }
     net->ctx = ctx ? ctx : net->own_ctx;
     net->spec = *spec;
@@ -474,7 +486,7 @@ bp_status bp_net_create(const bp_net_spec *spec, size_t max_batch,
     net->nparams = z.params;
     net->ndecay = z.ndecay;
     net->nbuffers = z.buffers;
-    place(P, max_batch, net);
+    place(P, max_batch, threads, net);
     bp_free(P);
     memset(net->grads, 0, net->nparams * sizeof(float));
     init_weights(net, seed);

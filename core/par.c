@@ -80,3 +80,44 @@ double bp_par_update(const bp_ctx *ctx, int kind, size_t n, float *w,
         s += part[c];
     return s;
 }
+
+void bp_par_map(const bp_ctx *ctx, bp_unary_fn *f, size_t n, const float *x,
+                float *y)
+{
+    size_t nc = chunks_of(n);
+#pragma omp parallel for schedule(static) num_threads(ctx->threads) \
+    if (nc >= BP_PAR_MAP_CHUNKS)
+    for (size_t c = 0; c < nc; c++)
+        f(len_of(n, c), x + c * BP_PAR_CHUNK, y + c * BP_PAR_CHUNK);
+}
+
+void bp_par_map_bwd(const bp_ctx *ctx, bp_unary_bwd_fn *f, size_t n,
+                    const float *y, const float *dy, float *dx)
+{
+    size_t nc = chunks_of(n);
+#pragma omp parallel for schedule(static) num_threads(ctx->threads) \
+    if (nc >= BP_PAR_MAP_CHUNKS)
+    for (size_t c = 0; c < nc; c++) {
+        size_t o = c * BP_PAR_CHUNK;
+        f(len_of(n, c), y + o, dy + o, dx + o);
+    }
+}
+
+void bp_par_bias_grad(const bp_ctx *ctx, size_t rows, size_t cols,
+                      const float *d, size_t ldd, float *g)
+{
+    int T = ctx->threads;
+    if ((size_t)T > cols)
+        T = (int)cols;
+    if (T < 2 || chunks_of(rows * cols) < BP_PAR_MAP_CHUNKS) {
+        ctx->k->bias_grad(rows, cols, d, ldd, g);
+        return;
+    }
+#pragma omp parallel num_threads(T)
+    {
+        size_t t = (size_t)omp_get_thread_num();
+        size_t lo = cols * t / (size_t)T, hi = cols * (t + 1) / (size_t)T;
+        if (hi > lo)
+            ctx->k->bias_grad(rows, hi - lo, d + lo, ldd, g + lo);
+    }
+}

@@ -29,4 +29,20 @@ double bp_par_update(const bp_ctx *c, int kind, size_t n, float *w,
                      const float *g, float *m, float *v,
                      const bp_opt_params *p);
 
+/* Element-wise maps through a kernel of the table, in chunks: the same
+ * bits as one call. They fork only from BP_PAR_MAP_CHUNKS chunks (a
+ * quarter of a million elements), below which a fork's few microseconds
+ * are not repaid. */
+#define BP_PAR_MAP_CHUNKS ((size_t)16)
+void bp_par_map(const bp_ctx *c, bp_unary_fn *f, size_t n, const float *x,
+                float *y);
+void bp_par_map_bwd(const bp_ctx *c, bp_unary_bwd_fn *f, size_t n,
+                    const float *y, const float *dy, float *dx);
+
+/* bias_grad (kernels.h) of a rows x cols matrix, its columns shared among
+ * the threads: each column's sum is one chain, so the bits are one
+ * call's. Forks from BP_PAR_MAP_CHUNKS chunks of elements. */
+void bp_par_bias_grad(const bp_ctx *c, size_t rows, size_t cols,
+                      const float *d, size_t ldd, float *g);
+
 #endif

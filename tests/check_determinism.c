@@ -16,6 +16,8 @@
  *     reference MLP (784-256-128-10, ReLU, softmax cross-entropy, batch
  *     128), of an MLP with batch norm, dropout and tanh, of an Elman RNN
  *     and of an LSTM with a dense head (width 64 over 16 steps, batch 64)
+ *     and of a CNN (in its own blocks, and in blocks of 5 images that the
+ *     threads share)
  *     must leave bit-identical weights, batch-norm statistics, per-layer
  *     gradient norms and per-step norms at 1 and 2 threads, and again on a
  *     second run at 1 (no hidden state).
@@ -228,18 +230,25 @@ static const struct {
     bp_shape in;
     size_t batch;
     bool clip; /* measure the norms first and clip (the other step path) */
+    size_t conv_images; /* bp_ctx.conv_images (0: the layer's own blocks) */
 } nets[] = {
     /* the reference workload's MLP */
-    {"dense:256,relu,dense:128,relu", {1, 1, 784}, 128, false},
+    {"dense:256,relu,dense:128,relu", {1, 1, 784}, 128, false, 0},
     /* every element-wise kind, batch norm's reductions, dropout's masks */
     {"dense:256,bn,relu,dropout:0.2,dense:128,bn,tanh,dropout:0.1",
-     {28, 28, 1}, 128, true},
-    {"rnn:64", {16, 1, 16}, 64, false},
-    {"lstm:64,dropout:0.2,dense:32,sigmoid", {16, 1, 16}, 64, true},
+     {28, 28, 1}, 128, true, 0},
+    {"rnn:64", {16, 1, 16}, 64, false, 0},
+    {"lstm:64,dropout:0.2,dense:32,sigmoid", {16, 1, 16}, 64, true, 0},
     /* a CNN: im2col, col2im, pooling, batch norm over channels; small
-     * (under qemu too), yet every convolution's GEMMs fork */
+     * (under qemu too): its own blocks hold the batch, so every
+     * convolution's GEMMs fork */
     {"conv:8:3,relu,maxpool:2,conv:16:3,bn,relu,maxpool:2,dense:32,relu",
-     {16, 16, 1}, 32, true},
+     {16, 16, 1}, 32, true, 0},
+    /* the same in blocks of 5 images: 7 blocks, taken by the threads in
+     * rounds (the last one short), weight-gradient partials added in
+     * block order */
+    {"conv:8:3,relu,maxpool:2,conv:16:3,bn,relu,maxpool:2,dense:32,relu",
+     {16, 16, 1}, 32, true, 5},
 };
 #define NNETS (sizeof nets / sizeof *nets)
 
@@ -274,6 +283,7 @@ START_TEST(test_training_step_threads)
             os.clip_norm = 0.5f;
         bp_ctx *ctx;
         ck_assert(bp_ctx_create_for(t, threads[r], &ctx, &err) == BP_OK);
+        ctx->conv_images = nets[c].conv_images;
         ck_assert_msg(bp_net_create(&spec, nb, 5, ctx, &net[r], &err) == BP_OK,
                       "%s", err.msg);
         net[r]->own_ctx = ctx;
@@ -306,9 +316,10 @@ START_TEST(test_training_step_threads)
                                  net[0]->nbuffers * sizeof(float)) == 0 &&
                           memcmp(norms[0], norms[r], sizeof norms[0]) == 0 &&
                           memcmp(steps[0], steps[r], sizeof steps[0]) == 0,
-                      "%s %s: weights, statistics or norms after 3 steps "
-                      "differ (run %d, %d threads)",
-                      t->isa_name, nets[c].layers, r, threads[r]);
+                      "%s %s (blocks of %zu images): weights, statistics "
+                      "or norms after 3 steps differ (run %d, %d threads)",
+                      t->isa_name, nets[c].layers, nets[c].conv_images, r,
+                      threads[r]);
     /* the steps did something: the norms were measured, weights moved */
     ck_assert(norms[0][0] > 0 && norms[0][BP_MAX_DENSE] > 0);
     ck_assert(net[0]->steps == 0 || (steps[0][0] > 0 && steps[0][15] > 0));

@@ -4,9 +4,11 @@
  *   backward  dx = d * f'(y), in place relu_bwd / sigmoid_bwd / tanh_bwd
  * (the derivative from the output: y > 0, y(1 - y), 1 - y^2). The output
  * overwrites the input, so the layer needs no memory of its own; the
- * shape is unchanged (any shape: an activation is per element).
+ * shape is unchanged (any shape: an activation is per element). Large
+ * batches are mapped in chunks over the context's threads (core/par.h).
  */
 #include "core/layer.h"
+#include "core/par.h"
 
 static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
                       bp_layer_plan *p, bp_err *err)
@@ -23,11 +25,10 @@ static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
 {
     (void)train, (void)key;
     size_t n = b * bp_shape_size(l->out);
-    switch (l->ops->act) {
-    case BP_ACT_RELU: c->k->relu_fwd(n, x, l->y); break;
-    case BP_ACT_SIGMOID: c->k->sigmoid_fwd(n, x, l->y); break;
-    case BP_ACT_TANH: c->k->tanh_fwd(n, x, l->y); break;
-    }
+    bp_unary_fn *f = l->ops->act == BP_ACT_RELU      ? c->k->relu_fwd
+                     : l->ops->act == BP_ACT_SIGMOID ? c->k->sigmoid_fwd
+                                                     : c->k->tanh_fwd;
+    bp_par_map(c, f, n, x, l->y);
 }
 
 static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
@@ -35,11 +36,10 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
 {
     (void)x, (void)dx, (void)need_dx;
     size_t n = b * bp_shape_size(l->out);
-    switch (l->ops->act) {
-    case BP_ACT_RELU: c->k->relu_bwd(n, l->y, d, d); break;
-    case BP_ACT_SIGMOID: c->k->sigmoid_bwd(n, l->y, d, d); break;
-    case BP_ACT_TANH: c->k->tanh_bwd(n, l->y, d, d); break;
-    }
+    bp_unary_bwd_fn *f = l->ops->act == BP_ACT_RELU      ? c->k->relu_bwd
+                         : l->ops->act == BP_ACT_SIGMOID ? c->k->sigmoid_bwd
+                                                         : c->k->tanh_bwd;
+    bp_par_map_bwd(c, f, n, l->y, d, d);
     return d;
 }
 

@@ -30,7 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <omp.h>
+
 #include "core/layer.h"
+#include "core/par.h"
 
 enum { Y, W, B, WORK };
 
@@ -126,96 +129,157 @@ static void init(bp_layer *l, const bp_init_args *a)
                           a);
 }
 
-/* Images per block of this batch's patches (a 1x1 convolution: all). */
-static size_t block_of(const bp_layer *l, const bp_ctx *c,
-                       const bp_conv_geom *g)
+/* A batch's blocks: block j is images [j*blk, min((j+1)*blk, n)). */
+typedef struct blocks {
+    bp_conv_geom g;
+    size_t pix, patch, u, img, blk, nb;
+    bool dir;
+    int threads; /* threads that take blocks (1: the GEMMs fork instead) */
+} blocks;
+
+static blocks blocks_of(const bp_layer *l, const bp_ctx *c, size_t b)
 {
-    if (direct(&l->spec))
-        return g->n;
-    return block_images(g->oh * g->ow * g->kh * g->kw * g->c, c, g->n);
+    blocks bl = {.g = bp_layer_window(&l->spec, l->in, b)};
+    bl.pix = bl.g.oh * bl.g.ow;
+    bl.patch = bl.g.kh * bl.g.kw * bl.g.c;
+    bl.u = l->spec.units;
+    bl.img = bl.g.h * bl.g.w * bl.g.c;
+    bl.dir = direct(&l->spec);
+    /* a 1x1 convolution: the batch is one block */
+    bl.blk = bl.dir ? b : block_images(bl.pix * bl.patch, c, b);
+    bl.nb = (b + bl.blk - 1) / bl.blk;
+    /* blocks in parallel, each thread with its copy of the work tensor
+     * and a one-thread GEMM; one block: the GEMMs fork (same bits) */
+    int t = c->threads < l->work_copies ? c->threads : l->work_copies;
+    bl.threads = bl.dir || t < 1 ? 1 : (size_t)t > bl.nb ? (int)bl.nb : t;
+    return bl;
+}
+
+/* The GEMM context a thread of the block loop computes in: the network's
+ * own when one thread takes every block, else one thread and its own
+ * workspace. */
+static bp_gemm_ctx block_gemm(const bp_ctx *c, const blocks *bl, int t)
+{
+    if (bl->threads == 1)
+        return c->gemm;
+    return (bp_gemm_ctx){.threads = 1,
+                         .ws = c->gemm.ws ? c->gemm.ws + t : NULL,
+                         .blk = c->gemm.blk};
+}
+
+/* The block's images as a geometry, and where its patches are: made in
+ * `work` (or x itself for a 1x1). */
+static const float *patches(const bp_ctx *c, const blocks *bl, size_t j,
+                            const float *x, float *work, bp_conv_geom *gb)
+{
+    size_t i0 = j * bl->blk;
+    *gb = bl->g;
+    gb->n = bl->g.n - i0 < bl->blk ? bl->g.n - i0 : bl->blk;
+    if (bl->dir)
+        return x + i0 * bl->img;
+    c->k->im2col(gb, x + i0 * bl->img, work);
+    return work;
 }
 
 static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
                     bool train, uint64_t key)
 {
     (void)train, (void)key;
-    bp_conv_geom g = bp_layer_window(&l->spec, l->in, b);
-    size_t pix = g.oh * g.ow, patch = g.kh * g.kw * g.c, u = l->spec.units;
-    size_t img = g.h * g.w * g.c;
-    bool dir = direct(&l->spec);
-    size_t blk = block_of(l, c, &g);
+    blocks bl = blocks_of(l, c, b);
     bp_gemm_post post = {.bias = l->t[B], .act = BP_KACT_NONE};
     if (bp_layer_fuses_act(l, c))
         post.act = bp_kact_of(l->act_after->ops->act);
-    for (size_t i0 = 0; i0 < b; i0 += blk) {
-        size_t n = b - i0 < blk ? b - i0 : blk, rows = n * pix;
-        const float *col = x + i0 * img;
-        if (!dir) {
-            bp_conv_geom gb = g;
-            gb.n = n;
-            c->k->im2col(&gb, x + i0 * img, l->t[WORK]);
-            col = l->t[WORK];
+#pragma omp parallel num_threads(bl.threads) if (bl.threads > 1)
+    {
+        int t = omp_get_thread_num();
+        bp_gemm_ctx gc = block_gemm(c, &bl, t);
+        float *work = bp_layer_work(l, WORK, t);
+        for (size_t j = (size_t)t; j < bl.nb; j += (size_t)bl.threads) {
+            bp_conv_geom gb;
+            const float *col = patches(c, &bl, j, x, work, &gb);
+            size_t rows = gb.n * bl.pix;
+            float *y = l->y + j * bl.blk * bl.pix * bl.u;
+            c->k->gemm(&gc, false, false, rows, bl.u, bl.patch, 1.0f, col,
+                       bl.patch, l->t[W], bl.u, 0.0f, y, bl.u,
+                       c->unfused ? NULL : &post);
+            if (c->unfused)
+                c->k->bias_add(rows, bl.u, l->t[B], y, bl.u);
         }
-        float *y = l->y + i0 * pix * u;
-        if (c->unfused) {
-            bp_gemm(c, false, false, rows, u, patch, 1.0f, col, patch,
-                    l->t[W], u, 0.0f, y, u);
-            c->k->bias_add(rows, u, l->t[B], y, u);
-        } else {
-            bp_gemm_fused(c, false, false, rows, u, patch, 1.0f, col, patch,
-                          l->t[W], u, 0.0f, y, u, &post);
-        }
+    }
+}
+
+/* One block's weight gradient into gw (and, with colsum, the bias
+ * gradient), then its input gradient into dx. */
+static void backward_block(const bp_layer *l, const bp_ctx *c,
+                           const bp_gemm_ctx *gc, const blocks *bl, size_t j,
+                           const float *x, const float *d, float *dx,
+                           float *work, float *gw, float *colsum)
+{
+    bp_conv_geom gb;
+    const float *col = patches(c, bl, j, x, work, &gb);
+    size_t rows = gb.n * bl->pix, u = bl->u, patch = bl->patch;
+    const float *db = d + j * bl->blk * bl->pix * u;
+    bp_gemm_post post = {.colsum = colsum};
+    c->k->gemm(gc, true, false, patch, u, rows, 1.0f, col, patch, db, u,
+               0.0f, gw, u, colsum ? &post : NULL);
+    if (!dx)
+        return;
+    dx += j * bl->blk * bl->img;
+    if (bl->dir) {
+        c->k->gemm(gc, false, true, rows, patch, u, 1.0f, db, u, l->t[W], u,
+                   0.0f, dx, patch, NULL);
+    } else {
+        /* the block's patches are spent: their gradient takes their place */
+        c->k->gemm(gc, false, true, rows, patch, u, 1.0f, db, u, l->t[W], u,
+                   0.0f, work, patch, NULL);
+        c->k->col2im(&gb, work, dx);
     }
 }
 
 static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
                        size_t b, float *d, float *dx, bool need_dx)
 {
-    bp_conv_geom g = bp_layer_window(&l->spec, l->in, b);
-    size_t pix = g.oh * g.ow, patch = g.kh * g.kw * g.c, u = l->spec.units;
-    size_t img = g.h * g.w * g.c;
-    bool dir = direct(&l->spec);
-    size_t blk = block_of(l, c, &g);
-    /* the first block's weight gradient goes straight to g[W], each later
-     * one to `part` (after the block's patches), then added in order */
-    float *part = dir ? NULL : l->t[WORK] + blk * pix * patch;
+    blocks bl = blocks_of(l, c, b);
+    size_t nw = bl.patch * bl.u;
     /* one block: the bias gradient in the GEMM's epilogue; several: by
      * bias_grad over the batch (the same bits) */
-    if (c->unfused || blk < b)
-        c->k->bias_grad(b * pix, u, d, u, l->g[B]);
-    for (size_t i0 = 0; i0 < b; i0 += blk) {
-        size_t n = b - i0 < blk ? b - i0 : blk, rows = n * pix;
-        bp_conv_geom gb = g;
-        gb.n = n;
-        const float *col = x + i0 * img;
-        if (!dir) {
-            c->k->im2col(&gb, x + i0 * img, l->t[WORK]);
-            col = l->t[WORK];
-        }
-        const float *db = d + i0 * pix * u;
-        float *gw = i0 ? part : l->g[W];
-        if (c->unfused || blk < b) {
-            bp_gemm(c, true, false, patch, u, rows, 1.0f, col, patch, db, u,
-                    0.0f, gw, u);
-        } else {
-            bp_gemm_post post = {.colsum = l->g[B]};
-            bp_gemm_fused(c, true, false, patch, u, rows, 1.0f, col, patch,
-                          db, u, 0.0f, gw, u, &post);
-        }
-        if (i0)
-            for (size_t j = 0; j < patch * u; j++)
-                l->g[W][j] += part[j];
-        if (!need_dx)
-            continue;
-        if (dir) {
-            bp_gemm(c, false, true, rows, patch, u, 1.0f, db, u, l->t[W], u,
-                    0.0f, dx + i0 * img, patch);
-        } else {
-            /* the block's patches are spent: their gradient takes the
-             * work block */
-            bp_gemm(c, false, true, rows, patch, u, 1.0f, db, u, l->t[W], u,
-                    0.0f, l->t[WORK], patch);
-            c->k->col2im(&gb, l->t[WORK], dx + i0 * img);
+    bool fused = !c->unfused && bl.nb == 1;
+    if (!fused)
+        bp_par_bias_grad(c, b * bl.pix, bl.u, d, bl.u, l->g[B]);
+    /* Rounds of `threads` blocks: block 0's weight gradient goes straight
+     * to g[W], every later one to its thread's partial (after the
+     * patches), and after each round the round's partials are added to
+     * g[W] in block order, each thread adding its share of the elements:
+     * g = ((p0 + p1) + p2) + ..., whatever the thread count. */
+#pragma omp parallel num_threads(bl.threads) if (bl.threads > 1)
+    {
+        int t = omp_get_thread_num(), T = bl.threads;
+        bp_gemm_ctx gc = block_gemm(c, &bl, t);
+        float *work = bp_layer_work(l, WORK, t);
+        float *part = bl.dir ? NULL : work + bl.blk * bl.pix * bl.patch;
+        size_t per = ((nw + (size_t)T - 1) / (size_t)T + 15) & ~(size_t)15;
+        size_t lo = (size_t)t * per < nw ? (size_t)t * per : nw;
+        size_t hi = lo + per < nw ? lo + per : nw;
+        for (size_t r = 0; r < bl.nb; r += (size_t)T) {
+            size_t j = r + (size_t)t;
+            if (j < bl.nb)
+                backward_block(l, c, &gc, &bl, j, x, d, need_dx ? dx : NULL,
+                               work, j ? part : l->g[W],
+                               fused ? l->g[B] : NULL);
+            if (T > 1) {
+#pragma omp barrier
+            }
+            for (int q = 0; q < T && r + (size_t)q < bl.nb; q++) {
+                if (r + (size_t)q == 0)
+                    continue;
+                const float *pq =
+                    bp_layer_work(l, WORK, q) + bl.blk * bl.pix * bl.patch;
+                for (size_t i = lo; i < hi; i++)
+                    l->g[W][i] += pq[i];
+            }
+            if (T > 1) {
+#pragma omp barrier
+            }
         }
     }
     return need_dx ? dx : d;

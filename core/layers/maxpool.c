@@ -6,9 +6,12 @@
  * x is batch x H x W x C, y is batch x OH x OW x C with OH = (H + 2P - K)
  * / S + 1 (and OW alike); padding never wins (kernels.h bp_pool_fwd_fn).
  * Spec: maxpool:K[:sS][:pP], stride K and no padding by default (the
- * windows tile the image).
+ * windows tile the image). A large batch is shared among the context's
+ * threads image by image.
  */
 #include <stdio.h>
+
+#include <omp.h>
 
 #include "core/layer.h"
 
@@ -66,8 +69,17 @@ static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
                     bool train, uint64_t key)
 {
     (void)train, (void)key;
-    bp_conv_geom g = bp_layer_window(&l->spec, l->in, b);
-    c->k->maxpool_fwd(&g, x, l->y, l->t[ARG]);
+    size_t in = bp_shape_size(l->in), out = bp_shape_size(l->out);
+    int T = bp_layer_image_threads(c, b, b * in);
+#pragma omp parallel num_threads(T) if (T > 1)
+    {
+        size_t t = (size_t)omp_get_thread_num();
+        size_t i0 = b * t / (size_t)T, i1 = b * (t + 1) / (size_t)T;
+        bp_conv_geom g = bp_layer_window(&l->spec, l->in, i1 - i0);
+        if (g.n)
+            c->k->maxpool_fwd(&g, x + i0 * in, l->y + i0 * out,
+                              l->t[ARG] + i0 * out);
+    }
 }
 
 static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
@@ -76,8 +88,17 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
     (void)x;
     if (!need_dx)
         return d;
-    bp_conv_geom g = bp_layer_window(&l->spec, l->in, b);
-    c->k->maxpool_bwd(&g, d, l->t[ARG], dx);
+    size_t in = bp_shape_size(l->in), out = bp_shape_size(l->out);
+    int T = bp_layer_image_threads(c, b, b * in);
+#pragma omp parallel num_threads(T) if (T > 1)
+    {
+        size_t t = (size_t)omp_get_thread_num();
+        size_t i0 = b * t / (size_t)T, i1 = b * (t + 1) / (size_t)T;
+        bp_conv_geom g = bp_layer_window(&l->spec, l->in, i1 - i0);
+        if (g.n)
+            c->k->maxpool_bwd(&g, d + i0 * out, l->t[ARG] + i0 * out,
+                              dx + i0 * in);
+    }
     return dx;
 }
 

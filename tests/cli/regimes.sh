@@ -75,9 +75,16 @@ mini=(--data "$t/mini" --epochs 1 --quiet)
 "$bp" eval "$t/c1.ckpt" --data "$t/mini" --predictions "$t/c1.csv" > /dev/null &&
     "$bp" eval "$t/c2.ckpt" --data "$t/mini" --predictions "$t/c2.csv" > /dev/null || fail "eval cnn"
 cmp -s "$t/c1.csv" "$t/c2.csv" || fail "--model cnn and its --net predict differently"
-"$bp" train --data "$t/mini" --epochs 1 --model cnn > "$t/cnn.out" || fail "--model cnn"
+"$bp" train --data "$t/mini" --epochs 1 --model cnn --threads 2 --save "$t/c2t.ckpt" \
+    > "$t/cnn.out" || fail "--model cnn"
 grep -q "^network  784-conv32-maxpool2-conv64-maxpool2-128-10 relu ce, 421642 parameters$" "$t/cnn.out" ||
     fail "--model cnn: $(grep network "$t/cnn.out")"
+# at batch 128 the threads share the convolutions' blocks, the pools'
+# images, the activations' chunks and the bias gradients' columns: the
+# same bits as one thread
+"$bp" train "${mini[@]}" --model cnn --threads 1 --save "$t/c1t.ckpt" > /dev/null ||
+    fail "--model cnn at 1 thread"
+cmp -s "$t/c1t.ckpt" "$t/c2t.ckpt" || fail "--model cnn: 1 and 2 threads train different weights"
 
 # --max-norm: recorded; a resumed run continues bit-identical
 "$bp" train "${base[@]}" --max-norm 0.5 --epochs 2 --save "$t/m2.ckpt" > /dev/null || fail "--max-norm"
