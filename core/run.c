@@ -60,6 +60,10 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "default 0)", NULL},
         {"--normalize", BP_ARG_FLAG, &o->normalize, 0, 0, NULL, NULL,
          "CSV: z-score features with the training statistics", NULL},
+        {"--augment", BP_ARG_STR, &o->augment, 0, 0, NULL, "shift:N,flip",
+         "image sets: each epoch, move every training image by up to N "
+         "pixels each way (zero-padded) and/or mirror it left to right with "
+         "probability 1/2, drawn from the seed (default none)", NULL},
         {"--samples", BP_ARG_INT, &o->gen_samples, 0, 10000000, NULL, "N",
          "generated sets only: samples to train on, and as many to test "
          "(adding: a fifth); default 0: the set's own (1000; adding:T "
@@ -499,7 +503,8 @@ bp_status bp_run_finish(bp_run_opts *o, const bp_opt *t, size_t n,
     }
     if (opt)
         return bp_fail(err, BP_ERR_INVALID_ARG, "%s %s", opt, why);
-    return BP_OK;
+    bp_augment aug;
+    return bp_run_flag_error(bp_augment_parse(o->augment, &aug, err), err);
 }
 
 bp_status bp_run_data_opts(const bp_run_opts *o, bp_data_opts *d, bp_err *err)
@@ -705,6 +710,9 @@ void bp_run_train_spec(const bp_run_opts *o, bp_train_spec *s)
     s->patience = (size_t)o->early_stop;
     s->eval_train = o->eval_train;
     s->keep_denormals = o->keep_denormals;
+    /* checked by bp_run_finish; the trainer checks it against the data */
+    if (bp_augment_parse(o->augment, &s->augment, NULL) != BP_OK)
+        memset(&s->augment, 0, sizeof s->augment);
 }
 
 bp_status bp_run_build(const bp_run_opts *o, const bp_data *data,

@@ -27,6 +27,8 @@ typedef struct bp_run_opts {
     long long limit_train, data_seed, gen_samples;
     double val, label_noise;
     bool normalize;
+    const char *augment; /* training images' shifts and flips
+                            (core/augment.h; NULL: none) */
     /* network: --net in the layer grammar (core/net.h), or the shorthands
      * that expand into it */
     const char *net;

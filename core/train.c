@@ -52,6 +52,9 @@ bp_status bp_trainer_create(const bp_train_spec *spec, bp_net *net,
                        "expects %zu and %zu",
                        data->train.dim, data->train.classes, net->inputs,
                        net->spec.classes);
+    bp_status st = bp_augment_check(&spec->augment, data->shape, err);
+    if (st != BP_OK)
+        return st;
     if (spec->patience && data->val.n == 0)
         return bp_fail(err, BP_ERR_INVALID_ARG,
                        "patience %zu: early stopping needs a validation set",
@@ -217,6 +220,7 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
     if (net->steps)
         memset(step_sum, 0, net->steps * sizeof *step_sum);
     size_t right = 0;
+    bool augment = bp_augment_on(&t->spec.augment);
     shuffle(t);
     double t0 = now();
     float lr = t->opt->spec.lr;
@@ -241,7 +245,13 @@ static bp_status run_epoch(bp_trainer *t, bp_epoch_stats *e, bp_err *err)
                 for (size_t o = 0; o < dim * sizeof(float); o += 64)
                     __builtin_prefetch(next + o, 0, 0);
             }
-            memcpy(t->xb + i * dim, tr->x + src * dim, dim * sizeof(float));
+            if (augment)
+                bp_augment_image(&t->spec.augment, t->data->shape,
+                                 bp_augment_draw(t->spec.seed, t->epoch, src),
+                                 tr->x + src * dim, t->xb + i * dim);
+            else
+                memcpy(t->xb + i * dim, tr->x + src * dim,
+                       dim * sizeof(float));
             t->yb[i] = tr->y[src];
             if (tr->t)
                 t->tb[i] = tr->t[src];

@@ -4,6 +4,8 @@
  * walks it in batches (the last one may be smaller), and per step runs
  * forward (dropout keyed by (seed, step)), loss, backward, the per-layer
  * gradient norms, the NaN/Inf check, and the optimizer. After the epoch it
+ * (With augment, the batch's images are shifted and flipped as drawn for
+ * (seed, epoch, sample): core/augment.h.) After the epoch it
  * evaluates the validation and test sets (and, with eval_train, the whole
  * training set in inference mode) and applies early stopping. All
  * randomness is a function of (seed, epoch, step): the same seed and ISA
@@ -18,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/augment.h"
+
 #include "core/data.h"
 #include "core/net.h"
 #include "core/optim.h"
@@ -31,6 +35,7 @@ typedef struct bp_train_spec {
     bool eval_train;   /* evaluate the training set after each epoch */
     bool keep_denormals; /* IEEE denormals (default: flushed to zero, see
                             bp_flush_denormals in core/runtime.h) */
+    bp_augment augment;  /* training images' shifts and flips (none: off) */
 } bp_train_spec;
 
 typedef struct bp_epoch_stats {

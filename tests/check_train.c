@@ -8,7 +8,10 @@
  *     early stopping);
  *   - early stopping restores the best epoch's weights;
  *   - a diverging run stops with a message naming the epoch and step;
- *   - corrupt, truncated, foreign and mismatched checkpoints are refused.
+ *   - corrupt, truncated, foreign and mismatched checkpoints are refused;
+ *   - augmentation: a shifted and flipped image, pixel by pixel, and the
+ *     draws (every shift, flips about half the time, a new draw per
+ *     epoch and sample).
  */
 #include <math.h>
 #include <stdio.h>
@@ -603,6 +606,95 @@ START_TEST(test_max_norm)
 }
 END_TEST
 
+/* A 3 x 4 image of 2 channels, value 100 y + 10 x + ch, moved down one
+ * row and right one column after a flip: dst(y, x) = src(y - 1, 3 - x - 1)
+ * (zero where that leaves the image), written out by hand. */
+START_TEST(test_augment_image)
+{
+    bp_shape s = {3, 4, 2};
+    float src[24], dst[24];
+    for (size_t y = 0; y < 3; y++)
+        for (size_t x = 0; x < 4; x++)
+            for (size_t c = 0; c < 2; c++)
+                src[(y * 4 + x) * 2 + c] = (float)(100 * y + 10 * x + c);
+    bp_augment a = {.shift = 1, .flip = true};
+    /* find the draw of (dy, dx, flip) = (-1, -1, true) */
+    uint64_t bits = 0;
+    bool found = false;
+    for (uint64_t i = 0; i < 1000 && !found; i++) {
+        long dy, dx;
+        bool f;
+        bits = bp_augment_draw(7, 0, i);
+        bp_augment_decode(&a, bits, &dy, &dx, &f);
+        found = dy == -1 && dx == -1 && f;
+    }
+    ck_assert(found);
+    bp_augment_image(&a, s, bits, src, dst);
+    /* row 0 comes from row -1: zeros; row y from row y - 1, column x
+     * from column (3 - x) - 1 */
+    static const float want[3][4][2] = {
+        {{0, 0}, {0, 0}, {0, 0}, {0, 0}},
+        {{20, 21}, {10, 11}, {0, 1}, {0, 0}},
+        {{120, 121}, {110, 111}, {100, 101}, {0, 0}},
+    };
+    for (size_t y = 0; y < 3; y++)
+        for (size_t x = 0; x < 4; x++)
+            for (size_t c = 0; c < 2; c++)
+                ck_assert_msg(dst[(y * 4 + x) * 2 + c] == want[y][x][c],
+                              "(%zu, %zu, %zu): %g, want %g", y, x, c,
+                              (double)dst[(y * 4 + x) * 2 + c],
+                              (double)want[y][x][c]);
+    /* no augmentation asked: the draw moves nothing */
+    bp_augment none = {0};
+    bp_augment_image(&none, s, bits, src, dst);
+    ck_assert(memcmp(src, dst, sizeof src) == 0);
+}
+END_TEST
+
+/* The draws: with shift:2 every offset of -2 .. 2 on both axes, each
+ * about a fifth of the time, flips about half; another epoch or sample
+ * draws anew. Parsing: the forms and the refusals. */
+START_TEST(test_augment_draws)
+{
+    bp_augment a;
+    bp_err err = {0};
+    ck_assert(bp_augment_parse("shift:2,flip", &a, &err) == BP_OK);
+    ck_assert(a.shift == 2 && a.flip);
+    ck_assert(bp_augment_parse("flip", &a, &err) == BP_OK && !a.shift && a.flip);
+    ck_assert(bp_augment_parse(NULL, &a, &err) == BP_OK && !bp_augment_on(&a));
+    const char *bad[] = {"shift", "shift:0", "shift:17", "flip,", "flip,flip",
+                         "shift:1,shift:2", "rotate", "shift:2x", ","};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(bp_augment_parse(bad[i], &a, &err) == BP_ERR_INVALID_ARG,
+                      "'%s' was accepted", bad[i]);
+    ck_assert(bp_augment_check(&(bp_augment){.flip = true},
+                               (bp_shape){1, 1, 784}, &err) != BP_OK);
+    ck_assert(bp_augment_check(&(bp_augment){.shift = 28},
+                               (bp_shape){28, 28, 1}, &err) != BP_OK);
+    ck_assert(bp_augment_parse("shift:2,flip", &a, &err) == BP_OK);
+    size_t n = 50000, count[2][5] = {{0}}, flips = 0, same = 0;
+    for (size_t i = 0; i < n; i++) {
+        long dy, dx;
+        bool f;
+        bp_augment_decode(&a, bp_augment_draw(3, 1, i), &dy, &dx, &f);
+        ck_assert(dy >= -2 && dy <= 2 && dx >= -2 && dx <= 2);
+        count[0][dy + 2]++;
+        count[1][dx + 2]++;
+        flips += f;
+        same += bp_augment_draw(3, 1, i) == bp_augment_draw(3, 2, i);
+    }
+    for (int ax = 0; ax < 2; ax++)
+        for (int k = 0; k < 5; k++)
+            ck_assert_msg(count[ax][k] > n / 5 - n / 50 &&
+                              count[ax][k] < n / 5 + n / 50,
+                          "axis %d offset %d: %zu of %zu", ax, k - 2,
+                          count[ax][k], n);
+    ck_assert(flips > n / 2 - n / 50 && flips < n / 2 + n / 50);
+    ck_assert(same == 0);
+    ck_assert(bp_augment_draw(3, 1, 5) != bp_augment_draw(4, 1, 5));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("train");
@@ -620,6 +712,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_history_memory);
     tcase_add_test(tc, test_step_norms_checkpoint);
     tcase_add_test(tc, test_bounds_one_place);
+    tcase_add_test(tc, test_augment_image);
+    tcase_add_test(tc, test_augment_draws);
     suite_add_tcase(s, tc);
     return s;
 }

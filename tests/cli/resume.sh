@@ -50,13 +50,21 @@ if "$bp" train --resume "$t/b.ckpt" --epochs 3 2> "$t/err"; then
     fail "resuming below the checkpoint's epochs was accepted"
 fi
 grep -q "has already done 4 epochs" "$t/err" || fail "$(cat "$t/err")"
-# a CNN (im2col, pooling's argmax, batch norm over channels) resumes to
-# the same bits too, whatever the threads
+# a CNN (im2col, pooling's argmax, batch norm over channels) trained on
+# shifted and flipped images resumes to the same bits too, whatever the
+# threads: the draws depend on the seed, the epoch and the sample alone
 cnn="--net conv:4:3,bn,relu,maxpool:2,dense:16,relu --limit-train 256 --batch 32 --seed 2"
-"$bp" train $cnn --epochs 2 --save "$t/ca.ckpt" --threads 2 --quiet > /dev/null
-"$bp" train $cnn --epochs 1 --save "$t/cb.ckpt" --threads 1 --quiet > /dev/null
+"$bp" train $cnn --augment shift:2,flip --epochs 2 --save "$t/ca.ckpt" --threads 2 --quiet > /dev/null
+"$bp" train $cnn --augment shift:2,flip --epochs 1 --save "$t/cb.ckpt" --threads 1 --quiet > /dev/null
 "$bp" train --resume "$t/cb.ckpt" --epochs 2 --save "$t/cb.ckpt" --threads 2 --quiet > /dev/null
 cmp "$t/ca.ckpt" "$t/cb.ckpt" || fail "a resumed CNN checkpoint differs from the uninterrupted one"
+# ... and the augmentation did something
+"$bp" train $cnn --epochs 2 --save "$t/cc.ckpt" --quiet > /dev/null
+if cmp -s "$t/ca.ckpt" "$t/cc.ckpt"; then fail "--augment shift:2,flip trained the same weights as none"; fi
+if "$bp" train --resume "$t/cb.ckpt" --augment flip --epochs 3 2> "$t/err" > /dev/null; then
+    fail "resuming with another --augment was accepted"
+fi
+grep -q "augment" "$t/err" || fail "$(cat "$t/err")"
 head -c 1000 "$t/a.ckpt" > "$t/cut.ckpt"
 if "$bp" eval --model "$t/cut.ckpt" 2> "$t/err"; then fail "a truncated model was accepted"; fi
 grep -q "checksum mismatch" "$t/err" || fail "$(cat "$t/err")"
