@@ -349,6 +349,22 @@ static void run_BP_SIG_POOL_BWD(bp_pool_bwd_fn *f, bench_io *io)
     f(&pool1_geom, io->y, io->w, io->z);
 }
 
+/* Average pooling at the same shape as max pooling (x the image, y the
+ * output; backward: y the output gradient, z the image gradient). */
+static const sig_bench sig_BP_SIG_AVGPOOL_FWD = {SHAPE_ROWS, 128 * 28 * 28,
+                                                 32, 1, 0, NULL};
+static void run_BP_SIG_AVGPOOL_FWD(bp_avgpool_fwd_fn *f, bench_io *io)
+{
+    f(&pool1_geom, io->x, io->y);
+}
+
+static const sig_bench sig_BP_SIG_AVGPOOL_BWD = {SHAPE_ROWS, 128 * 28 * 28,
+                                                 32, 1, 0, NULL};
+static void run_BP_SIG_AVGPOOL_BWD(bp_avgpool_bwd_fn *f, bench_io *io)
+{
+    f(&pool1_geom, io->y, io->z);
+}
+
 /* GEMM: the family sgemm, beside the BLAS peers (register_gemms). */
 static const sig_bench sig_BP_SIG_GEMM = {.shape = SHAPE_GEMM};
 static void run_BP_SIG_GEMM(bp_gemm_fn *f, bench_io *io)

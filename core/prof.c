@@ -509,6 +509,46 @@ static void call_end(call *c, int k, const shape *s)
             4 * (GEOM_IMAGE(g) + 2 * GEOM_ROWS(g) * D(g->c)));               \
     }
 
+/* Average pooling: one addition per in-image window pixel of each output
+ * and one multiplication per output, forward and backward (kernels.h
+ * bp_avgpool_fwd_fn); the forward pass reads the image and writes y, the
+ * backward pass reads dy and writes dx. window_pixels: the window pixels
+ * inside the image along one axis (n pixels, window k), summed over its o
+ * output positions (the 2-D count is the product of the two axes'). */
+static double window_pixels(const bp_conv_geom *g, size_t o, size_t k,
+                            size_t n)
+{
+    double sum = 0;
+    for (size_t i = 0; i < o; i++) {
+        size_t p = i * g->stride; /* the window's start, padded */
+        size_t lo = p < g->pad ? g->pad : p;
+        size_t hi = p + k < g->pad + n ? p + k : g->pad + n;
+        sum += hi > lo ? D(hi - lo) : 0;
+    }
+    return sum;
+}
+#define AVGPOOL_FLOPS(g)                                                     \
+    (D((g)->n) * D((g)->c) *                                                 \
+     (window_pixels(g, (g)->oh, (g)->kh, (g)->h) *                           \
+          window_pixels(g, (g)->ow, (g)->kw, (g)->w) +                       \
+      D((g)->oh) * D((g)->ow)))
+#define WRAP_bp_avgpool_fwd_fn(name)                                        \
+    static void pw_##name(const bp_conv_geom *g, const float *x, float *y)   \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(g, x, y);                                             \
+        END(name, {(size_t)GEOM_ROWS(g), g->c}, 2, 0, AVGPOOL_FLOPS(g),      \
+            4 * (GEOM_IMAGE(g) + GEOM_ROWS(g) * D(g->c)));                   \
+    }
+#define WRAP_bp_avgpool_bwd_fn(name)                                        \
+    static void pw_##name(const bp_conv_geom *g, const float *dy, float *dx) \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(g, dy, dx);                                           \
+        END(name, {(size_t)GEOM_ROWS(g), g->c}, 2, 0, AVGPOOL_FLOPS(g),      \
+            4 * (GEOM_IMAGE(g) + GEOM_ROWS(g) * D(g->c)));                   \
+    }
+
 #define X(name, type, sig, tol, fac) WRAP_##type(name)
 BP_KERNELS(X)
 #undef X

@@ -1625,7 +1625,7 @@ static bool run_lstm(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
 }
 
 /* ---------------------------------------------------------------------- */
-/* Window kernels: im2col, col2im, max pooling                             */
+/* Window kernels: im2col, col2im, max and average pooling                 */
 
 /* Image sizes, channel counts (every tail of an AVX-512 register and a
  * few full ones) and windows (size x size or rectangular, stride, padding:
@@ -1698,6 +1698,29 @@ static bool run_conv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
         bfree(&bs);
         return true;
     }
+    if (k == BP_K_avgpool_fwd || k == BP_K_avgpool_bwd) {
+        bool fwd = k == BP_K_avgpool_fwd;
+        size_t nin = fwd ? img : out, nout = fwd ? out : img;
+        float *in = balloc(&bs, nin, c->mode);
+        float *outr = balloc(&bs, nout, c->mode ^ 1);
+        float *outt = balloc(&bs, nout, c->mode);
+        if (!bs.ok)
+            return bfree(&bs), false;
+        fill(in, nin, g, c->dist);
+        if (fwd) {
+            ref->avgpool_fwd(ge, in, outr);
+            test->avgpool_fwd(ge, in, outt);
+            cmp_mat(cx, "y", outr, outt, rows, ge->c, ge->c, NULL, 1);
+            untouched(cx, "y", &bs, outt, rows, ge->c, ge->c);
+        } else {
+            ref->avgpool_bwd(ge, in, outr);
+            test->avgpool_bwd(ge, in, outt);
+            cmp_mat(cx, "dx", outr, outt, 1, img, img, NULL, 1);
+            untouched(cx, "dx", &bs, outt, 1, img, img);
+        }
+        bfree(&bs);
+        return true;
+    }
     float *x = balloc(&bs, img, c->mode);
     float *yr = balloc(&bs, out, c->mode), *ar = balloc(&bs, out, c->mode);
     if (!bs.ok)
@@ -1763,6 +1786,8 @@ static const harness harnesses[] = {
     [BP_SIG_COL2IM] = {cases_conv, run_conv, describe_conv},
     [BP_SIG_POOL_FWD] = {cases_conv, run_conv, describe_conv},
     [BP_SIG_POOL_BWD] = {cases_conv, run_conv, describe_conv},
+    [BP_SIG_AVGPOOL_FWD] = {cases_conv, run_conv, describe_conv},
+    [BP_SIG_AVGPOOL_BWD] = {cases_conv, run_conv, describe_conv},
 };
 
 static const harness *harness_of(bp_kernel_id k)

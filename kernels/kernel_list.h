@@ -57,7 +57,9 @@
     X(im2col,          bp_im2col_fn,      BP_SIG_IM2COL,    BP_TOL_EXACT,  0) \
     X(col2im,          bp_col2im_fn,      BP_SIG_COL2IM,    BP_TOL_EXACT,  0) \
     X(maxpool_fwd,     bp_pool_fwd_fn,    BP_SIG_POOL_FWD,  BP_TOL_EXACT,  0) \
-    X(maxpool_bwd,     bp_pool_bwd_fn,    BP_SIG_POOL_BWD,  BP_TOL_EXACT,  0)
+    X(maxpool_bwd,     bp_pool_bwd_fn,    BP_SIG_POOL_BWD,  BP_TOL_EXACT,  0) \
+    X(avgpool_fwd,     bp_avgpool_fwd_fn, BP_SIG_AVGPOOL_FWD, BP_TOL_EXACT, 0) \
+    X(avgpool_bwd,     bp_avgpool_bwd_fn, BP_SIG_AVGPOOL_BWD, BP_TOL_EXACT, 0)
 
 /* X(name, ENUM, base, lacks): every instruction set bplab knows, ordered
  * from least to most capable within each architecture (the best usable one

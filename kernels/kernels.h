@@ -398,6 +398,23 @@ typedef void bp_pool_fwd_fn(const bp_conv_geom *g, const float *x, float *y,
 typedef void bp_pool_bwd_fn(const bp_conv_geom *g, const float *dy,
                             const float *arg, float *dx);
 
+/* Average pooling forward: y (n x oh x ow x c) is the mean of each window
+ * of each channel over the window's pixels inside the image, padding
+ * excluded (TensorFlow's, PyTorch's count_include_pad=False; pad < the
+ * window, so count >= 1): the sum in (ky, kx) order, then multiplied by
+ * (1.0f / (float)count). A global average pool is the window of the whole
+ * image (kh = h, kw = w, stride 1, pad 0). */
+typedef void bp_avgpool_fwd_fn(const bp_conv_geom *g, const float *x,
+                               float *y);
+
+/* Average pooling backward: dx (n x h x w x c) is overwritten by zeros,
+ * then for each output in output order (image, oy, ox, channel) and each
+ * of its window's pixels inside the image in (ky, kx) order,
+ * dx[pixel] += dy[output] * (1.0f / (float)count), the product computed
+ * once per output (count as in the forward pass). */
+typedef void bp_avgpool_bwd_fn(const bp_conv_geom *g, const float *dy,
+                               float *dx);
+
 /* ---------------------------------------------------------------------- */
 /* Dropout's counter-based bits: shared by every ISA so masks agree.       */
 
@@ -478,7 +495,9 @@ typedef enum bp_sig {
     BP_SIG_IM2COL,
     BP_SIG_COL2IM,
     BP_SIG_POOL_FWD,
-    BP_SIG_POOL_BWD
+    BP_SIG_POOL_BWD,
+    BP_SIG_AVGPOOL_FWD,
+    BP_SIG_AVGPOOL_BWD
 } bp_sig;
 
 typedef enum bp_tol_class {

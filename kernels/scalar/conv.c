@@ -1,12 +1,13 @@
 /* kernels/scalar/conv.c - reference window kernels over channels-last
  * images (kernels.h bp_conv_geom): im2col and its adjoint col2im, which
- * turn a convolution into GEMMs, and max pooling forward and backward.
+ * turn a convolution into GEMMs, and max and average pooling forward and
+ * backward.
  *
  * Each is the definition written as its nested loops, one element at a
  * time; the SIMD versions (kernels/simd/conv.inc) must give the same bits,
  * which they can, since nothing here rounds except the sums of col2im and
- * the pooling backward, whose order per element is the order of these
- * loops.
+ * of the poolings (and average pooling's one product per output), whose
+ * order per element is the order of these loops.
  */
 #include <math.h>
 
@@ -107,5 +108,58 @@ void bp_maxpool_bwd__scalar(const bp_conv_geom *g, const float *dy,
                 size_t e = (i * g->oh * g->ow + o) * g->c + ch;
                 size_t p = (size_t)arg[e];
                 dx[(i * hw + p) * g->c + ch] += dy[e];
+            }
+}
+
+/* The number of window pixels of output (oy, ox) inside the image (>= 1,
+ * since pad < the window). */
+static size_t in_count(const bp_conv_geom *g, size_t oy, size_t ox)
+{
+    size_t ny = 0, nx = 0, at;
+    for (size_t ky = 0; ky < g->kh; ky++)
+        ny += in_image(oy, ky, g, g->h, &at);
+    for (size_t kx = 0; kx < g->kw; kx++)
+        nx += in_image(ox, kx, g, g->w, &at);
+    return ny * nx;
+}
+
+void bp_avgpool_fwd__scalar(const bp_conv_geom *g, const float *x, float *y)
+{
+    for (size_t i = 0; i < g->n; i++)
+        for (size_t oy = 0; oy < g->oh; oy++)
+            for (size_t ox = 0; ox < g->ow; ox++) {
+                float inv = 1.0f / (float)in_count(g, oy, ox);
+                for (size_t ch = 0; ch < g->c; ch++) {
+                    float sum = 0.0f;
+                    for (size_t ky = 0; ky < g->kh; ky++)
+                        for (size_t kx = 0; kx < g->kw; kx++) {
+                            size_t iy, ix;
+                            if (in_image(oy, ky, g, g->h, &iy) &&
+                                in_image(ox, kx, g, g->w, &ix))
+                                sum += x[((i * g->h + iy) * g->w + ix) * g->c + ch];
+                        }
+                    y[((i * g->oh + oy) * g->ow + ox) * g->c + ch] = sum * inv;
+                }
+            }
+}
+
+void bp_avgpool_bwd__scalar(const bp_conv_geom *g, const float *dy, float *dx)
+{
+    for (size_t j = 0; j < g->n * g->h * g->w * g->c; j++)
+        dx[j] = 0.0f;
+    for (size_t i = 0; i < g->n; i++)
+        for (size_t oy = 0; oy < g->oh; oy++)
+            for (size_t ox = 0; ox < g->ow; ox++) {
+                float inv = 1.0f / (float)in_count(g, oy, ox);
+                for (size_t ch = 0; ch < g->c; ch++) {
+                    float d = dy[((i * g->oh + oy) * g->ow + ox) * g->c + ch] * inv;
+                    for (size_t ky = 0; ky < g->kh; ky++)
+                        for (size_t kx = 0; kx < g->kw; kx++) {
+                            size_t iy, ix;
+                            if (in_image(oy, ky, g, g->h, &iy) &&
+                                in_image(ox, kx, g, g->w, &ix))
+                                dx[((i * g->h + iy) * g->w + ix) * g->c + ch] += d;
+                        }
+                }
             }
 }

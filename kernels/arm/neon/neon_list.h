@@ -40,7 +40,9 @@
     X(im2col, isa) \
     X(col2im, isa) \
     X(maxpool_fwd, isa) \
-    X(maxpool_bwd, isa)
+    X(maxpool_bwd, isa) \
+    X(avgpool_fwd, isa) \
+    X(avgpool_bwd, isa)
 
 #define X(name, isa) bp_ktype_##name bp_##name##__##isa;
 BP_NEON_KERNELS(X, neon)
