@@ -213,6 +213,37 @@ static void ref_maxpool(const dnet *d, const bp_layer *l, const double *in,
                 }
 }
 
+/* Average pooling from its definition: the mean over the window's pixels
+ * inside the image (padding not counted); gap's window is the image. */
+static void ref_avgpool(const dnet *d, const bp_layer *l, const double *in,
+                        double *out)
+{
+    (void)d;
+    bool gap = l->ops == &bp_layer_gap;
+    size_t H = l->in.h, W = l->in.w, C = l->in.c;
+    size_t KH = gap ? H : l->spec.kernel, KW = gap ? W : l->spec.kernel;
+    size_t OH = l->out.h, OW = l->out.w;
+    long S = gap ? 1 : (long)l->spec.stride, P = gap ? 0 : (long)l->spec.pad;
+    for (size_t r = 0; r < B; r++)
+        for (size_t oy = 0; oy < OH; oy++)
+            for (size_t ox = 0; ox < OW; ox++)
+                for (size_t c = 0; c < C; c++) {
+                    double s = 0;
+                    size_t n = 0;
+                    for (size_t ky = 0; ky < KH; ky++)
+                        for (size_t kx = 0; kx < KW; kx++) {
+                            long iy = (long)oy * S - P + (long)ky;
+                            long ix = (long)ox * S - P + (long)kx;
+                            if (iy >= 0 && ix >= 0 && iy < (long)H &&
+                                ix < (long)W) {
+                                s += in[((r * H + (size_t)iy) * W + (size_t)ix) * C + c];
+                                n++;
+                            }
+                        }
+                    out[((r * OH + oy) * OW + ox) * C + c] = s / (double)n;
+                }
+}
+
 /* A kind defined here, outside core/, to show that one needs nothing but
  * its ops: y = 2 x through a work tensor (the shared scratch block). */
 static bp_status twice_plan(const bp_layer_spec *s, bp_shape in,
@@ -268,6 +299,7 @@ static const struct {
 } refs[] = {
     {&bp_layer_dense, ref_dense},     {&bp_layer_bn, ref_bn},
     {&bp_layer_conv, ref_conv},       {&bp_layer_maxpool, ref_maxpool},
+    {&bp_layer_avgpool, ref_avgpool}, {&bp_layer_gap, ref_avgpool},
     {&bp_layer_relu, ref_act},        {&bp_layer_sigmoid, ref_act},
     {&bp_layer_tanh, ref_act},        {&bp_layer_dropout, ref_dropout},
     {&bp_layer_rnn, ref_rec},         {&bp_layer_lstm, ref_rec},
@@ -486,6 +518,12 @@ static const struct {
     {"bn,maxpool:2:s1,conv:2:2:p1,bn,relu", 2},
     {"conv:2:3,tanh,conv:3:3:s2,relu", 2},
     {"conv:4:3:s2,relu,dropout:0.2,maxpool:3:s2:p1,dense:3", 2},
+    /* average pooling: tiling windows, overlapping ones whose padding is
+     * not counted (corners average 4 pixels, edges 6, the middle 9), the
+     * global one after a convolution and as the last layer */
+    {"conv:3:3,relu,avgpool:2,dense:4", 2},
+    {"bn,avgpool:3:s2:p1,conv:2:2,gap", 2},
+    {"conv:4:3,tanh,gap,dense:3", 2},
 };
 #define NMIXED (sizeof mixed / sizeof *mixed)
 

@@ -184,8 +184,9 @@ static void usage(const bp_opt *t, size_t n, size_t ns)
            "conv:64:3,relu,maxpool:2 (--layers then defaults\nto 128). "
            "Sequence layers (rnn, lstm) need sequence data (fashion-mnist-rows,"
            "\nadding:T) with only bn, activations and dropout before them. "
-           "Image layers\n(conv, maxpool) need images (fashion-mnist, an "
-           "MNIST folder); a dense layer\nflattens what it is given.\n");
+           "Image layers\n(conv, maxpool, avgpool) need images "
+           "(fashion-mnist, an MNIST folder); a\ndense layer flattens what "
+           "it is given.\n");
     printf("\n--metrics columns, one row per epoch (empty: not measured):\n"
            "  epoch, lr              the epoch (from 1); the rate at its last "
            "step\n"

@@ -6,6 +6,8 @@
     X(dense)   /* dense.c */                                                  \
     X(conv)    /* conv.c */                                                   \
     X(maxpool) /* maxpool.c */                                                \
+    X(avgpool) /* avgpool.c */                                                \
+    X(gap)     /* gap.c */                                                    \
     X(bn)      /* batchnorm.c */                                              \
     X(relu)    /* activation.c */                                             \
     X(sigmoid) /* activation.c */                                             \

@@ -1,0 +1,108 @@
+/* core/layers/avgpool.c - average pooling over channels-last images.
+ *
+ *   forward   y = the mean of each K x K window, per channel  avgpool_fwd
+ *   backward  dx = each d shared equally by its window        avgpool_bwd
+ * x is batch x H x W x C, y is batch x OH x OW x C with OH = (H + 2P - K)
+ * / S + 1 (and OW alike); the mean is over the window's pixels inside the
+ * image, padding excluded (TensorFlow's, PyTorch's count_include_pad=False;
+ * kernels.h bp_avgpool_fwd_fn). Spec: avgpool:K[:sS][:pP], stride K and no
+ * padding by default (the windows tile the image). A large batch is shared
+ * among the context's threads image by image.
+ */
+#include <stdio.h>
+
+#include <omp.h>
+
+#include "core/layer.h"
+
+_Static_assert(BP_MAX_KERNEL == 64, "the parse message says 64");
+
+static bp_status parse(const char *args, bp_layer_spec *s, bp_err *err)
+{
+    return bp_layer_parse_window(args, s, 0, 0,
+                                 "a window K from 1 to 64, then optionally "
+                                 "a stride and a padding below K "
+                                 "(avgpool:K[:sS][:pP], e.g. avgpool:2 or "
+                                 "avgpool:3:s2:p1)",
+                                 err);
+}
+
+static int format(const bp_layer_spec *s, char *buf, size_t size)
+{
+    char st[24] = "", pd[24] = "";
+    if (s->stride != s->kernel)
+        snprintf(st, sizeof st, ":s%zu", s->stride);
+    if (s->pad)
+        snprintf(pd, sizeof pd, ":p%zu", s->pad);
+    return snprintf(buf, size, "avgpool:%zu%s%s", s->kernel, st, pd);
+}
+
+static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
+                      bp_layer_plan *p, bp_err *err)
+{
+    char shape[64], tok[64];
+    bp_shape_text(in, shape, sizeof shape);
+    format(s, tok, sizeof tok);
+    bp_conv_geom g = bp_layer_window(s, in, 1);
+    if (!g.oh)
+        return bp_fail(err, BP_ERR_INVALID_ARG,
+                       "%s: a %zux%zu window with padding %zu does not fit "
+                       "the %s input",
+                       tok, s->kernel, s->kernel, s->pad, shape);
+    p->out = (bp_shape){g.oh, g.ow, in.c};
+    bp_plan_add(p, BP_T_ACT, bp_satmul(max_batch, bp_shape_size(p->out)));
+    return BP_OK;
+}
+
+static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
+                    bool train, uint64_t key)
+{
+    (void)train, (void)key;
+    size_t in = bp_shape_size(l->in), out = bp_shape_size(l->out);
+    int T = bp_layer_image_threads(c, b, b * in);
+#pragma omp parallel num_threads(T) if (T > 1)
+    {
+        size_t t = (size_t)omp_get_thread_num();
+        size_t i0 = b * t / (size_t)T, i1 = b * (t + 1) / (size_t)T;
+        bp_conv_geom g = bp_layer_window(&l->spec, l->in, i1 - i0);
+        if (g.n)
+            c->k->avgpool_fwd(&g, x + i0 * in, l->y + i0 * out);
+    }
+}
+
+static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
+                       size_t b, float *d, float *dx, bool need_dx)
+{
+    (void)x;
+    if (!need_dx)
+        return d;
+    size_t in = bp_shape_size(l->in), out = bp_shape_size(l->out);
+    int T = bp_layer_image_threads(c, b, b * in);
+#pragma omp parallel num_threads(T) if (T > 1)
+    {
+        size_t t = (size_t)omp_get_thread_num();
+        size_t i0 = b * t / (size_t)T, i1 = b * (t + 1) / (size_t)T;
+        bp_conv_geom g = bp_layer_window(&l->spec, l->in, i1 - i0);
+        if (g.n)
+            c->k->avgpool_bwd(&g, d + i0 * out, dx + i0 * in);
+    }
+    return dx;
+}
+
+static int chain(const bp_layer_spec *s, char *buf, size_t size)
+{
+    return snprintf(buf, size, "-avgpool%zu", s->kernel);
+}
+
+const bp_layer_ops bp_layer_avgpool = {
+    .name = "avgpool",
+    .title = "average pooling",
+    .syntax = "avgpool:K[:sS][:pP]",
+    .help = "the mean of K x K windows, stride S (K), padding P (0, excluded)",
+    .parse = parse,
+    .format = format,
+    .plan = plan,
+    .forward = forward,
+    .backward = backward,
+    .chain = chain,
+};
