@@ -246,40 +246,25 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
     bool fused = !c->unfused && bl.nb == 1;
     if (!fused)
         bp_par_bias_grad(c, b * bl.pix, bl.u, d, bl.u, l->g[B]);
-    /* Rounds of `threads` blocks: block 0's weight gradient goes straight
-     * to g[W], every later one to its thread's partial (after the
-     * patches), and after each round the round's partials are added to
-     * g[W] in block order, each thread adding its share of the elements:
-     * g = ((p0 + p1) + p2) + ..., whatever the thread count. */
+    /* Block 0's weight gradient goes straight to g[W]; every later one to
+     * its thread's partial (after the patches), added to g[W] in block
+     * order (an ordered section: the thread of block j waits for block j
+     * - 1's addition, after its own GEMMs): g = ((p0 + p1) + p2) + ...,
+     * whatever the thread count. */
 #pragma omp parallel num_threads(bl.threads) if (bl.threads > 1)
     {
-        int t = omp_get_thread_num(), T = bl.threads;
+        int t = omp_get_thread_num();
         bp_gemm_ctx gc = block_gemm(c, &bl, t);
         float *work = bp_layer_work(l, WORK, t);
         float *part = bl.dir ? NULL : work + bl.blk * bl.pix * bl.patch;
-        size_t per = ((nw + (size_t)T - 1) / (size_t)T + 15) & ~(size_t)15;
-        size_t lo = (size_t)t * per < nw ? (size_t)t * per : nw;
-        size_t hi = lo + per < nw ? lo + per : nw;
-        for (size_t r = 0; r < bl.nb; r += (size_t)T) {
-            size_t j = r + (size_t)t;
-            if (j < bl.nb)
-                backward_block(l, c, &gc, &bl, j, x, d, need_dx ? dx : NULL,
-                               work, j ? part : l->g[W],
-                               fused ? l->g[B] : NULL);
-            if (T > 1) {
-#pragma omp barrier
-            }
-            for (int q = 0; q < T && r + (size_t)q < bl.nb; q++) {
-                if (r + (size_t)q == 0)
-                    continue;
-                const float *pq =
-                    bp_layer_work(l, WORK, q) + bl.blk * bl.pix * bl.patch;
-                for (size_t i = lo; i < hi; i++)
-                    l->g[W][i] += pq[i];
-            }
-            if (T > 1) {
-#pragma omp barrier
-            }
+#pragma omp for ordered schedule(static, 1)
+        for (size_t j = 0; j < bl.nb; j++) {
+            backward_block(l, c, &gc, &bl, j, x, d, need_dx ? dx : NULL,
+                           work, j ? part : l->g[W], fused ? l->g[B] : NULL);
+#pragma omp ordered
+            if (j)
+                for (size_t i = 0; i < nw; i++)
+                    l->g[W][i] += part[i];
         }
     }
     return need_dx ? dx : d;
