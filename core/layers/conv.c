@@ -11,16 +11,19 @@
  * bp_conv_geom). A 1 x 1 convolution of stride 1 without padding reads x
  * as its patches: no im2col.
  * The patches (K*K times the input) are made a block of images at a time
- * in the network's shared work block, and made again in the backward
- * pass: written and read while in cache, instead of a batch's worth
- * through memory. A block is as many images as BLOCK_BYTES of patches
- * (at least one): a constant, not the cache of the machine at hand,
- * because the weight gradient is summed block by block (each block's
- * product, then added in block order), so the block is part of what the
- * bits are. The forward and input-gradient GEMMs give the same bits
- * whatever the block (each output is one row's chain over the patch); the
- * bias gradient is bias_grad's over the whole batch, the bits of the
- * fused column sums when there is one block.
+ * in the layer's work tensor, and made again in the backward pass:
+ * written and read while in cache, instead of a batch's worth through
+ * memory. The context's threads take the blocks in turn, each with its
+ * own copy of the work tensor and a one-thread GEMM (a batch of one
+ * block: its GEMMs fork instead). A block is as many images as
+ * BLOCK_BYTES of patches (at least one): a constant, not the cache of
+ * the machine at hand, because the weight gradient is summed block by
+ * block (each block's product, then added in block order, whichever
+ * thread made it), so the block is part of what the bits are and the
+ * thread count is not. The forward and input-gradient GEMMs give the
+ * same bits whatever the block (each output is one row's chain over the
+ * patch); the bias gradient is bias_grad's over the whole batch, the
+ * bits of the fused column sums when there is one block.
  * Spec: conv:C:K[:sS][:pP], stride 1 and padding K/2 by default (the
  * output keeps the input's size for odd K).
  * Init: He, N(0, 2/(K*K*Cin)), or Xavier, U(-a, a) with
