@@ -122,7 +122,8 @@ typedef struct bp_layer {
      * act_after, the activation layer right after a layer whose ops
      * absorb one (ops->absorbs_act), applied by this layer's forward
      * GEMM as its epilogue; absorbed, set on that activation layer,
-     * whose own forward is then skipped. Same bits either way. */
+     * whose own forward is then skipped (and its backward, when the
+     * layer's ops->absorbs_act_grad). Same bits either way. */
     const struct bp_layer *act_after;
     bool absorbed;
     /* BP_T_WORK: `work_copies` copies (the threads of the network's
@@ -146,6 +147,15 @@ static inline bp_kact bp_kact_of(bp_act a)
     case BP_ACT_TANH: return BP_KACT_TANH;
     }
     return BP_KACT_NONE;
+}
+
+/* The table's derivative kernel of activation a (kernels.h
+ * bp_unary_bwd_fn: dx = dy * f'(y), from the output y). */
+static inline bp_unary_bwd_fn *bp_act_bwd_of(const bp_kernels *k, bp_act a)
+{
+    return a == BP_ACT_RELU      ? k->relu_bwd
+           : a == BP_ACT_SIGMOID ? k->sigmoid_bwd
+                                 : k->tanh_bwd;
 }
 
 /* Does the layer's forward apply the activation after it (act_after)? */
@@ -202,6 +212,9 @@ struct bp_layer_ops {
                            and for initialisation's auto rule) */
     bool absorbs_act;   /* its forward can apply the activation layer
                            that follows it (bp_layer act_after) */
+    bool absorbs_act_grad; /* and its backward that activation's
+                              derivative, before its own (the activation
+                              layer's backward is then skipped) */
     bp_act act;         /* which, when is_activation */
     const void *impl;   /* constants of the kind's file (a recurrent cell) */
 };

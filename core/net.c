@@ -625,6 +625,10 @@ void bp_net_backward(bp_net *net, const float *x, size_t batch)
     for (size_t i = net->nlayers; i-- > 0;) {
         bp_layer *l = &net->layers[i];
         const float *in = i ? net->layers[i - 1].y : x;
+        /* an absorbed activation whose layer applies its derivative too */
+        if (l->absorbed && !net->ctx->unfused &&
+            net->layers[i - 1].ops->absorbs_act_grad)
+            continue;
         bp_prof_at(net->ctx, (long)i, BP_PASS_BACKWARD);
         float *r = l->ops->backward(l, net->ctx, in, batch, net->delta[cur],
                                     net->delta[!cur], i > 0);

@@ -36,10 +36,7 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
 {
     (void)x, (void)dx, (void)need_dx;
     size_t n = b * bp_shape_size(l->out);
-    bp_unary_bwd_fn *f = l->ops->act == BP_ACT_RELU      ? c->k->relu_bwd
-                         : l->ops->act == BP_ACT_SIGMOID ? c->k->sigmoid_bwd
-                                                         : c->k->tanh_bwd;
-    bp_par_map_bwd(c, f, n, l->y, d, d);
+    bp_par_map_bwd(c, bp_act_bwd_of(c->k, l->ops->act), n, l->y, d, d);
     return d;
 }
 

@@ -5,6 +5,8 @@
  *             epilogue applies it, as for dense)
  *   backward  dW = col^T d, db = colsum(d)              im2col, gemm TN
  *             dx = col2im(d W^T) (not for the first)   gemm NT, col2im
+ *             (d = d f'(y) first, block by block, when the layer applies
+ *             f: the activation layer's backward is skipped)
  * x is batch x H x W x Cin, W is (K*K*Cin) x Cout with rows in (ky, kx, ci)
  * order, y is batch x OH x OW x Cout, where OH = (H + 2P - K)/S + 1 (and
  * OW alike) for kernel K, stride S and zero padding P (kernels.h
@@ -245,10 +247,14 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
     blocks bl = blocks_of(l, c, b);
     size_t nw = bl.patch * bl.u;
     /* one block: the bias gradient in the GEMM's epilogue; several: by
-     * bias_grad over the batch (the same bits) */
+     * bias_grad over the batch once the blocks are done (the same bits) */
     bool fused = !c->unfused && bl.nb == 1;
-    if (!fused)
-        bp_par_bias_grad(c, b * bl.pix, bl.u, d, bl.u, l->g[B]);
+    /* the activation after the layer (act_after): its derivative applied
+     * to each block's rows of d before the block's GEMMs read them, in
+     * cache, instead of the activation layer's pass over the batch */
+    bp_unary_bwd_fn *act_bwd =
+        bp_layer_fuses_act(l, c) ? bp_act_bwd_of(c->k, l->act_after->ops->act)
+                                 : NULL;
     /* Block 0's weight gradient goes straight to g[W]; every later one to
      * its thread's partial (after the patches), added to g[W] in block
      * order (an ordered section: the thread of block j waits for block j
@@ -262,6 +268,12 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
         float *part = bl.dir ? NULL : work + bl.blk * bl.pix * bl.patch;
 #pragma omp for ordered schedule(static, 1)
         for (size_t j = 0; j < bl.nb; j++) {
+            if (act_bwd) {
+                size_t r0 = j * bl.blk * bl.pix, r1 = (j + 1) * bl.blk * bl.pix;
+                r1 = r1 < b * bl.pix ? r1 : b * bl.pix;
+                act_bwd((r1 - r0) * bl.u, l->y + r0 * bl.u, d + r0 * bl.u,
+                        d + r0 * bl.u);
+            }
             backward_block(l, c, &gc, &bl, j, x, d, need_dx ? dx : NULL,
                            work, j ? part : l->g[W], fused ? l->g[B] : NULL);
 #pragma omp ordered
@@ -270,6 +282,8 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
                     l->g[W][i] += part[i];
         }
     }
+    if (!fused)
+        bp_par_bias_grad(c, b * bl.pix, bl.u, d, bl.u, l->g[B]);
     return need_dx ? dx : d;
 }
 
@@ -304,4 +318,5 @@ const bp_layer_ops bp_layer_conv = {
     .views = views,
     .chain = chain,
     .absorbs_act = true,
+    .absorbs_act_grad = true,
 };

@@ -85,6 +85,11 @@ grep -q "^network  784-conv32-maxpool2-conv64-maxpool2-128-10 relu ce, 421642 pa
 "$bp" train "${mini[@]}" --model cnn --threads 1 --save "$t/c1t.ckpt" > /dev/null ||
     fail "--model cnn at 1 thread"
 cmp -s "$t/c1t.ckpt" "$t/c2t.ckpt" || fail "--model cnn: 1 and 2 threads train different weights"
+# ... and the same as every kernel on its own (--no-fuse: the activation's
+# forward and backward as a layer of their own, not in the convolution's)
+"$bp" train "${mini[@]}" --model cnn --threads 2 --no-fuse --save "$t/cnf.ckpt" > /dev/null ||
+    fail "--model cnn --no-fuse"
+cmp -s "$t/c1t.ckpt" "$t/cnf.ckpt" || fail "--model cnn: --no-fuse trains different weights"
 
 # --max-norm: recorded; a resumed run continues bit-identical
 "$bp" train "${base[@]}" --max-norm 0.5 --epochs 2 --save "$t/m2.ckpt" > /dev/null || fail "--max-norm"
