@@ -15,16 +15,25 @@
  *   <kernel>/<isa>/<rows>x<cols>         row-wise kernels at the reference
  *                                        batch (softmax, batch norm, LSTM)
  *   train_step[_gemms]/<isa>/batch128/threads:<t>   a whole training step
+ *   conv_<pass>/<isa|onednn>/<conv1|conv2>/threads:<t>
+ *                                        the reference CNN's convolutions,
+ *                                        one pass of the layer (forward,
+ *                                        bwd_weights, bwd_data, bwd: both
+ *                                        gradients), beside oneDNN's
+ *                                        convolution primitives
  *   fma_peak/<isa>                       the FMA throughput ceiling
  *   copy/<n>, stream2/<n>                the plain-copy baselines
  *   sigmoid_libmvec/<isa>/<n>            glibc's vectorised expf sigmoid
  *                                        (the ISAs of bench/peak.h)
  * Every bplab kernel is checked once against the scalar reference before
- * it is timed (llm.c's dev/cpu habit); a mismatch fails the benchmark.
- * Counters: GFLOP/s for GEMM (2mnk per call), Gelem/s and GB/s (bytes read
- * plus written) for the others. Operands are allocated and filled before
- * the timing loop, which measures warm caches for the cache-resident sizes
- * and memory bandwidth for the DRAM ones.
+ * it is timed (llm.c's dev/cpu habit); a mismatch fails the benchmark. So
+ * are the convolutions, bplab's and oneDNN's, against the scalar table's
+ * conv layer.
+ * Counters: GFLOP/s for GEMM (2mnk per call) and convolutions (2 per
+ * multiply-add), Gelem/s and GB/s (bytes read plus written) for the
+ * others. Operands are allocated and filled before the timing loop, which
+ * measures warm caches for the cache-resident sizes and memory bandwidth
+ * for the DRAM ones.
  */
 #include <math.h>
 #include <omp.h>
@@ -423,6 +432,7 @@ static void run_gemm(const gemm_ctx *g, const bp_gemm_ctx *gc, const float *A,
                      const float *B, float *C)
 {
     size_t lda = g->ta ? g->m : g->k, ldb = g->tb ? g->k : g->n;
+    (void)lda, (void)ldb; /* the peers' alone: unused without them */
     switch (g->impl) {
     case IMPL_BPLAB: {
         bench_io io = {.m = g->m, .n = g->n, .k = g->k, .ta = g->ta,
@@ -913,10 +923,544 @@ static void register_steps(void)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* The reference CNN's convolutions, one layer's passes, beside oneDNN's    */
+/* convolution primitives                                                   */
+
+/* Both 3x3, stride 1, padding 1, batch 128, channels-last: conv1 takes
+ * 28x28x1 to 28x28x32, conv2 14x14x32 to 14x14x64 (after the first 2x2
+ * max pool). */
+typedef struct conv_shape {
+    const char *name;
+    size_t h, w, cin, cout;
+} conv_shape;
+
+static const conv_shape conv_shapes[] = {{"conv1", 28, 28, 1, 32},
+                                         {"conv2", 14, 14, 32, 64}};
+#define NCONV (sizeof conv_shapes / sizeof *conv_shapes)
+enum { CONV_B = 128, CONV_K = 3 };
+
+/* What a row times (bench/README.md):
+ *   CONV_FWD          the forward pass, bias included (bplab: im2col and
+ *                     the NN GEMM with the bias in its epilogue, block by
+ *                     block)
+ *   CONV_BWD_WEIGHTS  the weight and bias gradients (bplab: backward with
+ *                     need_dx false, as for a first layer: im2col again
+ *                     and the TN GEMM)
+ *   CONV_BWD_DATA     the input gradient (oneDNN only: bplab computes it
+ *                     inside its backward, the report takes it as
+ *                     conv_bwd - conv_bwd_weights)
+ *   CONV_BWD          all three gradients (bplab: backward with need_dx
+ *                     true, adding the NT GEMM and col2im; oneDNN: its
+ *                     backward-data then its backward-weights primitive) */
+typedef enum conv_pass {
+    CONV_FWD, CONV_BWD_WEIGHTS, CONV_BWD_DATA, CONV_BWD, CONV_NPASS
+} conv_pass;
+static const char *const conv_pass_names[CONV_NPASS] = {
+    "conv_fwd", "conv_bwd_weights", "conv_bwd_data", "conv_bwd"};
+
+static size_t conv_in(const conv_shape *s) { return s->h * s->w * s->cin; }
+static size_t conv_out(const conv_shape *s) { return s->h * s->w * s->cout; }
+static size_t conv_nw(const conv_shape *s)
+{
+    return (size_t)CONV_K * CONV_K * s->cin * s->cout;
+}
+
+/* One pass's multiply-adds, twice: B x pixels x Cout x K*K*Cin, the same
+ * for the forward pass, the weight gradient and the input gradient. */
+static double conv_flops(const conv_shape *s, conv_pass p)
+{
+    double f = 2.0 * CONV_B * (double)(s->h * s->w) * (double)conv_nw(s);
+    return p == CONV_BWD ? 2 * f : f;
+}
+
+/* A shape's operands and the scalar table's results on them, made once,
+ * by the first benchmark of the shape that runs: x the images, w the
+ * weights ((K*K*Cin) x Cout, rows (ky, kx, ci): oneDNN's hwio), b the
+ * bias, d the output gradient; y, dw, db, dx what the scalar table's
+ * conv layer computes from them at one thread. */
+typedef struct conv_ref {
+    bool tried, ok;
+    float *x, *w, *b, *d;
+    float *y, *dw, *db, *dx;
+} conv_ref;
+
+static conv_ref conv_refs[NCONV];
+
+/* A network of that convolution alone (and the dense output layer the
+ * network adds, which is never run) on context ctx, its weights and bias
+ * set to r's. */
+static bool conv_net(const conv_shape *s, const bp_ctx *ctx,
+                     const conv_ref *r, bp_net **out)
+{
+    bp_net_spec spec = {.input = {s->h, s->w, s->cin}, .classes = 10,
+                        .loss = BP_LOSS_CE, .init_gain = 1.0f};
+    char text[48];
+    snprintf(text, sizeof text, "conv:%zu:%d", s->cout, CONV_K);
+    *out = NULL;
+    if (bp_net_spec_parse(text, &spec, NULL) != BP_OK ||
+        bp_net_create(&spec, CONV_B, 0, ctx, out, NULL) != BP_OK)
+        return false;
+    bp_layer *l = &(*out)->layers[0];
+    int set = 0;
+    for (size_t i = 0; i < l->ntensors; i++) {
+        if (l->role[i] == BP_T_WEIGHT && l->n[i] == conv_nw(s)) {
+            memcpy(l->t[i], r->w, conv_nw(s) * sizeof *r->w);
+            set |= 1;
+        } else if (l->role[i] == BP_T_PARAM && l->n[i] == s->cout) {
+            memcpy(l->t[i], r->b, s->cout * sizeof *r->b);
+            set |= 2;
+        }
+    }
+    if (set != 3) {
+        bp_net_destroy(*out);
+        *out = NULL;
+    }
+    return set == 3;
+}
+
+/* The gradients of layer l's weights and bias (or NULL). */
+static void conv_grads(const bp_layer *l, float **gw, float **gb)
+{
+    *gw = *gb = NULL;
+    for (size_t i = 0; i < l->ntensors; i++) {
+        if (l->role[i] == BP_T_WEIGHT)
+            *gw = l->g[i];
+        else if (l->role[i] == BP_T_PARAM)
+            *gb = l->g[i];
+    }
+}
+
+static const conv_ref *conv_ref_get(size_t k)
+{
+    conv_ref *r = &conv_refs[k];
+    if (r->tried)
+        return r->ok ? r : NULL;
+    r->tried = true;
+    const conv_shape *s = &conv_shapes[k];
+    size_t nx = CONV_B * conv_in(s), ny = CONV_B * conv_out(s);
+    r->x = alloc_fill(nx, 51, -1, 1);
+    r->w = alloc_fill(conv_nw(s), 52, -0.5f, 0.5f);
+    r->b = alloc_fill(s->cout, 53, -0.5f, 0.5f);
+    r->d = alloc_fill(ny, 54, -1, 1);
+    r->y = alloc_fill(ny, 0, 0, 0);
+    r->dw = alloc_fill(conv_nw(s), 0, 0, 0);
+    r->db = alloc_fill(s->cout, 0, 0, 0);
+    r->dx = alloc_fill(nx, 0, 0, 0);
+    float *dy = alloc_fill(ny, 0, 0, 0); /* d, for the layer to overwrite */
+    bp_ctx *ctx = NULL;
+    bp_net *net = NULL;
+    if (r->x && r->w && r->b && r->d && r->y && r->dw && r->db && r->dx &&
+        dy &&
+        bp_ctx_create_for(bp_kernels_for(BP_ISA_SCALAR), 1, &ctx, NULL) ==
+            BP_OK &&
+        conv_net(s, ctx, r, &net)) {
+        bp_layer *l = &net->layers[0];
+        float *gw, *gb;
+        conv_grads(l, &gw, &gb);
+        l->ops->forward(l, ctx, r->x, CONV_B, true, 0);
+        memcpy(r->y, l->y, ny * sizeof *r->y);
+        memcpy(dy, r->d, ny * sizeof *dy);
+        const float *dx = l->ops->backward(l, ctx, r->x, CONV_B, dy, r->dx,
+                                           true);
+        r->ok = gw && gb && dx == r->dx;
+        if (r->ok) {
+            memcpy(r->dw, gw, conv_nw(s) * sizeof *gw);
+            memcpy(r->db, gb, s->cout * sizeof *gb);
+        }
+    }
+    bp_net_destroy(net);
+    bp_ctx_destroy(ctx);
+    free(dy);
+    return r->ok ? r : NULL;
+}
+
+/* got against the reference, normwise: max |got - ref| within 1e-4 of
+ * max |ref| (the sums run in other orders: blocks, oneDNN's tiles). */
+static bool conv_close(const float *got, const float *ref, size_t n)
+{
+    double err = 0, mag = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - ref[i]);
+        if (!(e <= err)) /* NaN too */
+            err = isnan(e) ? INFINITY : e;
+        if (fabs((double)ref[i]) > mag)
+            mag = fabs((double)ref[i]);
+    }
+    return err <= 1e-4 * mag;
+}
+
+typedef struct conv_ctx {
+    size_t shape;        /* index in conv_shapes */
+    conv_pass pass;
+    const bp_kernels *t; /* NULL: oneDNN */
+    int threads;
+    int checked;         /* 0: not yet; 1: agrees with the reference;
+                            -1: differs (checked once per process) */
+} conv_ctx;
+
+static void bm_conv_bplab(bp_bench_state *st, void *vctx)
+{
+    conv_ctx *c = vctx;
+    const conv_shape *s = &conv_shapes[c->shape];
+    const conv_ref *r = conv_ref_get(c->shape);
+    bp_ctx *ctx = NULL;
+    bp_net *net = NULL;
+    /* the output gradient is the layer's to overwrite (layer.h): a copy */
+    float *dx = alloc_fill(CONV_B * conv_in(s), 0, 0, 0);
+    float *dy = alloc_fill(CONV_B * conv_out(s), 0, 0, 0);
+    if (!r || !dx || !dy ||
+        bp_ctx_create_for(c->t, c->threads, &ctx, NULL) != BP_OK ||
+        !conv_net(s, ctx, r, &net)) {
+        bp_bench_skip(st, "cannot build the layer or its reference");
+        goto done;
+    }
+    memcpy(dy, r->d, CONV_B * conv_out(s) * sizeof *dy);
+    bp_layer *l = &net->layers[0];
+    bool need_dx = c->pass == CONV_BWD;
+    if (c->checked == 0) {
+        float *gw, *gb;
+        conv_grads(l, &gw, &gb);
+        bool ok;
+        if (c->pass == CONV_FWD) {
+            l->ops->forward(l, ctx, r->x, CONV_B, true, 0);
+            ok = conv_close(l->y, r->y, CONV_B * conv_out(s));
+        } else {
+            l->ops->backward(l, ctx, r->x, CONV_B, dy, dx, need_dx);
+            ok = conv_close(gw, r->dw, conv_nw(s)) &&
+                 conv_close(gb, r->db, s->cout) &&
+                 (!need_dx || conv_close(dx, r->dx, CONV_B * conv_in(s)));
+        }
+        c->checked = ok ? 1 : -1;
+    }
+    if (c->checked < 0) {
+        bp_bench_skip(st, "result differs from the scalar reference");
+        goto done;
+    }
+    while (bp_bench_keep_running(st)) {
+        if (c->pass == CONV_FWD)
+            l->ops->forward(l, ctx, r->x, CONV_B, true, 0);
+        else
+            l->ops->backward(l, ctx, r->x, CONV_B, dy, dx, need_dx);
+    }
+    bp_bench_counter(st, "GFLOP/s", 1e-9 * conv_flops(s, c->pass),
+                     BP_BENCH_RATE | BP_BENCH_PER_ITER);
+done:
+    bp_net_destroy(net);
+    bp_ctx_destroy(ctx);
+    free(dx), free(dy);
+}
+
+#ifdef BPLAB_HAVE_DNNL
+/* oneDNN's three convolution primitives on one shape, through its C API:
+ * activations in bplab's layout (nhwc), weights in the format each
+ * primitive picks (format_tag any; bplab's (K*K*Cin) x Cout is hwio,
+ * reordered before the timing), the direct or Winograd algorithm as
+ * oneDNN chooses (convolution_auto), scratchpads allocated once (user
+ * mode). The threads are OpenMP's, set before the primitives are made
+ * (set_threads), as for the GEMM peer. */
+typedef struct dn_conv {
+    dnnl_engine_t eng;
+    dnnl_stream_t str;
+    dnnl_primitive_desc_t pd[3]; /* forward, backward data, weights */
+    dnnl_primitive_t prim[3];
+    dnnl_memory_t scratch[3];
+    dnnl_memory_t src, wei_user, bias, dst, wei_fwd, wei_bwd, diff_dst,
+        diff_src, diff_wei, diff_bias;
+    dnnl_memory_t diff_wei_user; /* diff_wei reordered to hwio, in dw, */
+    float *dw;                   /* for the check */
+    dnnl_exec_arg_t args[3][5];
+    int nargs[3];
+    const char *failed; /* the first call that failed, or NULL */
+} dn_conv;
+
+#define DN(call)                                                        \
+    do {                                                                \
+        if (!d->failed && (call) != dnnl_success)                       \
+            d->failed = #call;                                          \
+    } while (0)
+
+/* a memory of p's descriptor `what` (index i), allocated by oneDNN */
+static dnnl_memory_t dn_mem(dn_conv *d, const_dnnl_primitive_desc_t p,
+                            dnnl_query_t what, int i)
+{
+    dnnl_memory_t m = NULL;
+    if (!d->failed)
+        DN(dnnl_memory_create(&m, dnnl_primitive_desc_query_md(p, what, i),
+                              d->eng, DNNL_MEMORY_ALLOCATE));
+    return m;
+}
+
+/* from -> to, by one reorder primitive run once */
+static void dn_reorder(dn_conv *d, dnnl_memory_t from, dnnl_memory_t to)
+{
+    const dnnl_memory_desc_t *a = NULL, *b = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t p = NULL;
+    DN(dnnl_memory_get_memory_desc(from, &a));
+    DN(dnnl_memory_get_memory_desc(to, &b));
+    DN(dnnl_reorder_primitive_desc_create(&pd, a, d->eng, b, d->eng, NULL));
+    DN(dnnl_primitive_create(&p, pd));
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    DN(dnnl_primitive_execute(p, d->str, 2, args));
+    DN(dnnl_stream_wait(d->str));
+    if (p)
+        dnnl_primitive_destroy(p);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+}
+
+static void dn_free(dn_conv *d)
+{
+    dnnl_memory_t mems[] = {d->src, d->wei_user, d->bias, d->dst,
+                            d->wei_fwd, d->wei_bwd, d->diff_dst,
+                            d->diff_src, d->diff_wei, d->diff_bias,
+                            d->diff_wei_user, d->scratch[0], d->scratch[1],
+                            d->scratch[2]};
+    for (size_t i = 0; i < sizeof mems / sizeof *mems; i++)
+        if (mems[i])
+            dnnl_memory_destroy(mems[i]);
+    for (int i = 0; i < 3; i++) {
+        if (d->prim[i])
+            dnnl_primitive_destroy(d->prim[i]);
+        if (d->pd[i])
+            dnnl_primitive_desc_destroy(d->pd[i]);
+    }
+    if (d->str)
+        dnnl_stream_destroy(d->str);
+    if (d->eng)
+        dnnl_engine_destroy(d->eng);
+    free(d->dw);
+}
+
+/* The three primitives and their memories for shape s on r's operands
+ * (x, w, b and d used in place, never written), the weights reordered
+ * into the formats the primitives chose. */
+static void dn_make(dn_conv *d, const conv_shape *s, const conv_ref *r)
+{
+    const dnnl_dim_t B = CONV_B, H = (dnnl_dim_t)s->h,
+                     W = (dnnl_dim_t)s->w, C = (dnnl_dim_t)s->cin,
+                     O = (dnnl_dim_t)s->cout, K = CONV_K;
+    /* oneDNN's dimensions are logical, NCHW and OIHW; the tags lay out */
+    const dnnl_dims_t src_dims = {B, C, H, W}, dst_dims = {B, O, H, W},
+                      wei_dims = {O, C, K, K}, bias_dims = {O},
+                      strides = {1, 1}, pad = {1, 1};
+    dnnl_memory_desc_t src_md, dst_md, wei_any, wei_hwio, bias_md;
+    DN(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32,
+                                    dnnl_nhwc));
+    DN(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32,
+                                    dnnl_nhwc));
+    DN(dnnl_memory_desc_init_by_tag(&wei_any, 4, wei_dims, dnnl_f32,
+                                    dnnl_format_tag_any));
+    DN(dnnl_memory_desc_init_by_tag(&wei_hwio, 4, wei_dims, dnnl_f32,
+                                    dnnl_hwio));
+    DN(dnnl_memory_desc_init_by_tag(&bias_md, 1, bias_dims, dnnl_f32,
+                                    dnnl_x));
+    dnnl_convolution_desc_t cd[3];
+    DN(dnnl_convolution_forward_desc_init(
+        &cd[0], dnnl_forward_training, dnnl_convolution_auto, &src_md,
+        &wei_any, &bias_md, &dst_md, strides, pad, pad));
+    DN(dnnl_convolution_backward_data_desc_init(
+        &cd[1], dnnl_convolution_auto, &src_md, &wei_any, &dst_md, strides,
+        pad, pad));
+    DN(dnnl_convolution_backward_weights_desc_init(
+        &cd[2], dnnl_convolution_auto, &src_md, &wei_any, &bias_md, &dst_md,
+        strides, pad, pad));
+    dnnl_primitive_attr_t attr = NULL;
+    DN(dnnl_primitive_attr_create(&attr));
+    DN(dnnl_primitive_attr_set_scratchpad_mode(attr,
+                                               dnnl_scratchpad_mode_user));
+    DN(dnnl_engine_create(&d->eng, dnnl_cpu, 0));
+    DN(dnnl_stream_create(&d->str, d->eng, dnnl_stream_default_flags));
+    for (int i = 0; i < 3 && !d->failed; i++) {
+        /* the backward ones take the forward one as their hint */
+        DN(dnnl_primitive_desc_create(&d->pd[i], &cd[i], attr, d->eng,
+                                      i ? d->pd[0] : NULL));
+        DN(dnnl_primitive_create(&d->prim[i], d->pd[i]));
+        const dnnl_memory_desc_t *sm =
+            d->failed ? NULL
+                      : dnnl_primitive_desc_query_md(
+                            d->pd[i], dnnl_query_scratchpad_md, 0);
+        if (sm && dnnl_memory_desc_get_size(sm) > 0)
+            DN(dnnl_memory_create(&d->scratch[i], sm, d->eng,
+                                  DNNL_MEMORY_ALLOCATE));
+    }
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (d->failed)
+        return;
+    DN(dnnl_memory_create(&d->src, &src_md, d->eng, r->x));
+    DN(dnnl_memory_create(&d->wei_user, &wei_hwio, d->eng, r->w));
+    DN(dnnl_memory_create(&d->bias, &bias_md, d->eng, r->b));
+    DN(dnnl_memory_create(&d->diff_dst, &dst_md, d->eng, r->d));
+    d->dw = alloc_fill(conv_nw(s), 0, 0, 0);
+    if (!d->dw && !d->failed)
+        d->failed = "out of memory";
+    DN(dnnl_memory_create(&d->diff_wei_user, &wei_hwio, d->eng, d->dw));
+    d->dst = dn_mem(d, d->pd[0], dnnl_query_dst_md, 0);
+    d->wei_fwd = dn_mem(d, d->pd[0], dnnl_query_weights_md, 0);
+    d->wei_bwd = dn_mem(d, d->pd[1], dnnl_query_weights_md, 0);
+    d->diff_src = dn_mem(d, d->pd[1], dnnl_query_diff_src_md, 0);
+    d->diff_wei = dn_mem(d, d->pd[2], dnnl_query_diff_weights_md, 0);
+    d->diff_bias = dn_mem(d, d->pd[2], dnnl_query_diff_weights_md, 1);
+    dn_reorder(d, d->wei_user, d->wei_fwd);
+    dn_reorder(d, d->wei_user, d->wei_bwd);
+    if (d->failed)
+        return;
+    dnnl_exec_arg_t a[3][5] = {
+        {{DNNL_ARG_SRC, d->src}, {DNNL_ARG_WEIGHTS, d->wei_fwd},
+         {DNNL_ARG_BIAS, d->bias}, {DNNL_ARG_DST, d->dst}},
+        {{DNNL_ARG_DIFF_DST, d->diff_dst}, {DNNL_ARG_WEIGHTS, d->wei_bwd},
+         {DNNL_ARG_DIFF_SRC, d->diff_src}},
+        {{DNNL_ARG_SRC, d->src}, {DNNL_ARG_DIFF_DST, d->diff_dst},
+         {DNNL_ARG_DIFF_WEIGHTS, d->diff_wei},
+         {DNNL_ARG_DIFF_BIAS, d->diff_bias}}};
+    const int n[3] = {4, 3, 4};
+    memcpy(d->args, a, sizeof a);
+    for (int i = 0; i < 3; i++) {
+        d->nargs[i] = n[i];
+        if (d->scratch[i])
+            d->args[i][d->nargs[i]++] =
+                (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, d->scratch[i]};
+    }
+}
+
+/* Does pass p run primitive i (0 forward, 1 backward data, 2 backward
+ * weights)? Both gradients: data, then weights. */
+static bool dn_uses(conv_pass p, int i)
+{
+    return i == 0 ? p == CONV_FWD
+           : i == 1 ? p == CONV_BWD_DATA || p == CONV_BWD
+                    : p == CONV_BWD_WEIGHTS || p == CONV_BWD;
+}
+
+static void dn_run(dn_conv *d, conv_pass p)
+{
+    for (int i = 0; i < 3; i++)
+        if (dn_uses(p, i))
+            DN(dnnl_primitive_execute(d->prim[i], d->str, d->nargs[i],
+                                      d->args[i]));
+    DN(dnnl_stream_wait(d->str));
+}
+
+/* The pass's outputs against the reference (the weight gradient
+ * reordered to hwio first). */
+static bool dn_check(dn_conv *d, const conv_shape *s, const conv_ref *r,
+                     conv_pass p)
+{
+    void *h = NULL;
+    bool ok = true;
+    if (p == CONV_FWD) {
+        DN(dnnl_memory_get_data_handle(d->dst, &h));
+        ok = h && conv_close(h, r->y, CONV_B * conv_out(s));
+    }
+    if (p == CONV_BWD_DATA || p == CONV_BWD) {
+        DN(dnnl_memory_get_data_handle(d->diff_src, &h));
+        ok = ok && h && conv_close(h, r->dx, CONV_B * conv_in(s));
+    }
+    if (p == CONV_BWD_WEIGHTS || p == CONV_BWD) {
+        dn_reorder(d, d->diff_wei, d->diff_wei_user);
+        h = NULL;
+        DN(dnnl_memory_get_data_handle(d->diff_bias, &h));
+        ok = ok && h && conv_close(d->dw, r->dw, conv_nw(s)) &&
+             conv_close(h, r->db, s->cout);
+    }
+    return ok && !d->failed;
+}
+
+static void bm_conv_onednn(bp_bench_state *st, void *vctx)
+{
+    conv_ctx *c = vctx;
+    const conv_shape *s = &conv_shapes[c->shape];
+    const conv_ref *r = conv_ref_get(c->shape);
+    static char why[200];
+    dn_conv d = {0};
+    set_threads(c->threads);
+    if (!r) {
+        bp_bench_skip(st, "cannot build the reference");
+        goto done;
+    }
+    dn_make(&d, s, r);
+    if (!d.failed && c->checked == 0) {
+        dn_run(&d, c->pass);
+        bool ok = dn_check(&d, s, r, c->pass);
+        if (!d.failed)
+            c->checked = ok ? 1 : -1;
+    }
+    if (d.failed) {
+        snprintf(why, sizeof why, "oneDNN: %.160s failed", d.failed);
+        bp_bench_skip(st, why);
+        goto done;
+    }
+    if (c->checked < 0) {
+        bp_bench_skip(st, "result differs from the scalar reference");
+        goto done;
+    }
+    /* which implementations oneDNN chose, e.g. "jit:avx512_core" */
+    char label[128] = "";
+    for (int i = 0; i < 3; i++) {
+        const char *impl = NULL;
+        if (!dn_uses(c->pass, i) ||
+            dnnl_primitive_desc_query(d.pd[i], dnnl_query_impl_info_str, 0,
+                                      &impl) != dnnl_success || !impl)
+            continue;
+        size_t len = strlen(label);
+        snprintf(label + len, sizeof label - len, "%s%s", len ? " + " : "",
+                 impl);
+    }
+    bp_bench_label(st, label);
+    while (bp_bench_keep_running(st))
+        dn_run(&d, c->pass);
+    if (d.failed) {
+        snprintf(why, sizeof why, "oneDNN: %.160s failed", d.failed);
+        bp_bench_skip(st, why);
+        goto done;
+    }
+    bp_bench_counter(st, "GFLOP/s", 1e-9 * conv_flops(s, c->pass),
+                     BP_BENCH_RATE | BP_BENCH_PER_ITER);
+done:
+    dn_free(&d);
+    set_threads(1);
+}
+#undef DN
+#endif
+
+/* Named <pass>/<isa|onednn>/<conv1|conv2>/threads:<t>: each shape, thread
+ * count and pass on every SIMD table and on oneDNN, back to back. The
+ * scalar table is the reference (it would take seconds per row), and
+ * conv_bwd_data is oneDNN's alone (see conv_pass). */
+static void register_convs(void)
+{
+    for (size_t k = 0; k < NCONV; k++)
+        for (int threads = 1; threads <= 2; threads++)
+            for (int p = 0; p < CONV_NPASS; p++) {
+                char name[96];
+                for (int i = 0; i < BP_ISA_COUNT; i++) {
+                    const bp_kernels *t = bp_kernels_for((bp_isa)i);
+                    if (!t || i == BP_ISA_SCALAR || p == CONV_BWD_DATA)
+                        continue;
+                    conv_ctx c = {k, (conv_pass)p, t, threads, 0};
+                    snprintf(name, sizeof name, "%s/%s/%s/threads:%d",
+                             conv_pass_names[p], t->isa_name,
+                             conv_shapes[k].name, threads);
+                    bp_bench_register(name, bm_conv_bplab,
+                                      ctx_dup(&c, sizeof c));
+                }
+#ifdef BPLAB_HAVE_DNNL
+                conv_ctx c = {k, (conv_pass)p, NULL, threads, 0};
+                snprintf(name, sizeof name, "%s/onednn/%s/threads:%d",
+                         conv_pass_names[p], conv_shapes[k].name, threads);
+                bp_bench_register(name, bm_conv_onednn,
+                                  ctx_dup(&c, sizeof c));
+#endif
+            }
+}
+
 int main(int argc, char **argv)
 {
     set_threads(1);
     register_steps();
+    register_convs();
     register_peaks();
     for (int k = 0; k < BP_NUM_KERNELS; k++)
         register_kernel((bp_kernel_id)k);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/bench.sh [--out DIR] [--quick] - the whole benchmark set, written to
-# DIR (default results/bench): kernels.json (Google Benchmark), training
+# DIR (default results/bench): kernels.json (Google Benchmark: the kernels,
+# and the reference CNN's convolutions beside oneDNN's), training
 # throughput of bplab (every ISA, 1 and 2 threads) and of PyTorch when
 # installed (train.jsonl), LSTM and CNN training throughput of both
 # (lstm.jsonl, cnn.jsonl), provenance.json, and README.md, the report
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --out) out=$2; shift ;;
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown option $1"; exit 2 ;;
     esac
     shift
@@ -31,7 +32,7 @@ start=$SECONDS
 
 # 1. kernels: medians of repetitions, every benchmark in one run
 if [ $quick = 1 ]; then
-    filter='sgemm/[a-z0-9]+/NN/128x256x784|fma_peak|train_step/avx512|copy/16384|relu_fwd/[a-z0-9]+/16384'
+    filter='sgemm/[a-z0-9]+/NN/128x256x784|fma_peak|train_step/avx512|copy/16384|relu_fwd/[a-z0-9]+/16384|conv_[a-z_]+/(avx512|onednn)/'
     reps=2 min=0.02
 else
     filter='.' reps=5 min=0.1

@@ -116,6 +116,30 @@ def limit_note(kind, rate, time, peak, best, thr):
                 "evaluates both of its formulas (an odd polynomial below "
                 "|x| = 0.625, 1 - 2/(e^2|x| + 1) above) and selects, and is "
                 "compared against libmvec's sigmoid as the issue states." + extra)
+    if kind == "conv":
+        def gf(p, shape, macs):
+            t = time.get("%s/%s/%s/threads:1" % (p, best, shape))
+            return 2 * macs / t if t else None
+        c1 = gf("conv_fwd", "conv1", CONV_SHAPES[0][2])
+        c2 = gf("conv_fwd", "conv2", CONV_SHAPES[1][2])
+        im = time.get("im2col/%s/25088x32" % best)
+        f2 = time.get("conv_fwd/%s/conv2/threads:1" % best)
+        rates = (" In this run bplab's forward pass runs at %.0f GFLOP/s on "
+                 "conv1 and %.0f on conv2." % (c1, c2)) if c1 and c2 else ""
+        share = (" On conv2, im2col of the whole batch takes %.0f us "
+                 "(im2col/%s/25088x32), %.0f%% of bplab's forward pass there."
+                 % (im / 1e3, best, 100 * im / f2)) if im and f2 else ""
+        return ("Convolutions: bplab's conv layer is im2col and a GEMM per "
+                "block of images (core/layers/conv.c); oneDNN's primitives "
+                "compute from the image directly, without a patch matrix. "
+                "conv1 has one input channel, so its patches are 9 floats "
+                "wide: the forward GEMM's k is 9 (each tile does 9 FMAs "
+                "per store of C, which bounds it by C's traffic, as with the "
+                "narrow GEMMs, not by the FMAs) and the weight gradient's m "
+                "is 9 (one partial tile of rows)." + rates + share +
+                " Not yet "
+                "addressed; the input gradient of conv1 is never computed in "
+                "training (it is the first layer).")
     return kind
 
 
@@ -125,6 +149,82 @@ def limit_note(kind, rate, time, peak, best, thr):
 # input gradients of all but the first layer; 2 FLOPs a multiply-add.
 CNN_FLOPS = 2 * (2 * (784 * 32 * 9 + 196 * 64 * 288 + 3136 * 128 + 128 * 10)
                  + (196 * 64 * 288 + 3136 * 128 + 128 * 10))
+
+
+# The reference CNN's two convolutions (3x3, stride 1, padding 1, batch
+# 128): name in bench_kernels, what it does, multiply-adds per pass.
+CONV_SHAPES = (("conv1", "28x28x1 -> 28x28x32", 128 * 784 * 32 * 9),
+               ("conv2", "14x14x32 -> 14x14x64", 128 * 196 * 64 * 288))
+
+
+def conv_table(w, floors, rate, time, best, kernels_json):
+    """bplab's conv layer (best table) against oneDNN's convolution
+    primitives, per shape, pass and thread count, with issue 14's floors
+    at 1 thread (speed ratio = oneDNN's time / bplab's)."""
+    def tm(p, impl, shape, t):
+        return time.get("%s/%s/%s/threads:%d" % (p, impl, shape, t))
+    if not any(k.startswith("conv_fwd/") for k in time):
+        return
+    w("## The reference CNN's convolutions, one layer at a time (batch 128)")
+    w("")
+    w("Each convolution of the reference CNN alone, bplab's conv layer (its "
+      "forward and backward as a training step calls them, table %s) beside "
+      "oneDNN's convolution primitives (C API: NHWC activations, the weight "
+      "format oneDNN picks, reordered before the timing; forward_training "
+      "with bias; backward data; backward weights with the bias gradient), "
+      "in the same process on the same operands, each checked against the "
+      "scalar table first. bplab's weight gradient is its backward pass "
+      "without the input gradient (need_dx false: im2col again, the TN GEMM, "
+      "the bias gradient); its input gradient is the difference between its "
+      "whole backward pass (need_dx true, adding the NT GEMM and col2im) and "
+      "that, so it carries the noise of two measurements; both gradients is "
+      "the whole backward pass, against oneDNN's backward data then backward "
+      "weights. In training the first convolution skips its input gradient. "
+      "Ratio: oneDNN's time over bplab's (above 1: bplab is faster)." % best)
+    w("")
+    w("| shape | pass | threads | bplab %s | oneDNN | bplab GFLOP/s | oneDNN GFLOP/s | ratio | floor |" % best)
+    w("|---|---|---|---|---|---|---|---|---|")
+    for shape, desc, macs in CONV_SHAPES:
+        for t in (1, 2):
+            bw, bb = tm("conv_bwd_weights", best, shape, t), tm("conv_bwd", best, shape, t)
+            passes = (
+                ("forward", tm("conv_fwd", best, shape, t), tm("conv_fwd", "onednn", shape, t), 0.9, 1),
+                ("weight gradient", bw, tm("conv_bwd_weights", "onednn", shape, t), 0.8, 1),
+                ("input gradient", bb - bw if bb and bw and bb > bw else None,
+                 tm("conv_bwd_data", "onednn", shape, t), 0.8, 1),
+                ("both gradients", bb, tm("conv_bwd", "onednn", shape, t), None, 2))
+            for name, me, dn, fl, mul in passes:
+                if me is None and dn is None:
+                    continue
+                gf = [None if x is None else 2 * mul * macs / x for x in (me, dn)]
+                r = ratio(dn, me)
+                w("| %s (%s) | %s | %d | %s | %s | %s | %s | %s | %s |" % (
+                    shape, desc, name, t,
+                    "n/a" if me is None else "%.0f us" % (me / 1e3),
+                    "n/a" if dn is None else "%.0f us" % (dn / 1e3),
+                    fmt(gf[0]), fmt(gf[1]), fmt(r, 2) + ("x" if r else ""),
+                    "%.1fx" % fl if fl and t == 1 else ""))
+                if fl and t == 1 and r is not None:
+                    floors.append(floor_line(r >= fl,
+                        "CNN %s %s at 1 thread: bplab %s %.0f us = %.2fx oneDNN's speed (%.0f us) (floor %.1fx)"
+                        % (shape, name, best, me / 1e3, r, dn / 1e3, fl), "conv"))
+                elif fl and t == 1 and dn is not None and bb and bw:
+                    floors.append(floor_line(False,
+                        "CNN %s %s at 1 thread: no figure, bplab's whole backward pass took no longer than its weight gradient alone in this run (noise) (floor %.1fx)"
+                        % (shape, name, fl)))
+    w("")
+    # which implementation oneDNN chose for each (the benchmark's label)
+    impls = []
+    with open(kernels_json) as f:
+        for b in json.load(f)["benchmarks"]:
+            m = re.match(r"(conv_[a-z_]+)/onednn/(conv\d)/threads:(\d)", b["name"])
+            if m and b.get("label") and (m.group(1), m.group(2), b["label"]) not in impls:
+                impls.append((m.group(1), m.group(2), b["label"]))
+    if impls:
+        w("oneDNN's implementations in this run: " + "; ".join(
+            "%s %s: %s" % (s, p[len("conv_"):], l) for p, s, l in impls
+            if p != "conv_bwd") + ".")
+        w("")
 
 
 def throughput_table(w, runs, unit):
@@ -383,6 +483,9 @@ def main():
             floors.append(floor_line(eff >= 0.65,
                 "CNN training at 1 thread: its FLOPs at %.0f%% of the %s FMA peak, batch gather and all (floor 65%%)"
                 % (100 * eff, best)))
+
+    # ---- the reference CNN's convolutions, layer by layer, beside oneDNN
+    conv_table(w, floors, rate, time, best, os.path.join(out, "kernels.json"))
 
     # ---- element-wise
     w("## Element-wise kernels (Gelem/s)")
