@@ -16,7 +16,7 @@
  *     reference MLP (784-256-128-10, ReLU, softmax cross-entropy, batch
  *     128), of an MLP with batch norm, dropout and tanh, of an Elman RNN
  *     and of an LSTM with a dense head (width 64 over 16 steps, batch 64)
- *     and of a CNN (in its own blocks, and in blocks of 5 images that the
+ *     and of a CNN (in its own blocks, and in blocks of 3 images that the
  *     threads share)
  *     must leave bit-identical weights, batch-norm statistics, per-layer
  *     gradient norms and per-step norms at 1 and 2 threads, and again on a
@@ -244,11 +244,11 @@ static const struct {
      * convolution's GEMMs fork */
     {"conv:8:3,relu,maxpool:2,conv:16:3,bn,relu,maxpool:2,dense:32,relu",
      {16, 16, 1}, 32, true, 0},
-    /* the same in blocks of 5 images: 7 blocks, taken by the threads in
-     * rounds (the last one short), weight-gradient partials added in
-     * block order */
+    /* the same in blocks of 3 images: 11 blocks (the last short) in 8
+     * groups, some of two blocks, which the threads share; the group
+     * sums added in group order */
     {"conv:8:3,relu,maxpool:2,conv:16:3,bn,relu,maxpool:2,dense:32,relu",
-     {16, 16, 1}, 32, true, 5},
+     {16, 16, 1}, 32, true, 3},
 };
 #define NNETS (sizeof nets / sizeof *nets)
 

@@ -85,6 +85,16 @@ static bool direct(const bp_layer_spec *s)
  * recent Intel cores have more) */
 #define BLOCK_BYTES ((size_t)512 * 1024)
 
+/* The weight gradient's blocks are summed in at most GROUPS groups of
+ * consecutive blocks, each group's sum a chain in block order, then the
+ * group sums in group order: ((S0 + S1) + S2) + ... The threads take
+ * whole groups, so they meet once, at the end, whatever the batch (a
+ * hand-off per block stalled for a scheduler tick whenever another
+ * process held a core); and the grouping, a constant, not the thread
+ * count, decides the bits. More threads than groups leave the rest idle
+ * in the backward pass. */
+#define GROUPS ((size_t)8)
+
 /* Images per block of patches of per_image floats each (at least one,
  * fewer when a context's conv_images says so: tests), and at most b. */
 static size_t block_images(size_t per_image, const bp_ctx *c, size_t b)
@@ -119,11 +129,10 @@ static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
     size_t per_image = bp_satmul(g.oh * g.ow, patch);
     size_t blk = block_images(per_image, NULL, max_batch);
     size_t work = bp_satmul(blk, per_image);
+    size_t sums = bp_satmul(GROUPS, bp_satmul(patch, s->units));
     bp_plan_add(p, BP_T_WORK,
-                direct(s) ? 0
-                : work > (size_t)-1 - bp_satmul(patch, s->units)
-                    ? (size_t)-1
-                    : work + bp_satmul(patch, s->units));
+                direct(s) ? 0 : work > (size_t)-1 - sums ? (size_t)-1
+                                                         : work + sums);
     return BP_OK;
 }
 
@@ -199,7 +208,8 @@ static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
         int t = omp_get_thread_num();
         bp_gemm_ctx gc = block_gemm(c, &bl, t);
         float *work = bp_layer_work(l, WORK, t);
-        for (size_t j = (size_t)t; j < bl.nb; j += (size_t)bl.threads) {
+#pragma omp for schedule(static)
+        for (size_t j = 0; j < bl.nb; j++) {
             bp_conv_geom gb;
             const float *col = patches(c, &bl, j, x, work, &gb);
             size_t rows = gb.n * bl.pix;
@@ -255,31 +265,46 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
     bp_unary_bwd_fn *act_bwd =
         bp_layer_fuses_act(l, c) ? bp_act_bwd_of(c->k, l->act_after->ops->act)
                                  : NULL;
-    /* Block 0's weight gradient goes straight to g[W]; every later one to
-     * its thread's partial (after the patches), added to g[W] in block
-     * order (an ordered section: the thread of block j waits for block j
-     * - 1's addition, after its own GEMMs): g = ((p0 + p1) + p2) + ...,
-     * whatever the thread count. */
+    /* group k: blocks [k nb / ng, (k + 1) nb / ng); its first block's
+     * product goes straight to its sum (group 0's: g[W]), each later one
+     * to the thread's partial, added to the sum; the sums of groups 1 ..
+     * ng - 1 are kept after copy 0's partial */
+    size_t ng = bl.nb < GROUPS ? bl.nb : GROUPS;
+    size_t stride_part = bl.blk * bl.pix * bl.patch;
+    float *sums = bl.dir ? NULL : bp_layer_work(l, WORK, 0) + stride_part + nw;
 #pragma omp parallel num_threads(bl.threads) if (bl.threads > 1)
     {
         int t = omp_get_thread_num();
         bp_gemm_ctx gc = block_gemm(c, &bl, t);
         float *work = bp_layer_work(l, WORK, t);
-        float *part = bl.dir ? NULL : work + bl.blk * bl.pix * bl.patch;
-#pragma omp for ordered schedule(static, 1)
-        for (size_t j = 0; j < bl.nb; j++) {
-            if (act_bwd) {
-                size_t r0 = j * bl.blk * bl.pix, r1 = (j + 1) * bl.blk * bl.pix;
-                r1 = r1 < b * bl.pix ? r1 : b * bl.pix;
-                act_bwd((r1 - r0) * bl.u, l->y + r0 * bl.u, d + r0 * bl.u,
-                        d + r0 * bl.u);
+        float *part = bl.dir ? NULL : work + stride_part;
+#pragma omp for schedule(static)
+        for (size_t k = 0; k < ng; k++) {
+            float *sum = k ? sums + (k - 1) * nw : l->g[W];
+            for (size_t j = k * bl.nb / ng; j < (k + 1) * bl.nb / ng; j++) {
+                bool first = j == k * bl.nb / ng;
+                if (act_bwd) {
+                    size_t r0 = j * bl.blk * bl.pix;
+                    size_t r1 = (j + 1) * bl.blk * bl.pix;
+                    r1 = r1 < b * bl.pix ? r1 : b * bl.pix;
+                    act_bwd((r1 - r0) * bl.u, l->y + r0 * bl.u,
+                            d + r0 * bl.u, d + r0 * bl.u);
+                }
+                backward_block(l, c, &gc, &bl, j, x, d,
+                               need_dx ? dx : NULL, work,
+                               first ? sum : part, fused ? l->g[B] : NULL);
+                if (!first)
+                    for (size_t i = 0; i < nw; i++)
+                        sum[i] += part[i];
             }
-            backward_block(l, c, &gc, &bl, j, x, d, need_dx ? dx : NULL,
-                           work, j ? part : l->g[W], fused ? l->g[B] : NULL);
-#pragma omp ordered
-            if (j)
-                for (size_t i = 0; i < nw; i++)
-                    l->g[W][i] += part[i];
+        }
+        /* g[W] += S1, S2, ... in order, each thread a share of the
+         * elements (the for's barrier above: every sum is done) */
+        if (ng > 1) {
+#pragma omp for schedule(static)
+            for (size_t i = 0; i < nw; i++)
+                for (size_t k = 1; k < ng; k++)
+                    l->g[W][i] += sums[(k - 1) * nw + i];
         }
     }
     if (!fused)
