@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -n "$out" ] || { [ $quick = 1 ] && out=results/quick || out=results; }
-exps="activations gradient_flow batchnorm lr_range init dropout regularization clipping exploding early_stopping loss data_size optimizers recurrent clipping_rnn sequential cnn augmentation isa"
+exps="activations gradient_flow batchnorm lr_range init dropout regularization clipping exploding early_stopping loss data_size optimizers recurrent clipping_rnn sequential cnn augmentation batchnorm_cnn isa"
 start=$SECONDS fail=0
 for e in $exps; do
     [ $index_only = 1 ] && break
