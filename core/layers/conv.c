@@ -162,6 +162,9 @@ static blocks blocks_of(const bp_layer *l, const bp_ctx *c, size_t b)
     /* a 1x1 convolution: the batch is one block */
     bl.blk = bl.dir ? b : block_images(bl.pix * bl.patch, c, b);
     bl.nb = (b + bl.blk - 1) / bl.blk;
+    /* as many blocks, evened out (128 images in blocks of at most 18:
+     * 8 of 16, not 7 of 18 and one of 2), so threads get equal work */
+    bl.blk = (b + bl.nb - 1) / bl.nb;
     /* blocks in parallel, each thread with its copy of the work tensor
      * and a one-thread GEMM; one block: the GEMMs fork (same bits) */
     int t = c->threads < l->work_copies ? c->threads : l->work_copies;
