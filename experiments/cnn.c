@@ -17,10 +17,11 @@ static const char *const layers[NMODEL] = {NULL, "256,128", "421,211",
                                            "530"};
 static const char *const names[NMODEL] = {"cnn", "mlp 256-128",
                                           "mlp 421-211", "mlp 530"};
-static const char *const shapes[NMODEL] = {
-    "conv 3x3x32, relu, maxpool 2, conv 3x3x64, relu, maxpool 2, dense "
-    "128, relu, 10",
-    "784-256-128-10", "784-421-211-10", "784-530-10"};
+#define CNN_SHAPE                                                              \
+    "conv 3x3x32, relu, maxpool 2, conv 3x3x64, relu, maxpool 2, dense 128, " \
+    "relu, 10"
+static const char *const shapes[NMODEL] = {CNN_SHAPE, "784-256-128-10",
+                                           "784-421-211-10", "784-530-10"};
 
 #define CNN_PARAMS 421642LL /* bplab prints it; the tests check PyTorch's */
 
