@@ -164,6 +164,16 @@ int bp_layer_format_name(const bp_layer_spec *s, char *buf, size_t size)
     return snprintf(buf, size, "%s", s->ops->name);
 }
 
+int bp_layer_format_pool(const bp_layer_spec *s, char *buf, size_t size)
+{
+    char st[24] = "", pd[24] = "";
+    if (s->stride != s->kernel)
+        snprintf(st, sizeof st, ":s%zu", s->stride);
+    if (s->pad)
+        snprintf(pd, sizeof pd, ":p%zu", s->pad);
+    return snprintf(buf, size, "%s:%zu%s%s", s->ops->name, s->kernel, st, pd);
+}
+
 int bp_layer_format_units(const bp_layer_spec *s, char *buf, size_t size)
 {
     return snprintf(buf, size, "%s:%zu", s->ops->name, s->units);

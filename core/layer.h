@@ -261,6 +261,9 @@ bp_status bp_layer_parse_window(const char *args, bp_layer_spec *s,
                                 const char *what, bp_err *err);
 int bp_layer_format_name(const bp_layer_spec *s, char *buf, size_t size);
 int bp_layer_format_units(const bp_layer_spec *s, char *buf, size_t size);
+/* A pooling window's token, "maxpool:3:s2:p1": the stride when not K, the
+ * padding when not 0 (the defaults bp_layer_parse_window gives pools). */
+int bp_layer_format_pool(const bp_layer_spec *s, char *buf, size_t size);
 int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size);
 
 /* Weights w[0:n] by the rule of a (layer.h bp_init: He or normal draw

@@ -32,22 +32,12 @@ static bp_status parse(const char *args, bp_layer_spec *s, bp_err *err)
                                  err);
 }
 
-static int format(const bp_layer_spec *s, char *buf, size_t size)
-{
-    char st[24] = "", pd[24] = "";
-    if (s->stride != s->kernel)
-        snprintf(st, sizeof st, ":s%zu", s->stride);
-    if (s->pad)
-        snprintf(pd, sizeof pd, ":p%zu", s->pad);
-    return snprintf(buf, size, "maxpool:%zu%s%s", s->kernel, st, pd);
-}
-
 static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
                       bp_layer_plan *p, bp_err *err)
 {
     char shape[64], tok[64];
     bp_shape_text(in, shape, sizeof shape);
-    format(s, tok, sizeof tok);
+    bp_layer_format_pool(s, tok, sizeof tok);
     bp_conv_geom g = bp_layer_window(s, in, 1);
     if (!g.oh)
         return bp_fail(err, BP_ERR_INVALID_ARG,
@@ -113,7 +103,7 @@ const bp_layer_ops bp_layer_maxpool = {
     .syntax = "maxpool:K[:sS][:pP]",
     .help = "the maximum of K x K windows, stride S (K), padding P (0)",
     .parse = parse,
-    .format = format,
+    .format = bp_layer_format_pool,
     .plan = plan,
     .forward = forward,
     .backward = backward,
