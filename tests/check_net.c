@@ -4,7 +4,8 @@
  * bp_layer_kinds has a double-precision reference forward here, written
  * from its definition (refs[]; test_coverage fails for a kind without one
  * or one that no spec uses). For small networks of every kind (dense,
- * batch norm, each activation, dropout, rnn, lstm), in the orders the
+ * batch norm, each activation, dropout, rnn, lstm, and convolution,
+ * pooling and channel dropout over images), in the orders the
  * shorthands build and in others (every kind first, batch norm feeding a
  * recurrent layer, mixed activations), and each loss (ce, mse, bce), the
  * analytic gradients from bp_net_backward (float, on the scalar table and
@@ -25,6 +26,8 @@
  * reach >= 95% test accuracy with a 64-64 ReLU net; an LSTM learns the
  * adding problem at T = 10 to a test MSE below 0.01 (predicting the mean
  * scores 0.167).
+ * Channel dropout's mask: one documented draw per (image, channel), the
+ * same at every pixel, dropping a share P of the channels.
  * Parameter count: bp_net_count_params is PyTorch's sum of numel() (no
  * padding) for an MLP, one with batch norm, an RNN and an LSTM.
  * Export: the .npz and .safetensors files of a net with every tensor kind
@@ -123,6 +126,22 @@ static void ref_dropout(const dnet *d, const bp_layer *l, const double *in,
     (void)d;
     for (size_t i = 0; i < B * bp_shape_size(l->out); i++)
         out[i] = in[i] * l->t[1][i]; /* the float pass's mask */
+}
+
+/* Channel dropout: one factor per (image, channel), the float pass's
+ * draw read at the image's first pixel and applied to every pixel, so a
+ * mask that varied over the pixels would not match the float forward. */
+static void ref_dropout2d(const dnet *d, const bp_layer *l, const double *in,
+                          double *out)
+{
+    (void)d;
+    size_t C = l->in.c, pix = l->in.h * l->in.w;
+    for (size_t r = 0; r < B; r++)
+        for (size_t i = 0; i < pix; i++)
+            for (size_t c = 0; c < C; c++) {
+                size_t e = (r * pix + i) * C + c;
+                out[e] = in[e] * l->t[1][r * pix * C + c];
+            }
 }
 
 /* A recurrent layer over B sequences: out = h_T of each. */
@@ -302,6 +321,7 @@ static const struct {
     {&bp_layer_avgpool, ref_avgpool}, {&bp_layer_gap, ref_avgpool},
     {&bp_layer_relu, ref_act},        {&bp_layer_sigmoid, ref_act},
     {&bp_layer_tanh, ref_act},        {&bp_layer_dropout, ref_dropout},
+    {&bp_layer_dropout2d, ref_dropout2d},
     {&bp_layer_rnn, ref_rec},         {&bp_layer_lstm, ref_rec},
     {&test_twice, ref_twice},
 };
@@ -524,6 +544,12 @@ static const struct {
     {"conv:3:3,relu,avgpool:2,dense:4", 2},
     {"bn,avgpool:3:s2:p1,conv:2:2,gap", 2},
     {"conv:4:3,tanh,gap,dense:3", 2},
+    /* channel dropout: after an activation, first (on the data, which it
+     * must not write into), before batch norm, and over a sequence's
+     * features (a channel is a feature at every step) */
+    {"conv:3:3,relu,dropout2d:0.3,maxpool:2,dense:4", 2},
+    {"dropout2d:0.4,conv:2:3:s2,bn,dropout2d:0.5,tanh,dense:3", 2},
+    {"dropout2d:0.3,lstm:3", 1},
 };
 #define NMIXED (sizeof mixed / sizeof *mixed)
 
@@ -590,6 +616,84 @@ START_TEST(test_coverage)
         ck_assert_msg(used, "layer kind %s is in no gradient check",
                       (*k)->name);
     }
+}
+END_TEST
+
+/* ---- channel dropout's mask */
+
+/* dropout2d:P on 256 images of 2 x 3 x 64 (16384 draws), P = 0.1, 0.3,
+ * 0.5: every mask value is 0 or 1/(1-P), one value per (image, channel)
+ * at all 6 pixels, and that value is the documented draw (the hash of
+ * index n*C + c under the layer's key); y = x * mask; the share of
+ * dropped channels is within 4 standard deviations of P (+-0.009 at 0.1,
+ * +-0.014 at 0.3, +-0.016 at 0.5); no two consecutive images drop the
+ * same channels (64 channels: a chance of 1e-15 at 0.3); another step's
+ * key gives another mask, and inference is a copy. */
+START_TEST(test_dropout2d_mask)
+{
+    enum { NB = 256, PIX = 6, C = 64 };
+    static const float rates[] = {0.1f, 0.3f, 0.5f};
+    size_t n = (size_t)NB * PIX * C;
+    float *x = malloc(n * sizeof *x), *first = malloc(n * sizeof *first);
+    bp_rng g = bp_rng_stream(9, 0);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)bp_rng_normal(&g);
+    for (size_t r = 0; r < sizeof rates / sizeof *rates; r++) {
+        float p = rates[r];
+        char text[32];
+        snprintf(text, sizeof text, "dropout2d:%g", (double)p);
+        bp_net_spec spec = spec_of(text, (bp_shape){2, 3, C}, 3, BP_LOSS_CE);
+        bp_net *net;
+        bp_err err = {0};
+        ck_assert_msg(bp_net_create(&spec, NB, 1, NULL, &net, &err) == BP_OK,
+                      "%s", err.msg);
+        const bp_layer *l = &net->layers[0];
+        bp_net_forward(net, x, NB, true, 77);
+        const float *m = l->t[1];
+        uint64_t key = bp_rng_key(77, l->index);
+        uint32_t threshold = bp_dropout_threshold(p);
+        float keep = bp_dropout_scale(p);
+        size_t dropped = 0, same = 0;
+        for (size_t im = 0; im < NB; im++) {
+            const float *mi = m + im * PIX * C;
+            for (size_t c = 0; c < C; c++) {
+                bool kept = bp_dropout_bits(key, (uint32_t)(im * C + c)) >> 8 >=
+                            threshold;
+                ck_assert_msg(mi[c] == (kept ? keep : 0.0f),
+                              "%s: image %zu channel %zu: mask %g, the draw "
+                              "says %g", text, im, c, (double)mi[c],
+                              kept ? (double)keep : 0.0);
+                dropped += mi[c] == 0.0f;
+                for (size_t i = 0; i < PIX; i++) {
+                    size_t e = (im * PIX + i) * C + c;
+                    ck_assert_msg(m[e] == mi[c],
+                                  "%s: image %zu channel %zu: pixel %zu has "
+                                  "mask %g, pixel 0 %g", text, im, c, i,
+                                  (double)m[e], (double)mi[c]);
+                    ck_assert(l->y[e] == x[e] * mi[c]);
+                }
+            }
+            if (im)
+                same += memcmp(mi, mi - PIX * C, C * sizeof *mi) == 0;
+        }
+        double share = (double)dropped / (NB * C);
+        double sd = sqrt((double)p * (1 - p) / (NB * C));
+        ck_assert_msg(same == 0, "%s: %zu images drop the channels of the "
+                      "image before them", text, same);
+        ck_assert_msg(fabs(share - p) < 4 * sd,
+                      "%s: %zu of %d channels dropped (%.4f, want %g +- %.4f)",
+                      text, dropped, NB * C, share, (double)p, 4 * sd);
+        memcpy(first, m, n * sizeof *m);
+        bp_net_forward(net, x, NB, true, 78);
+        ck_assert_msg(memcmp(first, m, n * sizeof *m) != 0,
+                      "%s: steps 77 and 78 have the same mask", text);
+        bp_net_forward(net, x, NB, false, 77);
+        ck_assert_msg(memcmp(l->y, x, n * sizeof *x) == 0,
+                      "%s: inference is not a copy", text);
+        bp_net_destroy(net);
+    }
+    free(first);
+    free(x);
 }
 END_TEST
 
@@ -961,6 +1065,9 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_mixed_gradients, 0, 2 * (int)NMIXED);
     tcase_add_test(tc, test_coverage);
     tcase_add_test(tc, test_outside_kind);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("masks");
+    tcase_add_test(tc, test_dropout2d_mask);
     suite_add_tcase(s, tc);
     tc = tcase_create("learning");
     tcase_set_timeout(tc, 120);

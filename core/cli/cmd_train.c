@@ -183,10 +183,11 @@ static void usage(const bp_opt *t, size_t n, size_t ns)
            "H puts lstm:H first, --model cnn\nconv:32:3,relu,maxpool:2,"
            "conv:64:3,relu,maxpool:2 (--layers then defaults\nto 128). "
            "Sequence layers (rnn, lstm) need sequence data (fashion-mnist-rows,"
-           "\nadding:T) with only bn, activations and dropout before them. "
-           "Image layers\n(conv, maxpool, avgpool) need images "
-           "(fashion-mnist, an MNIST folder); a\ndense layer flattens what "
-           "it is given.\n");
+           "\nadding:T) with only bn, activations and dropout (or dropout2d) "
+           "before them.\nImage layers (conv, maxpool, avgpool, dropout2d) "
+           "need images (fashion-mnist,\nan MNIST folder; dropout2d also "
+           "takes a sequence, whose channels are\nfeatures over its steps); "
+           "a dense layer flattens what it is given.\n");
     printf("\n--metrics columns, one row per epoch (empty: not measured):\n"
            "  epoch, lr              the epoch (from 1); the rate at its last "
            "step\n"
