@@ -16,8 +16,8 @@
  *     reference MLP (784-256-128-10, ReLU, softmax cross-entropy, batch
  *     128), of an MLP with batch norm, dropout and tanh, of an Elman RNN
  *     and of an LSTM with a dense head (width 64 over 16 steps, batch 64)
- *     and of a CNN (in its own blocks, and in blocks of 3 images that the
- *     threads share)
+ *     and of a CNN with channel dropout (in its own blocks, and in
+ *     blocks of 3 images that the threads share)
  *     must leave bit-identical weights, batch-norm statistics, per-layer
  *     gradient norms and per-step norms at 1 and 2 threads, and again on a
  *     second run at 1 (no hidden state).
@@ -239,15 +239,17 @@ static const struct {
      {28, 28, 1}, 128, true, 0},
     {"rnn:64", {16, 1, 16}, 64, false, 0},
     {"lstm:64,dropout:0.2,dense:32,sigmoid", {16, 1, 16}, 64, true, 0},
-    /* a CNN: im2col, col2im, pooling, batch norm over channels; small
-     * (under qemu too): its own blocks hold the batch, so every
-     * convolution's GEMMs fork */
-    {"conv:8:3,relu,maxpool:2,conv:16:3,bn,relu,maxpool:2,dense:32,relu",
+    /* a CNN: im2col, col2im, pooling, batch norm over channels, channel
+     * dropout's masks; small (under qemu too): its own blocks hold the
+     * batch, so every convolution's GEMMs fork */
+    {"conv:8:3,relu,dropout2d:0.2,maxpool:2,conv:16:3,bn,relu,maxpool:2,"
+     "dense:32,relu",
      {16, 16, 1}, 32, true, 0},
     /* the same in blocks of 3 images: 11 blocks (the last short) in 8
      * groups, some of two blocks, which the threads share; the group
      * sums added in group order */
-    {"conv:8:3,relu,maxpool:2,conv:16:3,bn,relu,maxpool:2,dense:32,relu",
+    {"conv:8:3,relu,dropout2d:0.2,maxpool:2,conv:16:3,bn,relu,maxpool:2,"
+     "dense:32,relu",
      {16, 16, 1}, 32, true, 3},
 };
 #define NNETS (sizeof nets / sizeof *nets)
