@@ -5,7 +5,7 @@
 #   - two identical runs at 1 and 2 threads save identical files;
 #   - eval of the saved model reports the accuracy train printed;
 #   - a resumed run refuses a changed run option, and a corrupt file;
-#   - a CNN resumes to the same bits.
+#   - a CNN (with channel dropout) resumes to the same bits.
 set -eu
 bp=$1
 t=$(mktemp -d)
@@ -50,10 +50,11 @@ if "$bp" train --resume "$t/b.ckpt" --epochs 3 2> "$t/err"; then
     fail "resuming below the checkpoint's epochs was accepted"
 fi
 grep -q "has already done 4 epochs" "$t/err" || fail "$(cat "$t/err")"
-# a CNN (im2col, pooling's argmax, batch norm over channels) trained on
-# shifted and flipped images resumes to the same bits too, whatever the
-# threads: the draws depend on the seed, the epoch and the sample alone
-cnn="--net conv:4:3,bn,relu,maxpool:2,dense:16,relu --limit-train 256 --batch 32 --seed 2"
+# a CNN (im2col, pooling's argmax, batch norm over channels, channel
+# dropout) trained on shifted and flipped images resumes to the same bits
+# too, whatever the threads: the draws depend on the seed, the epoch and
+# the sample alone, the masks on the seed, the step and the layer
+cnn="--net conv:4:3,bn,relu,dropout2d:0.2,maxpool:2,dense:16,relu --limit-train 256 --batch 32 --seed 2"
 "$bp" train $cnn --augment shift:2,flip --epochs 2 --save "$t/ca.ckpt" --threads 2 --quiet > /dev/null
 "$bp" train $cnn --augment shift:2,flip --epochs 1 --save "$t/cb.ckpt" --threads 1 --quiet > /dev/null
 "$bp" train --resume "$t/cb.ckpt" --epochs 2 --save "$t/cb.ckpt" --threads 2 --quiet > /dev/null
