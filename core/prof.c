@@ -549,6 +549,35 @@ static double window_pixels(const bp_conv_geom *g, size_t o, size_t k,
             4 * (GEOM_IMAGE(g) + GEOM_ROWS(g) * D(g->c)));                   \
     }
 
+/* The direct convolution: 2 flops a multiply-add of the window, padding
+ * taps included (as for im2col's zeros and oneDNN's counts); it reads x
+ * and w and writes y (wgrad: reads x and dy, writes gw). */
+#define DCONV_FLOPS(g, co)                                                   \
+    (2 * GEOM_ROWS(g) * D(co) * D((g)->kh * (g)->kw * (g)->c))
+#define WRAP_bp_conv_direct_fn(name)                                        \
+    static void pw_##name(const bp_conv_geom *g, size_t co, const float *x,  \
+                          const float *w, const float *b, bp_kact act,       \
+                          float *y)                                          \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(g, co, x, w, b, act, y);                              \
+        END(name, {(size_t)GEOM_ROWS(g), co, g->kh * g->kw * g->c}, 3, 0,    \
+            DCONV_FLOPS(g, co),                                              \
+            4 * (GEOM_IMAGE(g) + D(g->kh * g->kw * g->c) * D(co) +           \
+                 GEOM_ROWS(g) * D(co)));                                     \
+    }
+#define WRAP_bp_conv_wgrad_fn(name)                                         \
+    static void pw_##name(const bp_conv_geom *g, size_t co, const float *x,  \
+                          const float *dy, float *gw)                        \
+    {                                                                        \
+        BEGIN;                                                               \
+        R->inner->name(g, co, x, dy, gw);                                    \
+        END(name, {g->kh * g->kw * g->c, co, (size_t)GEOM_ROWS(g)}, 3, 0,    \
+            DCONV_FLOPS(g, co),                                              \
+            4 * (GEOM_IMAGE(g) + D(g->kh * g->kw * g->c) * D(co) +           \
+                 GEOM_ROWS(g) * D(co)));                                     \
+    }
+
 #define X(name, type, sig, tol, fac) WRAP_##type(name)
 BP_KERNELS(X)
 #undef X
@@ -1027,13 +1056,22 @@ typedef struct agg {
 /* The calls of scope sc to kernel k in layer `layer` (-1: none) and pass
  * `pass`; ANY for any kernel, layer or pass. */
 #define ANY (-2)
+#define FMA_WORK (-3) /* the kernels fma_bound says */
+
+/* Kernels whose work is multiply-adds, judged against the FMA peak. */
+static bool fma_bound(int k)
+{
+    return k == BP_K_gemm || k == BP_K_conv_direct ||
+           k == BP_K_conv_direct_wgrad;
+}
 
 static agg sum_cells(const bp_prof *p, int sc, long layer, int pass, int k)
 {
     long l0 = layer == ANY ? -1 : layer;
     long l1 = layer == ANY ? (long)p->layers : layer + 1;
     int p0 = pass == ANY ? 0 : pass, p1 = pass == ANY ? BP_PASS_COUNT : pass + 1;
-    int k0 = k == ANY ? 0 : k, k1 = k == ANY ? BP_NUM_KERNELS : k + 1;
+    bool all = k == ANY || k == FMA_WORK;
+    int k0 = all ? 0 : k, k1 = all ? BP_NUM_KERNELS : k + 1;
     agg a = {0};
     for (int t = 0; t < p->threads; t++) {
         double ns = 0;
@@ -1041,6 +1079,8 @@ static agg sum_cells(const bp_prof *p, int sc, long layer, int pass, int k)
         for (long l = l0; l < l1; l++)
             for (int ps = p0; ps < p1; ps++)
                 for (int kk = k0; kk < k1; kk++) {
+                    if (k == FMA_WORK && !fma_bound(kk))
+                        continue;
                     const cell *c =
                         &p->thr[t]->cells[cell_index(p, sc, l, ps, kk)];
                     a.calls += c->calls;
@@ -1103,13 +1143,13 @@ static void size_text(size_t bytes, char *buf, size_t size)
 /* "98.1 GFLOP/s" and "40% FMA peak", or GB/s against the copy bandwidth
  * at the call's working set. A GEMM may fork every thread of the
  * context; element-wise kernels run on the threads that called them. */
-static void rate_text(const bp_prof *p, const agg *a, bool gemm, char *rate,
+static void rate_text(const bp_prof *p, const agg *a, bool fma, char *rate,
                       size_t rsize, char *bound, size_t bsize)
 {
     *rate = *bound = '\0';
     if (a->ns <= 0 || a->calls == 0)
         return;
-    if (gemm) {
+    if (fma) {
         double g = a->flops / a->ns;
         double peak = p->peak_gflops * p->threads;
         snprintf(rate, rsize, "%.1f GFLOP/s", g);
@@ -1186,7 +1226,7 @@ static void report_scope(const bp_prof *p, const struct bp_net *net, int sc,
             if ((cum += hist[mb]) >= half)
                 break;
         char rate[32], bound[48];
-        rate_text(p, &ka[k], k == BP_K_gemm, rate, sizeof rate, bound,
+        rate_text(p, &ka[k], fma_bound(k), rate, sizeof rate, bound,
                   sizeof bound);
         fprintf(out, "  %-16s %-7s %9llu %10.2f %5.1f%% %9.2f %9.2f %14s  %s\n",
                 bp_kernel_desc_of((bp_kernel_id)k)->name,
@@ -1243,7 +1283,7 @@ static void report_scope(const bp_prof *p, const struct bp_net *net, int sc,
                 if (b.calls && b.ns > topns)
                     topns = b.ns, top = k;
             }
-            agg g = sum_cells(p, sc, l, ps, BP_K_gemm);
+            agg g = sum_cells(p, sc, l, ps, FMA_WORK);
             char name[96], rate[32], bound[48], topt[64];
             layer_text(net, l, ps, name, sizeof name);
             rate_text(p, g.calls ? &g : &a, g.calls > 0, rate, sizeof rate,

@@ -1755,6 +1755,102 @@ static bool run_conv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
     return true;
 }
 
+/* The direct convolution and its weight gradient: the window battery,
+ * each case with a count of output channels (1, a vector's tails, two
+ * vectors and more: the kernels' chunks are two vectors wide), a bias or
+ * none and each activation, cycling. The bound is GEMM's on the same
+ * product (the patches, made by the reference im2col, times w; their
+ * transpose times dy), with the epilogue's terms as run_gemm_post's. */
+static const size_t dconv_co[] = {1, 5, 16, 17, 32, 33, 64};
+
+static size_t cases_dconv(size_t i, kcase *c)
+{
+    size_t total = cases_conv(i, c);
+    if (c)
+        c->n = dconv_co[i / 2 % COUNT(dconv_co)];
+    return total;
+}
+
+static void describe_dconv(const kcase *c, char *buf, size_t size)
+{
+    char geom[160];
+    describe_conv(c, geom, sizeof geom);
+    snprintf(buf, size, "%s, %zu outputs", geom, c->n);
+}
+
+/* mag[r][j] = sum_p |A[r][p] B[p][j]|, A r x p (or its transpose, ta) */
+static void abs_product(const float *A, bool ta, const float *B, size_t m,
+                        size_t n, size_t k, double *mag)
+{
+    for (size_t r = 0; r < m; r++)
+        for (size_t j = 0; j < n; j++) {
+            double s = 0;
+            for (size_t p = 0; p < k; p++) {
+                double a = ta ? A[p * m + r] : A[r * k + p];
+                /* a zero of the patches may be padding, never multiplied
+                 * (an infinite weight would make the bound NaN) */
+                s += a == 0 ? 0 : fabs(a * (double)B[p * n + j]);
+            }
+            mag[r * n + j] = s;
+        }
+}
+
+static bool run_dconv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
+                      bp_kernel_id k, const kcase *c, bp_rng *g)
+{
+    const bp_conv_geom *ge = &c->geom;
+    size_t co = c->n, img = ge->n * ge->h * ge->w * ge->c;
+    size_t rows = ge->n * ge->oh * ge->ow, patch = ge->kh * ge->kw * ge->c;
+    bool fwd = k == BP_K_conv_direct;
+    bufs bs = {.ok = true};
+    float *x = balloc(&bs, img, c->mode);
+    float *col = balloc(&bs, rows * patch, 0);
+    /* forward: the weights and bias; wgrad: dy */
+    float *w = balloc(&bs, fwd ? patch * co : rows * co, c->mode ^ 1);
+    float *b = balloc(&bs, co, c->mode);
+    size_t nout = fwd ? rows * co : patch * co;
+    float *outr = balloc(&bs, nout, c->mode ^ 1);
+    float *outt = balloc(&bs, nout, c->mode);
+    double *mag = malloc(at_least1(nout) * sizeof *mag);
+    if (!bs.ok || !mag) {
+        free(mag);
+        return bfree(&bs), false;
+    }
+    /* specials (infinities, NaN, FLT_MAX) in x only: two of them in one
+     * sum would overflow, in the reference's rounded products, to
+     * infinities of both signs (NaN) where a fused chain stays finite */
+    fill(x, img, g, c->dist);
+    if (c->dist == D_SPECIAL)
+        fill_uniform(w, fwd ? patch * co : rows * co, g, -1, 1);
+    else
+        fill(w, fwd ? patch * co : rows * co, g, c->dist);
+    fill(b, co, g, D_NORMAL);
+    ref->im2col(ge, x, col);
+    if (fwd) {
+        size_t v = ge->h + ge->w + co;
+        const float *bias = v % 3 ? b : NULL;
+        bp_kact act = (bp_kact)(v % 4);
+        ref->conv_direct(ge, co, x, w, bias, act, outr);
+        test->conv_direct(ge, co, x, w, bias, act, outt);
+        abs_product(col, false, w, rows, co, patch, mag);
+        for (size_t r = 0; r < rows; r++)
+            for (size_t j = 0; j < co; j++)
+                mag[r * co + j] += (bias ? fabs((double)bias[j]) : 0) +
+                                   4 * fabs((double)outr[r * co + j]);
+        cmp_mat(cx, "y", outr, outt, rows, co, co, mag, (double)patch + 2);
+        untouched(cx, "y", &bs, outt, rows, co, co);
+    } else {
+        ref->conv_direct_wgrad(ge, co, x, w, outr);
+        test->conv_direct_wgrad(ge, co, x, w, outt);
+        abs_product(col, true, w, patch, co, rows, mag);
+        cmp_mat(cx, "gw", outr, outt, patch, co, co, mag, (double)rows + 2);
+        untouched(cx, "gw", &bs, outt, patch, co, co);
+    }
+    free(mag);
+    bfree(&bs);
+    return true;
+}
+
 /* ---------------------------------------------------------------------- */
 /* The signature table                                                     */
 
@@ -1790,6 +1886,8 @@ static const harness harnesses[] = {
     [BP_SIG_POOL_BWD] = {cases_conv, run_conv, describe_conv},
     [BP_SIG_AVGPOOL_FWD] = {cases_conv, run_conv, describe_conv},
     [BP_SIG_AVGPOOL_BWD] = {cases_conv, run_conv, describe_conv},
+    [BP_SIG_CONV_DIRECT] = {cases_dconv, run_dconv, describe_dconv},
+    [BP_SIG_CONV_WGRAD] = {cases_dconv, run_dconv, describe_dconv},
 };
 
 static const harness *harness_of(bp_kernel_id k)

@@ -59,7 +59,9 @@
     X(maxpool_fwd,     bp_pool_fwd_fn,    BP_SIG_POOL_FWD,  BP_TOL_EXACT,  0) \
     X(maxpool_bwd,     bp_pool_bwd_fn,    BP_SIG_POOL_BWD,  BP_TOL_EXACT,  0) \
     X(avgpool_fwd,     bp_avgpool_fwd_fn, BP_SIG_AVGPOOL_FWD, BP_TOL_EXACT, 0) \
-    X(avgpool_bwd,     bp_avgpool_bwd_fn, BP_SIG_AVGPOOL_BWD, BP_TOL_EXACT, 0)
+    X(avgpool_bwd,     bp_avgpool_bwd_fn, BP_SIG_AVGPOOL_BWD, BP_TOL_EXACT, 0) \
+    X(conv_direct,     bp_conv_direct_fn, BP_SIG_CONV_DIRECT, BP_TOL_SUM,   2) \
+    X(conv_direct_wgrad, bp_conv_wgrad_fn, BP_SIG_CONV_WGRAD, BP_TOL_SUM,   2)
 
 /* X(name, ENUM, base, lacks): every instruction set bplab knows, ordered
  * from least to most capable within each architecture (the best usable one

@@ -415,6 +415,26 @@ typedef void bp_avgpool_fwd_fn(const bp_conv_geom *g, const float *x,
 typedef void bp_avgpool_bwd_fn(const bp_conv_geom *g, const float *dy,
                                float *dx);
 
+/* A direct convolution, without patches: for windows too small to feed a
+ * GEMM well (a grey image's 3x3 window is 9 floats; im2col's patches would
+ * make k = 9). y (n x oh x ow x co) = act(b + the sum, over the window's
+ * taps inside the image in (ky, kx, ch) order, of x(tap) * w[tap][j]),
+ * where w is (kh*kw*c) x co with rows in (ky, kx, ch) order (a conv
+ * layer's weights) and b (co floats; NULL: none) and act are bias_act's:
+ * the same output as im2col and a GEMM with that epilogue, up to the
+ * sum's rounding. Taps in the padding are skipped, not added as zeros. */
+typedef void bp_conv_direct_fn(const bp_conv_geom *g, size_t co,
+                               const float *x, const float *w, const float *b,
+                               bp_kact act, float *y);
+
+/* The weight gradient of conv_direct: gw ((kh*kw*c) x co) is overwritten by
+ * gw[tap][j] = the sum over output pixels (i, oy, ox) in that order whose
+ * tap is inside the image of x(tap) * dy[pixel][j], dy being n x oh x ow x
+ * co: a chain over the n*oh*ow pixels, as the TN GEMM of im2col's patches
+ * and dy. */
+typedef void bp_conv_wgrad_fn(const bp_conv_geom *g, size_t co,
+                              const float *x, const float *dy, float *gw);
+
 /* ---------------------------------------------------------------------- */
 /* Dropout's counter-based bits: shared by every ISA so masks agree.       */
 
@@ -497,7 +517,9 @@ typedef enum bp_sig {
     BP_SIG_POOL_FWD,
     BP_SIG_POOL_BWD,
     BP_SIG_AVGPOOL_FWD,
-    BP_SIG_AVGPOOL_BWD
+    BP_SIG_AVGPOOL_BWD,
+    BP_SIG_CONV_DIRECT,
+    BP_SIG_CONV_WGRAD
 } bp_sig;
 
 typedef enum bp_tol_class {

@@ -538,6 +538,12 @@ static const struct {
     {"bn,maxpool:2:s1,conv:2:2:p1,bn,relu", 2},
     {"conv:2:3,tanh,conv:3:3:s2,relu", 2},
     {"conv:4:3:s2,relu,dropout:0.2,maxpool:3:s2:p1,dense:3", 2},
+    /* each way conv computes (core/layers/conv.c): the windows above are
+     * direct forward and backward (18 floats and fewer); a 5 x 5 window
+     * over 2 channels (50) is direct forward, its weight gradient made by
+     * im2col and a GEMM; 3 x 3 over 18 channels (162) uses the patches
+     * both ways */
+    {"conv:18:5:p1,relu,conv:2:3,tanh,dense:3", 2},
     /* average pooling: tiling windows, overlapping ones whose padding is
      * not counted (corners average 4 pixels, edges 6, the middle 9), the
      * global one after a convolution and as the last layer */

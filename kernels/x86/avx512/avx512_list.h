@@ -42,7 +42,9 @@
     X(maxpool_fwd, isa) \
     X(maxpool_bwd, isa) \
     X(avgpool_fwd, isa) \
-    X(avgpool_bwd, isa)
+    X(avgpool_bwd, isa) \
+    X(conv_direct, isa) \
+    X(conv_direct_wgrad, isa)
 
 #define X(name, isa) bp_ktype_##name bp_##name##__##isa;
 BP_AVX512_KERNELS(X, avx512)
