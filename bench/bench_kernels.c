@@ -377,7 +377,8 @@ static void run_BP_SIG_AVGPOOL_BWD(bp_avgpool_bwd_fn *f, bench_io *io)
 /* The direct convolution at the reference CNN's first convolution (grey
  * 28 x 28 images, 3 x 3 window, padding 1, 32 outputs; rows x cols =
  * pixels x outputs): x the image, w the weights, v the bias, y the output
- * (relu applied); the weight gradient reads x and y as dy into z. */
+ * (relu applied); the weight gradient reads x, y as dy and v as relu's
+ * output into z (the weights', then the bias gradient). */
 static const bp_conv_geom conv1_geom = {.n = 128, .h = 28, .w = 28, .c = 1,
                                         .kh = 3, .kw = 3, .stride = 1,
                                         .pad = 1, .oh = 28, .ow = 28};
@@ -393,7 +394,8 @@ static const sig_bench sig_BP_SIG_CONV_WGRAD = {SHAPE_ROWS, 128 * 28 * 28,
                                                 32, 1, 0, NULL};
 static void run_BP_SIG_CONV_WGRAD(bp_conv_wgrad_fn *f, bench_io *io)
 {
-    f(&conv1_geom, 32, io->x, io->y, io->z);
+    f(&conv1_geom, 32, io->x, io->y, io->v, BP_KACT_RELU, io->z,
+      io->z + 9 * 32);
 }
 
 /* GEMM: the family sgemm, beside the BLAS peers (register_gemms). */

@@ -551,7 +551,8 @@ static double window_pixels(const bp_conv_geom *g, size_t o, size_t k,
 
 /* The direct convolution: 2 flops a multiply-add of the window, padding
  * taps included (as for im2col's zeros and oneDNN's counts); it reads x
- * and w and writes y (wgrad: reads x and dy, writes gw). */
+ * and w and writes y (wgrad: reads x, dy and y with an activation, writes
+ * gw). */
 #define DCONV_FLOPS(g, co)                                                   \
     (2 * GEOM_ROWS(g) * D(co) * D((g)->kh * (g)->kw * (g)->c))
 #define WRAP_bp_conv_direct_fn(name)                                        \
@@ -568,14 +569,15 @@ static double window_pixels(const bp_conv_geom *g, size_t o, size_t k,
     }
 #define WRAP_bp_conv_wgrad_fn(name)                                         \
     static void pw_##name(const bp_conv_geom *g, size_t co, const float *x,  \
-                          const float *dy, float *gw)                        \
+                          const float *dy, const float *y, bp_kact act,      \
+                          float *gw, float *gb)                              \
     {                                                                        \
         BEGIN;                                                               \
-        R->inner->name(g, co, x, dy, gw);                                    \
+        R->inner->name(g, co, x, dy, y, act, gw, gb);                        \
         END(name, {g->kh * g->kw * g->c, co, (size_t)GEOM_ROWS(g)}, 3, 0,    \
             DCONV_FLOPS(g, co),                                              \
             4 * (GEOM_IMAGE(g) + D(g->kh * g->kw * g->c) * D(co) +           \
-                 GEOM_ROWS(g) * D(co)));                                     \
+                 (act ? 2 : 1) * GEOM_ROWS(g) * D(co)));                     \
     }
 
 #define X(name, type, sig, tol, fac) WRAP_##type(name)

@@ -1757,8 +1757,9 @@ static bool run_conv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
 
 /* The direct convolution and its weight gradient: the window battery,
  * each case with a count of output channels (1, a vector's tails, two
- * vectors and more: the kernels' chunks are two vectors wide), a bias or
- * none and each activation, cycling. The bound is GEMM's on the same
+ * vectors and more: the kernels' chunks are two vectors wide), each
+ * activation (forward: applied; wgrad: its delta taken), a bias or none
+ * (wgrad: the bias gradient or none), cycling. The bound is GEMM's on the same
  * product (the patches, made by the reference im2col, times w; their
  * transpose times dy), with the epilogue's terms as run_gemm_post's. */
 static const size_t dconv_co[] = {1, 5, 16, 17, 32, 33, 64};
@@ -1795,6 +1796,21 @@ static void abs_product(const float *A, bool ta, const float *B, size_t m,
         }
 }
 
+/* y as the forward pass of act leaves it (relu: >= 0, many exactly 0;
+ * sigmoid in (0, 1); tanh in (-1, 1)) */
+static void fill_act_out(float *y, size_t n, bp_kact act, bp_rng *g, dist d)
+{
+    if (act == BP_KACT_SIGMOID)
+        fill_uniform(y, n, g, 0.0, 1.0);
+    else if (act == BP_KACT_TANH)
+        fill_uniform(y, n, g, -1.0, 1.0);
+    else
+        fill(y, n, g, d == D_SPECIAL ? D_NORMAL : d);
+    for (size_t i = 0; i < n && act == BP_KACT_RELU; i++)
+        if (y[i] < 0)
+            y[i] = 0;
+}
+
 static bool run_dconv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
                       bp_kernel_id k, const kcase *c, bp_rng *g)
 {
@@ -1802,18 +1818,24 @@ static bool run_dconv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
     size_t co = c->n, img = ge->n * ge->h * ge->w * ge->c;
     size_t rows = ge->n * ge->oh * ge->ow, patch = ge->kh * ge->kw * ge->c;
     bool fwd = k == BP_K_conv_direct;
+    size_t v = ge->h + ge->w + co;
+    bp_kact act = (bp_kact)(v % 4);
     bufs bs = {.ok = true};
     float *x = balloc(&bs, img, c->mode);
     float *col = balloc(&bs, rows * patch, 0);
-    /* forward: the weights and bias; wgrad: dy */
+    /* forward: the weights and bias; wgrad: dy, y and dy's delta */
     float *w = balloc(&bs, fwd ? patch * co : rows * co, c->mode ^ 1);
     float *b = balloc(&bs, co, c->mode);
+    float *y = balloc(&bs, rows * co, c->mode);
+    float *dp = balloc(&bs, rows * co, 0);
     size_t nout = fwd ? rows * co : patch * co;
     float *outr = balloc(&bs, nout, c->mode ^ 1);
     float *outt = balloc(&bs, nout, c->mode);
-    double *mag = malloc(at_least1(nout) * sizeof *mag);
-    if (!bs.ok || !mag) {
-        free(mag);
+    float *gbr = balloc(&bs, co, c->mode), *gbt = balloc(&bs, co, c->mode ^ 1);
+    double *mag = calloc(at_least1(nout), sizeof *mag);
+    double *mb = calloc(at_least1(co), sizeof *mb);
+    if (!bs.ok || !mag || !mb) {
+        free(mag), free(mb);
         return bfree(&bs), false;
     }
     /* specials (infinities, NaN, FLT_MAX) in x only: two of them in one
@@ -1827,9 +1849,7 @@ static bool run_dconv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
     fill(b, co, g, D_NORMAL);
     ref->im2col(ge, x, col);
     if (fwd) {
-        size_t v = ge->h + ge->w + co;
         const float *bias = v % 3 ? b : NULL;
-        bp_kact act = (bp_kact)(v % 4);
         ref->conv_direct(ge, co, x, w, bias, act, outr);
         test->conv_direct(ge, co, x, w, bias, act, outt);
         abs_product(col, false, w, rows, co, patch, mag);
@@ -1840,13 +1860,30 @@ static bool run_dconv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
         cmp_mat(cx, "y", outr, outt, rows, co, co, mag, (double)patch + 2);
         untouched(cx, "y", &bs, outt, rows, co, co);
     } else {
-        ref->conv_direct_wgrad(ge, co, x, w, outr);
-        test->conv_direct_wgrad(ge, co, x, w, outt);
-        abs_product(col, true, w, patch, co, rows, mag);
+        /* every other case without the bias gradient */
+        bool sums = v % 2;
+        fill_act_out(y, rows * co, act, g, c->dist);
+        switch (act) { /* the delta the kernels take, for the bound */
+        case BP_KACT_NONE: memcpy(dp, w, rows * co * sizeof *dp); break;
+        case BP_KACT_RELU: ref->relu_bwd(rows * co, y, w, dp); break;
+        case BP_KACT_SIGMOID: ref->sigmoid_bwd(rows * co, y, w, dp); break;
+        case BP_KACT_TANH: ref->tanh_bwd(rows * co, y, w, dp); break;
+        }
+        ref->conv_direct_wgrad(ge, co, x, w, y, act, outr, sums ? gbr : NULL);
+        test->conv_direct_wgrad(ge, co, x, w, y, act, outt, sums ? gbt : NULL);
+        abs_product(col, true, dp, patch, co, rows, mag);
         cmp_mat(cx, "gw", outr, outt, patch, co, co, mag, (double)rows + 2);
         untouched(cx, "gw", &bs, outt, patch, co, co);
+        for (size_t j = 0; j < co; j++) {
+            mb[j] = 0;
+            for (size_t r = 0; r < rows; r++)
+                mb[j] += fabs((double)dp[r * co + j]);
+        }
+        if (sums)
+            cmp_mat(cx, "gb", gbr, gbt, 1, co, co, mb, (double)rows + 2);
+        untouched(cx, "gb", &bs, gbt, sums ? 1 : 0, co, co);
     }
-    free(mag);
+    free(mag), free(mb);
     bfree(&bs);
     return true;
 }

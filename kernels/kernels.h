@@ -427,13 +427,19 @@ typedef void bp_conv_direct_fn(const bp_conv_geom *g, size_t co,
                                const float *x, const float *w, const float *b,
                                bp_kact act, float *y);
 
-/* The weight gradient of conv_direct: gw ((kh*kw*c) x co) is overwritten by
- * gw[tap][j] = the sum over output pixels (i, oy, ox) in that order whose
- * tap is inside the image of x(tap) * dy[pixel][j], dy being n x oh x ow x
- * co: a chain over the n*oh*ow pixels, as the TN GEMM of im2col's patches
- * and dy. */
+/* The weight and bias gradients of conv_direct followed by activation act
+ * (BP_KACT_NONE: none), from its output y and the gradient dy of that
+ * output (both n x oh x ow x co; y unused when act is NONE): with
+ * d = dy * f'(x) taken from y as relu_bwd, sigmoid_bwd and tanh_bwd do
+ * (d = dy without act), gw ((kh*kw*c) x co) is overwritten by gw[tap][j] =
+ * the sum over output pixels (i, oy, ox) in that order whose tap is inside
+ * the image of x(tap) * d[pixel][j] (a chain over the n*oh*ow pixels, as
+ * the TN GEMM of im2col's patches and d), and gb (co floats; NULL: none)
+ * by gb[j] = the sum of d[pixel][j] over the pixels in order (bias_grad of
+ * d). dy and y are read only. */
 typedef void bp_conv_wgrad_fn(const bp_conv_geom *g, size_t co,
-                              const float *x, const float *dy, float *gw);
+                              const float *x, const float *dy, const float *y,
+                              bp_kact act, float *gw, float *gb);
 
 /* ---------------------------------------------------------------------- */
 /* Dropout's counter-based bits: shared by every ISA so masks agree.       */

@@ -145,12 +145,13 @@ static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
     bp_plan_add(p, BP_T_ACT, bp_satmul(rows, s->units));
     bp_plan_add(p, BP_T_WEIGHT, bp_satmul(patch, s->units));
     bp_plan_add(p, BP_T_PARAM, s->units);
-    /* a block's patches and a block's weight gradient (none for a 1x1
-     * convolution, which reads x as its patches, the batch as one block) */
+    /* a block's patches, then a block's weight and bias gradients and
+     * GROUPS - 1 group sums of them (none for a 1x1 convolution, which
+     * reads x as its patches, the batch as one block) */
     size_t per_image = bp_satmul(g.oh * g.ow, patch);
     size_t blk = block_images(per_image, NULL, max_batch);
     size_t work = bp_satmul(blk, per_image);
-    size_t sums = bp_satmul(GROUPS, bp_satmul(patch, s->units));
+    size_t sums = bp_satmul(GROUPS, bp_satmul(patch + 1, s->units));
     bp_plan_add(p, BP_T_WORK,
                 pointwise(s) ? 0 : work > (size_t)-1 - sums ? (size_t)-1
                                                          : work + sums);
@@ -266,18 +267,20 @@ static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
 }
 
 /* One block's weight gradient into gw (and, with colsum, the bias
- * gradient), then its input gradient into dx. */
+ * gradient; conv_direct_wgrad: always, and d's delta through act taken as
+ * it reads d), then its input gradient into dx. */
 static void backward_block(const bp_layer *l, const bp_ctx *c,
                            const bp_gemm_ctx *gc, const blocks *bl, size_t j,
-                           const float *x, const float *d, float *dx,
-                           float *work, float *gw, float *colsum)
+                           const float *x, const float *d, bp_kact act,
+                           float *dx, float *work, float *gw, float *colsum)
 {
     bp_conv_geom gb;
     size_t u = bl->u, patch = bl->patch;
-    const float *db = d + j * bl->blk * bl->pix * u;
+    size_t at = j * bl->blk * bl->pix * u;
+    const float *db = d + at;
     if (bl->wgrad_direct) {
         const float *xb = block_of(bl, j, x, &gb);
-        c->k->conv_direct_wgrad(&gb, u, xb, db, gw);
+        c->k->conv_direct_wgrad(&gb, u, xb, db, l->y + at, act, gw, colsum);
     } else {
         const float *col = patches(c, bl, j, x, work, &gb);
         bp_gemm_post post = {.colsum = colsum};
@@ -303,23 +306,35 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
                        size_t b, float *d, float *dx, bool need_dx)
 {
     blocks bl = blocks_of(l, c, b);
-    size_t nw = bl.patch * bl.u;
-    /* one block: the bias gradient in the GEMM's epilogue; several: by
-     * bias_grad over the batch once the blocks are done (the same bits) */
-    bool fused = !c->unfused && bl.nb == 1 && !bl.wgrad_direct;
+    /* the bias gradient: conv_direct_wgrad's, block by block, summed as
+     * the weight gradient is; else with one block in the GEMM's epilogue;
+     * else by bias_grad over the batch once the blocks are done (the same
+     * bits as the epilogue's) */
+    bool bias_blocks = bl.wgrad_direct;
+    bool fused = !c->unfused && bl.nb == 1 && !bias_blocks;
+    /* what a block's partial sums hold: the weight gradient, and the bias
+     * gradient after it */
+    size_t nw = bl.patch * bl.u, nwb = nw + (bias_blocks ? bl.u : 0);
     /* the activation after the layer (act_after): its derivative applied
      * to each block's rows of d before the block's GEMMs read them, in
-     * cache, instead of the activation layer's pass over the batch */
+     * cache, instead of the activation layer's pass over the batch; or,
+     * when d need not hold it afterwards (no dx), taken by
+     * conv_direct_wgrad as it reads d */
+    bool fuses = bp_layer_fuses_act(l, c);
+    bp_kact kact = fuses && bl.wgrad_direct && !need_dx
+                       ? bp_kact_of(l->act_after->ops->act)
+                       : BP_KACT_NONE;
     bp_unary_bwd_fn *act_bwd =
-        bp_layer_fuses_act(l, c) ? bp_act_bwd_of(c->k, l->act_after->ops->act)
-                                 : NULL;
+        fuses && kact == BP_KACT_NONE
+            ? bp_act_bwd_of(c->k, l->act_after->ops->act)
+            : NULL;
     /* group k: blocks [k nb / ng, (k + 1) nb / ng); its first block's
-     * product goes straight to its sum (group 0's: g[W]), each later one
-     * to the thread's partial, added to the sum; the sums of groups 1 ..
-     * ng - 1 are kept after copy 0's partial */
+     * product goes straight to its sum (group 0's: g[W] and g[B]), each
+     * later one to the thread's partial, added to the sum; the sums of
+     * groups 1 .. ng - 1 are kept after copy 0's partial */
     size_t ng = bl.nb < GROUPS ? bl.nb : GROUPS;
     size_t stride_part = bl.blk * bl.pix * bl.patch;
-    float *sums = bl.dir ? NULL : bp_layer_work(l, WORK, 0) + stride_part + nw;
+    float *sums = bl.dir ? NULL : bp_layer_work(l, WORK, 0) + stride_part + nwb;
 #pragma omp parallel num_threads(bl.threads) if (bl.threads > 1)
     {
         int t = omp_get_thread_num();
@@ -328,7 +343,8 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
         float *part = bl.dir ? NULL : work + stride_part;
 #pragma omp for schedule(static)
         for (size_t k = 0; k < ng; k++) {
-            float *sum = k ? sums + (k - 1) * nw : l->g[W];
+            float *sum = k ? sums + (k - 1) * nwb : l->g[W];
+            float *bsum = k ? sum + nw : l->g[B];
             for (size_t j = k * bl.nb / ng; j < (k + 1) * bl.nb / ng; j++) {
                 bool first = j == k * bl.nb / ng;
                 if (act_bwd) {
@@ -338,24 +354,32 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
                     act_bwd((r1 - r0) * bl.u, l->y + r0 * bl.u,
                             d + r0 * bl.u, d + r0 * bl.u);
                 }
-                backward_block(l, c, &gc, &bl, j, x, d,
-                               need_dx ? dx : NULL, work,
-                               first ? sum : part, fused ? l->g[B] : NULL);
-                if (!first)
+                float *colsum = bias_blocks ? (first ? bsum : part + nw)
+                                : fused     ? l->g[B]
+                                            : NULL;
+                backward_block(l, c, &gc, &bl, j, x, d, kact,
+                               need_dx ? dx : NULL, work, first ? sum : part,
+                               colsum);
+                if (!first) {
                     for (size_t i = 0; i < nw; i++)
                         sum[i] += part[i];
+                    for (size_t i = nw; i < nwb; i++)
+                        bsum[i - nw] += part[i];
+                }
             }
         }
-        /* g[W] += S1, S2, ... in order, each thread a share of the
-         * elements (the for's barrier above: every sum is done) */
+        /* g[W] += S1, S2, ... in order (and g[B]), each thread a share
+         * of the elements (the for's barrier above: every sum is done) */
         if (ng > 1) {
 #pragma omp for schedule(static)
-            for (size_t i = 0; i < nw; i++)
+            for (size_t i = 0; i < nwb; i++) {
+                float *g = i < nw ? l->g[W] + i : l->g[B] + (i - nw);
                 for (size_t k = 1; k < ng; k++)
-                    l->g[W][i] += sums[(k - 1) * nw + i];
+                    *g += sums[(k - 1) * nwb + i];
+            }
         }
     }
-    if (!fused)
+    if (!fused && !bias_blocks)
         bp_par_bias_grad(c, b * bl.pix, bl.u, d, bl.u, l->g[B]);
     return need_dx ? dx : d;
 }
