@@ -1195,6 +1195,18 @@ static void report_scope(const bp_prof *p, const struct bp_net *net, int sc,
         fprintf(out, " (%.3f ms each)", base * 1e-6 / (double)spans);
     fprintf(out, "; kernels %.1f ms (%.1f%%)\n", all.ns * 1e-6,
             base > 0 ? 100 * all.ns / base : 0);
+    /* the whole scope's multiply-adds (GEMMs, direct convolutions) over
+     * its wall time: the rate a step achieves, against the threads' FMA
+     * peak */
+    agg fma = sum_cells(p, sc, ANY, ANY, FMA_WORK);
+    double peak = p->peak_gflops * p->threads;
+    if (fma.flops > 0 && base > 0 && spans)
+        fprintf(out, "         %.3f GFLOP of multiply-adds a %s: %.1f GFLOP/s "
+                     "over the whole %s, %.0f%% of the FMA peak (x %d "
+                     "thread%s)\n",
+                fma.flops * 1e-9 / (double)spans, per, fma.flops / base, per,
+                peak > 0 ? 100 * fma.flops / base / peak : 0, p->threads,
+                p->threads == 1 ? "" : "s");
     /* per kernel, the most time first */
     int order[BP_NUM_KERNELS], n = 0;
     agg ka[BP_NUM_KERNELS];

@@ -541,8 +541,9 @@ static const struct {
     /* each way conv computes (core/layers/conv.c): the windows above are
      * direct forward and backward (18 floats and fewer); a 5 x 5 window
      * over 2 channels (50) is direct forward, its weight gradient made by
-     * im2col and a GEMM; 3 x 3 over 18 channels (162) uses the patches
-     * both ways */
+     * im2col and a GEMM; 3 x 3 over 18 channels (162) to 65 outputs uses
+     * the patches both ways, to 2 outputs only backward */
+    {"conv:18:5:p1,relu,conv:65:3:p0,tanh,dense:3", 2},
     {"conv:18:5:p1,relu,conv:2:3,tanh,dense:3", 2},
     /* average pooling: tiling windows, overlapping ones whose padding is
      * not counted (corners average 4 pixels, edges 6, the middle 9), the

@@ -11,11 +11,11 @@
  * order, y is batch x OH x OW x Cout, where OH = (H + 2P - K)/S + 1 (and
  * OW alike) for kernel K, stride S and zero padding P (kernels.h
  * bp_conv_geom). A 1 x 1 convolution of stride 1 without padding reads x
- * as its patches: no im2col. Small windows (DIRECT_FWD_PATCH floats or
- * fewer: a grey image's 3 x 3) are convolved without patches by
- * conv_direct; the smallest (DIRECT_WGRAD_PATCH) get their weight
- * gradient from conv_direct_wgrad, the bias gradient from bias_grad; dx
- * is always made through the patches' gradient and col2im.
+ * as its patches: no im2col. Small windows or few outputs (direct_fwd)
+ * are convolved without patches by conv_direct; the smallest windows
+ * (direct_wgrad: a grey image's 3 x 3) get their weight and bias
+ * gradients from conv_direct_wgrad; dx is always made through the
+ * patches' gradient and col2im.
  * The patches (K*K times the input) are made a block of images at a time
  * in the layer's work tensor, and made again in the backward pass:
  * written and read while in cache, instead of a batch's worth through
@@ -85,21 +85,32 @@ static bool pointwise(const bp_layer_spec *s)
     return s->kernel == 1 && s->stride == 1 && s->pad == 0;
 }
 
-/* Windows of K*K*Cin floats (a 3x3 window of a grey image is 9, of an RGB
- * one 27) up to these are convolved directly, without patches, in the
- * forward pass and in the weight gradient: GEMMs of a k (forward) or m
- * (weight gradient) that small spend more time on making and packing
- * patches than on multiplying. Measured on 16 28x28 images of 32 and 64
- * outputs (avx512, Zen 5): the direct forward pass took 0.31-0.76 of
- * im2col and the GEMM's time at 9 to 144 floats, 1.06 at 288 (the
- * reference CNN's second convolution); the weight gradient 0.33-0.85 up
- * to 27 floats, 1.0 at 36, 1.3 at 144. */
-#define DIRECT_FWD_PATCH ((size_t)160)
-#define DIRECT_WGRAD_PATCH ((size_t)32)
-
-static bool direct_upto(const bp_layer_spec *s, size_t cin, size_t most)
+/* Which passes convolve directly, without patches (conv_direct,
+ * conv_direct_wgrad), from the window's K*K*Cin floats (a 3x3 window of a
+ * grey image is 9, of an RGB one 27) and the outputs. GEMMs of a k
+ * (forward) or m (weight gradient) that small spend more time on making
+ * and packing patches than on multiplying; and the direct forward pass
+ * keeps up to 64 outputs of 6 pixels in registers (AVX-512), the GEMM's
+ * register tile without its patches. Measured (Zen 5; 16 28x28 images,
+ * or 2 14x14 ones from 144 floats up), the direct pass's time over
+ * im2col's and the GEMM's:
+ *   forward   avx512: 0.36-0.79 from 9 to 144 floats; 0.78-0.88 at 144
+ *             to 1728 floats with 64 outputs, 0.97-1.10 with 128;
+ *             avx2: 0.82-0.91 at 144-432 floats with 32 outputs, 0.91 at
+ *             144 with 64, 1.03-1.07 at 288-576 with 64;
+ *   wgrad     avx512: 0.27-0.85 up to 27 floats, 1.0 at 36, 1.3 at 144.
+ * So the forward pass is direct up to 160 floats, or 64 outputs (the
+ * second convolution of the reference CNN: 288 floats, 64 outputs), the
+ * weight gradient up to 32 floats. */
+static bool direct_fwd(const bp_layer_spec *s, size_t cin)
 {
-    return !pointwise(s) && s->kernel * s->kernel * cin <= most;
+    return !pointwise(s) &&
+           (s->kernel * s->kernel * cin <= 160 || s->units <= 64);
+}
+
+static bool direct_wgrad(const bp_layer_spec *s, size_t cin)
+{
+    return !pointwise(s) && s->kernel * s->kernel * cin <= 32;
 }
 
 /* Patches per block: half of a 1 MiB L2 (Zen 4 and 5, Neoverse N1 and N2;
@@ -182,8 +193,8 @@ static blocks blocks_of(const bp_layer *l, const bp_ctx *c, size_t b)
     bl.u = l->spec.units;
     bl.img = bl.g.h * bl.g.w * bl.g.c;
     bl.dir = pointwise(&l->spec);
-    bl.fwd_direct = direct_upto(&l->spec, l->in.c, DIRECT_FWD_PATCH);
-    bl.wgrad_direct = direct_upto(&l->spec, l->in.c, DIRECT_WGRAD_PATCH);
+    bl.fwd_direct = direct_fwd(&l->spec, l->in.c);
+    bl.wgrad_direct = direct_wgrad(&l->spec, l->in.c);
     /* a 1x1 convolution: the batch is one block */
     bl.blk = bl.dir ? b : block_images(bl.pix * bl.patch, c, b);
     bl.nb = (b + bl.blk - 1) / bl.blk;
