@@ -123,9 +123,18 @@ typedef struct bp_layer {
      * absorb one (ops->absorbs_act), applied by this layer's forward
      * GEMM as its epilogue; absorbed, set on that activation layer,
      * whose own forward is then skipped (and its backward, when the
-     * layer's ops->absorbs_act_grad). Same bits either way. */
+     * layer's ops->absorbs_act_grad). Same bits either way.
+     * pool_after, the max-pooling layer right after act_after (a ReLU)
+     * when this is the network's first layer and its ops absorb that too
+     * (ops->absorbs_pool): this layer's forward writes the pool's output
+     * image by image, its own output only in its work tensor, and its
+     * backward takes the pool's and the ReLU's backward as its own (the
+     * pool's and the ReLU's passes are skipped). */
     const struct bp_layer *act_after;
+    const struct bp_layer *pool_after;
     bool absorbed;
+    bool unwritten; /* its output is not written while fused (the layer
+                       with pool_after, and its ReLU) */
     /* BP_T_WORK: `work_copies` copies (the threads of the network's
      * context), `work_stride` floats apart, the first at its t[] */
     int work_copies;
@@ -215,6 +224,9 @@ struct bp_layer_ops {
     bool absorbs_act_grad; /* and its backward that activation's
                               derivative, before its own (the activation
                               layer's backward is then skipped) */
+    /* and a max pool after that activation, when it is a ReLU and this
+     * layer is the first (bp_layer pool_after); NULL: never */
+    bool (*absorbs_pool)(const bp_layer *l);
     bp_act act;         /* which, when is_activation */
     const void *impl;   /* constants of the kind's file (a recurrent cell) */
 };
@@ -264,6 +276,20 @@ int bp_layer_format_units(const bp_layer_spec *s, char *buf, size_t size);
 /* A pooling window's token, "maxpool:3:s2:p1": the stride when not K, the
  * padding when not 0 (the defaults bp_layer_parse_window gives pools). */
 int bp_layer_format_pool(const bp_layer_spec *s, char *buf, size_t size);
+
+/* The backward pass of a layer whose second tensor is a mask of its
+ * output's shape (dropout, dropout2d): d *= mask, in place. */
+float *bp_layer_mask_backward(bp_layer *l, const bp_ctx *c, const float *x,
+                              size_t b, float *d, float *dx, bool need_dx);
+
+/* A max-pooling layer's passes over images [i0, i0 + n) of a batch, for a
+ * layer that absorbs it (pool_after): forward from x (those images'
+ * input) into the pool's output and argmax; backward from d (those
+ * images' output gradient) into dx (their input gradient). */
+void bp_maxpool_images_fwd(const bp_layer *pool, const bp_ctx *c,
+                           const float *x, size_t i0, size_t n);
+void bp_maxpool_images_bwd(const bp_layer *pool, const bp_ctx *c,
+                           const float *d, size_t i0, size_t n, float *dx);
 int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size);
 
 /* Weights w[0:n] by the rule of a (layer.h bp_init: He or normal draw

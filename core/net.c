@@ -296,6 +296,17 @@ static sizes place(const plans *P, size_t max_batch, int threads,
             net->layers[i - 1].act_after = l;
             l->absorbed = true;
         }
+        /* conv, relu, maxpool at the start: the pool too (layer.h) */
+        if (i == 2 && l->ops == &bp_layer_maxpool &&
+            net->layers[1].absorbed &&
+            net->layers[1].ops->act == BP_ACT_RELU &&
+            net->layers[0].ops->absorbs_act_grad &&
+            net->layers[0].ops->absorbs_pool &&
+            net->layers[0].ops->absorbs_pool(&net->layers[0])) {
+            net->layers[0].pool_after = l;
+            net->layers[0].unwritten = net->layers[1].unwritten = true;
+            l->absorbed = true;
+        }
         l->steps = steps;
         l->nsteps = p->nsteps;
         steps += p->nsteps;
@@ -542,7 +553,7 @@ void bp_net_forward(bp_net *net, const float *x, size_t batch, bool train,
         bp_layer *l = &net->layers[i];
         bp_prof_at(net->ctx, (long)i, BP_PASS_FORWARD);
         /* an absorbed activation ran in the epilogue of the layer before,
-         * in place on the same buffer */
+         * in place on the same buffer; an absorbed pool in its forward */
         if (!(l->absorbed && !net->ctx->unfused))
             l->ops->forward(l, net->ctx, in, batch, train, dropout_key);
         in = l->y;
@@ -625,9 +636,11 @@ void bp_net_backward(bp_net *net, const float *x, size_t batch)
     for (size_t i = net->nlayers; i-- > 0;) {
         bp_layer *l = &net->layers[i];
         const float *in = i ? net->layers[i - 1].y : x;
-        /* an absorbed activation whose layer applies its derivative too */
+        /* an absorbed activation whose layer applies its derivative too,
+         * an absorbed pool (whose absorbing layer takes its backward) */
         if (l->absorbed && !net->ctx->unfused &&
-            net->layers[i - 1].ops->absorbs_act_grad)
+            (!l->ops->is_activation ||
+             net->layers[i - 1].ops->absorbs_act_grad))
             continue;
         bp_prof_at(net->ctx, (long)i, BP_PASS_BACKWARD);
         float *r = l->ops->backward(l, net->ctx, in, batch, net->delta[cur],

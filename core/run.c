@@ -180,8 +180,8 @@ size_t bp_run_options(bp_run_opts *o, bp_opt *t, size_t cap, size_t *n_spec)
          "print only the final result", NULL},
         {"--no-fuse", BP_ARG_FLAG, &o->no_fuse, 0, 0, NULL, NULL,
          "run every kernel on its own: no bias, activation or bias "
-         "gradient in a GEMM's epilogue (to profile each; the results "
-         "have the same bits)", NULL},
+         "gradient in a GEMM's epilogue, no pool in a convolution's pass "
+         "(to profile each; the results have the same bits)", NULL},
         {"--profile", BP_ARG_FLAG, &o->profile, 0, 0, NULL, NULL,
          "time every kernel call; after training, where a step's time "
          "goes, per kernel and per layer and pass, against the FMA peak "

@@ -199,6 +199,8 @@ static void first_bad_layer(const bp_net *net, size_t batch, char *buf,
     for (size_t i = 0; i < net->nlayers; i++) {
         const bp_layer *l = &net->layers[i];
         size_t n = batch * bp_shape_size(l->out);
+        if (l->unwritten && !net->ctx->unfused)
+            continue; /* a later layer's output tells */
         for (size_t j = 0; j < n; j++)
             if (!isfinite(l->y[j])) {
                 char name[96];

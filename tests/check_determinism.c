@@ -251,6 +251,11 @@ static const struct {
     {"conv:8:3,relu,dropout2d:0.2,maxpool:2,conv:16:3,bn,relu,maxpool:2,"
      "dense:32,relu",
      {16, 16, 1}, 32, true, 3},
+    /* the first convolution takes its ReLU and pool (conv.c
+     * forward_pooled) image by image, the pool's backward block by
+     * block, in blocks of 3 */
+    {"conv:8:3,relu,maxpool:2,conv:16:3,relu,maxpool:2,dense:32,relu",
+     {16, 16, 1}, 32, false, 3},
 };
 #define NNETS (sizeof nets / sizeof *nets)
 

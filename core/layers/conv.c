@@ -162,6 +162,10 @@ static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
     size_t per_image = bp_satmul(g.oh * g.ow, patch);
     size_t blk = block_images(per_image, NULL, max_batch);
     size_t work = bp_satmul(blk, per_image);
+    /* or an image's output, where a pool is absorbed (absorbs_pool) */
+    size_t out_image = bp_satmul(g.oh * g.ow, s->units);
+    if (direct_fwd(s, in.c) && direct_wgrad(s, in.c) && out_image > work)
+        work = out_image;
     size_t sums = bp_satmul(GROUPS, bp_satmul(patch + 1, s->units));
     bp_plan_add(p, BP_T_WORK,
                 pointwise(s) ? 0 : work > (size_t)-1 - sums ? (size_t)-1
@@ -242,11 +246,43 @@ static const float *patches(const bp_ctx *c, const blocks *bl, size_t j,
     return work;
 }
 
+/* The pool after the layer's ReLU, when the layer takes its passes
+ * (pool_after; not in an unfused context). */
+static const bp_layer *pooled(const bp_layer *l, const bp_ctx *c)
+{
+    return c->unfused ? NULL : l->pool_after;
+}
+
+/* With the pool absorbed: each image convolved (with its bias and ReLU)
+ * into the thread's work tensor, then pooled from there, in cache, into
+ * the pool's output; the layer's own output is not written. */
+static void forward_pooled(bp_layer *l, const bp_ctx *c, const float *x,
+                           const blocks *bl, const bp_layer *pool)
+{
+#pragma omp parallel num_threads(bl->threads) if (bl->threads > 1)
+    {
+        float *work = bp_layer_work(l, WORK, omp_get_thread_num());
+        bp_conv_geom g1 = bl->g;
+        g1.n = 1;
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < bl->g.n; i++) {
+            c->k->conv_direct(&g1, bl->u, x + i * bl->img, l->t[W], l->t[B],
+                              BP_KACT_RELU, work);
+            bp_maxpool_images_fwd(pool, c, work, i, 1);
+        }
+    }
+}
+
 static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
                     bool train, uint64_t key)
 {
     (void)train, (void)key;
     blocks bl = blocks_of(l, c, b);
+    const bp_layer *pool = pooled(l, c);
+    if (pool) {
+        forward_pooled(l, c, x, &bl, pool);
+        return;
+    }
     bp_gemm_post post = {.bias = l->t[B], .act = BP_KACT_NONE};
     if (bp_layer_fuses_act(l, c))
         post.act = bp_kact_of(l->act_after->ops->act);
@@ -331,7 +367,15 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
      * cache, instead of the activation layer's pass over the batch; or,
      * when d need not hold it afterwards (no dx), taken by
      * conv_direct_wgrad as it reads d */
-    bool fuses = bp_layer_fuses_act(l, c);
+    /* with the pool absorbed (the first layer: no dx): d is the pool's
+     * output gradient; each block's ReLU delta is taken there (the
+     * pool's output is the ReLU's at each maximum), then the pool's
+     * backward makes the block's gradient of this layer's output in dx,
+     * free since no dx is made: the same bits as the three passes */
+    const bp_layer *pool = pooled(l, c);
+    float *dconv = pool ? dx : d;
+    size_t pout = pool ? bp_shape_size(pool->out) : 0;
+    bool fuses = bp_layer_fuses_act(l, c) && !pool;
     bp_kact kact = fuses && bl.wgrad_direct && !need_dx
                        ? bp_kact_of(l->act_after->ops->act)
                        : BP_KACT_NONE;
@@ -358,6 +402,14 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
             float *bsum = k ? sum + nw : l->g[B];
             for (size_t j = k * bl.nb / ng; j < (k + 1) * bl.nb / ng; j++) {
                 bool first = j == k * bl.nb / ng;
+                if (pool) {
+                    size_t i0 = j * bl.blk;
+                    size_t n = b - i0 < bl.blk ? b - i0 : bl.blk;
+                    float *dp = d + i0 * pout;
+                    c->k->relu_bwd(n * pout, pool->y + i0 * pout, dp, dp);
+                    bp_maxpool_images_bwd(pool, c, dp, i0, n,
+                                          dconv + i0 * bl.pix * bl.u);
+                }
                 if (act_bwd) {
                     size_t r0 = j * bl.blk * bl.pix;
                     size_t r1 = (j + 1) * bl.blk * bl.pix;
@@ -368,7 +420,7 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
                 float *colsum = bias_blocks ? (first ? bsum : part + nw)
                                 : fused     ? l->g[B]
                                             : NULL;
-                backward_block(l, c, &gc, &bl, j, x, d, kact,
+                backward_block(l, c, &gc, &bl, j, x, dconv, kact,
                                need_dx ? dx : NULL, work, first ? sum : part,
                                colsum);
                 if (!first) {
@@ -391,8 +443,15 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
         }
     }
     if (!fused && !bias_blocks)
-        bp_par_bias_grad(c, b * bl.pix, bl.u, d, bl.u, l->g[B]);
+        bp_par_bias_grad(c, b * bl.pix, bl.u, dconv, bl.u, l->g[B]);
     return need_dx ? dx : d;
+}
+
+/* A pool after the ReLU is taken in when the layer is direct both ways
+ * (its forward's work tensor holds an image's output, plan). */
+static bool absorbs_pool(const bp_layer *l)
+{
+    return direct_fwd(&l->spec, l->in.c) && direct_wgrad(&l->spec, l->in.c);
 }
 
 static size_t views(const bp_layer *l, const float *params,
@@ -427,4 +486,5 @@ const bp_layer_ops bp_layer_conv = {
     .chain = chain,
     .absorbs_act = true,
     .absorbs_act_grad = true,
+    .absorbs_pool = absorbs_pool,
 };

@@ -72,13 +72,6 @@ static void forward(bp_layer *l, const bp_ctx *c, const float *x, size_t b,
     }
 }
 
-static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
-                       size_t b, float *d, float *dx, bool need_dx)
-{
-    (void)x, (void)dx, (void)need_dx;
-    c->k->dropout_bwd(b * bp_shape_size(l->in), d, l->t[MASK], d);
-    return d;
-}
 
 const bp_layer_ops bp_layer_dropout2d = {
     .name = "dropout2d",
@@ -89,6 +82,6 @@ const bp_layer_ops bp_layer_dropout2d = {
     .format = bp_layer_format_rate,
     .plan = plan,
     .forward = forward,
-    .backward = backward,
+    .backward = bp_layer_mask_backward,
     .word = "dropout2d",
 };
