@@ -394,7 +394,7 @@ static const sig_bench sig_BP_SIG_CONV_WGRAD = {SHAPE_ROWS, 128 * 28 * 28,
                                                 32, 1, 0, NULL};
 static void run_BP_SIG_CONV_WGRAD(bp_conv_wgrad_fn *f, bench_io *io)
 {
-    f(&conv1_geom, 32, io->x, io->y, io->v, BP_KACT_RELU, io->z,
+    f(&conv1_geom, 32, io->x, io->y, io->v, BP_KACT_RELU, false, io->z,
       io->z + 9 * 32);
 }
 

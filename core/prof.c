@@ -570,10 +570,10 @@ static double window_pixels(const bp_conv_geom *g, size_t o, size_t k,
 #define WRAP_bp_conv_wgrad_fn(name)                                         \
     static void pw_##name(const bp_conv_geom *g, size_t co, const float *x,  \
                           const float *dy, const float *y, bp_kact act,      \
-                          float *gw, float *gb)                              \
+                          bool acc, float *gw, float *gb)                    \
     {                                                                        \
         BEGIN;                                                               \
-        R->inner->name(g, co, x, dy, y, act, gw, gb);                        \
+        R->inner->name(g, co, x, dy, y, act, acc, gw, gb);                   \
         END(name, {g->kh * g->kw * g->c, co, (size_t)GEOM_ROWS(g)}, 3, 0,    \
             DCONV_FLOPS(g, co),                                              \
             4 * (GEOM_IMAGE(g) + D(g->kh * g->kw * g->c) * D(co) +           \

@@ -1860,8 +1860,17 @@ static bool run_dconv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
         cmp_mat(cx, "y", outr, outt, rows, co, co, mag, (double)patch + 2);
         untouched(cx, "y", &bs, outt, rows, co, co);
     } else {
-        /* every other case without the bias gradient */
-        bool sums = v % 2;
+        /* every other case without the bias gradient; every other pair
+         * continuing sums already in gw and gb */
+        bool sums = v % 2, acc = v / 2 % 2;
+        if (acc) {
+            fill(outr, patch * co, g, D_NORMAL);
+            memcpy(outt, outr, patch * co * sizeof *outt);
+            if (sums) {
+                fill(gbr, co, g, D_NORMAL);
+                memcpy(gbt, gbr, co * sizeof *gbt);
+            }
+        }
         fill_act_out(y, rows * co, act, g, c->dist);
         switch (act) { /* the delta the kernels take, for the bound */
         case BP_KACT_NONE: memcpy(dp, w, rows * co * sizeof *dp); break;
@@ -1869,16 +1878,21 @@ static bool run_dconv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
         case BP_KACT_SIGMOID: ref->sigmoid_bwd(rows * co, y, w, dp); break;
         case BP_KACT_TANH: ref->tanh_bwd(rows * co, y, w, dp); break;
         }
-        ref->conv_direct_wgrad(ge, co, x, w, y, act, outr, sums ? gbr : NULL);
-        test->conv_direct_wgrad(ge, co, x, w, y, act, outt, sums ? gbt : NULL);
+        /* the terms: the products, and the entry values (acc) */
         abs_product(col, true, dp, patch, co, rows, mag);
-        cmp_mat(cx, "gw", outr, outt, patch, co, co, mag, (double)rows + 2);
-        untouched(cx, "gw", &bs, outt, patch, co, co);
         for (size_t j = 0; j < co; j++) {
-            mb[j] = 0;
+            mb[j] = acc ? fabs((double)gbr[j]) : 0;
             for (size_t r = 0; r < rows; r++)
                 mb[j] += fabs((double)dp[r * co + j]);
         }
+        for (size_t e = 0; e < patch * co && acc; e++)
+            mag[e] += fabs((double)outr[e]);
+        ref->conv_direct_wgrad(ge, co, x, w, y, act, acc, outr,
+                               sums ? gbr : NULL);
+        test->conv_direct_wgrad(ge, co, x, w, y, act, acc, outt,
+                                sums ? gbt : NULL);
+        cmp_mat(cx, "gw", outr, outt, patch, co, co, mag, (double)rows + 2);
+        untouched(cx, "gw", &bs, outt, patch, co, co);
         if (sums)
             cmp_mat(cx, "gb", gbr, gbt, 1, co, co, mb, (double)rows + 2);
         untouched(cx, "gb", &bs, gbt, sums ? 1 : 0, co, co);

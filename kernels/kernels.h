@@ -436,10 +436,12 @@ typedef void bp_conv_direct_fn(const bp_conv_geom *g, size_t co,
  * the image of x(tap) * d[pixel][j] (a chain over the n*oh*ow pixels, as
  * the TN GEMM of im2col's patches and d), and gb (co floats; NULL: none)
  * by gb[j] = the sum of d[pixel][j] over the pixels in order (bias_grad of
- * d). dy and y are read only. */
+ * d). With acc, each sum starts from gw's (gb's) value on entry instead of
+ * 0: a chain over the images of several calls is the chain of one call
+ * over all of them. dy and y are read only. */
 typedef void bp_conv_wgrad_fn(const bp_conv_geom *g, size_t co,
                               const float *x, const float *dy, const float *y,
-                              bp_kact act, float *gw, float *gb);
+                              bp_kact act, bool acc, float *gw, float *gb);
 
 /* ---------------------------------------------------------------------- */
 /* Dropout's counter-based bits: shared by every ISA so masks agree.       */

@@ -327,7 +327,8 @@ static void backward_block(const bp_layer *l, const bp_ctx *c,
     const float *db = d + at;
     if (bl->wgrad_direct) {
         const float *xb = block_of(bl, j, x, &gb);
-        c->k->conv_direct_wgrad(&gb, u, xb, db, l->y + at, act, gw, colsum);
+        c->k->conv_direct_wgrad(&gb, u, xb, db, l->y + at, act, false, gw,
+                                colsum);
     } else {
         const float *col = patches(c, bl, j, x, work, &gb);
         bp_gemm_post post = {.colsum = colsum};
@@ -349,6 +350,30 @@ static void backward_block(const bp_layer *l, const bp_ctx *c,
     }
 }
 
+/* Block j's weight and bias gradients with the pool absorbed, from d, the
+ * pool's output gradient: the block's ReLU delta taken there (the pool's
+ * output is the ReLU's at each maximum), then image by image the pool's
+ * backward into the work tensor, in cache, and the weight gradient,
+ * continuing the block's chains (so, the bits of one call on the block's
+ * gradient, which the ReLU's and the pool's own passes make). */
+static void backward_block_pooled(const bp_ctx *c, const blocks *bl,
+                                  size_t j, const float *x,
+                                  const bp_layer *pool, float *d, float *work,
+                                  float *gw, float *gb)
+{
+    size_t pout = bp_shape_size(pool->out), i0 = j * bl->blk;
+    size_t n = bl->g.n - i0 < bl->blk ? bl->g.n - i0 : bl->blk;
+    float *dp = d + i0 * pout;
+    c->k->relu_bwd(n * pout, pool->y + i0 * pout, dp, dp);
+    bp_conv_geom g1 = bl->g;
+    g1.n = 1;
+    for (size_t i = 0; i < n; i++) {
+        bp_maxpool_images_bwd(pool, c, dp + i * pout, i0 + i, 1, work);
+        c->k->conv_direct_wgrad(&g1, bl->u, x + (i0 + i) * bl->img, work,
+                                NULL, BP_KACT_NONE, i > 0, gw, gb);
+    }
+}
+
 static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
                        size_t b, float *d, float *dx, bool need_dx)
 {
@@ -367,14 +392,9 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
      * cache, instead of the activation layer's pass over the batch; or,
      * when d need not hold it afterwards (no dx), taken by
      * conv_direct_wgrad as it reads d */
-    /* with the pool absorbed (the first layer: no dx): d is the pool's
-     * output gradient; each block's ReLU delta is taken there (the
-     * pool's output is the ReLU's at each maximum), then the pool's
-     * backward makes the block's gradient of this layer's output in dx,
-     * free since no dx is made: the same bits as the three passes */
+    /* with the pool absorbed (the first layer: no dx), d is the pool's
+     * output gradient (backward_block_pooled) */
     const bp_layer *pool = pooled(l, c);
-    float *dconv = pool ? dx : d;
-    size_t pout = pool ? bp_shape_size(pool->out) : 0;
     bool fuses = bp_layer_fuses_act(l, c) && !pool;
     bp_kact kact = fuses && bl.wgrad_direct && !need_dx
                        ? bp_kact_of(l->act_after->ops->act)
@@ -388,7 +408,11 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
      * later one to the thread's partial, added to the sum; the sums of
      * groups 1 .. ng - 1 are kept after copy 0's partial */
     size_t ng = bl.nb < GROUPS ? bl.nb : GROUPS;
+    /* where the partial sums start in a work tensor: after a block's
+     * patches, or an image's output gradient (backward_block_pooled) */
     size_t stride_part = bl.blk * bl.pix * bl.patch;
+    if (pool && stride_part < bl.pix * bl.u)
+        stride_part = bl.pix * bl.u;
     float *sums = bl.dir ? NULL : bp_layer_work(l, WORK, 0) + stride_part + nwb;
 #pragma omp parallel num_threads(bl.threads) if (bl.threads > 1)
     {
@@ -402,14 +426,6 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
             float *bsum = k ? sum + nw : l->g[B];
             for (size_t j = k * bl.nb / ng; j < (k + 1) * bl.nb / ng; j++) {
                 bool first = j == k * bl.nb / ng;
-                if (pool) {
-                    size_t i0 = j * bl.blk;
-                    size_t n = b - i0 < bl.blk ? b - i0 : bl.blk;
-                    float *dp = d + i0 * pout;
-                    c->k->relu_bwd(n * pout, pool->y + i0 * pout, dp, dp);
-                    bp_maxpool_images_bwd(pool, c, dp, i0, n,
-                                          dconv + i0 * bl.pix * bl.u);
-                }
                 if (act_bwd) {
                     size_t r0 = j * bl.blk * bl.pix;
                     size_t r1 = (j + 1) * bl.blk * bl.pix;
@@ -420,9 +436,13 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
                 float *colsum = bias_blocks ? (first ? bsum : part + nw)
                                 : fused     ? l->g[B]
                                             : NULL;
-                backward_block(l, c, &gc, &bl, j, x, dconv, kact,
-                               need_dx ? dx : NULL, work, first ? sum : part,
-                               colsum);
+                if (pool)
+                    backward_block_pooled(c, &bl, j, x, pool, d, work,
+                                          first ? sum : part, colsum);
+                else
+                    backward_block(l, c, &gc, &bl, j, x, d, kact,
+                                   need_dx ? dx : NULL, work,
+                                   first ? sum : part, colsum);
                 if (!first) {
                     for (size_t i = 0; i < nw; i++)
                         sum[i] += part[i];
@@ -443,7 +463,7 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
         }
     }
     if (!fused && !bias_blocks)
-        bp_par_bias_grad(c, b * bl.pix, bl.u, dconv, bl.u, l->g[B]);
+        bp_par_bias_grad(c, b * bl.pix, bl.u, d, bl.u, l->g[B]);
     return need_dx ? dx : d;
 }
 

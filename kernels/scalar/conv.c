@@ -215,15 +215,16 @@ static float delta(bp_kact act, float y, float dy)
 
 void bp_conv_direct_wgrad__scalar(const bp_conv_geom *g, size_t co,
                                   const float *x, const float *dy,
-                                  const float *y, bp_kact act, float *gw,
-                                  float *gb)
+                                  const float *y, bp_kact act, bool acc,
+                                  float *gw, float *gb)
 {
     size_t rows = g->n * g->oh * g->ow;
     for (size_t ky = 0; ky < g->kh; ky++)
         for (size_t kx = 0; kx < g->kw; kx++)
             for (size_t ch = 0; ch < g->c; ch++)
                 for (size_t j = 0; j < co; j++) {
-                    float acc = 0.0f;
+                    float *out = gw + ((ky * g->kw + kx) * g->c + ch) * co + j;
+                    float s = acc ? *out : 0.0f;
                     for (size_t i = 0; i < g->n; i++)
                         for (size_t oy = 0; oy < g->oh; oy++)
                             for (size_t ox = 0; ox < g->ow; ox++) {
@@ -234,15 +235,15 @@ void bp_conv_direct_wgrad__scalar(const bp_conv_geom *g, size_t co,
                                 size_t r = (i * g->oh + oy) * g->ow + ox;
                                 float d = delta(act, act ? y[r * co + j] : 0,
                                                 dy[r * co + j]);
-                                acc += x[((i * g->h + iy) * g->w + ix) * g->c +
-                                         ch] *
-                                       d;
+                                s += x[((i * g->h + iy) * g->w + ix) * g->c +
+                                       ch] *
+                                     d;
                             }
-                    gw[((ky * g->kw + kx) * g->c + ch) * co + j] = acc;
+                    *out = s;
                 }
     if (gb)
         for (size_t j = 0; j < co; j++) {
-            float s = 0.0f;
+            float s = acc ? gb[j] : 0.0f;
             for (size_t r = 0; r < rows; r++)
                 s += delta(act, act ? y[r * co + j] : 0, dy[r * co + j]);
             gb[j] = s;
