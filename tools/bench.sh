@@ -6,7 +6,7 @@
 # installed (train.jsonl), LSTM and CNN training throughput of both
 # (lstm.jsonl, cnn.jsonl), provenance.json, and README.md, the report
 # (tools/bench_report.py).
-# About 11 minutes on 2 cores; --quick: two.
+# About 25 minutes on 2 cores; --quick: two.
 #
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset here: they push OpenBLAS
 # (and so numpy and PyTorch) onto slower AVX2 kernels.
