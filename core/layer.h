@@ -6,7 +6,7 @@
  * and written, its plan, init, forward and backward, and the named tensors
  * it exports. The network (core/net.c) walks a list of layers and never
  * asks which kind a layer is. Adding a kind: one file, one line in
- * bp_layer_kinds (core/layer.c), and its gradient check (tests/check_net.c
+ * core/layers/list.h, and its gradient check (tests/check_net.c
  * runs the generic one over every kind).
  *
  * plan() maps the input shape to the output shape and declares the
@@ -227,6 +227,15 @@ struct bp_layer_ops {
     /* and a max pool after that activation, when it is a ReLU and this
      * layer is the first (bp_layer pool_after); NULL: never */
     bool (*absorbs_pool)(const bp_layer *l);
+    /* A max pool's passes over images [i0, i0 + n) of a batch, for the
+     * layer that absorbs it (pool_after): forward from x (those images'
+     * input) into its output and argmax; backward from d (those images'
+     * output gradient) into dx (their input gradient). NULL: not a max
+     * pool. */
+    void (*max_images_fwd)(const bp_layer *pool, const bp_ctx *c,
+                           const float *x, size_t i0, size_t n);
+    void (*max_images_bwd)(const bp_layer *pool, const bp_ctx *c,
+                           const float *d, size_t i0, size_t n, float *dx);
     bp_act act;         /* which, when is_activation */
     const void *impl;   /* constants of the kind's file (a recurrent cell) */
 };
@@ -282,14 +291,7 @@ int bp_layer_format_pool(const bp_layer_spec *s, char *buf, size_t size);
 float *bp_layer_mask_backward(bp_layer *l, const bp_ctx *c, const float *x,
                               size_t b, float *d, float *dx, bool need_dx);
 
-/* A max-pooling layer's passes over images [i0, i0 + n) of a batch, for a
- * layer that absorbs it (pool_after): forward from x (those images'
- * input) into the pool's output and argmax; backward from d (those
- * images' output gradient) into dx (their input gradient). */
-void bp_maxpool_images_fwd(const bp_layer *pool, const bp_ctx *c,
-                           const float *x, size_t i0, size_t n);
-void bp_maxpool_images_bwd(const bp_layer *pool, const bp_ctx *c,
-                           const float *d, size_t i0, size_t n, float *dx);
+
 int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size);
 
 /* Weights w[0:n] by the rule of a (layer.h bp_init: He or normal draw

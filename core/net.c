@@ -297,7 +297,7 @@ static sizes place(const plans *P, size_t max_batch, int threads,
             l->absorbed = true;
         }
         /* conv, relu, maxpool at the start: the pool too (layer.h) */
-        if (i == 2 && l->ops == &bp_layer_maxpool &&
+        if (i == 2 && l->ops->max_images_fwd &&
             net->layers[1].absorbed &&
             net->layers[1].ops->act == BP_ACT_RELU &&
             net->layers[0].ops->absorbs_act_grad &&

@@ -268,7 +268,7 @@ static void forward_pooled(bp_layer *l, const bp_ctx *c, const float *x,
         for (size_t i = 0; i < bl->g.n; i++) {
             c->k->conv_direct(&g1, bl->u, x + i * bl->img, l->t[W], l->t[B],
                               BP_KACT_RELU, work);
-            bp_maxpool_images_fwd(pool, c, work, i, 1);
+            pool->ops->max_images_fwd(pool, c, work, i, 1);
         }
     }
 }
@@ -368,7 +368,7 @@ static void backward_block_pooled(const bp_ctx *c, const blocks *bl,
     bp_conv_geom g1 = bl->g;
     g1.n = 1;
     for (size_t i = 0; i < n; i++) {
-        bp_maxpool_images_bwd(pool, c, dp + i * pout, i0 + i, 1, work);
+        pool->ops->max_images_bwd(pool, c, dp + i * pout, i0 + i, 1, work);
         c->k->conv_direct_wgrad(&g1, bl->u, x + (i0 + i) * bl->img, work,
                                 NULL, BP_KACT_NONE, i > 0, gw, gb);
     }

@@ -92,16 +92,16 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
     return dx;
 }
 
-void bp_maxpool_images_fwd(const bp_layer *pool, const bp_ctx *c,
-                           const float *x, size_t i0, size_t n)
+static void images_fwd(const bp_layer *pool, const bp_ctx *c,
+                       const float *x, size_t i0, size_t n)
 {
     size_t out = bp_shape_size(pool->out);
     bp_conv_geom g = bp_layer_window(&pool->spec, pool->in, n);
     c->k->maxpool_fwd(&g, x, pool->y + i0 * out, pool->t[ARG] + i0 * out);
 }
 
-void bp_maxpool_images_bwd(const bp_layer *pool, const bp_ctx *c,
-                           const float *d, size_t i0, size_t n, float *dx)
+static void images_bwd(const bp_layer *pool, const bp_ctx *c,
+                       const float *d, size_t i0, size_t n, float *dx)
 {
     size_t out = bp_shape_size(pool->out);
     bp_conv_geom g = bp_layer_window(&pool->spec, pool->in, n);
@@ -124,4 +124,6 @@ const bp_layer_ops bp_layer_maxpool = {
     .forward = forward,
     .backward = backward,
     .chain = chain,
+    .max_images_fwd = images_fwd,
+    .max_images_bwd = images_bwd,
 };
