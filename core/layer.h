@@ -285,14 +285,12 @@ int bp_layer_format_units(const bp_layer_spec *s, char *buf, size_t size);
 /* A pooling window's token, "maxpool:3:s2:p1": the stride when not K, the
  * padding when not 0 (the defaults bp_layer_parse_window gives pools). */
 int bp_layer_format_pool(const bp_layer_spec *s, char *buf, size_t size);
+int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size);
 
 /* The backward pass of a layer whose second tensor is a mask of its
  * output's shape (dropout, dropout2d): d *= mask, in place. */
 float *bp_layer_mask_backward(bp_layer *l, const bp_ctx *c, const float *x,
                               size_t b, float *d, float *dx, bool need_dx);
-
-
-int bp_layer_format_rate(const bp_layer_spec *s, char *buf, size_t size);
 
 /* Weights w[0:n] by the rule of a (layer.h bp_init: He or normal draw
  * N(0, sd^2), Xavier or uniform U(-r, r)) for a layer with fan_in inputs

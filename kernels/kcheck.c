@@ -735,6 +735,21 @@ static bool run_unary(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
     return true;
 }
 
+/* y as the forward pass of act leaves it (relu: >= 0, many exactly 0;
+ * sigmoid in (0, 1); tanh in (-1, 1); none: the case's values) */
+static void fill_act_out(float *y, size_t n, bp_kact act, bp_rng *g, dist d)
+{
+    if (act == BP_KACT_SIGMOID)
+        fill_uniform(y, n, g, 0.0, 1.0);
+    else if (act == BP_KACT_TANH)
+        fill_uniform(y, n, g, -1.0, 1.0);
+    else
+        fill(y, n, g, d);
+    for (size_t i = 0; i < n && act == BP_KACT_RELU; i++)
+        if (y[i] < 0)
+            y[i] = 0;
+}
+
 static bool run_unary_bwd(ctx *cx, const bp_kernels *ref,
                           const bp_kernels *test, bp_kernel_id k,
                           const kcase *c, bp_rng *g)
@@ -746,15 +761,13 @@ static bool run_unary_bwd(ctx *cx, const bp_kernels *ref,
     if (!bs.ok)
         return bfree(&bs), false;
     /* y as the forward pass produces it: the kernel's own output range */
-    if (k == BP_K_sigmoid_bwd)
-        fill_uniform(y, n, g, 0.0, 1.0);
-    else if (k == BP_K_tanh_bwd)
-        fill_uniform(y, n, g, -1.0, 1.0);
-    else
-        fill(y, n, g, c->dist);
+    fill_act_out(y, n,
+                 k == BP_K_sigmoid_bwd ? BP_KACT_SIGMOID
+                 : k == BP_K_tanh_bwd  ? BP_KACT_TANH
+                 : k == BP_K_relu_bwd  ? BP_KACT_RELU
+                                       : BP_KACT_NONE,
+                 g, c->dist);
     fill(dy, n, g, c->dist == D_SPECIAL ? D_NORMAL : c->dist);
-    for (size_t i = 0; i < n && k == BP_K_relu_bwd; i++)
-        if (y[i] < 0) y[i] = 0; /* relu outputs are >= 0, many exactly 0 */
     float *dr = bclone(&bs, dy, c->mode);
     float *dt = bclone(&bs, dy, c->mode);
     if (!bs.ok)
@@ -1796,21 +1809,6 @@ static void abs_product(const float *A, bool ta, const float *B, size_t m,
         }
 }
 
-/* y as the forward pass of act leaves it (relu: >= 0, many exactly 0;
- * sigmoid in (0, 1); tanh in (-1, 1)) */
-static void fill_act_out(float *y, size_t n, bp_kact act, bp_rng *g, dist d)
-{
-    if (act == BP_KACT_SIGMOID)
-        fill_uniform(y, n, g, 0.0, 1.0);
-    else if (act == BP_KACT_TANH)
-        fill_uniform(y, n, g, -1.0, 1.0);
-    else
-        fill(y, n, g, d == D_SPECIAL ? D_NORMAL : d);
-    for (size_t i = 0; i < n && act == BP_KACT_RELU; i++)
-        if (y[i] < 0)
-            y[i] = 0;
-}
-
 static bool run_dconv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
                       bp_kernel_id k, const kcase *c, bp_rng *g)
 {
@@ -1871,7 +1869,8 @@ static bool run_dconv(ctx *cx, const bp_kernels *ref, const bp_kernels *test,
                 memcpy(gbt, gbr, co * sizeof *gbt);
             }
         }
-        fill_act_out(y, rows * co, act, g, c->dist);
+        fill_act_out(y, rows * co, act, g,
+                     c->dist == D_SPECIAL ? D_NORMAL : c->dist);
         switch (act) { /* the delta the kernels take, for the bound */
         case BP_KACT_NONE: memcpy(dp, w, rows * co * sizeof *dp); break;
         case BP_KACT_RELU: ref->relu_bwd(rows * co, y, w, dp); break;

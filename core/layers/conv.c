@@ -113,6 +113,13 @@ static bool direct_wgrad(const bp_layer_spec *s, size_t cin)
     return !pointwise(s) && s->kernel * s->kernel * cin <= 32;
 }
 
+/* Direct both ways: such a layer can absorb a pool after its ReLU (its
+ * work tensor then holds an image's output, plan; absorbs_pool). */
+static bool direct_both(const bp_layer_spec *s, size_t cin)
+{
+    return direct_fwd(s, cin) && direct_wgrad(s, cin);
+}
+
 /* Patches per block: half of a 1 MiB L2 (Zen 4 and 5, Neoverse N1 and N2;
  * recent Intel cores have more) */
 #define BLOCK_BYTES ((size_t)512 * 1024)
@@ -164,7 +171,7 @@ static bp_status plan(const bp_layer_spec *s, bp_shape in, size_t max_batch,
     size_t work = bp_satmul(blk, per_image);
     /* or an image's output, where a pool is absorbed (absorbs_pool) */
     size_t out_image = bp_satmul(g.oh * g.ow, s->units);
-    if (direct_fwd(s, in.c) && direct_wgrad(s, in.c) && out_image > work)
+    if (direct_both(s, in.c) && out_image > work)
         work = out_image;
     size_t sums = bp_satmul(GROUPS, bp_satmul(patch + 1, s->units));
     bp_plan_add(p, BP_T_WORK,
@@ -361,16 +368,16 @@ static void backward_block_pooled(const bp_ctx *c, const blocks *bl,
                                   const bp_layer *pool, float *d, float *work,
                                   float *gw, float *gb)
 {
-    size_t pout = bp_shape_size(pool->out), i0 = j * bl->blk;
-    size_t n = bl->g.n - i0 < bl->blk ? bl->g.n - i0 : bl->blk;
+    bp_conv_geom g1;
+    const float *xb = block_of(bl, j, x, &g1);
+    size_t pout = bp_shape_size(pool->out), i0 = j * bl->blk, n = g1.n;
     float *dp = d + i0 * pout;
     c->k->relu_bwd(n * pout, pool->y + i0 * pout, dp, dp);
-    bp_conv_geom g1 = bl->g;
     g1.n = 1;
     for (size_t i = 0; i < n; i++) {
         pool->ops->max_images_bwd(pool, c, dp + i * pout, i0 + i, 1, work);
-        c->k->conv_direct_wgrad(&g1, bl->u, x + (i0 + i) * bl->img, work,
-                                NULL, BP_KACT_NONE, i > 0, gw, gb);
+        c->k->conv_direct_wgrad(&g1, bl->u, xb + i * bl->img, work, NULL,
+                                BP_KACT_NONE, i > 0, gw, gb);
     }
 }
 
@@ -391,9 +398,9 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
      * to each block's rows of d before the block's GEMMs read them, in
      * cache, instead of the activation layer's pass over the batch; or,
      * when d need not hold it afterwards (no dx), taken by
-     * conv_direct_wgrad as it reads d */
-    /* with the pool absorbed (the first layer: no dx), d is the pool's
-     * output gradient (backward_block_pooled) */
+     * conv_direct_wgrad as it reads d. With the pool absorbed (the first
+     * layer: no dx), d is the pool's output gradient and
+     * backward_block_pooled takes the ReLU's delta. */
     const bp_layer *pool = pooled(l, c);
     bool fuses = bp_layer_fuses_act(l, c) && !pool;
     bp_kact kact = fuses && bl.wgrad_direct && !need_dx
@@ -467,11 +474,9 @@ static float *backward(bp_layer *l, const bp_ctx *c, const float *x,
     return need_dx ? dx : d;
 }
 
-/* A pool after the ReLU is taken in when the layer is direct both ways
- * (its forward's work tensor holds an image's output, plan). */
 static bool absorbs_pool(const bp_layer *l)
 {
-    return direct_fwd(&l->spec, l->in.c) && direct_wgrad(&l->spec, l->in.c);
+    return direct_both(&l->spec, l->in.c);
 }
 
 static size_t views(const bp_layer *l, const float *params,
